@@ -1,0 +1,15 @@
+//! berth: parse the command line, set up logging, dispatch to a verb, and turn
+//! the outcome into Docker's exit codes (125 = berth failed).
+
+mod cli;
+mod layer;
+mod paths;
+mod reference;
+mod runtime;
+mod store;
+#[allow(unsafe_code)]
+mod sys;
+
+fn main() {
+    std::process::exit(cli::main());
+}

@@ -1,0 +1,1 @@
+//! Image references: parse and normalise like Docker. No I/O.

@@ -1,0 +1,1 @@
+//! Id mappings: /etc/subuid, /etc/subgid, newuidmap/newgidmap, single-id fallback.

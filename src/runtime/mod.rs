@@ -1,0 +1,4 @@
+//! Running things in user namespaces. Knows nothing of index.json.
+
+pub mod idmap;
+pub mod userns;

@@ -1,0 +1,1 @@
+//! Filesystem syscalls: openat2 and friends.

@@ -1,0 +1,5 @@
+//! The only place with `unsafe`: thin, typed wrappers over syscalls that libc
+//! exposes but nix does not (or not in the shape we need). No policy here.
+
+pub mod fs;
+pub mod ns;

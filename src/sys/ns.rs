@@ -1,0 +1,1 @@
+//! Namespace syscalls: unshare and friends.
