@@ -2,13 +2,16 @@
 //! the outcome into Docker's exit codes (125 = berth failed).
 
 mod cli;
+mod image;
 mod layer;
+mod logger;
 mod paths;
 mod reference;
 mod runtime;
 mod store;
 #[allow(unsafe_code)]
 mod sys;
+mod time;
 
 fn main() {
     std::process::exit(cli::main());

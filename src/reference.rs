@@ -1,1 +1,167 @@
 //! Image references: parse and normalise like Docker. No I/O.
+//!
+//! `busybox` is `docker.io/library/busybox:latest`; `localhost/x` stays local;
+//! a digest (`name@sha256:…`) may replace or follow the tag.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reference {
+    /// Registry host, with port if any: `docker.io`, `localhost`, `127.0.0.1:5000`.
+    pub domain: String,
+    /// Repository path inside the registry: `library/busybox`.
+    pub path: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    /// Parses and normalises `s`; a missing tag (and digest) becomes `latest`.
+    pub fn parse(s: &str) -> Result<Reference, String> {
+        if s.is_empty() {
+            return Err("empty image reference".into());
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => {
+                check_digest(d)?;
+                (r, Some(d.to_string()))
+            }
+            None => (s, None),
+        };
+        // A tag is after the last ':' that follows the last '/'.
+        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+            None => (rest, None),
+        };
+        if let Some(t) = tag {
+            let ok = !t.is_empty()
+                && t.len() <= 128
+                && t.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if !ok {
+                return Err(format!("invalid tag `{t}` in `{s}`"));
+            }
+        }
+        let (domain, path) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_string(), rest.to_string())
+            }
+            _ => ("docker.io".to_string(), name.to_string()),
+        };
+        let path = if domain == "docker.io" && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path
+        };
+        if path.is_empty() || !path.split('/').all(valid_component) {
+            return Err(format!(
+                "invalid reference format `{s}`: repository names are lowercase letters, digits and separators"
+            ));
+        }
+        let tag = match (tag, &digest) {
+            (Some(t), _) => Some(t.to_string()),
+            (None, Some(_)) => None,
+            (None, None) => Some("latest".to_string()),
+        };
+        Ok(Reference {
+            domain,
+            path,
+            tag,
+            digest,
+        })
+    }
+
+    /// `docker.io/library/busybox`
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.domain, self.path)
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.domain, self.path)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+fn valid_component(c: &str) -> bool {
+    // [a-z0-9]+ separated by '.', '_', '__' or '-'+.
+    !c.is_empty()
+        && c.chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
+        && c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+        && c.ends_with(|ch: char| ch.is_ascii_alphanumeric())
+}
+
+fn check_digest(d: &str) -> Result<(), String> {
+    match d.split_once(':') {
+        Some(("sha256", hex)) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(())
+        }
+        _ => Err(format!("invalid digest `{d}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        Reference::parse(s).unwrap().to_string()
+    }
+
+    #[test]
+    fn short_names_go_to_docker_library() {
+        assert_eq!(norm("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(norm("busybox:1.36"), "docker.io/library/busybox:1.36");
+        assert_eq!(norm("user/app"), "docker.io/user/app:latest");
+    }
+
+    #[test]
+    fn domains_and_ports_are_kept() {
+        assert_eq!(norm("localhost/x"), "localhost/x:latest");
+        assert_eq!(norm("127.0.0.1:5000/a/b:v1"), "127.0.0.1:5000/a/b:v1");
+        assert_eq!(norm("quay.io/podman/hello"), "quay.io/podman/hello:latest");
+    }
+
+    #[test]
+    fn digests_replace_the_default_tag() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            norm(&format!("busybox@{d}")),
+            format!("docker.io/library/busybox@{d}")
+        );
+        assert_eq!(
+            norm(&format!("busybox:1@{d}")),
+            format!("docker.io/library/busybox:1@{d}")
+        );
+    }
+
+    #[test]
+    fn bad_references_are_refused() {
+        for bad in [
+            "",
+            "Busybox",
+            "a:",
+            "a:b c",
+            "a@sha256:12",
+            "-a",
+            "a//b",
+            "x:-y",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

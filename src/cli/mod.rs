@@ -1,5 +1,155 @@
-//! The command line: one file per verb. Nothing imports cli.
+//! The command line: one file per verb, each a clap `Args` and a `run`.
+//! Nothing imports cli.
 
+mod completion;
+mod docs;
+mod history;
+mod images;
+mod import;
+mod inspect;
+mod load;
+mod output;
+mod rmi;
+mod save;
+mod system;
+mod tag;
+mod version;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A daemonless, rootless container engine.
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    version,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Directory for images, layers and containers
+    /// [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Log messages at this level and above to stderr: error, warn, info, debug, trace
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Subcommand, Debug)]
+enum Verb {
+    Images(images::Args),
+    Import(import::Args),
+    Inspect(inspect::Args),
+    History(history::Args),
+    Tag(tag::TagArgs),
+    Untag(tag::UntagArgs),
+    Rmi(rmi::Args),
+    Save(save::Args),
+    Load(load::Args),
+    #[command(subcommand)]
+    System(system::Verb),
+    Version(version::Args),
+    Completion(completion::Args),
+    #[command(name = "__gen-docs", hide = true)]
+    GenDocs(docs::Args),
+}
+
+/// What a verb needs from the global flags.
+pub struct Ctx {
+    pub root: PathBuf,
+}
+
+impl Ctx {
+    pub fn store(&self) -> anyhow::Result<crate::store::Store> {
+        crate::store::Store::open(&self.root)
+    }
+}
+
+/// Runs berth and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "__helper") {
+        return helper(&args);
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 125 } else { 0 };
+            if e.use_stderr() {
+                // One line, like every other error; clap's usage hint follows on stderr.
+                let msg = e.to_string();
+                let first = msg
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                eprintln!("berth: {first}");
+            } else {
+                let _ = e.print();
+            }
+            return code;
+        }
+    };
+    if let Err(e) = crate::logger::init(cli.log_level.as_deref()) {
+        eprintln!("berth: {e}");
+        return 125;
+    }
+    let ctx = Ctx {
+        root: crate::paths::root_dir(cli.root),
+    };
+    let result = match cli.verb {
+        Verb::Images(a) => images::run(&ctx, a),
+        Verb::Import(a) => import::run(&ctx, a),
+        Verb::Inspect(a) => inspect::run(&ctx, a),
+        Verb::History(a) => history::run(&ctx, a),
+        Verb::Tag(a) => tag::run_tag(&ctx, a),
+        Verb::Untag(a) => tag::run_untag(&ctx, a),
+        Verb::Rmi(a) => rmi::run(&ctx, a),
+        Verb::Save(a) => save::run(&ctx, a),
+        Verb::Load(a) => load::run(&ctx, a),
+        Verb::System(v) => system::run(&ctx, v),
+        Verb::Version(a) => version::run(a),
+        Verb::Completion(a) => completion::run(a),
+        Verb::GenDocs(a) => docs::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints an error as berth's one line and returns 125 (a broken pipe on
+/// stdout is not an error: the reader went away).
+pub fn report(e: &anyhow::Error) -> i32 {
+    if let Some(io) = e.root_cause().downcast_ref::<std::io::Error>()
+        && io.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return 0;
+    }
+    let text = format!("{e:#}").replace('\n', " ");
+    eprintln!("berth: {text}");
+    125
+}
+
+/// `berth __helper VERB PATH`: the user namespace helper (see image::unpack).
+fn helper(args: &[std::ffi::OsString]) -> i32 {
+    let run = || -> anyhow::Result<()> {
+        crate::runtime::userns::enter()?;
+        let _ = crate::logger::init(None);
+        let verb = args.get(2).and_then(|v| v.to_str()).unwrap_or("");
+        let path = args.get(3).map(PathBuf::from).unwrap_or_default();
+        crate::image::unpack::helper_main(verb, &path)
+    };
+    match run() {
+        Ok(()) => 0,
+        Err(e) => report(&e),
+    }
+}
+
+/// The clap command, for docs and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }

@@ -1,0 +1,128 @@
+//! `berth images`
+
+use super::Ctx;
+use super::output::{self, Format};
+use crate::reference::Reference;
+use crate::store::images::Image;
+use anyhow::Result;
+use serde_json::json;
+
+/// List images in local storage
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Show only images whose repository (and tag, if given) match
+    filter: Option<String>,
+    /// Print image ids only
+    #[arg(short, long)]
+    quiet: bool,
+    /// Show manifest digests
+    #[arg(long)]
+    digests: bool,
+    /// Do not truncate ids
+    #[arg(long)]
+    no_trunc: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let images = match crate::store::Store::open_existing(&ctx.root) {
+        Some(s) => s.images()?,
+        None => Vec::new(),
+    };
+    let filter = a.filter.as_deref().map(Filter::new).transpose()?;
+    let images: Vec<&Image> = images
+        .iter()
+        .filter(|i| filter.as_ref().is_none_or(|f| f.matches(i)))
+        .collect();
+    if a.format == Format::Json {
+        return output::json(&images.iter().map(|i| to_json(i)).collect::<Vec<_>>()).map(|_| 0);
+    }
+    let id = |i: &Image| {
+        if a.no_trunc {
+            i.id().to_string()
+        } else {
+            i.id().short().to_string()
+        }
+    };
+    if a.quiet {
+        let mut seen = std::collections::HashSet::new();
+        return output::lines(
+            images
+                .iter()
+                .map(|i| id(i))
+                .filter(|i| seen.insert(i.clone())),
+        )
+        .map(|_| 0);
+    }
+    let mut rows = Vec::new();
+    for i in &images {
+        let created = i.created_epoch().map(crate::time::ago).unwrap_or_default();
+        let size = output::human_size(i.size());
+        let names: Vec<(String, String)> = if i.names.is_empty() {
+            vec![("<none>".into(), "<none>".into())]
+        } else {
+            i.names.iter().map(|n| split_name(n)).collect()
+        };
+        for (repo, tag) in names {
+            let mut row = vec![repo, tag];
+            if a.digests {
+                row.push(i.digest.to_string());
+            }
+            row.extend([id(i), created.clone(), size.clone()]);
+            rows.push(row);
+        }
+    }
+    let header: &[&str] = if a.digests {
+        &["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
+    } else {
+        &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
+    };
+    output::table(header, &rows)?;
+    Ok(0)
+}
+
+/// `docker.io/library/busybox:latest` → (`docker.io/library/busybox`, `latest`)
+pub fn split_name(name: &str) -> (String, String) {
+    match Reference::parse(name) {
+        Ok(r) => (r.repository(), r.tag.unwrap_or_else(|| "<none>".into())),
+        Err(_) => (name.to_string(), "<none>".into()),
+    }
+}
+
+fn to_json(i: &Image) -> serde_json::Value {
+    json!({
+        "Id": i.id().hex(),
+        "Digest": i.digest.to_string(),
+        "Names": i.names,
+        "RepoTags": i.names,
+        "Created": i.created_epoch().unwrap_or(0),
+        "CreatedAt": i.config.created,
+        "Size": i.size(),
+        "Labels": i.config.config.labels,
+    })
+}
+
+struct Filter {
+    repo: String,
+    tag: Option<String>,
+}
+
+impl Filter {
+    fn new(s: &str) -> Result<Filter> {
+        let r = Reference::parse(s).map_err(anyhow::Error::msg)?;
+        let explicit_tag = s.rsplit('/').next().is_some_and(|last| last.contains(':'));
+        Ok(Filter {
+            repo: r.repository(),
+            tag: if explicit_tag { r.tag } else { None },
+        })
+    }
+
+    fn matches(&self, i: &Image) -> bool {
+        i.names.iter().any(|n| {
+            let (repo, tag) = split_name(n);
+            repo == self.repo && self.tag.as_ref().is_none_or(|t| *t == tag)
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! `berth rmi [-f] IMAGE…`
+
+use super::Ctx;
+use crate::image::unpack::remove_layer_tree;
+use anyhow::{Result, bail};
+
+/// Remove images; blobs and layers no other image uses go with them
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Images by name, id or digest
+    #[arg(required = true)]
+    images: Vec<String>,
+    /// Remove an image by id even when it has several names
+    #[arg(short, long)]
+    force: bool,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let store = ctx.store()?;
+    let lock = store.lock()?;
+    let mut failed = None;
+    for spec in &a.images {
+        // Like podman: report each failure, carry on, fail at the end.
+        if let Err(e) = remove_one(&store, &lock, spec, a.force) {
+            let e = e.context(format!("removing image `{spec}`"));
+            super::report(&e);
+            failed = Some(e);
+        }
+    }
+    store.collect(&lock, false, &remove_layer_tree)?;
+    match failed {
+        Some(_) => Ok(125),
+        None => Ok(0),
+    }
+}
+
+fn remove_one(
+    store: &crate::store::Store,
+    lock: &crate::store::Lock,
+    spec: &str,
+    force: bool,
+) -> Result<()> {
+    let img = store.resolve(spec)?;
+    let by_name = crate::reference::Reference::parse(spec)
+        .ok()
+        .map(|r| r.to_string())
+        .filter(|n| img.names.contains(n));
+    match by_name {
+        // Removing one of several names only untags, as Docker does.
+        Some(name) if img.names.len() > 1 => {
+            store.untag(lock, &img.digest, std::slice::from_ref(&name))?;
+            println!("Untagged: {name}");
+            return Ok(());
+        }
+        None if img.names.len() > 1 && !force => {
+            bail!(
+                "image is referenced by {} names; remove them one by one or use -f",
+                img.names.len()
+            )
+        }
+        _ => {}
+    }
+    store.remove_image(lock, &img.digest)?;
+    for n in &img.names {
+        println!("Untagged: {n}");
+    }
+    println!("Deleted: {}", img.id().hex());
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `berth system check|prune|df|reset`
+
+use super::Ctx;
+use super::output::{self, Format};
+use crate::image::unpack::remove_layer_tree;
+use anyhow::{Result, bail};
+use std::io::IsTerminal;
+
+#[derive(clap::Subcommand, Debug)]
+/// Look after the store
+pub enum Verb {
+    /// Verify the store: every image complete and intact; list garbage
+    Check {
+        /// Also re-hash every layer blob
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Remove garbage: unreferenced blobs and layers, leftovers of interrupted commands
+    Prune {
+        /// Accepted for compatibility: berth never asks
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Show disk usage
+    Df {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Remove everything under the root directory
+    Reset {
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
+    match v {
+        Verb::Check { verify } => check(ctx, verify),
+        Verb::Prune { .. } => prune(ctx),
+        Verb::Df { format } => df(ctx, format),
+        Verb::Reset { force } => reset(ctx, force),
+    }
+}
+
+fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
+    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+        println!("store is empty");
+        return Ok(0);
+    };
+    let report = store.check(verify)?;
+    for g in &report.garbage {
+        println!("garbage: {}", g.display());
+    }
+    if !report.errors.is_empty() {
+        for e in &report.errors {
+            eprintln!("berth: {e}");
+        }
+        bail!(
+            "the store at `{}` is not valid: {} problem(s)",
+            store.dir().display(),
+            report.errors.len()
+        );
+    }
+    if report.garbage.is_empty() {
+        println!("store is valid");
+    } else {
+        println!(
+            "store is valid; {} garbage item(s): run `berth system prune`",
+            report.garbage.len()
+        );
+    }
+    Ok(0)
+}
+
+fn prune(ctx: &Ctx) -> Result<i32> {
+    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+        return Ok(0);
+    };
+    // Exclusive: no import or load is writing temporary files now.
+    let _work = store.work_lock(true)?;
+    let lock = store.lock()?;
+    let (n, bytes) = store.collect(&lock, true, &remove_layer_tree)?;
+    println!("Removed {n} item(s), {}", output::human_size(bytes));
+    Ok(0)
+}
+
+fn df(ctx: &Ctx, format: Format) -> Result<i32> {
+    let (images, size, layers) = match crate::store::Store::open_existing(&ctx.root) {
+        Some(store) => {
+            let images = store.images()?;
+            let mut blobs = 0;
+            for e in std::fs::read_dir(store.blobs_dir())? {
+                blobs += e?.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+            (
+                images.len(),
+                blobs,
+                crate::layer::disk_usage(&store.layers_dir()).unwrap_or(0),
+            )
+        }
+        None => (0, 0, 0),
+    };
+    if format == Format::Json {
+        output::json(&serde_json::json!([
+            {"Type": "Images", "Total": images, "Size": size},
+            {"Type": "Layers", "Size": layers},
+        ]))?;
+    } else {
+        output::table(
+            &["TYPE", "TOTAL", "SIZE"],
+            &[
+                vec![
+                    "Images".into(),
+                    images.to_string(),
+                    output::human_size(size),
+                ],
+                vec![
+                    "Unpacked layers".into(),
+                    "".into(),
+                    output::human_size(layers),
+                ],
+            ],
+        )?;
+    }
+    Ok(0)
+}
+
+fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
+    if !force {
+        if !std::io::stdin().is_terminal() {
+            bail!("refusing to remove `{}` without -f", ctx.root.display());
+        }
+        eprint!(
+            "Remove every image, layer and container under `{}`? [y/N] ",
+            ctx.root.display()
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Ok(0);
+        }
+    }
+    if ctx.root.exists() {
+        remove_layer_tree(&ctx.root)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,1 @@
+//! `berth load`: docker-archive and oci-archive tarballs into the store.

@@ -1,0 +1,8 @@
+//! Image operations that combine the store, the layer code and the user
+//! namespace helper: import, load, save, and unpacking layers.
+
+pub mod change;
+pub mod import;
+pub mod load;
+pub mod save;
+pub mod unpack;

@@ -1,0 +1,1 @@
+//! `berth save`: images out as docker-archive or oci-archive tarballs.

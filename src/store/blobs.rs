@@ -1,0 +1,128 @@
+//! Content-addressed blobs: written to a temporary name beside their final
+//! place, hashed on the way, verified, fsynced, renamed.
+
+use super::digest::{Digest, HashingWriter};
+use super::{Store, TMP_PREFIX, set_readable};
+use anyhow::{Context, Result, bail};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use tempfile::NamedTempFile;
+
+/// A blob being written. Dropped without [`BlobWriter::commit`], its
+/// temporary file is removed.
+pub struct BlobWriter {
+    out: HashingWriter<BufWriter<NamedTempFile>>,
+    dir: PathBuf,
+}
+
+/// A blob whose bytes are complete and hashed but not yet in the store.
+pub struct PendingBlob {
+    pub digest: Digest,
+    pub size: u64,
+    tmp: NamedTempFile,
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.blobs_dir().join(d.hex())
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).exists()
+    }
+
+    pub fn blob_writer(&self) -> Result<BlobWriter> {
+        let dir = self.blobs_dir();
+        let tmp = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&dir)
+            .with_context(|| format!("creating a temporary blob in `{}`", dir.display()))?;
+        Ok(BlobWriter {
+            out: HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp)),
+            dir,
+        })
+    }
+
+    /// Reads a (small) blob and checks it against its digest.
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
+        let path = self.blob_path(d);
+        let bytes = fs::read(&path).with_context(|| format!("reading blob {d}"))?;
+        if Digest::of(&bytes) != *d {
+            bail!("blob {d} is corrupt: its content does not match its digest");
+        }
+        Ok(bytes)
+    }
+
+    pub fn open_blob(&self, d: &Digest) -> Result<File> {
+        File::open(self.blob_path(d)).with_context(|| format!("opening blob {d}"))
+    }
+
+    /// Writes a small blob (a config or manifest) and returns its digest.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest> {
+        let d = Digest::of(bytes);
+        if !self.has_blob(&d) {
+            let mut w = self.blob_writer()?;
+            w.write_all(bytes)?;
+            w.finish()?.commit(Some(&d))?;
+        }
+        Ok(d)
+    }
+}
+
+impl BlobWriter {
+    pub fn len(&self) -> u64 {
+        self.out.len()
+    }
+
+    /// Ends writing: flushes and fsyncs; the blob is not in the store yet.
+    pub fn finish(self) -> Result<PendingBlob> {
+        let (buf, digest, size) = self.out.finish();
+        let tmp = buf
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .context("writing blob")?;
+        tmp.as_file().sync_all().context("syncing blob")?;
+        Ok(PendingBlob {
+            digest,
+            size,
+            tmp,
+            dir: self.dir,
+        })
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl PendingBlob {
+    /// Checks the digest the caller expects (if any), then renames the blob
+    /// into place. An existing blob with the same digest wins.
+    pub fn commit(self, expected: Option<&Digest>) -> Result<Digest> {
+        if let Some(e) = expected
+            && *e != self.digest
+        {
+            bail!("digest mismatch: expected {e}, got {}", self.digest);
+        }
+        let dest = self.dir.join(self.digest.hex());
+        if !dest.exists() {
+            set_readable(self.tmp.path())?;
+            self.tmp
+                .persist(&dest)
+                .with_context(|| format!("renaming blob {}", self.digest))?;
+            super::sync_dir(&self.dir)?;
+        }
+        Ok(self.digest)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.tmp.path()
+    }
+}

@@ -1,0 +1,150 @@
+//! sha256 digests: parsed once, always valid; and a writer that hashes what
+//! passes through it.
+
+use sha2::{Digest as _, Sha256};
+use std::fmt;
+use std::io::{self, Write};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(String);
+
+impl Digest {
+    /// Parses `sha256:<64 lowercase hex>`.
+    pub fn parse(s: &str) -> anyhow::Result<Digest> {
+        match s.split_once(':') {
+            Some(("sha256", hex)) => Digest::from_hex(hex),
+            _ => anyhow::bail!("invalid digest `{s}`: only sha256 is supported"),
+        }
+    }
+
+    pub fn from_hex(hex: &str) -> anyhow::Result<Digest> {
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(Digest(hex.to_string()))
+        } else {
+            anyhow::bail!("invalid sha256 digest `{hex}`")
+        }
+    }
+
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(hex::encode(Sha256::digest(bytes)))
+    }
+
+    pub fn hex(&self) -> &str {
+        &self.0
+    }
+
+    /// The 12-character form shown in listings.
+    pub fn short(&self) -> &str {
+        &self.0[..12]
+    }
+
+    /// OCI chain id: chain(L0) = diffID0, chain(Ln) = sha256(chain(Ln-1) + " " + diffIDn).
+    pub fn chain(diff_ids: &[Digest]) -> Vec<Digest> {
+        let mut out: Vec<Digest> = Vec::with_capacity(diff_ids.len());
+        for d in diff_ids {
+            let next = match out.last() {
+                None => d.clone(),
+                Some(prev) => Digest::of(format!("{prev} {d}").as_bytes()),
+            };
+            out.push(next);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.0)
+    }
+}
+
+impl serde::Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Passes writes through to `inner` while hashing them and counting bytes.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn finish(self) -> (W, Digest, u64) {
+        (
+            self.inner,
+            Digest(hex::encode(self.hasher.finalize())),
+            self.len,
+        )
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_ids_follow_the_oci_formula() {
+        let a = Digest::of(b"a");
+        let b = Digest::of(b"b");
+        let chain = Digest::chain(&[a.clone(), b.clone()]);
+        assert_eq!(chain[0], a);
+        assert_eq!(chain[1], Digest::of(format!("{a} {b}").as_bytes()));
+    }
+
+    #[test]
+    fn hashing_writer_matches_one_shot_digest() {
+        let mut w = HashingWriter::new(Vec::new());
+        w.write_all(b"hello ").unwrap();
+        w.write_all(b"world").unwrap();
+        let (buf, d, n) = w.finish();
+        assert_eq!(d, Digest::of(b"hello world"));
+        assert_eq!(n, 11);
+        assert_eq!(buf, b"hello world");
+    }
+
+    #[test]
+    fn only_sha256_is_accepted() {
+        assert!(Digest::parse("sha512:00").is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+    }
+}

@@ -1,0 +1,154 @@
+//! Store health: what is referenced, what is broken, what is garbage.
+//!
+//! Garbage is what a crash or an interrupted command can leave: temporary
+//! files, blobs and unpacked layers that no image refers to. It never makes
+//! the layout invalid; `check` lists it and `prune` removes it.
+
+use super::Store;
+use super::digest::Digest;
+use anyhow::Result;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Problems that make the store invalid (missing or corrupt blobs, …).
+    pub errors: Vec<String>,
+    /// Paths that nothing refers to.
+    pub garbage: Vec<PathBuf>,
+    pub garbage_bytes: u64,
+}
+
+#[derive(Default)]
+struct Live {
+    blobs: BTreeSet<String>,
+    layers: BTreeSet<String>,
+}
+
+impl Store {
+    /// Walks the index and every file of the store. With `verify`, every
+    /// referenced blob is re-hashed.
+    pub fn check(&self, verify: bool) -> Result<Report> {
+        let mut report = Report::default();
+        let live = self.live(&mut report, verify)?;
+        for entry in fs::read_dir(self.blobs_dir())? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !live.blobs.contains(&name) {
+                report.garbage_bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                report.garbage.push(entry.path());
+            }
+        }
+        for entry in fs::read_dir(self.layers_dir())? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".json").unwrap_or(&name);
+            if !live.layers.contains(stem) {
+                report.garbage.push(entry.path());
+            }
+        }
+        Ok(report)
+    }
+
+    fn live(&self, report: &mut Report, verify: bool) -> Result<Live> {
+        let mut live = Live::default();
+        let index = match self.read_index() {
+            Ok(i) => i,
+            Err(e) => {
+                report.errors.push(format!("{e:#}"));
+                return Ok(live);
+            }
+        };
+        let mut seen = BTreeSet::new();
+        for m in &index.manifests {
+            if !seen.insert(m.digest.clone()) {
+                continue;
+            }
+            match self.images_of(&m.digest, verify) {
+                Ok((blobs, chains)) => {
+                    live.blobs.extend(blobs.iter().map(|d| d.hex().to_string()));
+                    for c in chains {
+                        if !self.layer_dir(&c).is_dir() || !self.layer_meta_path(&c).is_file() {
+                            report
+                                .errors
+                                .push(format!("image {}: unpacked layer {c} is missing", m.digest));
+                        }
+                        live.layers.insert(c.hex().to_string());
+                    }
+                }
+                Err(e) => report.errors.push(format!("image {}: {e:#}", m.digest)),
+            }
+        }
+        Ok(live)
+    }
+
+    /// The blobs and layer chain ids one manifest needs.
+    fn images_of(&self, manifest: &Digest, verify: bool) -> Result<(Vec<Digest>, Vec<Digest>)> {
+        let img = self.images()?.into_iter().find(|i| i.digest == *manifest);
+        let img = match img {
+            Some(i) => i,
+            None => anyhow::bail!("manifest is unreadable"),
+        };
+        let mut blobs = vec![img.digest.clone(), img.id().clone()];
+        for l in &img.manifest.layers {
+            if !self.has_blob(&l.digest) {
+                anyhow::bail!("layer blob {} is missing", l.digest);
+            }
+            if verify {
+                let mut f = self.open_blob(&l.digest)?;
+                let mut w = super::digest::HashingWriter::new(std::io::sink());
+                std::io::copy(&mut f, &mut w)?;
+                if w.finish().1 != l.digest {
+                    anyhow::bail!("layer blob {} is corrupt", l.digest);
+                }
+            }
+            blobs.push(l.digest.clone());
+        }
+        Ok((blobs, img.chain_ids()))
+    }
+}
+
+impl Store {
+    /// Removes blobs and unpacked layers that no image refers to, and with
+    /// `include_tmp` the temporary files of interrupted commands (only safe
+    /// while no other command writes: see [`Store::work_lock`]). The caller
+    /// holds the index lock. `remove_dir` removes a layer tree.
+    pub fn collect(
+        &self,
+        _lock: &super::Lock,
+        include_tmp: bool,
+        remove_dir: &dyn Fn(&std::path::Path) -> Result<()>,
+    ) -> Result<(usize, u64)> {
+        let report = self.check(false)?;
+        if !report.errors.is_empty() {
+            anyhow::bail!(
+                "the store has errors, not collecting garbage: {}",
+                report.errors.join("; ")
+            );
+        }
+        let (mut n, mut bytes) = (0, 0);
+        for path in report.garbage {
+            let is_tmp = path
+                .file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with(super::TMP_PREFIX));
+            if is_tmp && !include_tmp {
+                continue;
+            }
+            let meta = match fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(_) => continue,
+            };
+            if meta.is_dir() {
+                bytes += crate::layer::disk_usage(&path).unwrap_or(0);
+                remove_dir(&path)?;
+            } else {
+                bytes += meta.len();
+                fs::remove_file(&path)
+                    .map_err(|e| anyhow::anyhow!("removing `{}`: {e}", path.display()))?;
+            }
+            n += 1;
+        }
+        Ok((n, bytes))
+    }
+}
