@@ -26,6 +26,7 @@ pub fn import(store: &Store, input: Box<dyn Read>, opts: &ImportOptions) -> Resu
     let mut tar = layer::decompress(BufReader::with_capacity(1 << 20, input))
         .context("reading the tarball")?;
     let unpacker = Unpacker::for_current_user()?;
+    let _work = store.work_lock(false)?;
     // The layer is stored uncompressed: its digest is its diffID, import costs
     // one hash, and push compresses when a registry wants it.
     let mut blob = store.blob_writer()?;

@@ -65,7 +65,7 @@ impl Store {
             if !seen.insert(m.digest.clone()) {
                 continue;
             }
-            match self.images_of(&m.digest, verify) {
+            match self.image_parts(&m.digest, m.size, verify) {
                 Ok((blobs, chains)) => {
                     live.blobs.extend(blobs.iter().map(|d| d.hex().to_string()));
                     for c in chains {
@@ -84,12 +84,8 @@ impl Store {
     }
 
     /// The blobs and layer chain ids one manifest needs.
-    fn images_of(&self, manifest: &Digest, verify: bool) -> Result<(Vec<Digest>, Vec<Digest>)> {
-        let img = self.images()?.into_iter().find(|i| i.digest == *manifest);
-        let img = match img {
-            Some(i) => i,
-            None => anyhow::bail!("manifest is unreadable"),
-        };
+    fn image_parts(&self, manifest: &Digest, size: u64, verify: bool) -> Result<(Vec<Digest>, Vec<Digest>)> {
+        let img = self.load_image(manifest, size, Vec::new())?;
         let mut blobs = vec![img.digest.clone(), img.id().clone()];
         for l in &img.manifest.layers {
             if !self.has_blob(&l.digest) {

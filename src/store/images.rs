@@ -70,7 +70,7 @@ impl Store {
             .collect()
     }
 
-    fn load_image(&self, digest: &Digest, size: u64, names: Vec<String>) -> Result<Image> {
+    pub fn load_image(&self, digest: &Digest, size: u64, names: Vec<String>) -> Result<Image> {
         let manifest: Manifest = serde_json::from_slice(&self.read_blob(digest)?)
             .with_context(|| format!("parsing manifest {digest}"))?;
         let config: ImageConfig = serde_json::from_slice(&self.read_blob(&manifest.config.digest)?)
