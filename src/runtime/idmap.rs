@@ -63,7 +63,8 @@ impl IdMapping {
             };
             warn_once(&format!(
                 "{why}; container root maps to uid {uid} only \
-                 (fix: `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`)"
+                 (fix: give {user} a range no other user has, e.g. \
+                 `usermod --add-subuids 524288-589823 --add-subgids 524288-589823 {user}`)"
             ));
             return Ok(mapping);
         }
