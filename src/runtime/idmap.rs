@@ -34,16 +34,18 @@ pub struct IdMapping {
 impl IdMapping {
     /// The mapping for the user running berth.
     ///
-    /// - Real root (euid 0): the identity mapping of every id (0..=4294967294; 4294967295 is
-    ///   the invalid id and cannot be mapped). Root writes the maps itself, needs no helper,
-    ///   and callers treat euid 0 as "extract directly, chown works".
+    /// - Real root (euid 0): the identity mapping of every id berth's own namespace has
+    ///   (0..=4294967294 on the host; 4294967295 is the invalid id and cannot be mapped; inside
+    ///   a container only the ids it was given, or writing the map would fail). Root writes
+    ///   the maps itself, needs no helper, and callers treat euid 0 as "extract directly,
+    ///   chown works".
     /// - A user with an /etc/subuid and an /etc/subgid entry and newuidmap/newgidmap on PATH
     ///   (or in /usr/bin): container 0 -> the user's uid (gid -> primary gid), container
     ///   1..=N -> the first range of at least one id, N <= 65535.
     /// - Otherwise: container 0 -> the user alone, with one warning per process naming the fix.
     pub fn for_current_user() -> anyhow::Result<IdMapping> {
         if nix::unistd::geteuid().is_root() {
-            return Ok(IdMapping::identity());
+            return Ok(IdMapping::identity_of_current_ns());
         }
         let uid = nix::unistd::getuid().as_raw();
         let gid = nix::unistd::getgid().as_raw();
@@ -144,6 +146,21 @@ impl IdMapping {
         }
     }
 
+    /// Every id mapped in berth's own user namespace maps to itself. /proc/self/*_map lists
+    /// them as "inside outside size"; only "inside" and "size" matter one level down.
+    fn identity_of_current_ns() -> IdMapping {
+        let read = |file: &str| {
+            std::fs::read_to_string(format!("/proc/self/{file}"))
+                .ok()
+                .map(|text| identity_of_proc_map(&text))
+                .filter(|ranges| !ranges.is_empty())
+        };
+        match (read("uid_map"), read("gid_map")) {
+            (Some(uids), Some(gids)) => IdMapping { uids, gids },
+            _ => IdMapping::identity(),
+        }
+    }
+
     /// More than the single id is mapped (for uids or gids).
     pub fn has_range(&self) -> bool {
         let count = |r: &[IdRange]| r.iter().map(|r| u64::from(r.size)).sum::<u64>();
@@ -210,6 +227,21 @@ fn map_text(ranges: &[IdRange]) -> String {
         let _ = writeln!(s, "{} {} {}", r.container, r.host, r.size);
         s
     })
+}
+
+/// The identity ranges over the "inside" side of a /proc/PID/uid_map text.
+fn identity_of_proc_map(text: &str) -> Vec<IdRange> {
+    text.lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace().map(|n| n.parse::<u32>().ok());
+            let (inside, _outside, size) = (f.next()??, f.next()??, f.next()??);
+            Some(IdRange {
+                container: inside,
+                host: inside,
+                size,
+            })
+        })
+        .collect()
 }
 
 /// The first usable `start:count` entry for `user` (by name or numeric uid) in a subid file.
@@ -398,6 +430,18 @@ alice:600000:65536
         assert_eq!(m.host_uid(u32::MAX - 1), Some(u32::MAX - 1));
         assert_eq!(m.host_uid(u32::MAX), None);
         assert_eq!(m.describe(), "u:0:0:4294967295;g:0:0:4294967295");
+    }
+
+    #[test]
+    fn root_identity_covers_only_ids_of_its_own_namespace() {
+        let host = "         0          0 4294967295\n";
+        assert_eq!(identity_of_proc_map(host), IdMapping::identity().uids);
+        let nested = "         0       1000          1\n         1     100000      65536\n";
+        assert_eq!(
+            identity_of_proc_map(nested),
+            vec![r(0, 0, 1), r(1, 1, 65536)]
+        );
+        assert_eq!(identity_of_proc_map(""), vec![]);
     }
 
     #[test]
