@@ -2,6 +2,7 @@
 //! the outcome into Docker's exit codes (125 = berth failed).
 
 mod cli;
+mod container;
 mod image;
 mod layer;
 mod logger;

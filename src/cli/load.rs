@@ -17,9 +17,10 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let (input, what): (Box<dyn Read>, String) = match &a.input {
-        Some(f) if f != "-" => {
-            (Box::new(std::fs::File::open(f).with_context(|| format!("opening `{f}`"))?), format!("`{f}`"))
-        }
+        Some(f) if f != "-" => (
+            Box::new(std::fs::File::open(f).with_context(|| format!("opening `{f}`"))?),
+            format!("`{f}`"),
+        ),
         _ => {
             if std::io::stdin().is_terminal() {
                 anyhow::bail!("no archive on stdin: use -i FILE or a pipe");
@@ -28,7 +29,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
     };
     let store = ctx.store()?;
-    let loaded = crate::image::load::load(&store, input).with_context(|| format!("loading {what}"))?;
+    let loaded =
+        crate::image::load::load(&store, input).with_context(|| format!("loading {what}"))?;
     if !a.quiet {
         super::output::lines(loaded)?;
     }

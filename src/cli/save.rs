@@ -25,7 +25,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let store = ctx.store()?;
     let mut entries = Vec::new();
     for spec in &a.images {
-        let image = store.resolve(spec).with_context(|| format!("saving `{spec}`"))?;
+        let image = store
+            .resolve(spec)
+            .with_context(|| format!("saving `{spec}`"))?;
         // Saved by name: that name; by id: every name the image has.
         let names = match Reference::parse(spec).map(|r| r.to_string()) {
             Ok(n) if image.names.contains(&n) => vec![n],
@@ -36,7 +38,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     match &a.output {
         Some(path) => {
             // Written beside the target and renamed: a failed save leaves no half file.
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             let mut tmp = tempfile::Builder::new()
                 .prefix(".berth-save-")
                 .tempfile_in(dir)
@@ -47,12 +52,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 out.flush()?;
             }
             crate::store::set_readable(tmp.path())?;
-            tmp.persist(path).with_context(|| format!("writing `{}`", path.display()))?;
+            tmp.persist(path)
+                .with_context(|| format!("writing `{}`", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             if stdout.is_terminal() {
-                anyhow::bail!("refusing to write an archive to a terminal: use -o FILE or redirect stdout");
+                anyhow::bail!(
+                    "refusing to write an archive to a terminal: use -o FILE or redirect stdout"
+                );
             }
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
             save(&store, &entries, a.format, &mut out)?;

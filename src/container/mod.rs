@@ -39,7 +39,9 @@ pub struct Containers {
 
 impl Containers {
     pub fn new(root: &Path) -> Containers {
-        Containers { dir: root.join("containers") }
+        Containers {
+            dir: root.join("containers"),
+        }
     }
 
     pub fn dir_of(&self, id: &str) -> PathBuf {
@@ -48,12 +50,15 @@ impl Containers {
 
     /// Makes the record of a new container: a fresh random id, a unique name.
     pub fn create(&self, name: Option<&str>, mut meta: Meta) -> Result<Meta> {
-        fs::create_dir_all(&self.dir).with_context(|| format!("creating `{}`", self.dir.display()))?;
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating `{}`", self.dir.display()))?;
         let id = random_id()?;
         let name = match name {
             Some(n) => {
                 if !n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                    || !n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                    || !n
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
                 {
                     bail!("invalid container name `{n}`: use letters, digits, `_`, `.` and `-`");
                 }
@@ -73,7 +78,10 @@ impl Containers {
     }
 
     pub fn save(&self, meta: &Meta) -> Result<()> {
-        crate::store::write_atomic(&self.dir_of(&meta.id).join("meta.json"), &serde_json::to_vec_pretty(meta)?)
+        crate::store::write_atomic(
+            &self.dir_of(&meta.id).join("meta.json"),
+            &serde_json::to_vec_pretty(meta)?,
+        )
     }
 
     pub fn list(&self) -> Result<Vec<Meta>> {
@@ -111,10 +119,10 @@ impl Containers {
 }
 
 fn random_id() -> Result<String> {
+    use std::io::Read;
     let mut buf = [0u8; 32];
-    nix::sys::random::getrandom(&mut buf).map(|_| ()).or_else(|_| {
-        use std::io::Read;
-        fs::File::open("/dev/urandom")?.read_exact(&mut buf)
-    }).context("reading random bytes")?;
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("reading /dev/urandom")?;
     Ok(hex::encode(buf))
 }

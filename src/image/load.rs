@@ -10,10 +10,10 @@
 use super::unpack::{PendingLayer, Unpacker};
 use crate::layer;
 use crate::reference::Reference;
+use crate::store::Store;
 use crate::store::blobs::PendingBlob;
 use crate::store::digest::Digest;
 use crate::store::oci::{self, Descriptor, ImageConfig, Index, Manifest};
-use crate::store::Store;
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Cursor, Read};
@@ -65,20 +65,36 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
     let unpacker = Unpacker::for_current_user()?;
     let mut pending: BTreeMap<Digest, PendingLayer> = BTreeMap::new();
     for f in &found {
-        let config: ImageConfig = serde_json::from_slice(&f.config).context("parsing the image config")?;
+        let config: ImageConfig =
+            serde_json::from_slice(&f.config).context("parsing the image config")?;
         let diff_ids = &config.rootfs.diff_ids;
         if diff_ids.len() != f.layer_items.len() {
-            bail!("the image config lists {} layers, the manifest {}", diff_ids.len(), f.layer_items.len());
+            bail!(
+                "the image config lists {} layers, the manifest {}",
+                diff_ids.len(),
+                f.layer_items.len()
+            );
         }
-        for ((chain, diff_id), item) in Digest::chain(diff_ids).iter().zip(diff_ids).zip(&f.layer_items) {
+        for ((chain, diff_id), item) in Digest::chain(diff_ids)
+            .iter()
+            .zip(diff_ids)
+            .zip(&f.layer_items)
+        {
             if pending.contains_key(chain) || store.layer_meta_path(chain).exists() {
                 continue;
             }
-            let blob = items.get(item).ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?;
+            let blob = items
+                .get(item)
+                .ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?;
             let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
-            let layer = unpacker.unpack(store, &mut tar, None).with_context(|| format!("layer `{item}`"))?;
+            let layer = unpacker
+                .unpack(store, &mut tar, None)
+                .with_context(|| format!("layer `{item}`"))?;
             if layer.diff_id != *diff_id {
-                bail!("layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}", layer.diff_id);
+                bail!(
+                    "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}",
+                    layer.diff_id
+                );
             }
             pending.insert(chain.clone(), layer);
         }
@@ -88,7 +104,11 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
     for f in found {
         for l in &f.manifest.layers {
             let item = items.remove(&format!("blobs/sha256/{}", l.digest.hex()));
-            let item = item.or_else(|| f.layer_items.iter().find_map(|p| items.remove(p).filter(|i| i.digest() == l.digest)));
+            let item = item.or_else(|| {
+                f.layer_items
+                    .iter()
+                    .find_map(|p| items.remove(p).filter(|i| i.digest() == l.digest))
+            });
             match item {
                 Some(Item::Blob(p)) => {
                     p.commit(Some(&l.digest))?;
@@ -121,23 +141,32 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
 /// Reads every file of the archive once. Symlinks (which some writers use
 /// for shared layers) become aliases of their targets.
 fn read_archive(store: &Store, input: Box<dyn Read>) -> Result<HashMap<String, Item>> {
-    let stream = layer::decompress(BufReader::with_capacity(1 << 20, input)).context("reading the archive")?;
+    let stream = layer::decompress(BufReader::with_capacity(1 << 20, input))
+        .context("reading the archive")?;
     let mut archive = tar::Archive::new(stream);
     let mut items = HashMap::new();
     let mut links = Vec::new();
     for entry in archive.entries().context("reading the archive")? {
         let mut entry = entry.context("reading the archive")?;
-        let name = clean(&entry.path().context("reading the archive")?.to_string_lossy());
+        let name = clean(
+            &entry
+                .path()
+                .context("reading the archive")?
+                .to_string_lossy(),
+        );
         match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let size = entry.size();
                 let item = if size <= IN_MEMORY {
                     let mut buf = Vec::with_capacity(size as usize);
-                    entry.read_to_end(&mut buf).with_context(|| format!("reading `{name}` from the archive"))?;
+                    entry
+                        .read_to_end(&mut buf)
+                        .with_context(|| format!("reading `{name}` from the archive"))?;
                     Item::Mem(buf)
                 } else {
                     let mut w = store.blob_writer()?;
-                    std::io::copy(&mut entry, &mut w).with_context(|| format!("reading `{name}` from the archive"))?;
+                    std::io::copy(&mut entry, &mut w)
+                        .with_context(|| format!("reading `{name}` from the archive"))?;
                     Item::Blob(w.finish()?)
                 };
                 items.insert(name, item);
@@ -146,11 +175,12 @@ fn read_archive(store: &Store, input: Box<dyn Read>) -> Result<HashMap<String, I
                 if let Some(target) = entry.link_name()? {
                     let base = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
                     let t = target.to_string_lossy();
-                    let resolved = if entry.header().entry_type() == tar::EntryType::Link || base.is_empty() {
-                        clean(&t)
-                    } else {
-                        clean(&format!("{base}/{t}"))
-                    };
+                    let resolved =
+                        if entry.header().entry_type() == tar::EntryType::Link || base.is_empty() {
+                            clean(&t)
+                        } else {
+                            clean(&format!("{base}/{t}"))
+                        };
                     links.push((name, resolved));
                 }
             }
@@ -203,7 +233,9 @@ fn mem<'a>(items: &'a HashMap<String, Item>, name: &str) -> Result<&'a [u8]> {
 /// A blob of an OCI layout, checked against the digest that names it.
 fn oci_blob<'a>(items: &'a HashMap<String, Item>, d: &Digest) -> Result<&'a Item> {
     let name = format!("blobs/sha256/{}", d.hex());
-    let item = items.get(&name).ok_or_else(|| anyhow!("blob {d} is missing from the archive"))?;
+    let item = items
+        .get(&name)
+        .ok_or_else(|| anyhow!("blob {d} is missing from the archive"))?;
     let actual = item.digest();
     if actual != *d {
         bail!("blob {d}: digest mismatch: the content is {actual}");
@@ -212,7 +244,8 @@ fn oci_blob<'a>(items: &'a HashMap<String, Item>, d: &Digest) -> Result<&'a Item
 }
 
 fn oci_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
-    let index: Index = serde_json::from_slice(mem(items, "index.json")?).context("parsing index.json")?;
+    let index: Index =
+        serde_json::from_slice(mem(items, "index.json")?).context("parsing index.json")?;
     let mut found = Vec::new();
     for desc in &index.manifests {
         let names = desc.ref_name().and_then(full_name).into_iter().collect();
@@ -221,8 +254,8 @@ fn oci_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
             Item::Mem(b) => b,
             Item::Blob(_) => bail!("manifest {} is too large", manifest_desc.digest),
         };
-        let mut manifest: Manifest =
-            serde_json::from_slice(bytes).with_context(|| format!("parsing manifest {}", manifest_desc.digest))?;
+        let mut manifest: Manifest = serde_json::from_slice(bytes)
+            .with_context(|| format!("parsing manifest {}", manifest_desc.digest))?;
         let config = match oci_blob(items, &manifest.config.digest)? {
             Item::Mem(b) => b.clone(),
             Item::Blob(_) => bail!("config {} is too large", manifest.config.digest),
@@ -230,9 +263,18 @@ fn oci_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
         for l in &manifest.layers {
             oci_blob(items, &l.digest)?;
         }
-        let layer_items = manifest.layers.iter().map(|l| format!("blobs/sha256/{}", l.digest.hex())).collect();
+        let layer_items = manifest
+            .layers
+            .iter()
+            .map(|l| format!("blobs/sha256/{}", l.digest.hex()))
+            .collect();
         to_oci_media_types(&mut manifest);
-        found.push(Found { manifest, config, layer_items, names });
+        found.push(Found {
+            manifest,
+            config,
+            layer_items,
+            names,
+        });
     }
     Ok(found)
 }
@@ -251,11 +293,17 @@ fn pick_platform(items: &HashMap<String, Item>, desc: &Descriptor) -> Result<Des
         .manifests
         .into_iter()
         .find(|m| {
-            m.platform.as_ref().is_none_or(|p| {
-                p["architecture"] == oci::host_arch() && p["os"] == "linux"
-            })
+            m.platform
+                .as_ref()
+                .is_none_or(|p| p["architecture"] == oci::host_arch() && p["os"] == "linux")
         })
-        .ok_or_else(|| anyhow!("index {} has no image for linux/{}", desc.digest, oci::host_arch()))
+        .ok_or_else(|| {
+            anyhow!(
+                "index {} has no image for linux/{}",
+                desc.digest,
+                oci::host_arch()
+            )
+        })
 }
 
 /// Docker media types become their OCI equivalents in the manifest we keep.
@@ -280,7 +328,8 @@ fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
         repo_tags: Option<Vec<String>>,
         layers: Vec<String>,
     }
-    let entries: Vec<Entry> = serde_json::from_slice(mem(items, "manifest.json")?).context("parsing manifest.json")?;
+    let entries: Vec<Entry> =
+        serde_json::from_slice(mem(items, "manifest.json")?).context("parsing manifest.json")?;
     let mut found = Vec::new();
     for e in entries {
         let config = mem(items, &clean(&e.config))?.to_vec();
@@ -288,8 +337,13 @@ fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
         let mut layer_items = Vec::new();
         for l in &e.layers {
             let name = clean(l);
-            let item = items.get(&name).ok_or_else(|| anyhow!("layer `{l}` is missing from the archive"))?;
-            let media = match item.reader().and_then(|r| Ok(layer::detect(&mut BufReader::new(r))?))? {
+            let item = items
+                .get(&name)
+                .ok_or_else(|| anyhow!("layer `{l}` is missing from the archive"))?;
+            let media = match item
+                .reader()
+                .and_then(|r| Ok(layer::detect(&mut BufReader::new(r))?))?
+            {
                 layer::Compression::Gzip => oci::MEDIA_LAYER_GZIP,
                 layer::Compression::Zstd => oci::MEDIA_LAYER_ZSTD,
                 layer::Compression::None => oci::MEDIA_LAYER_TAR,
@@ -302,8 +356,18 @@ fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
             layer_items.push(name);
         }
         let cfg = Descriptor::new(oci::MEDIA_CONFIG, Digest::of(&config), config.len() as u64);
-        let names = e.repo_tags.unwrap_or_default().iter().filter_map(|n| full_name(n)).collect();
-        found.push(Found { manifest: Manifest::new(cfg, layers), config, layer_items, names });
+        let names = e
+            .repo_tags
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| full_name(n))
+            .collect();
+        found.push(Found {
+            manifest: Manifest::new(cfg, layers),
+            config,
+            layer_items,
+            names,
+        });
     }
     Ok(found)
 }

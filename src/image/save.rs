@@ -2,10 +2,10 @@
 //! or an oci-archive (a tarred OCI image layout).
 
 use crate::layer;
+use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::images::Image;
 use crate::store::oci::{self, ANNOTATION_REF_NAME, Descriptor, Index};
-use crate::store::Store;
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,7 +23,12 @@ pub struct Entry {
     pub names: Vec<String>,
 }
 
-pub fn save(store: &Store, entries: &[Entry], format: ArchiveFormat, out: &mut dyn Write) -> Result<()> {
+pub fn save(
+    store: &Store,
+    entries: &[Entry],
+    format: ArchiveFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut tar = tar::Builder::new(out);
     match format {
         ArchiveFormat::OciArchive => oci_archive(store, entries, &mut tar)?,
@@ -43,24 +48,40 @@ fn header(size: u64) -> tar::Header {
 }
 
 fn add_bytes(tar: &mut tar::Builder<&mut dyn Write>, name: &str, bytes: &[u8]) -> Result<()> {
-    tar.append_data(&mut header(bytes.len() as u64), name, bytes).with_context(|| format!("writing `{name}`"))
+    tar.append_data(&mut header(bytes.len() as u64), name, bytes)
+        .with_context(|| format!("writing `{name}`"))
 }
 
-fn add_blob(store: &Store, tar: &mut tar::Builder<&mut dyn Write>, name: &str, d: &Digest) -> Result<()> {
+fn add_blob(
+    store: &Store,
+    tar: &mut tar::Builder<&mut dyn Write>,
+    name: &str,
+    d: &Digest,
+) -> Result<()> {
     let f = store.open_blob(d)?;
     let size = f.metadata()?.len();
-    tar.append_data(&mut header(size), name, f).with_context(|| format!("writing blob {d}"))
+    tar.append_data(&mut header(size), name, f)
+        .with_context(|| format!("writing blob {d}"))
 }
 
-fn oci_archive(store: &Store, entries: &[Entry], tar: &mut tar::Builder<&mut dyn Write>) -> Result<()> {
+fn oci_archive(
+    store: &Store,
+    entries: &[Entry],
+    tar: &mut tar::Builder<&mut dyn Write>,
+) -> Result<()> {
     let mut index = Index::default();
     let mut blobs = BTreeSet::new();
     for e in entries {
         let i = &e.image;
         let mut desc = Descriptor::new(oci::MEDIA_MANIFEST, i.digest.clone(), i.manifest_size);
-        let names: Vec<Option<&String>> = if e.names.is_empty() { vec![None] } else { e.names.iter().map(Some).collect() };
+        let names: Vec<Option<&String>> = if e.names.is_empty() {
+            vec![None]
+        } else {
+            e.names.iter().map(Some).collect()
+        };
         for n in names {
-            desc.annotations = n.map(|n| BTreeMap::from([(ANNOTATION_REF_NAME.to_string(), n.clone())]));
+            desc.annotations =
+                n.map(|n| BTreeMap::from([(ANNOTATION_REF_NAME.to_string(), n.clone())]));
             index.manifests.push(desc.clone());
         }
         blobs.insert(i.digest.clone());
@@ -75,7 +96,11 @@ fn oci_archive(store: &Store, entries: &[Entry], tar: &mut tar::Builder<&mut dyn
     Ok(())
 }
 
-fn docker_archive(store: &Store, entries: &[Entry], tar: &mut tar::Builder<&mut dyn Write>) -> Result<()> {
+fn docker_archive(
+    store: &Store,
+    entries: &[Entry],
+    tar: &mut tar::Builder<&mut dyn Write>,
+) -> Result<()> {
     let mut manifest = Vec::new();
     let mut written = BTreeSet::new();
     for e in entries {
@@ -100,13 +125,20 @@ fn docker_archive(store: &Store, entries: &[Entry], tar: &mut tar::Builder<&mut 
 
 /// docker-archive layers are uncompressed tars; a compressed blob is
 /// decompressed to a temporary file first (the tar header needs its size).
-fn add_layer_tar(store: &Store, tar: &mut tar::Builder<&mut dyn Write>, name: &str, l: &Descriptor) -> Result<()> {
+fn add_layer_tar(
+    store: &Store,
+    tar: &mut tar::Builder<&mut dyn Write>,
+    name: &str,
+    l: &Descriptor,
+) -> Result<()> {
     if l.media_type == oci::MEDIA_LAYER_TAR || l.media_type.ends_with(".tar") {
         return add_blob(store, tar, name, &l.digest);
     }
     let mut tmp = tempfile::tempfile().context("creating a temporary file")?;
     let mut src = layer::decompress(BufReader::new(store.open_blob(&l.digest)?))?;
-    let size = io::copy(&mut src, &mut tmp).with_context(|| format!("decompressing layer {}", l.digest))?;
+    let size = io::copy(&mut src, &mut tmp)
+        .with_context(|| format!("decompressing layer {}", l.digest))?;
     tmp.rewind()?;
-    tar.append_data(&mut header(size), name, tmp.take(size)).with_context(|| format!("writing layer {}", l.digest))
+    tar.append_data(&mut header(size), name, tmp.take(size))
+        .with_context(|| format!("writing layer {}", l.digest))
 }

@@ -84,7 +84,12 @@ impl Store {
     }
 
     /// The blobs and layer chain ids one manifest needs.
-    fn image_parts(&self, manifest: &Digest, size: u64, verify: bool) -> Result<(Vec<Digest>, Vec<Digest>)> {
+    fn image_parts(
+        &self,
+        manifest: &Digest,
+        size: u64,
+        verify: bool,
+    ) -> Result<(Vec<Digest>, Vec<Digest>)> {
         let img = self.load_image(manifest, size, Vec::new())?;
         let mut blobs = vec![img.digest.clone(), img.id().clone()];
         for l in &img.manifest.layers {
