@@ -251,3 +251,36 @@ impl Read for TeeReader<'_> {
         Ok(n)
     }
 }
+
+/// The unpacked layers of `image`, top first, ready as overlay lowerdirs.
+/// A layer unpacked under another id mapping (the user's range changed) or
+/// missing is unpacked again from its blob, layer by layer.
+pub fn ensure_layers(store: &Store, image: &crate::store::images::Image) -> Result<Vec<Digest>> {
+    let chains = image.chain_ids();
+    let mut unpacker: Option<Unpacker> = None;
+    for (i, chain) in chains.iter().enumerate() {
+        let meta = read_layer_meta(store, chain);
+        let u = match &unpacker {
+            Some(u) => u,
+            None => unpacker.insert(Unpacker::for_current_user()?),
+        };
+        let idmap = u.idmap();
+        if meta.as_ref().is_some_and(|m| m.idmap == idmap) && store.layer_dir(chain).is_dir() {
+            continue;
+        }
+        if let Some(m) = &meta {
+            log::warn!("layer {chain} was unpacked for id mapping `{}`, now `{idmap}`: unpacking it again", m.idmap);
+        }
+        let desc = &image.manifest.layers[i];
+        let _work = store.work_lock(false)?;
+        let mut tar = layer::decompress(io::BufReader::new(store.open_blob(&desc.digest)?))?;
+        let pending = u.unpack(store, &mut tar, None).with_context(|| format!("unpacking layer {}", desc.digest))?;
+        let lock = store.lock()?;
+        if store.layer_dir(chain).exists() {
+            remove_layer_tree(&store.layer_dir(chain))?;
+        }
+        pending.commit(store, chain, &idmap)?;
+        drop(lock);
+    }
+    Ok(chains.into_iter().rev().collect())
+}

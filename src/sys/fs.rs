@@ -1,1 +1,2 @@
 //! Filesystem syscalls: openat2 and friends.
+

@@ -1,0 +1,346 @@
+//! `berth run [OPTIONS] IMAGE [COMMAND [ARG…]]`
+
+use super::Ctx;
+use crate::container::{Containers, Meta, State};
+use crate::image::unpack::{ensure_layers, remove_layer_tree};
+use crate::runtime::idmap::{IdMapping, IdRange};
+use crate::runtime::monitor::{self, Options};
+use crate::runtime::rootfs::EtcFile;
+use crate::runtime::spec::{self, Spec};
+use crate::runtime::{caps, seccomp, users};
+use anyhow::{Context, Result, anyhow, bail};
+use std::path::PathBuf;
+
+/// Run a command in a new container, as a child of this process
+#[derive(clap::Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct Args {
+    /// Remove the container when it exits
+    #[arg(long)]
+    rm: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    tty: bool,
+    /// Name of the container
+    #[arg(long)]
+    name: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to take it from berth's environment)
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Read environment variables from a file
+    #[arg(long, value_name = "FILE")]
+    env_file: Vec<PathBuf>,
+    /// Override the image's entrypoint
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Run as USER[:GROUP] (names or numbers)
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Additional groups for the process
+    #[arg(long, value_name = "GROUP")]
+    group_add: Vec<String>,
+    /// Working directory in the container (created when missing)
+    #[arg(short, long, value_name = "DIR")]
+    workdir: Option<String>,
+    /// Bind mount or named volume: SRC:DST[:ro|rw]
+    #[arg(short, long = "volume", value_name = "SRC:DST[:OPTS]")]
+    volume: Vec<String>,
+    /// Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]
+    #[arg(long, value_name = "SPEC")]
+    mount: Vec<String>,
+    /// Mount a tmpfs at DST
+    #[arg(long, value_name = "DST[:OPTS]")]
+    tmpfs: Vec<String>,
+    /// Mount the root filesystem read-only
+    #[arg(long)]
+    read_only: bool,
+    /// Container hostname
+    #[arg(long, short = 'h')]
+    hostname: Option<String>,
+    /// Add HOST:IP to /etc/hosts
+    #[arg(long, value_name = "HOST:IP")]
+    add_host: Vec<String>,
+    /// DNS server for /etc/resolv.conf
+    #[arg(long, value_name = "IP")]
+    dns: Vec<String>,
+    /// Add a capability (or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability (or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Every capability in the user namespace, no seccomp, no masked paths
+    #[arg(long)]
+    privileged: bool,
+    /// seccomp=unconfined|FILE.json, no-new-privileges[=true|false]
+    #[arg(long, value_name = "OPT")]
+    security_opt: Vec<String>,
+    /// Resource limit NAME=SOFT[:HARD]
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    ulimit: Vec<String>,
+    /// Signal that stops the container
+    #[arg(long, value_name = "SIGNAL")]
+    stop_signal: Option<String>,
+    /// Forward signals berth receives to the container
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    sig_proxy: bool,
+    /// Network: none, host, or private (the default)
+    #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
+    network: String,
+    /// The image
+    image: String,
+    /// Command and arguments (default: the image's entrypoint and cmd)
+    #[arg(allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let store = ctx.store()?;
+    let image = store.resolve(&a.image)?;
+    let layers = ensure_layers(&store, &image)?;
+    let layer_dirs: Vec<PathBuf> = layers.iter().map(|c| store.layer_dir(c)).collect();
+    let cfg = &image.config.config;
+
+    // The process.
+    let entrypoint: Vec<String> = match &a.entrypoint {
+        Some(e) if e.is_empty() => vec![],
+        Some(e) => vec![e.clone()],
+        None => cfg.entrypoint.clone().unwrap_or_default(),
+    };
+    let cmd = if !a.command.is_empty() {
+        a.command.clone()
+    } else if a.entrypoint.is_some() {
+        vec![]
+    } else {
+        cfg.cmd.clone().unwrap_or_default()
+    };
+    let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
+    if args.is_empty() {
+        bail!("no command given and the image `{}` has no CMD or ENTRYPOINT", a.image);
+    }
+    let hostname = a.hostname.clone().unwrap_or_else(|| String::new());
+    let mut env = cfg.env.clone().unwrap_or_default();
+    let mut set_env = |kv: String| {
+        let key = kv.split('=').next().unwrap_or("").to_string();
+        env.retain(|e| e.split('=').next() != Some(key.as_str()));
+        env.push(kv);
+    };
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading env file `{}`", f.display()))?;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            if let Some(kv) = env_value(line) {
+                set_env(kv);
+            }
+        }
+    }
+    for e in &a.env {
+        if let Some(kv) = env_value(e) {
+            set_env(kv);
+        }
+    }
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", spec::DEFAULT_PATH));
+    }
+    if a.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+
+    let user_spec = a.user.clone().or_else(|| cfg.user.clone().filter(|u| !u.is_empty())).unwrap_or_default();
+    let passwd = users::find_in_layers(&layer_dirs, "passwd");
+    let group = users::find_in_layers(&layer_dirs, "group");
+    let user = users::resolve(&user_spec, &a.group_add, passwd.as_deref(), group.as_deref())
+        .with_context(|| format!("resolving user `{user_spec}` in `{}`", a.image))?;
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", user.home.clone().unwrap_or_else(|| "/".into())));
+    }
+
+    // Identity: the user's range, or their one id placed where the process runs.
+    let mut mapping = IdMapping::for_current_user()?;
+    if !mapping.has_range() && !nix::unistd::geteuid().is_root() && (user.uid != 0 || user.gid != 0) {
+        let (uid, gid) = (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw());
+        mapping.uids = vec![IdRange { container: user.uid, host: uid, size: 1 }];
+        mapping.gids = vec![IdRange { container: user.gid, host: gid, size: 1 }];
+    }
+    if mapping.host_uid(user.uid).is_none() || mapping.host_gid(user.gid).is_none() {
+        bail!("user `{user_spec}` ({}:{}) is outside this user's id mapping", user.uid, user.gid);
+    }
+
+    // Confinement.
+    let mut no_new_privs = true;
+    let mut seccomp_opt: Option<String> = None;
+    for o in &a.security_opt {
+        let (k, v) = o.split_once(['=', ':']).unwrap_or((o.as_str(), ""));
+        match k {
+            "seccomp" => seccomp_opt = Some(v.to_string()),
+            "no-new-privileges" => no_new_privs = v.is_empty() || v == "true",
+            "label" | "apparmor" => {}
+            _ => bail!("invalid --security-opt `{o}`"),
+        }
+    }
+    let cap_set = caps::resolve(&a.cap_add, &a.cap_drop, a.privileged)?;
+    let seccomp_progs = match seccomp_opt.as_deref() {
+        _ if a.privileged => vec![],
+        Some("unconfined") => vec![],
+        Some(file) => seccomp::from_file(std::path::Path::new(file), &cap_set)?,
+        None => seccomp::default_programs(&cap_set)?,
+    };
+    let rlimits = a.ulimit.iter().map(|u| spec::parse_ulimit(u).map_err(anyhow::Error::msg)).collect::<Result<Vec<_>>>()?;
+
+    // Mounts.
+    let volumes_dir = ctx.root.join("volumes");
+    let mut mounts = Vec::new();
+    for v in &a.volume {
+        let (m, named) = spec::parse_volume(v, &volumes_dir).map_err(anyhow::Error::msg)?;
+        prepare_source(&m, named.is_some())?;
+        mounts.push(m);
+    }
+    for m in &a.mount {
+        let (m, named) = spec::parse_mount(m, &volumes_dir).map_err(anyhow::Error::msg)?;
+        prepare_source(&m, named.is_some())?;
+        mounts.push(m);
+    }
+    for t in &a.tmpfs {
+        let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
+        mounts.push(spec::tmpfs(dst, opts));
+    }
+    let (new_netns, network_note) = match a.network.as_str() {
+        "host" => (false, None),
+        "none" => (true, None),
+        "private" | "pasta" | "slirp4netns" | "bridge" | "default" => {
+            (true, Some("no private network helper is wired up yet: the container has only `lo`"))
+        }
+        other => bail!("invalid --network `{other}`: use none, host or private"),
+    };
+    if let Some(n) = network_note {
+        log::warn!("{n}");
+    }
+
+    // The record.
+    let containers = Containers::new(&ctx.root);
+    let meta = containers.create(
+        a.name.as_deref(),
+        Meta {
+            id: String::new(),
+            name: String::new(),
+            image: a.image.clone(),
+            image_id: image.id().hex().to_string(),
+            command: args.clone(),
+            created: crate::time::rfc3339(crate::time::now_epoch()),
+            state: State::Created,
+            pid: None,
+            exit_code: None,
+            layers: layers.iter().map(|c| c.hex().to_string()).collect(),
+        },
+    )?;
+    let dir = containers.dir_of(&meta.id);
+    let outcome = (|| -> Result<i32> {
+        for d in ["upper", "work", "rootfs"] {
+            std::fs::create_dir(dir.join(d)).with_context(|| format!("creating `{}`", dir.join(d).display()))?;
+        }
+        let hostname = if hostname.is_empty() { meta.id[..12].to_string() } else { hostname.clone() };
+        let etc = write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
+        let mut env = env.clone();
+        if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+            env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
+        }
+        let cwd = a.workdir.clone().or_else(|| cfg.working_dir.clone().filter(|w| !w.is_empty())).unwrap_or("/".into());
+        let spec = Spec {
+            args: args.clone(),
+            env,
+            cwd,
+            hostname,
+            rootfs: spec::Rootfs {
+                layers_dir: store.layers_dir(),
+                lowerdirs: layers.iter().map(|c| c.hex().to_string()).collect(),
+                upper: dir.join("upper"),
+                work: dir.join("work"),
+                target: dir.join("rootfs"),
+            },
+            mounts: mounts.clone(),
+            read_only: a.read_only,
+            privileged: a.privileged,
+            no_new_privs,
+            caps: cap_set.clone(),
+            seccomp: seccomp_progs.clone(),
+            rlimits: rlimits.clone(),
+            tty: a.tty,
+            has_id_range: mapping.has_range(),
+            uid: user.uid,
+            gid: user.gid,
+            groups: user.groups.clone(),
+            new_netns,
+        };
+        let mut on_created = |_pid: nix::unistd::Pid| -> Result<()> { Ok(()) };
+        let no_tty = || -> Result<()> { Ok(()) };
+        let result = monitor::run(Options {
+            spec: &spec,
+            etc: &etc,
+            mapping: &mapping,
+            sig_proxy: a.sig_proxy,
+            on_created: &mut on_created,
+            child_before_exec: &no_tty,
+        })?;
+        match result {
+            Ok(exit) => Ok(exit.0),
+            Err(f) => {
+                eprintln!("berth: {}", f.message);
+                Ok(f.code)
+            }
+        }
+    })();
+    let mut meta = meta;
+    meta.state = State::Exited;
+    meta.exit_code = outcome.as_ref().ok().copied();
+    if a.rm {
+        if let Err(e) = remove_layer_tree(&dir) {
+            log::warn!("removing container {}: {e:#}", meta.id);
+        }
+    } else {
+        containers.save(&meta)?;
+    }
+    outcome
+}
+
+/// `-e K=V` as given; `-e K` takes K from berth's environment (dropped when unset).
+fn env_value(e: &str) -> Option<String> {
+    if e.contains('=') {
+        Some(e.to_string())
+    } else {
+        std::env::var(e).ok().map(|v| format!("{e}={v}"))
+    }
+}
+
+fn prepare_source(m: &spec::Mount, named: bool) -> Result<()> {
+    if let spec::MountKind::Bind { source, .. } = &m.kind {
+        if named {
+            std::fs::create_dir_all(source).with_context(|| format!("creating volume `{}`", source.display()))?;
+        } else if !source.exists() {
+            return Err(anyhow!("bind mount source `{}`: no such file or directory", source.display()));
+        }
+    }
+    Ok(())
+}
+
+fn write_etc_files(dir: &std::path::Path, hostname: &str, add_host: &[String], dns: &[String]) -> Result<Vec<EtcFile>> {
+    let mut hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n");
+    for h in add_host {
+        let (name, ip) = h.split_once(':').ok_or_else(|| anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    let resolv = if dns.is_empty() {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    } else {
+        dns.iter().map(|d| format!("nameserver {d}\n")).collect()
+    };
+    let files = [("hostname", format!("{hostname}\n"), "/etc/hostname"), ("hosts", hosts, "/etc/hosts"), ("resolv.conf", resolv, "/etc/resolv.conf")];
+    let mut out = Vec::new();
+    for (name, text, dest) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("writing `{}`", p.display()))?;
+        out.push(EtcFile { host: p, dest });
+    }
+    Ok(out)
+}

@@ -1,0 +1,172 @@
+//! The monitor: berth's side of a running container. Clones the child into
+//! its namespaces, writes its id maps, lets it go, forwards signals, waits,
+//! and turns the outcome into Docker's exit codes.
+//!
+//! Signals are blocked before the clone and read from a signalfd: no handler
+//! runs concurrently with anything, and nothing polls. The child unblocks
+//! them just before execve.
+
+use super::child::{self, Message, Pipes};
+use super::idmap::IdMapping;
+use super::rootfs::EtcFile;
+use super::spec::Spec;
+use anyhow::{Context, Result, anyhow};
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use std::io::{Read, Write};
+
+/// Signals passed on to the container (`--sig-proxy`).
+const FORWARDED: &[Signal] =
+    &[Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2];
+
+/// How the container ended, as berth's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub i32);
+
+pub struct Options<'a> {
+    pub spec: &'a Spec,
+    pub etc: &'a [EtcFile],
+    pub mapping: &'a IdMapping,
+    pub sig_proxy: bool,
+    /// Runs once the child exists and its maps are written, before it goes
+    /// on (network setup); gets the child's pid.
+    pub on_created: &'a mut dyn FnMut(Pid) -> Result<()>,
+    /// Runs in the child right before capabilities are dropped (tty setup).
+    pub child_before_exec: &'a dyn Fn() -> Result<()>,
+}
+
+/// Errors of the run itself (bad command): exit code and one-line message.
+pub struct ExecFailure {
+    pub code: i32,
+    pub message: String,
+}
+
+pub fn run(o: Options<'_>) -> Result<std::result::Result<Exit, ExecFailure>> {
+    let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (rep_r, rep_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut mask = SigSet::empty();
+    for s in FORWARDED {
+        mask.add(*s);
+    }
+    mask.add(Signal::SIGCHLD);
+    let mut old = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
+    let result = run_blocked(o, (go_r, go_w), (rep_r, rep_w), &mask);
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    result
+}
+
+type PipePair = (std::os::fd::OwnedFd, std::os::fd::OwnedFd);
+
+fn run_blocked(
+    o: Options<'_>,
+    (go_r, go_w): PipePair,
+    (rep_r, rep_w): PipePair,
+    mask: &SigSet,
+) -> Result<std::result::Result<Exit, ExecFailure>> {
+    let mut flags = CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC;
+    if std::path::Path::new("/proc/self/ns/cgroup").exists() {
+        flags |= CloneFlags::CLONE_NEWCGROUP;
+    }
+    if o.spec.new_netns {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    let spec = o.spec;
+    let etc = o.etc;
+    let before_exec = o.child_before_exec;
+    let mut go_child = Some(go_r.try_clone()?);
+    let mut rep_child = Some(rep_w.try_clone()?);
+    let pid = crate::sys::process::clone_child(flags, || {
+        let pipes = Pipes { go: go_child.take().expect("once"), report: rep_child.take().expect("once") };
+        child::main(spec, etc, pipes, before_exec)
+    })
+    .map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::ENOSPC) | Some(libc::EINVAL) => anyhow!(
+            "creating the container's namespaces: {e} (unprivileged user namespaces may be disabled: check `sysctl kernel.unprivileged_userns_clone` and `user.max_user_namespaces`)"
+        ),
+        _ => anyhow!("creating the container's namespaces: {e}"),
+    })?;
+    drop(go_r);
+    drop(rep_w);
+    let guard = KillOnDrop(Some(pid));
+    o.mapping.write_for(pid.as_raw() as u32).context("writing the container's id maps")?;
+    (o.on_created)(pid)?;
+    std::fs::File::from(go_w).write_all(b"g").context("starting the container")?;
+
+    let mut report = Vec::new();
+    std::fs::File::from(rep_r).read_to_end(&mut report)?;
+    if !report.is_empty() {
+        let _ = waitpid(pid, None);
+        std::mem::forget(guard);
+        return match Message::decode(&report) {
+            Some(Message::Setup(t)) => Err(anyhow!(t)),
+            Some(Message::Exec(errno, cmd)) => Ok(Err(exec_failure(errno, &cmd))),
+            None => Err(anyhow!("the container failed to start")),
+        };
+    }
+    let sfd = SignalFd::new(mask)?;
+    let status = loop {
+        let Some(info) = sfd.read_signal()? else { continue };
+        let sig = Signal::try_from(info.ssi_signo as i32).ok();
+        match sig {
+            Some(Signal::SIGCHLD) => {
+                if let Some(code) = reap(pid)? {
+                    break code;
+                }
+            }
+            Some(s) if o.sig_proxy => {
+                let _ = kill(pid, s);
+            }
+            _ => {}
+        }
+    };
+    std::mem::forget(guard);
+    Ok(Ok(status))
+}
+
+/// Reaps every exited child; returns the container's exit code once it is gone.
+fn reap(pid: Pid) -> Result<Option<Exit>> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(Exit(code))),
+            Ok(WaitStatus::Signaled(p, sig, _)) if p == pid => return Ok(Some(Exit(128 + sig as i32))),
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(None),
+            Ok(_) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
+    match errno {
+        libc::ENOENT => ExecFailure {
+            code: 127,
+            message: format!("executable file `{cmd}` not found in $PATH: No such file or directory"),
+        },
+        _ => ExecFailure {
+            code: 126,
+            message: format!("`{cmd}`: cannot execute: {}", Errno::from_raw(errno).desc()),
+        },
+    }
+}
+
+/// Kills and reaps the child if the monitor fails before it runs.
+struct KillOnDrop(Option<Pid>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The container's filesystem, set up in the child inside its user and mount
+//! namespaces: overlay root, /proc, /dev, /sys, then pivot_root, then the
+//! mounts that name container paths.
+//!
+//! Ordering matters twice. proc and sysfs can only be mounted while a fully
+//! visible instance is still in the mount namespace (the kernel's
+//! mount_too_revealing check), so they go in before pivot_root. Everything
+//! whose destination is a path the image controls (volumes, /etc files,
+//! masks) is mounted after pivot_root, when an absolute symlink in the image
+//! resolves inside the container and cannot reach the host; the host side of
+//! those binds is opened as an O_PATH fd before and mounted through
+//! /proc/self/fd.
+
+use super::spec::{Mount, MountKind, Spec};
+use anyhow::{Context, Result, bail};
+use nix::fcntl::{OFlag, open};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sys::stat::Mode;
+use std::fs;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// runc's default masked paths: unreadable in the container.
+const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// runc's default read-only paths.
+const READONLY: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+/// Files generated per container and bound over the image's.
+pub struct EtcFile {
+    pub host: PathBuf,
+    pub dest: &'static str,
+}
+
+pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .context("making / private in the container's mount namespace")?;
+    // Host sides of binds, opened while the host is still visible.
+    let binds: Vec<(OwnedFd, &Mount)> = spec
+        .mounts
+        .iter()
+        .filter_map(|m| match &m.kind {
+            MountKind::Bind { source, .. } => Some((source, m)),
+            MountKind::Tmpfs { .. } => None,
+        })
+        .map(|(source, m)| {
+            open_path(source).with_context(|| format!("bind mount source `{}`", source.display())).map(|fd| (fd, m))
+        })
+        .collect::<Result<_>>()?;
+    let etc_fds: Vec<(OwnedFd, &str)> =
+        etc.iter().map(|e| open_path(&e.host).map(|fd| (fd, e.dest))).collect::<Result<_>>()?;
+
+    let root = &spec.rootfs.target;
+    mount_overlay(spec)?;
+    let proc_dir = top_dir(root, "proc")?;
+    mount(Some("proc"), &proc_dir, Some("proc"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>)
+        .context("mounting /proc in the container")?;
+    mount_sys(spec, &top_dir(root, "sys")?)?;
+    mount_dev(spec, &top_dir(root, "dev")?)?;
+
+    std::env::set_current_dir(root).context("entering the container root")?;
+    nix::unistd::pivot_root(".", ".").context("pivot_root into the container root")?;
+    // The old root is stacked under the new one at "/": detach it.
+    umount2(".", MntFlags::MNT_DETACH).context("detaching the host root")?;
+    std::env::set_current_dir("/")?;
+
+    for (fd, dest) in &etc_fds {
+        bind_fd(fd, Path::new(dest), false, false).with_context(|| format!("mounting {dest}"))?;
+    }
+    for m in &spec.mounts {
+        match &m.kind {
+            MountKind::Tmpfs { options } => {
+                fs::create_dir_all(&m.dest).with_context(|| format!("creating `{}` in the container", m.dest))?;
+                mount(Some("tmpfs"), m.dest.as_str(), Some("tmpfs"), MsFlags::empty(), Some(options.as_str()))
+                    .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
+            }
+            MountKind::Bind { readonly, .. } => {
+                let fd = &binds.iter().find(|(_, b)| std::ptr::eq(*b, m)).expect("opened above").0;
+                let is_dir = nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
+                bind_fd(fd, Path::new(&m.dest), is_dir, *readonly)
+                    .with_context(|| format!("mounting volume on `{}`", m.dest))?;
+            }
+        }
+    }
+    if !spec.privileged {
+        for p in MASKED {
+            mask(p).with_context(|| format!("masking {p}"))?;
+        }
+        for p in READONLY {
+            if Path::new(p).exists() {
+                mount(Some(*p), *p, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+                    .with_context(|| format!("binding {p}"))?;
+                remount_ro(Path::new(p)).with_context(|| format!("making {p} read-only"))?;
+            }
+        }
+    }
+    if spec.read_only {
+        remount_ro(Path::new("/")).context("making the root filesystem read-only")?;
+    }
+    Ok(())
+}
+
+fn mount_overlay(spec: &Spec) -> Result<()> {
+    let r = &spec.rootfs;
+    // Relative lowerdirs keep the mount data under one page for deep images.
+    std::env::set_current_dir(&r.layers_dir).with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={},userxattr",
+        r.lowerdirs.join(":"),
+        r.upper.display(),
+        r.work.display()
+    );
+    mount(Some("overlay"), &r.target, Some("overlay"), MsFlags::empty(), Some(data.as_str()))
+        .context("mounting the overlay root filesystem")?;
+    Ok(())
+}
+
+/// `<root>/<name>` as a real directory (created if missing; a symlink there is refused).
+fn top_dir(root: &Path, name: &str) -> Result<PathBuf> {
+    let p = root.join(name);
+    match fs::symlink_metadata(&p) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!("the image's /{name} is not a directory"),
+        Err(_) => fs::create_dir(&p).with_context(|| format!("creating /{name} in the container"))?,
+    }
+    Ok(p)
+}
+
+fn mount_sys(spec: &Spec, dir: &Path) -> Result<()> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY;
+    // sysfs needs a network namespace of our own; otherwise bind the host's.
+    if spec.new_netns && mount(Some("sysfs"), dir, Some("sysfs"), flags, None::<&str>).is_ok() {
+        return Ok(());
+    }
+    mount(Some("/sys"), dir, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+        .context("binding /sys into the container")?;
+    remount_ro(dir).context("making /sys read-only")
+}
+
+fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
+    mount(
+        Some("tmpfs"),
+        dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )
+    .context("mounting /dev in the container")?;
+    for d in DEVICES {
+        let target = dev.join(d);
+        fs::File::create(&target).with_context(|| format!("creating /dev/{d}"))?;
+        mount(Some(Path::new("/dev").join(d).as_path()), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .with_context(|| format!("binding /dev/{d}"))?;
+    }
+    let pts = dev.join("pts");
+    fs::create_dir(&pts)?;
+    // gid=5 (tty) only where the mapping has it; the kernel refuses unmapped ids.
+    let mut opts = "newinstance,ptmxmode=0666,mode=0620".to_string();
+    if spec.has_id_range {
+        opts.push_str(",gid=5");
+    }
+    mount(Some("devpts"), &pts, Some("devpts"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(opts.as_str()))
+        .context("mounting /dev/pts in the container")?;
+    std::os::unix::fs::symlink("pts/ptmx", dev.join("ptmx"))?;
+    let shm = dev.join("shm");
+    fs::create_dir(&shm)?;
+    mount(
+        Some("shm"),
+        &shm,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("mode=1777,size=65536k"),
+    )
+    .context("mounting /dev/shm in the container")?;
+    let mq = dev.join("mqueue");
+    fs::create_dir(&mq)?;
+    mount(Some("mqueue"), &mq, Some("mqueue"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>)
+        .context("mounting /dev/mqueue in the container")?;
+    for (link, target) in
+        [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
+    {
+        std::os::unix::fs::symlink(target, dev.join(link))?;
+    }
+    Ok(())
+}
+
+fn open_path(p: &Path) -> Result<OwnedFd> {
+    open(p, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+        .map_err(std::io::Error::from)
+        .with_context(|| format!("opening `{}`", p.display()))
+}
+
+/// Binds the object `fd` refers to onto `dest` (created as a file or dir).
+fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()> {
+    if fs::symlink_metadata(dest).is_err() {
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
+        }
+        if is_dir {
+            fs::create_dir(dest)
+        } else {
+            fs::File::create(dest).map(|_| ())
+        }
+        .with_context(|| format!("creating `{}`", dest.display()))?;
+    }
+    let src = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    mount(Some(src.as_str()), dest, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)?;
+    if readonly {
+        remount_ro(dest)?;
+    }
+    Ok(())
+}
+
+/// Read-only remount of a bind, keeping the flags the kernel locks in a
+/// user namespace (nosuid, nodev, noexec…): dropping them would be refused.
+fn remount_ro(p: &Path) -> Result<()> {
+    let st = nix::sys::statvfs::statvfs(p)?;
+    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    use nix::sys::statvfs::FsFlags;
+    for (f, m) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if st.flags().contains(f) {
+            flags |= m;
+        }
+    }
+    mount(None::<&str>, p, None::<&str>, flags, None::<&str>)?;
+    Ok(())
+}
+
+fn mask(p: &str) -> Result<()> {
+    let meta = match fs::metadata(p) {
+        Ok(m) => m,
+        Err(_) => return Ok(()),
+    };
+    if meta.is_dir() {
+        mount(Some("tmpfs"), p, Some("tmpfs"), MsFlags::MS_RDONLY, Some("size=0"))?;
+    } else {
+        mount(Some("/dev/null"), p, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+    }
+    Ok(())
+}

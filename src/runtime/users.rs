@@ -1,0 +1,105 @@
+//! `-u USER[:GROUP]` and `--group-add`: names resolved in the image's
+//! /etc/passwd and /etc/group, read from the unpacked layers before the
+//! container starts (so the id mapping can be chosen to fit).
+
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub home: Option<String>,
+}
+
+/// The first `etc/<name>` found in the layers, top layer first.
+pub fn find_in_layers(layers: &[PathBuf], name: &str) -> Option<String> {
+    layers.iter().find_map(|l| std::fs::read_to_string(l.join("etc").join(name)).ok())
+}
+
+pub fn resolve(spec: &str, group_add: &[String], passwd: Option<&str>, group: Option<&str>) -> Result<User> {
+    let passwd = passwd.unwrap_or("");
+    let group = group.unwrap_or("");
+    let spec = if spec.is_empty() { "0" } else { spec };
+    let (u, g) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| {
+        f.len() >= 4 && (f[0] == u || (u.parse::<u32>().is_ok() && f[2] == u))
+    });
+    let (uid, mut gid, name, home) = match (&entry, u.parse::<u32>()) {
+        (Some(f), _) => {
+            let uid = f[2].parse().map_err(|_| anyhow::anyhow!("bad uid for `{u}` in /etc/passwd"))?;
+            let gid = f[3].parse().map_err(|_| anyhow::anyhow!("bad gid for `{u}` in /etc/passwd"))?;
+            (uid, gid, Some(f[0]), f.get(5).map(|h| h.to_string()))
+        }
+        (None, Ok(n)) => (n, 0, None, None),
+        (None, Err(_)) => bail!("unable to find user `{u}`: no matching entries in passwd file"),
+    };
+    if let Some(g) = g {
+        gid = group_id(g, group)?;
+    }
+    let mut groups: Vec<u32> = Vec::new();
+    if let Some(name) = name {
+        for l in group.lines() {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() >= 4 && f[3].split(',').any(|m| m == name) && let Ok(id) = f[2].parse::<u32>() {
+                groups.push(id);
+            }
+        }
+    }
+    for g in group_add {
+        groups.push(group_id(g, group)?);
+    }
+    groups.sort_unstable();
+    groups.dedup();
+    Ok(User { uid, gid, groups, home })
+}
+
+fn group_id(g: &str, group: &str) -> Result<u32> {
+    if let Ok(n) = g.parse() {
+        return Ok(n);
+    }
+    group
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 3 && f[0] == g)
+        .and_then(|f| f[2].parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("unable to find group `{g}`: no matching entries in group file"))
+}
+
+/// Whether `p` exists as a file in any layer (used for `-w` and volume seeding decisions).
+pub fn exists_in_layers(layers: &[PathBuf], p: &Path) -> bool {
+    let rel = p.strip_prefix("/").unwrap_or(p);
+    layers.iter().any(|l| l.join(rel).symlink_metadata().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nbob:x:1000:1000::/home/bob:/bin/sh\n";
+    const GROUP: &str = "root:x:0:\nnogroup:x:65534:\nstaff:x:50:bob\nbob:x:1000:\n";
+
+    #[test]
+    fn names_and_numbers_resolve() {
+        let u = resolve("nobody", &[], Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((u.uid, u.gid), (65534, 65534));
+        let u = resolve("bob", &[], Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((u.uid, u.gid, u.groups.clone()), (1000, 1000, vec![50]));
+        assert_eq!(u.home.as_deref(), Some("/home/bob"));
+        let u = resolve("1000:1000", &[], None, None).unwrap();
+        assert_eq!((u.uid, u.gid), (1000, 1000));
+        let u = resolve("4242", &["staff".into()], Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((u.uid, u.gid, u.groups), (4242, 0, vec![50]));
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        let e = resolve("alice", &[], Some(PASSWD), Some(GROUP)).unwrap_err();
+        assert!(e.to_string().contains("unable to find user `alice`"), "{e}");
+        assert!(resolve("bob:nogrp", &[], Some(PASSWD), Some(GROUP)).is_err());
+    }
+}
