@@ -134,7 +134,7 @@ struct Extractor {
     report: ApplyReport,
     /// The last resolved parent directory (entries come grouped by directory).
     /// Dropped whenever anything is removed, since that may invalidate it.
-    parent: Option<(Vec<u8>, OwnedFd)>,
+    parent: Option<(CString, OwnedFd)>,
     dirs: Vec<DirMeta>,
     dir_index: HashMap<Vec<u8>, usize>,
     warned_devices: bool,
@@ -255,27 +255,28 @@ impl Extractor {
         };
 
         if let Some(target) = last.strip_prefix(WHITEOUT_PREFIX) {
-            let parent = self.parent(parent_comps)?;
+            let (key, parent) = self.parent(parent_comps)?;
             let r = self.whiteout(parent.as_fd(), last, target);
-            self.put_parent(parent_comps, parent);
+            self.put_parent(key, parent);
             return r;
         }
 
         let meta = meta_of(entry)?;
-        let parent = self.parent(parent_comps)?;
+        let (key, parent) = self.parent(parent_comps)?;
         let r = self.create(entry, etype, parent.as_fd(), &comps, meta);
-        self.put_parent(parent_comps, parent);
+        self.put_parent(key, parent);
         r
     }
 
     /// Resolve (creating missing directories, mode 0755) the directory
     /// `comps` beneath the layer root, as an O_PATH fd.
-    fn parent(&mut self, comps: &[&[u8]]) -> Result<OwnedFd> {
+    /// Returns the path too, as the key to hand back to [`Self::put_parent`].
+    fn parent(&mut self, comps: &[&[u8]]) -> Result<(CString, OwnedFd)> {
         let key = join(comps);
         if let Some((k, fd)) = self.parent.take()
-            && k == key
+            && k.as_bytes() == key
         {
-            return Ok(fd);
+            return Ok((k, fd));
         }
         let path = if key.is_empty() {
             c".".to_owned()
@@ -283,9 +284,9 @@ impl Extractor {
             cstring(key)?
         };
         match self.open_dir(&path) {
-            Ok(fd) => return Ok(fd),
+            Ok(fd) => return Ok((path, fd)),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => return Err(self.resolve_error(e, comps.len())),
+            Err(e) => return Err(self.resolve_error(e)),
         }
         // Slow path: walk down, creating what is missing. Each prefix is still
         // resolved from the root so that RESOLVE_BENEATH judges the whole path.
@@ -305,23 +306,25 @@ impl Extractor {
                         name,
                         Mode::from_bits_truncate(0o755),
                         FchmodatFlags::FollowSymlink,
-                    )?;
+                    )
+                    .context("setting mode of parent directory")?;
                     sysfs::openat2(
                         fd.as_fd(),
                         &CString::new(comps[i]).expect("checked for NUL"),
                         libc::O_PATH | libc::O_DIRECTORY,
                         0,
                         RESOLVE | sysfs::RESOLVE_NO_SYMLINKS,
-                    )?
+                    )
+                    .context("opening new parent directory")?
                 }
-                Err(e) => return Err(self.resolve_error(e, i + 1)),
+                Err(e) => return Err(self.resolve_error(e)),
             };
         }
-        Ok(fd)
+        Ok((path, fd))
     }
 
-    fn put_parent(&mut self, comps: &[&[u8]], fd: OwnedFd) {
-        self.parent = Some((join(comps), fd));
+    fn put_parent(&mut self, key: CString, fd: OwnedFd) {
+        self.parent = Some((key, fd));
     }
 
     fn open_dir(&self, path: &CStr) -> io::Result<OwnedFd> {
@@ -334,7 +337,7 @@ impl Extractor {
         )
     }
 
-    fn resolve_error(&self, e: io::Error, _depth: usize) -> anyhow::Error {
+    fn resolve_error(&self, e: io::Error) -> anyhow::Error {
         match e.raw_os_error() {
             Some(libc::EXDEV) => anyhow!("path escapes the layer through a symlink"),
             Some(libc::ENOTDIR) => anyhow!("a parent is not a directory"),
@@ -523,7 +526,7 @@ impl Extractor {
         };
         let tdir = self
             .open_dir(&tpath)
-            .map_err(|e| self.resolve_error(e, tparent.len()))
+            .map_err(|e| self.resolve_error(e))
             .with_context(|| format!("hardlink target `{}`", shown()))?;
         // No AT_SYMLINK_FOLLOW: a symlink target is linked itself, never followed.
         let link = || linkat(tdir.as_fd(), os(tname), parent, os(name), AtFlags::empty());
@@ -645,7 +648,7 @@ impl Extractor {
                     continue;
                 }
                 Err(e) => {
-                    return Err(self.resolve_error(e, d.depth)).with_context(|| {
+                    return Err(self.resolve_error(e)).with_context(|| {
                         format!("layer entry `{}`", String::from_utf8_lossy(&d.path))
                     });
                 }
