@@ -1,2 +1,112 @@
 //! Filesystem syscalls: openat2 and friends.
+//!
+//! Thin, typed wrappers over syscalls that nix does not expose in the shape we
+//! need (openat2 with our own `open_how`, since libc's is `#[non_exhaustive]`;
+//! fd-based xattrs). No policy: callers decide flags and what an errno means.
+#![allow(dead_code)]
 
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// Resolution flags for [`openat2`] (linux/openat2.h).
+pub const RESOLVE_NO_XDEV: u64 = libc::RESOLVE_NO_XDEV;
+/// Fail on procfs-style "magic" links (`/proc/self/fd/N`).
+pub const RESOLVE_NO_MAGICLINKS: u64 = libc::RESOLVE_NO_MAGICLINKS;
+/// Fail on any symlink in the path (implies `RESOLVE_NO_MAGICLINKS`).
+pub const RESOLVE_NO_SYMLINKS: u64 = libc::RESOLVE_NO_SYMLINKS;
+/// Every step of the resolution, symlinks and `..` included, must stay
+/// beneath the dirfd; otherwise the call fails with `EXDEV`.
+pub const RESOLVE_BENEATH: u64 = libc::RESOLVE_BENEATH;
+
+/// `struct open_how` from linux/openat2.h (the kernel's ABI, version 0: 24 bytes).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(2): open `path` relative to `dirfd` with `flags` (`O_*`), `mode`
+/// (for `O_CREAT`) and `resolve` (`RESOLVE_*`). Needs Linux 5.6; older kernels
+/// give `ENOSYS`.
+pub fn openat2(
+    dirfd: BorrowedFd<'_>,
+    path: &CStr,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let how = OpenHow {
+        // The kernel rejects unknown or sign-extended high bits, so go through u32.
+        flags: (flags | libc::O_CLOEXEC) as u32 as u64,
+        mode: mode as u64,
+        resolve,
+    };
+    // SAFETY: `path` is a valid NUL-terminated string and `how` a valid, initialised
+    // `struct open_how` whose size we pass; both outlive the call. The kernel does not
+    // keep either pointer. `dirfd` is a live fd borrowed for the duration of the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dirfd.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: on success openat2 returns a new file descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// fsetxattr(2): set extended attribute `name` to `value` on the file behind `fd`.
+/// `fd` must not be an `O_PATH` fd (the kernel answers `EBADF`).
+pub fn fsetxattr(fd: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> io::Result<()> {
+    // SAFETY: `name` is NUL-terminated and `value` is a valid slice whose length we
+    // pass; both outlive the call and the kernel copies them.
+    let ret = unsafe {
+        libc::fsetxattr(
+            fd.as_raw_fd(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// fgetxattr(2): the value of extended attribute `name` on the file behind `fd`,
+/// or `None` when it is not set (`ENODATA`).
+pub fn fgetxattr(fd: BorrowedFd<'_>, name: &CStr) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: `name` is NUL-terminated; `buf` is a valid writable buffer of the
+        // length we pass. The kernel writes at most that many bytes.
+        let ret = unsafe {
+            libc::fgetxattr(
+                fd.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if ret >= 0 {
+            buf.truncate(ret as usize);
+            return Ok(Some(buf));
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::ENODATA) => return Ok(None),
+            // Value larger than our buffer: grow (xattr values are at most 64 KiB).
+            Some(libc::ERANGE) if buf.len() < 65536 => buf.resize(65536, 0),
+            _ => return Err(err),
+        }
+    }
+}
