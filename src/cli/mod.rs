@@ -156,3 +156,11 @@ fn helper(args: &[std::ffi::OsString]) -> i32 {
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::command().debug_assert();
+    }
+}

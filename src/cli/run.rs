@@ -58,7 +58,7 @@ pub struct Args {
     #[arg(long)]
     read_only: bool,
     /// Container hostname
-    #[arg(long, short = 'h')]
+    #[arg(long)]
     hostname: Option<String>,
     /// Add HOST:IP to /etc/hosts
     #[arg(long, value_name = "HOST:IP")]

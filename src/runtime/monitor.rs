@@ -94,8 +94,8 @@ fn run_blocked(
         ),
         _ => anyhow!("creating the container's namespaces: {e}"),
     })?;
-    drop(go_r);
-    drop(rep_w);
+    // The child has its own copies; ours must close or EOF never comes.
+    drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));
     o.mapping.write_for(pid.as_raw() as u32).context("writing the container's id maps")?;
     (o.on_created)(pid)?;

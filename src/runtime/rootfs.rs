@@ -13,11 +13,9 @@
 
 use super::spec::{Mount, MountKind, Spec};
 use anyhow::{Context, Result, bail};
-use nix::fcntl::{OFlag, open};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sys::stat::Mode;
 use std::fs;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 /// runc's default masked paths: unreadable in the container.
@@ -59,11 +57,19 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
             MountKind::Tmpfs { .. } => None,
         })
         .map(|(source, m)| {
-            open_path(source).with_context(|| format!("bind mount source `{}`", source.display())).map(|fd| (fd, m))
+            crate::sys::mount::clone_tree(source)
+                .with_context(|| format!("bind mount source `{}`", source.display()))
+                .map(|fd| (fd, m))
         })
         .collect::<Result<_>>()?;
     let etc_fds: Vec<(OwnedFd, &str)> =
-        etc.iter().map(|e| open_path(&e.host).map(|fd| (fd, e.dest))).collect::<Result<_>>()?;
+        etc.iter()
+            .map(|e| {
+                crate::sys::mount::clone_tree(&e.host)
+                    .with_context(|| format!("opening `{}`", e.host.display()))
+                    .map(|fd| (fd, e.dest))
+            })
+            .collect::<Result<_>>()?;
 
     let root = &spec.rootfs.target;
     mount_overlay(spec)?;
@@ -199,11 +205,6 @@ fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
     Ok(())
 }
 
-fn open_path(p: &Path) -> Result<OwnedFd> {
-    open(p, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
-        .map_err(std::io::Error::from)
-        .with_context(|| format!("opening `{}`", p.display()))
-}
 
 /// Binds the object `fd` refers to onto `dest` (created as a file or dir).
 fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()> {
@@ -218,8 +219,7 @@ fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()
         }
         .with_context(|| format!("creating `{}`", dest.display()))?;
     }
-    let src = format!("/proc/self/fd/{}", fd.as_raw_fd());
-    mount(Some(src.as_str()), dest, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)?;
+    crate::sys::mount::attach(fd, dest)?;
     if readonly {
         remount_ro(dest)?;
     }

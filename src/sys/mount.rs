@@ -1,0 +1,47 @@
+//! The new mount API calls nix does not wrap: open_tree and move_mount.
+//!
+//! A bind's source is cloned with open_tree while the host is still in our
+//! mount namespace, then attached with move_mount after pivot_root; a
+//! classic bind from /proc/self/fd would be refused (EINVAL) because the
+//! source mount left the namespace with the old root.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+fn cpath(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// A detached recursive clone of the mount tree at `path`.
+pub fn clone_tree(path: &Path) -> io::Result<OwnedFd> {
+    let p = cpath(path)?;
+    let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32;
+    // SAFETY: open_tree reads a NUL-terminated path we own and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, p.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the fd was just returned by the kernel and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Attaches the detached tree `fd` at `dest`.
+pub fn attach(fd: &OwnedFd, dest: &Path) -> io::Result<()> {
+    let d = cpath(dest)?;
+    let empty = c"";
+    // SAFETY: both paths are NUL-terminated strings we own; the fd is open.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd.as_raw_fd(),
+            empty.as_ptr(),
+            libc::AT_FDCWD,
+            d.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
