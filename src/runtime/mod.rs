@@ -1,4 +1,5 @@
 //! Running things in user namespaces. Knows nothing of index.json.
 
+pub mod caps;
 pub mod idmap;
 pub mod userns;
