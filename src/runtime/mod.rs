@@ -2,4 +2,5 @@
 
 pub mod caps;
 pub mod idmap;
+pub mod syscalls;
 pub mod userns;
