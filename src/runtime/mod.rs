@@ -2,5 +2,6 @@
 
 pub mod caps;
 pub mod idmap;
+pub mod seccomp;
 pub mod syscalls;
 pub mod userns;
