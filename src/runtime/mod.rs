@@ -3,11 +3,7 @@
 //! lowerdirs.
 
 pub mod caps;
-pub mod child;
 pub mod idmap;
-pub mod monitor;
-pub mod rootfs;
 pub mod seccomp;
-pub mod spec;
-pub mod users;
+pub mod syscalls;
 pub mod userns;

@@ -3,5 +3,4 @@
 
 pub mod fs;
 pub mod ns;
-pub mod process;
-pub mod mount;
+pub mod seccomp;
