@@ -650,6 +650,13 @@ fn build_busybox_tar() -> PathBuf {
     ));
     std::fs::write(&tmp, &bytes).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
+    // Images from earlier builds of the tests are of no more use.
+    for old in list_dir(&dir) {
+        let p = dir.join(&old);
+        if old.starts_with("busybox-") && p != path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
     path
 }
 
