@@ -1,0 +1,12 @@
+//! berth's integration tests: one binary, modules by topic (ripgrep's layout).
+//! Every test drives the real `berth` binary against a fresh `--root` in a
+//! temp dir; see `util` for the harness and `macros` for `berthtest!`.
+
+#[macro_use]
+mod macros;
+
+mod docs;
+mod hostile;
+mod interop;
+mod store;
+mod util;
