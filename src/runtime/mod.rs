@@ -3,7 +3,12 @@
 //! lowerdirs.
 
 pub mod caps;
+pub mod child;
 pub mod idmap;
+pub mod monitor;
+pub mod rootfs;
 pub mod seccomp;
+pub mod spec;
 pub mod syscalls;
+pub mod users;
 pub mod userns;

@@ -4,3 +4,5 @@
 pub mod fs;
 pub mod ns;
 pub mod seccomp;
+pub mod mount;
+pub mod process;
