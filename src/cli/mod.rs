@@ -48,7 +48,7 @@ enum Verb {
     Tag(tag::TagArgs),
     Untag(tag::UntagArgs),
     Rmi(rmi::Args),
-    Run(run::Args),
+    Run(Box<run::Args>),
     Save(save::Args),
     Load(load::Args),
     #[command(subcommand)]
@@ -110,7 +110,7 @@ pub fn main() -> i32 {
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
         Verb::Rmi(a) => rmi::run(&ctx, a),
-        Verb::Run(a) => run::run(&ctx, a),
+        Verb::Run(a) => run::run(&ctx, *a),
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Load(a) => load::run(&ctx, a),
         Verb::System(v) => system::run(&ctx, v),

@@ -119,9 +119,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     };
     let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
     if args.is_empty() {
-        bail!("no command given and the image `{}` has no CMD or ENTRYPOINT", a.image);
+        bail!(
+            "no command given and the image `{}` has no CMD or ENTRYPOINT",
+            a.image
+        );
     }
-    let hostname = a.hostname.clone().unwrap_or_else(|| String::new());
+    let hostname = a.hostname.clone().unwrap_or_default();
     let mut env = cfg.env.clone().unwrap_or_default();
     let mut set_env = |kv: String| {
         let key = kv.split('=').next().unwrap_or("").to_string();
@@ -129,8 +132,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         env.push(kv);
     };
     for f in &a.env_file {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading env file `{}`", f.display()))?;
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("reading env file `{}`", f.display()))?;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             if let Some(kv) = env_value(line) {
                 set_env(kv);
             }
@@ -148,24 +156,52 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         env.push("TERM=xterm".into());
     }
 
-    let user_spec = a.user.clone().or_else(|| cfg.user.clone().filter(|u| !u.is_empty())).unwrap_or_default();
+    let user_spec = a
+        .user
+        .clone()
+        .or_else(|| cfg.user.clone().filter(|u| !u.is_empty()))
+        .unwrap_or_default();
     let passwd = users::find_in_layers(&layer_dirs, "passwd");
     let group = users::find_in_layers(&layer_dirs, "group");
-    let user = users::resolve(&user_spec, &a.group_add, passwd.as_deref(), group.as_deref())
-        .with_context(|| format!("resolving user `{user_spec}` in `{}`", a.image))?;
+    let user = users::resolve(
+        &user_spec,
+        &a.group_add,
+        passwd.as_deref(),
+        group.as_deref(),
+    )
+    .with_context(|| format!("resolving user `{user_spec}` in `{}`", a.image))?;
     if !env.iter().any(|e| e.starts_with("HOME=")) {
-        env.push(format!("HOME={}", user.home.clone().unwrap_or_else(|| "/".into())));
+        env.push(format!(
+            "HOME={}",
+            user.home.clone().unwrap_or_else(|| "/".into())
+        ));
     }
 
     // Identity: the user's range, or their one id placed where the process runs.
     let mut mapping = IdMapping::for_current_user()?;
-    if !mapping.has_range() && !nix::unistd::geteuid().is_root() && (user.uid != 0 || user.gid != 0) {
-        let (uid, gid) = (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw());
-        mapping.uids = vec![IdRange { container: user.uid, host: uid, size: 1 }];
-        mapping.gids = vec![IdRange { container: user.gid, host: gid, size: 1 }];
+    if !mapping.has_range() && !nix::unistd::geteuid().is_root() && (user.uid != 0 || user.gid != 0)
+    {
+        let (uid, gid) = (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        );
+        mapping.uids = vec![IdRange {
+            container: user.uid,
+            host: uid,
+            size: 1,
+        }];
+        mapping.gids = vec![IdRange {
+            container: user.gid,
+            host: gid,
+            size: 1,
+        }];
     }
     if mapping.host_uid(user.uid).is_none() || mapping.host_gid(user.gid).is_none() {
-        bail!("user `{user_spec}` ({}:{}) is outside this user's id mapping", user.uid, user.gid);
+        bail!(
+            "user `{user_spec}` ({}:{}) is outside this user's id mapping",
+            user.uid,
+            user.gid
+        );
     }
 
     // Confinement.
@@ -187,7 +223,11 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         Some(file) => seccomp::from_file(std::path::Path::new(file), &cap_set)?,
         None => seccomp::default_programs(&cap_set)?,
     };
-    let rlimits = a.ulimit.iter().map(|u| spec::parse_ulimit(u).map_err(anyhow::Error::msg)).collect::<Result<Vec<_>>>()?;
+    let rlimits = a
+        .ulimit
+        .iter()
+        .map(|u| spec::parse_ulimit(u).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
 
     // Mounts.
     let volumes_dir = ctx.root.join("volumes");
@@ -209,9 +249,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let (new_netns, network_note) = match a.network.as_str() {
         "host" => (false, None),
         "none" => (true, None),
-        "private" | "pasta" | "slirp4netns" | "bridge" | "default" => {
-            (true, Some("no private network helper is wired up yet: the container has only `lo`"))
-        }
+        "private" | "pasta" | "slirp4netns" | "bridge" | "default" => (
+            true,
+            Some("no private network helper is wired up yet: the container has only `lo`"),
+        ),
         other => bail!("invalid --network `{other}`: use none, host or private"),
     };
     if let Some(n) = network_note {
@@ -238,15 +279,24 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let dir = containers.dir_of(&meta.id);
     let outcome = (|| -> Result<i32> {
         for d in ["upper", "work", "rootfs"] {
-            std::fs::create_dir(dir.join(d)).with_context(|| format!("creating `{}`", dir.join(d).display()))?;
+            std::fs::create_dir(dir.join(d))
+                .with_context(|| format!("creating `{}`", dir.join(d).display()))?;
         }
-        let hostname = if hostname.is_empty() { meta.id[..12].to_string() } else { hostname.clone() };
+        let hostname = if hostname.is_empty() {
+            meta.id[..12].to_string()
+        } else {
+            hostname.clone()
+        };
         let etc = write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
         let mut env = env.clone();
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
         }
-        let cwd = a.workdir.clone().or_else(|| cfg.working_dir.clone().filter(|w| !w.is_empty())).unwrap_or("/".into());
+        let cwd = a
+            .workdir
+            .clone()
+            .or_else(|| cfg.working_dir.clone().filter(|w| !w.is_empty()))
+            .unwrap_or("/".into());
         let spec = Spec {
             args: args.clone(),
             env,
@@ -316,18 +366,31 @@ fn env_value(e: &str) -> Option<String> {
 fn prepare_source(m: &spec::Mount, named: bool) -> Result<()> {
     if let spec::MountKind::Bind { source, .. } = &m.kind {
         if named {
-            std::fs::create_dir_all(source).with_context(|| format!("creating volume `{}`", source.display()))?;
+            std::fs::create_dir_all(source)
+                .with_context(|| format!("creating volume `{}`", source.display()))?;
         } else if !source.exists() {
-            return Err(anyhow!("bind mount source `{}`: no such file or directory", source.display()));
+            return Err(anyhow!(
+                "bind mount source `{}`: no such file or directory",
+                source.display()
+            ));
         }
     }
     Ok(())
 }
 
-fn write_etc_files(dir: &std::path::Path, hostname: &str, add_host: &[String], dns: &[String]) -> Result<Vec<EtcFile>> {
-    let mut hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n");
+fn write_etc_files(
+    dir: &std::path::Path,
+    hostname: &str,
+    add_host: &[String],
+    dns: &[String],
+) -> Result<Vec<EtcFile>> {
+    let mut hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
+    );
     for h in add_host {
-        let (name, ip) = h.split_once(':').ok_or_else(|| anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
+        let (name, ip) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
         hosts.push_str(&format!("{ip}\t{name}\n"));
     }
     let resolv = if dns.is_empty() {
@@ -335,7 +398,11 @@ fn write_etc_files(dir: &std::path::Path, hostname: &str, add_host: &[String], d
     } else {
         dns.iter().map(|d| format!("nameserver {d}\n")).collect()
     };
-    let files = [("hostname", format!("{hostname}\n"), "/etc/hostname"), ("hosts", hosts, "/etc/hosts"), ("resolv.conf", resolv, "/etc/resolv.conf")];
+    let files = [
+        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
+        ("hosts", hosts, "/etc/hosts"),
+        ("resolv.conf", resolv, "/etc/resolv.conf"),
+    ];
     let mut out = Vec::new();
     for (name, text, dest) in files {
         let p = dir.join(name);

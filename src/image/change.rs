@@ -121,7 +121,7 @@ mod tests {
     fn json_and_shell_commands() {
         let mut c = RunConfig::default();
         apply(&mut c, r#"CMD ["sh", "-c", "echo hi"]"#).unwrap();
-        assert_eq!(c.cmd.unwrap(), ["sh", "-c", "echo hi"]);
+        assert_eq!(c.cmd.clone().unwrap(), ["sh", "-c", "echo hi"]);
         apply(&mut c, "ENTRYPOINT echo hi").unwrap();
         assert_eq!(c.entrypoint.unwrap(), ["/bin/sh", "-c", "echo hi"]);
     }

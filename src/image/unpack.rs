@@ -269,12 +269,17 @@ pub fn ensure_layers(store: &Store, image: &crate::store::images::Image) -> Resu
             continue;
         }
         if let Some(m) = &meta {
-            log::warn!("layer {chain} was unpacked for id mapping `{}`, now `{idmap}`: unpacking it again", m.idmap);
+            log::warn!(
+                "layer {chain} was unpacked for id mapping `{}`, now `{idmap}`: unpacking it again",
+                m.idmap
+            );
         }
         let desc = &image.manifest.layers[i];
         let _work = store.work_lock(false)?;
         let mut tar = layer::decompress(io::BufReader::new(store.open_blob(&desc.digest)?))?;
-        let pending = u.unpack(store, &mut tar, None).with_context(|| format!("unpacking layer {}", desc.digest))?;
+        let pending = u
+            .unpack(store, &mut tar, None)
+            .with_context(|| format!("unpacking layer {}", desc.digest))?;
         let lock = store.lock()?;
         if store.layer_dir(chain).exists() {
             remove_layer_tree(&store.layer_dir(chain))?;

@@ -51,7 +51,12 @@ pub struct Pipes {
 }
 
 /// The clone callback. Never returns on success (execve replaces us).
-pub fn main(spec: &Spec, etc: &[EtcFile], pipes: Pipes, before_exec: &dyn Fn() -> Result<()>) -> isize {
+pub fn main(
+    spec: &Spec,
+    etc: &[EtcFile],
+    pipes: Pipes,
+    before_exec: &dyn Fn() -> Result<()>,
+) -> isize {
     let msg = match setup(spec, etc, &pipes, before_exec) {
         Ok(m) => m,
         Err(e) => Message::Setup(format!("{e:#}")),
@@ -60,7 +65,12 @@ pub fn main(spec: &Spec, etc: &[EtcFile], pipes: Pipes, before_exec: &dyn Fn() -
     125
 }
 
-fn setup(spec: &Spec, etc: &[EtcFile], pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -> Result<Message> {
+fn setup(
+    spec: &Spec,
+    etc: &[EtcFile],
+    pipes: &Pipes,
+    before_exec: &dyn Fn() -> Result<()>,
+) -> Result<Message> {
     let mut go = [0u8; 1];
     let n = std::fs::File::from(pipes.go.try_clone()?).read(&mut go)?;
     if n == 0 {
@@ -75,7 +85,10 @@ fn setup(spec: &Spec, etc: &[EtcFile], pipes: &Pipes, before_exec: &dyn Fn() -> 
             .with_context(|| format!("changing to the working directory `{}`: {e}", spec.cwd))?;
     }
     for l in &spec.rlimits {
-        let r = libc::rlimit { rlim_cur: l.soft, rlim_max: l.hard };
+        let r = libc::rlimit {
+            rlim_cur: l.soft,
+            rlim_max: l.hard,
+        };
         crate::sys::process::setrlimit(l.resource, &r).context("setting a ulimit")?;
     }
     before_exec()?;
@@ -91,12 +104,20 @@ fn setup(spec: &Spec, etc: &[EtcFile], pipes: &Pipes, before_exec: &dyn Fn() -> 
     if spec.no_new_privs {
         nix::sys::prctl::set_no_new_privs().context("setting no_new_privs")?;
     }
-    let path = spec.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(super::spec::DEFAULT_PATH);
+    let path = spec
+        .env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(super::spec::DEFAULT_PATH);
     let exe = match find_executable(&spec.args[0], path) {
         Ok(p) => p,
         Err(errno) => return Ok(Message::Exec(errno as i32, spec.args[0].clone())),
     };
-    let argv: Vec<CString> = spec.args.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
+    let argv: Vec<CString> = spec
+        .args
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<_>>()?;
     let envp: Vec<CString> = spec.env.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
     let exe_c = CString::new(exe.as_os_str().as_bytes())?;
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
@@ -128,11 +149,16 @@ fn find_executable(cmd: &str, path: &str) -> Result<PathBuf, Errno> {
             Err(_) => {}
         }
     }
-    Err(if seen_eacces { Errno::EACCES } else { Errno::ENOENT })
+    Err(if seen_eacces {
+        Errno::EACCES
+    } else {
+        Errno::ENOENT
+    })
 }
 
 fn check_exec(p: &Path) -> Result<(), Errno> {
-    let meta = std::fs::metadata(p).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
+    let meta = std::fs::metadata(p)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
     if meta.is_dir() {
         return Err(Errno::EACCES);
     }

@@ -10,5 +10,5 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
 pub mod syscalls;
-pub mod users;
 pub mod userns;
+pub mod users;

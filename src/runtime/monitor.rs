@@ -20,8 +20,14 @@ use nix::unistd::Pid;
 use std::io::{Read, Write};
 
 /// Signals passed on to the container (`--sig-proxy`).
-const FORWARDED: &[Signal] =
-    &[Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2];
+const FORWARDED: &[Signal] = &[
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
 
 /// How the container ended, as berth's exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,9 +103,13 @@ fn run_blocked(
     // The child has its own copies; ours must close or EOF never comes.
     drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));
-    o.mapping.write_for(pid.as_raw() as u32).context("writing the container's id maps")?;
+    o.mapping
+        .write_for(pid.as_raw() as u32)
+        .context("writing the container's id maps")?;
     (o.on_created)(pid)?;
-    std::fs::File::from(go_w).write_all(b"g").context("starting the container")?;
+    std::fs::File::from(go_w)
+        .write_all(b"g")
+        .context("starting the container")?;
 
     let mut report = Vec::new();
     std::fs::File::from(rep_r).read_to_end(&mut report)?;
@@ -114,7 +124,9 @@ fn run_blocked(
     }
     let sfd = SignalFd::new(mask)?;
     let status = loop {
-        let Some(info) = sfd.read_signal()? else { continue };
+        let Some(info) = sfd.read_signal()? else {
+            continue;
+        };
         let sig = Signal::try_from(info.ssi_signo as i32).ok();
         match sig {
             Some(Signal::SIGCHLD) => {
@@ -137,7 +149,9 @@ fn reap(pid: Pid) -> Result<Option<Exit>> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(Exit(code))),
-            Ok(WaitStatus::Signaled(p, sig, _)) if p == pid => return Ok(Some(Exit(128 + sig as i32))),
+            Ok(WaitStatus::Signaled(p, sig, _)) if p == pid => {
+                return Ok(Some(Exit(128 + sig as i32)));
+            }
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(None),
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,
@@ -150,7 +164,9 @@ fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
     match errno {
         libc::ENOENT => ExecFailure {
             code: 127,
-            message: format!("executable file `{cmd}` not found in $PATH: No such file or directory"),
+            message: format!(
+                "executable file `{cmd}` not found in $PATH: No such file or directory"
+            ),
         },
         _ => ExecFailure {
             code: 126,

@@ -35,7 +35,13 @@ const MASKED: &[&str] = &[
 ];
 
 /// runc's default read-only paths.
-const READONLY: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
@@ -46,8 +52,14 @@ pub struct EtcFile {
 }
 
 pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .context("making / private in the container's mount namespace")?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .context("making / private in the container's mount namespace")?;
     // Host sides of binds, opened while the host is still visible.
     let binds: Vec<(OwnedFd, &Mount)> = spec
         .mounts
@@ -62,20 +74,26 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
                 .map(|fd| (fd, m))
         })
         .collect::<Result<_>>()?;
-    let etc_fds: Vec<(OwnedFd, &str)> =
-        etc.iter()
-            .map(|e| {
-                crate::sys::mount::clone_tree(&e.host)
-                    .with_context(|| format!("opening `{}`", e.host.display()))
-                    .map(|fd| (fd, e.dest))
-            })
-            .collect::<Result<_>>()?;
+    let etc_fds: Vec<(OwnedFd, &str)> = etc
+        .iter()
+        .map(|e| {
+            crate::sys::mount::clone_tree(&e.host)
+                .with_context(|| format!("opening `{}`", e.host.display()))
+                .map(|fd| (fd, e.dest))
+        })
+        .collect::<Result<_>>()?;
 
     let root = &spec.rootfs.target;
     mount_overlay(spec)?;
     let proc_dir = top_dir(root, "proc")?;
-    mount(Some("proc"), &proc_dir, Some("proc"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>)
-        .context("mounting /proc in the container")?;
+    mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .context("mounting /proc in the container")?;
     mount_sys(spec, &top_dir(root, "sys")?)?;
     mount_dev(spec, &top_dir(root, "dev")?)?;
 
@@ -91,13 +109,25 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
     for m in &spec.mounts {
         match &m.kind {
             MountKind::Tmpfs { options } => {
-                fs::create_dir_all(&m.dest).with_context(|| format!("creating `{}` in the container", m.dest))?;
-                mount(Some("tmpfs"), m.dest.as_str(), Some("tmpfs"), MsFlags::empty(), Some(options.as_str()))
-                    .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
+                fs::create_dir_all(&m.dest)
+                    .with_context(|| format!("creating `{}` in the container", m.dest))?;
+                mount(
+                    Some("tmpfs"),
+                    m.dest.as_str(),
+                    Some("tmpfs"),
+                    MsFlags::empty(),
+                    Some(options.as_str()),
+                )
+                .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
             }
             MountKind::Bind { readonly, .. } => {
-                let fd = &binds.iter().find(|(_, b)| std::ptr::eq(*b, m)).expect("opened above").0;
-                let is_dir = nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
+                let fd = &binds
+                    .iter()
+                    .find(|(_, b)| std::ptr::eq(*b, m))
+                    .expect("opened above")
+                    .0;
+                let is_dir =
+                    nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
                 bind_fd(fd, Path::new(&m.dest), is_dir, *readonly)
                     .with_context(|| format!("mounting volume on `{}`", m.dest))?;
             }
@@ -109,8 +139,14 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
         }
         for p in READONLY {
             if Path::new(p).exists() {
-                mount(Some(*p), *p, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-                    .with_context(|| format!("binding {p}"))?;
+                mount(
+                    Some(*p),
+                    *p,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&str>,
+                )
+                .with_context(|| format!("binding {p}"))?;
                 remount_ro(Path::new(p)).with_context(|| format!("making {p} read-only"))?;
             }
         }
@@ -124,15 +160,22 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
 fn mount_overlay(spec: &Spec) -> Result<()> {
     let r = &spec.rootfs;
     // Relative lowerdirs keep the mount data under one page for deep images.
-    std::env::set_current_dir(&r.layers_dir).with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
+    std::env::set_current_dir(&r.layers_dir)
+        .with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
     let data = format!(
         "lowerdir={},upperdir={},workdir={},userxattr",
         r.lowerdirs.join(":"),
         r.upper.display(),
         r.work.display()
     );
-    mount(Some("overlay"), &r.target, Some("overlay"), MsFlags::empty(), Some(data.as_str()))
-        .context("mounting the overlay root filesystem")?;
+    mount(
+        Some("overlay"),
+        &r.target,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(data.as_str()),
+    )
+    .context("mounting the overlay root filesystem")?;
     Ok(())
 }
 
@@ -142,7 +185,9 @@ fn top_dir(root: &Path, name: &str) -> Result<PathBuf> {
     match fs::symlink_metadata(&p) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => bail!("the image's /{name} is not a directory"),
-        Err(_) => fs::create_dir(&p).with_context(|| format!("creating /{name} in the container"))?,
+        Err(_) => {
+            fs::create_dir(&p).with_context(|| format!("creating /{name} in the container"))?
+        }
     }
     Ok(p)
 }
@@ -153,8 +198,14 @@ fn mount_sys(spec: &Spec, dir: &Path) -> Result<()> {
     if spec.new_netns && mount(Some("sysfs"), dir, Some("sysfs"), flags, None::<&str>).is_ok() {
         return Ok(());
     }
-    mount(Some("/sys"), dir, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .context("binding /sys into the container")?;
+    mount(
+        Some("/sys"),
+        dir,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .context("binding /sys into the container")?;
     remount_ro(dir).context("making /sys read-only")
 }
 
@@ -170,8 +221,14 @@ fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
     for d in DEVICES {
         let target = dev.join(d);
         fs::File::create(&target).with_context(|| format!("creating /dev/{d}"))?;
-        mount(Some(Path::new("/dev").join(d).as_path()), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .with_context(|| format!("binding /dev/{d}"))?;
+        mount(
+            Some(Path::new("/dev").join(d).as_path()),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .with_context(|| format!("binding /dev/{d}"))?;
     }
     let pts = dev.join("pts");
     fs::create_dir(&pts)?;
@@ -180,8 +237,14 @@ fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
     if spec.has_id_range {
         opts.push_str(",gid=5");
     }
-    mount(Some("devpts"), &pts, Some("devpts"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(opts.as_str()))
-        .context("mounting /dev/pts in the container")?;
+    mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some(opts.as_str()),
+    )
+    .context("mounting /dev/pts in the container")?;
     std::os::unix::fs::symlink("pts/ptmx", dev.join("ptmx"))?;
     let shm = dev.join("shm");
     fs::create_dir(&shm)?;
@@ -195,22 +258,31 @@ fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
     .context("mounting /dev/shm in the container")?;
     let mq = dev.join("mqueue");
     fs::create_dir(&mq)?;
-    mount(Some("mqueue"), &mq, Some("mqueue"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>)
-        .context("mounting /dev/mqueue in the container")?;
-    for (link, target) in
-        [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
-    {
+    mount(
+        Some("mqueue"),
+        &mq,
+        Some("mqueue"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .context("mounting /dev/mqueue in the container")?;
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
         std::os::unix::fs::symlink(target, dev.join(link))?;
     }
     Ok(())
 }
 
-
 /// Binds the object `fd` refers to onto `dest` (created as a file or dir).
 fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()> {
     if fs::symlink_metadata(dest).is_err() {
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
+            fs::create_dir_all(parent)
+                .with_context(|| format!("creating `{}`", parent.display()))?;
         }
         if is_dir {
             fs::create_dir(dest)
@@ -254,9 +326,21 @@ fn mask(p: &str) -> Result<()> {
         Err(_) => return Ok(()),
     };
     if meta.is_dir() {
-        mount(Some("tmpfs"), p, Some("tmpfs"), MsFlags::MS_RDONLY, Some("size=0"))?;
+        mount(
+            Some("tmpfs"),
+            p,
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY,
+            Some("size=0"),
+        )?;
     } else {
-        mount(Some("/dev/null"), p, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+        mount(
+            Some("/dev/null"),
+            p,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )?;
     }
     Ok(())
 }

@@ -64,7 +64,10 @@ pub struct Rlimit {
 }
 
 /// Parses `-v SRC:DST[:ro|rw]`. Named volumes (SRC without `/`) resolve under `volumes_dir`.
-pub fn parse_volume(v: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Option<String>), String> {
+pub fn parse_volume(
+    v: &str,
+    volumes_dir: &std::path::Path,
+) -> Result<(Mount, Option<String>), String> {
     let parts: Vec<&str> = v.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
         [s, d] => (*s, *d, ""),
@@ -81,7 +84,9 @@ pub fn parse_volume(v: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Op
         }
     }
     if !dst.starts_with('/') {
-        return Err(format!("invalid volume `{v}`: the container path must be absolute"));
+        return Err(format!(
+            "invalid volume `{v}`: the container path must be absolute"
+        ));
     }
     if src.is_empty() {
         return Err(format!("invalid volume `{v}`: empty source"));
@@ -89,16 +94,28 @@ pub fn parse_volume(v: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Op
     let (source, named) = if src.starts_with('/') || src.starts_with('.') {
         (PathBuf::from(src), None)
     } else {
-        if !src.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+        if !src
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
             return Err(format!("invalid volume name `{src}`"));
         }
         (volumes_dir.join(src).join("_data"), Some(src.to_string()))
     };
-    Ok((Mount { kind: MountKind::Bind { source, readonly }, dest: dst.to_string() }, named))
+    Ok((
+        Mount {
+            kind: MountKind::Bind { source, readonly },
+            dest: dst.to_string(),
+        },
+        named,
+    ))
 }
 
 /// Parses `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
-pub fn parse_mount(m: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Option<String>), String> {
+pub fn parse_mount(
+    m: &str,
+    volumes_dir: &std::path::Path,
+) -> Result<(Mount, Option<String>), String> {
     let mut kind = "volume";
     let (mut src, mut dst, mut ro, mut tmpfs_opts) = (None, None, false, Vec::new());
     for kv in m.split(',') {
@@ -122,9 +139,14 @@ pub fn parse_mount(m: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Opt
         "bind" | "volume" => {
             let src = src.ok_or_else(|| format!("invalid mount `{m}`: no source"))?;
             if kind == "bind" && !src.starts_with('/') {
-                return Err(format!("invalid mount `{m}`: a bind source must be an absolute path"));
+                return Err(format!(
+                    "invalid mount `{m}`: a bind source must be an absolute path"
+                ));
             }
-            parse_volume(&format!("{src}:{dst}:{}", if ro { "ro" } else { "rw" }), volumes_dir)
+            parse_volume(
+                &format!("{src}:{dst}:{}", if ro { "ro" } else { "rw" }),
+                volumes_dir,
+            )
         }
         other => Err(format!("invalid mount `{m}`: unknown type `{other}`")),
     }
@@ -132,13 +154,22 @@ pub fn parse_mount(m: &str, volumes_dir: &std::path::Path) -> Result<(Mount, Opt
 
 pub fn tmpfs(dest: &str, options: &str) -> Mount {
     let base = "rw,nosuid,nodev";
-    let options = if options.is_empty() { base.to_string() } else { format!("{base},{options}") };
-    Mount { kind: MountKind::Tmpfs { options }, dest: dest.to_string() }
+    let options = if options.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base},{options}")
+    };
+    Mount {
+        kind: MountKind::Tmpfs { options },
+        dest: dest.to_string(),
+    }
 }
 
 /// Parses `--ulimit nofile=1024[:2048]`.
 pub fn parse_ulimit(s: &str) -> Result<Rlimit, String> {
-    let (name, vals) = s.split_once('=').ok_or_else(|| format!("invalid ulimit `{s}`: expected NAME=SOFT[:HARD]"))?;
+    let (name, vals) = s
+        .split_once('=')
+        .ok_or_else(|| format!("invalid ulimit `{s}`: expected NAME=SOFT[:HARD]"))?;
     let resource = match name {
         "core" => libc::RLIMIT_CORE,
         "cpu" => libc::RLIMIT_CPU,
@@ -160,7 +191,8 @@ pub fn parse_ulimit(s: &str) -> Result<Rlimit, String> {
         if v == "-1" || v == "unlimited" {
             Ok(libc::RLIM_INFINITY)
         } else {
-            v.parse().map_err(|_| format!("invalid ulimit `{s}`: `{v}` is not a number"))
+            v.parse()
+                .map_err(|_| format!("invalid ulimit `{s}`: `{v}` is not a number"))
         }
     };
     let (soft, hard) = match vals.split_once(':') {
@@ -170,7 +202,11 @@ pub fn parse_ulimit(s: &str) -> Result<Rlimit, String> {
     if soft > hard {
         return Err(format!("invalid ulimit `{s}`: soft limit above hard limit"));
     }
-    Ok(Rlimit { resource, soft, hard })
+    Ok(Rlimit {
+        resource,
+        soft,
+        hard,
+    })
 }
 
 #[cfg(test)]
@@ -181,10 +217,22 @@ mod tests {
     #[test]
     fn volumes_parse_like_docker() {
         let (m, named) = parse_volume("/src:/dst:ro", Path::new("/v")).unwrap();
-        assert_eq!(m.kind, MountKind::Bind { source: "/src".into(), readonly: true });
+        assert_eq!(
+            m.kind,
+            MountKind::Bind {
+                source: "/src".into(),
+                readonly: true
+            }
+        );
         assert_eq!(named, None);
         let (m, named) = parse_volume("data:/d", Path::new("/v")).unwrap();
-        assert_eq!(m.kind, MountKind::Bind { source: "/v/data/_data".into(), readonly: false });
+        assert_eq!(
+            m.kind,
+            MountKind::Bind {
+                source: "/v/data/_data".into(),
+                readonly: false
+            }
+        );
         assert_eq!(named.as_deref(), Some("data"));
         assert!(parse_volume("/a:rel", Path::new("/v")).is_err());
         assert!(parse_volume("/a:/b:xx", Path::new("/v")).is_err());
@@ -194,7 +242,12 @@ mod tests {
     #[test]
     fn mounts_and_ulimits() {
         let (m, _) = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m", Path::new("/v")).unwrap();
-        assert_eq!(m.kind, MountKind::Tmpfs { options: "rw,nosuid,nodev,size=1m".into() });
+        assert_eq!(
+            m.kind,
+            MountKind::Tmpfs {
+                options: "rw,nosuid,nodev,size=1m".into()
+            }
+        );
         assert!(parse_mount("type=bind,source=rel,target=/t", Path::new("/v")).is_err());
         let l = parse_ulimit("nofile=100:200").unwrap();
         assert_eq!((l.soft, l.hard), (100, 200));

@@ -3,7 +3,7 @@
 //! container starts (so the id mapping can be chosen to fit).
 
 use anyhow::{Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -15,10 +15,17 @@ pub struct User {
 
 /// The first `etc/<name>` found in the layers, top layer first.
 pub fn find_in_layers(layers: &[PathBuf], name: &str) -> Option<String> {
-    layers.iter().find_map(|l| std::fs::read_to_string(l.join("etc").join(name)).ok())
+    layers
+        .iter()
+        .find_map(|l| std::fs::read_to_string(l.join("etc").join(name)).ok())
 }
 
-pub fn resolve(spec: &str, group_add: &[String], passwd: Option<&str>, group: Option<&str>) -> Result<User> {
+pub fn resolve(
+    spec: &str,
+    group_add: &[String],
+    passwd: Option<&str>,
+    group: Option<&str>,
+) -> Result<User> {
     let passwd = passwd.unwrap_or("");
     let group = group.unwrap_or("");
     let spec = if spec.is_empty() { "0" } else { spec };
@@ -26,13 +33,18 @@ pub fn resolve(spec: &str, group_add: &[String], passwd: Option<&str>, group: Op
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| {
-        f.len() >= 4 && (f[0] == u || (u.parse::<u32>().is_ok() && f[2] == u))
-    });
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && (f[0] == u || (u.parse::<u32>().is_ok() && f[2] == u)));
     let (uid, mut gid, name, home) = match (&entry, u.parse::<u32>()) {
         (Some(f), _) => {
-            let uid = f[2].parse().map_err(|_| anyhow::anyhow!("bad uid for `{u}` in /etc/passwd"))?;
-            let gid = f[3].parse().map_err(|_| anyhow::anyhow!("bad gid for `{u}` in /etc/passwd"))?;
+            let uid = f[2]
+                .parse()
+                .map_err(|_| anyhow::anyhow!("bad uid for `{u}` in /etc/passwd"))?;
+            let gid = f[3]
+                .parse()
+                .map_err(|_| anyhow::anyhow!("bad gid for `{u}` in /etc/passwd"))?;
             (uid, gid, Some(f[0]), f.get(5).map(|h| h.to_string()))
         }
         (None, Ok(n)) => (n, 0, None, None),
@@ -45,7 +57,10 @@ pub fn resolve(spec: &str, group_add: &[String], passwd: Option<&str>, group: Op
     if let Some(name) = name {
         for l in group.lines() {
             let f: Vec<&str> = l.split(':').collect();
-            if f.len() >= 4 && f[3].split(',').any(|m| m == name) && let Ok(id) = f[2].parse::<u32>() {
+            if f.len() >= 4
+                && f[3].split(',').any(|m| m == name)
+                && let Ok(id) = f[2].parse::<u32>()
+            {
                 groups.push(id);
             }
         }
@@ -55,7 +70,12 @@ pub fn resolve(spec: &str, group_add: &[String], passwd: Option<&str>, group: Op
     }
     groups.sort_unstable();
     groups.dedup();
-    Ok(User { uid, gid, groups, home })
+    Ok(User {
+        uid,
+        gid,
+        groups,
+        home,
+    })
 }
 
 fn group_id(g: &str, group: &str) -> Result<u32> {
@@ -67,13 +87,9 @@ fn group_id(g: &str, group: &str) -> Result<u32> {
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() >= 3 && f[0] == g)
         .and_then(|f| f[2].parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("unable to find group `{g}`: no matching entries in group file"))
-}
-
-/// Whether `p` exists as a file in any layer (used for `-w` and volume seeding decisions).
-pub fn exists_in_layers(layers: &[PathBuf], p: &Path) -> bool {
-    let rel = p.strip_prefix("/").unwrap_or(p);
-    layers.iter().any(|l| l.join(rel).symlink_metadata().is_ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!("unable to find group `{g}`: no matching entries in group file")
+        })
 }
 
 #[cfg(test)]

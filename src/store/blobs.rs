@@ -72,10 +72,6 @@ impl Store {
 }
 
 impl BlobWriter {
-    pub fn len(&self) -> u64 {
-        self.out.len()
-    }
-
     /// Ends writing: flushes and fsyncs; the blob is not in the store yet.
     pub fn finish(self) -> Result<PendingBlob> {
         let (buf, digest, size) = self.out.finish();

@@ -91,10 +91,6 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
     pub fn finish(self) -> (W, Digest, u64) {
         (
             self.inner,

@@ -150,7 +150,7 @@ impl Store {
             .collect();
         index.manifests.retain(|m| match m.ref_name() {
             Some(n) => !names.iter().any(|x| x == n),
-            None => !(m.digest == *manifest && !names.is_empty()),
+            None => m.digest != *manifest || names.is_empty(),
         });
         for n in names {
             index.manifests.push(named(manifest, size, Some(n)));

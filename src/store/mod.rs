@@ -72,10 +72,6 @@ impl Store {
         Ok(())
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// `<root>/store`: the OCI image layout.
     pub fn dir(&self) -> PathBuf {
         self.root.join("store")

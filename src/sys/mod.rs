@@ -2,7 +2,7 @@
 //! exposes but nix does not (or not in the shape we need). No policy here.
 
 pub mod fs;
-pub mod ns;
-pub mod seccomp;
 pub mod mount;
+pub mod ns;
 pub mod process;
+pub mod seccomp;

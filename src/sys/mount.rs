@@ -43,5 +43,9 @@ pub fn attach(fd: &OwnedFd, dest: &Path) -> io::Result<()> {
             libc::MOVE_MOUNT_F_EMPTY_PATH,
         )
     };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }

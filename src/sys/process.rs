@@ -18,7 +18,8 @@ pub fn clone_child(flags: CloneFlags, mut f: impl FnMut() -> isize) -> io::Resul
     // SAFETY: without CLONE_VM the child gets a private copy of the address
     // space; `f` runs on the copied stack and ends in exit or execve. The
     // single-thread precondition is documented above and upheld by callers.
-    let pid = unsafe { nix::sched::clone(Box::new(&mut f), &mut stack, flags, Some(libc::SIGCHLD)) }?;
+    let pid =
+        unsafe { nix::sched::clone(Box::new(&mut f), &mut stack, flags, Some(libc::SIGCHLD)) }?;
     Ok(pid)
 }
 
@@ -26,25 +27,46 @@ pub fn clone_child(flags: CloneFlags, mut f: impl FnMut() -> isize) -> io::Resul
 pub fn set_controlling_tty(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: TIOCSCTTY takes an int argument and touches no memory of ours.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY, 0) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// The window size of terminal `fd`.
 pub fn window_size(fd: BorrowedFd<'_>) -> io::Result<libc::winsize> {
-    let mut ws: libc::winsize = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut ws: libc::winsize = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCGWINSZ writes one winsize into the valid, owned `ws`.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(ws) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ws)
+    }
 }
 
 pub fn set_window_size(fd: BorrowedFd<'_>, ws: &libc::winsize) -> io::Result<()> {
     // SAFETY: TIOCSWINSZ reads one winsize from the valid `ws`.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 pub fn setrlimit(resource: i32, limit: &libc::rlimit) -> io::Result<()> {
     // SAFETY: setrlimit reads one rlimit struct from a valid reference.
     let r = unsafe { libc::setrlimit(resource as _, limit) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
