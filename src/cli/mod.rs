@@ -9,6 +9,8 @@ mod import;
 mod inspect;
 mod load;
 mod output;
+mod ps;
+mod rm;
 mod rmi;
 mod run;
 mod save;
@@ -47,6 +49,8 @@ enum Verb {
     History(history::Args),
     Tag(tag::TagArgs),
     Untag(tag::UntagArgs),
+    Ps(ps::Args),
+    Rm(rm::Args),
     Rmi(rmi::Args),
     Run(Box<run::Args>),
     Save(save::Args),
@@ -109,6 +113,8 @@ pub fn main() -> i32 {
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
+        Verb::Ps(a) => ps::run(&ctx, a),
+        Verb::Rm(a) => rm::run(&ctx, a),
         Verb::Rmi(a) => rmi::run(&ctx, a),
         Verb::Run(a) => run::run(&ctx, *a),
         Verb::Save(a) => save::run(&ctx, a),

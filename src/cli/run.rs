@@ -316,7 +316,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             caps: cap_set.clone(),
             seccomp: seccomp_progs.clone(),
             rlimits: rlimits.clone(),
-            tty: a.tty,
             has_id_range: mapping.has_range(),
             uid: user.uid,
             gid: user.gid,
@@ -324,14 +323,35 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             new_netns,
         };
         let mut on_created = |_pid: nix::unistd::Pid| -> Result<()> { Ok(()) };
-        let no_tty = || -> Result<()> { Ok(()) };
+        let (tty_parent, tty_child) = if a.tty {
+            let (p, c) =
+                std::os::unix::net::UnixStream::pair().context("creating the terminal socket")?;
+            (Some(p), Some(c))
+        } else {
+            (None, None)
+        };
+        let interactive = a.interactive;
+        let before_exec = || -> Result<()> {
+            match &tty_child {
+                Some(sock) => crate::runtime::pty::child_setup(sock),
+                // Without -i the container reads nothing of ours, as with podman.
+                None if !interactive => {
+                    let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
+                    nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        };
         let result = monitor::run(Options {
             spec: &spec,
             etc: &etc,
             mapping: &mapping,
             sig_proxy: a.sig_proxy,
             on_created: &mut on_created,
-            child_before_exec: &no_tty,
+            child_before_exec: &before_exec,
+            tty: tty_parent.as_ref(),
+            stdin_open: a.interactive,
         })?;
         match result {
             Ok(exit) => Ok(exit.0),

@@ -8,16 +8,19 @@
 
 use super::child::{self, Message, Pipes};
 use super::idmap::IdMapping;
+use super::pty;
 use super::rootfs::EtcFile;
 use super::spec::Spec;
 use anyhow::{Context, Result, anyhow};
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
-use nix::sys::signalfd::SignalFd;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::os::fd::AsFd;
 
 /// Signals passed on to the container (`--sig-proxy`).
 const FORWARDED: &[Signal] = &[
@@ -43,6 +46,10 @@ pub struct Options<'a> {
     pub on_created: &'a mut dyn FnMut(Pid) -> Result<()>,
     /// Runs in the child right before capabilities are dropped (tty setup).
     pub child_before_exec: &'a dyn Fn() -> Result<()>,
+    /// `-t`: the monitor's end of the socket the child sends its pty master on.
+    pub tty: Option<&'a std::os::unix::net::UnixStream>,
+    /// `-i`: relay berth's stdin to the terminal.
+    pub stdin_open: bool,
 }
 
 /// Errors of the run itself (bad command): exit code and one-line message.
@@ -59,6 +66,7 @@ pub fn run(o: Options<'_>) -> Result<std::result::Result<Exit, ExecFailure>> {
         mask.add(*s);
     }
     mask.add(Signal::SIGCHLD);
+    mask.add(Signal::SIGWINCH);
     let mut old = SigSet::empty();
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
     let result = run_blocked(o, (go_r, go_w), (rep_r, rep_w), &mask);
@@ -122,26 +130,61 @@ fn run_blocked(
             None => Err(anyhow!("the container failed to start")),
         };
     }
-    let sfd = SignalFd::new(mask)?;
-    let status = loop {
-        let Some(info) = sfd.read_signal()? else {
-            continue;
-        };
-        let sig = Signal::try_from(info.ssi_signo as i32).ok();
-        match sig {
-            Some(Signal::SIGCHLD) => {
-                if let Some(code) = reap(pid)? {
-                    break code;
+    let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+    let master = o.tty.map(pty::receive_master).transpose()?;
+    let _raw = master
+        .as_ref()
+        .filter(|_| std::io::stdin().is_terminal())
+        .map(|_| pty::RawMode::enter());
+    if let Some(m) = &master {
+        pty::sync_size(m.as_fd());
+    }
+    let mut master_open = master.is_some();
+    let mut stdin_open = o.stdin_open;
+    let status = 'outer: loop {
+        match &master {
+            Some(m) if master_open => {
+                if let pty::Event::MasterClosed = pty::relay(m, sfd.as_fd(), &mut stdin_open)? {
+                    master_open = false;
                 }
             }
-            Some(s) if o.sig_proxy => {
-                let _ = kill(pid, s);
+            _ => wait_readable(sfd.as_fd())?,
+        }
+        while let Some(info) = sfd.read_signal()? {
+            match Signal::try_from(info.ssi_signo as i32).ok() {
+                Some(Signal::SIGCHLD) => {
+                    if let Some(code) = reap(pid)? {
+                        break 'outer code;
+                    }
+                }
+                Some(Signal::SIGWINCH) => {
+                    if let Some(m) = &master {
+                        pty::sync_size(m.as_fd());
+                    }
+                }
+                Some(s) if o.sig_proxy => {
+                    let _ = kill(pid, s);
+                }
+                _ => {}
             }
-            _ => {}
         }
     };
+    if let (Some(m), true) = (&master, master_open) {
+        // The container is gone; what it wrote before is still in the pty.
+        pty::drain(m)?;
+    }
     std::mem::forget(guard);
     Ok(Ok(status))
+}
+
+fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|_| ()).map_err(Into::into),
+        }
+    }
 }
 
 /// Reaps every exited child; returns the container's exit code once it is gone.

@@ -21,7 +21,6 @@ pub struct Spec {
     /// Compiled filters, installed last; empty = unconfined.
     pub seccomp: Vec<seccompiler::BpfProgram>,
     pub rlimits: Vec<Rlimit>,
-    pub tty: bool,
     /// The mapping covers more than one id (gid 5 for devpts, setgroups allowed).
     pub has_id_range: bool,
     /// The user the process runs as, resolved from the image.

@@ -110,3 +110,19 @@ pub fn fgetxattr(fd: BorrowedFd<'_>, name: &CStr) -> io::Result<Option<Vec<u8>>>
         }
     }
 }
+
+/// Takes ownership of an fd the kernel just handed us (e.g. via SCM_RIGHTS).
+pub fn owned(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: callers pass an fd freshly installed by the kernel for this
+    // process, which nothing else owns.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+/// A File over an fd owned elsewhere; wrap it in ManuallyDrop so it is never closed here.
+pub fn borrowed_file(fd: std::os::fd::RawFd) -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller keeps the owner alive longer than this File and
+    // never lets it drop (ManuallyDrop), so the fd is not closed twice.
+    unsafe { std::fs::File::from_raw_fd(fd) }
+}

@@ -1,0 +1,173 @@
+//! `-t`: a pseudo-terminal from the container's own devpts, its master end
+//! passed to the monitor over a socket (SCM_RIGHTS), and the relay between
+//! it and berth's terminal (raw mode restored on every exit path, window
+//! size kept in sync).
+
+use anyhow::{Context, Result, anyhow};
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg};
+use nix::sys::termios::{self, SetArg, Termios};
+use std::io::{IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+/// Child side, after pivot_root: a new session whose controlling terminal
+/// is a fresh pty slave on fds 0-2; the master goes to the monitor.
+pub fn child_setup(sock: &UnixStream) -> Result<()> {
+    nix::unistd::setsid().context("starting a session for the terminal")?;
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .context("opening /dev/ptmx")?;
+    grantpt(&master).context("grantpt")?;
+    unlockpt(&master).context("unlockpt")?;
+    let name = ptsname_r(&master).context("ptsname")?;
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .with_context(|| format!("opening {name}"))?;
+    crate::sys::process::set_controlling_tty(slave.as_fd())
+        .context("making the pty the controlling terminal")?;
+    nix::unistd::dup2_stdin(&slave).context("attaching the pty")?;
+    nix::unistd::dup2_stdout(&slave).context("attaching the pty")?;
+    nix::unistd::dup2_stderr(&slave).context("attaching the pty")?;
+    let fds = [master.as_raw_fd()];
+    sendmsg::<()>(
+        sock.as_raw_fd(),
+        &[IoSlice::new(b"m")],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .context("passing the pty to berth")?;
+    Ok(())
+}
+
+/// Monitor side: receives the master.
+pub fn receive_master(sock: &UnixStream) -> Result<OwnedFd> {
+    let mut buf = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .context("receiving the container's terminal")?;
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = c
+            && let Some(fd) = fds.first()
+        {
+            return Ok(crate::sys::fs::owned(*fd));
+        }
+    }
+    Err(anyhow!("the container did not send its terminal"))
+}
+
+/// Puts berth's terminal in raw mode until dropped.
+pub struct RawMode {
+    saved: Option<Termios>,
+}
+
+impl RawMode {
+    pub fn enter() -> RawMode {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(stdin.as_fd()).ok();
+        if let Some(t) = &saved {
+            let mut raw = t.clone();
+            termios::cfmakeraw(&mut raw);
+            let _ = termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw);
+        }
+        RawMode { saved }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(t) = &self.saved {
+            let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSADRAIN, t);
+        }
+    }
+}
+
+/// Copies berth's window size to the pty.
+pub fn sync_size(master: BorrowedFd<'_>) {
+    if let Ok(ws) = crate::sys::process::window_size(std::io::stdout().as_fd()) {
+        let _ = crate::sys::process::set_window_size(master, &ws);
+    }
+}
+
+/// What woke the relay up.
+pub enum Event {
+    Signal,
+    MasterClosed,
+}
+
+/// Relays stdin → master (when `stdin_open`) and master → stdout until a
+/// signal is pending on `sigfd` or the master reports EOF/EIO.
+pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> Result<Event> {
+    let mut buf = [0u8; 16384];
+    let mut out = std::io::stdout();
+    // A File view of the master, never closed here (ManuallyDrop).
+    let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
+    loop {
+        let stdin = std::io::stdin();
+        let mut fds = vec![
+            PollFd::new(sigfd, PollFlags::POLLIN),
+            PollFd::new(master.as_fd(), PollFlags::POLLIN),
+        ];
+        if *stdin_open {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => r?,
+        };
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(|f| f.revents())
+                .is_some_and(|r| !r.is_empty())
+        };
+        let (sig, mst, inp) = (ready(0), ready(1), ready(2));
+        drop(fds);
+        if mst {
+            match m.read(&mut buf) {
+                Ok(0) | Err(_) => return Ok(Event::MasterClosed),
+                Ok(n) => {
+                    out.write_all(&buf[..n])?;
+                    out.flush()?;
+                }
+            }
+        }
+        if inp {
+            match stdin.lock().read(&mut buf) {
+                Ok(0) | Err(_) => *stdin_open = false,
+                Ok(n) => m.write_all(&buf[..n])?,
+            }
+        }
+        if sig {
+            return Ok(Event::Signal);
+        }
+    }
+}
+
+/// Copies what is left in the master to stdout.
+pub fn drain(master: &OwnedFd) -> Result<()> {
+    let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
+    let _ = nix::fcntl::fcntl(
+        master.as_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
+    );
+    let mut out = std::io::stdout();
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = m.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+    }
+    out.flush()?;
+    Ok(())
+}
