@@ -118,6 +118,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -s i -l interactive -d 
 complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
+complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies'
 complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''

@@ -41,6 +41,12 @@ fn remove_one(
     force: bool,
 ) -> Result<()> {
     let img = store.resolve(spec)?;
+    let users: Vec<String> = crate::container::Containers::new(store.root())
+        .list()?
+        .into_iter()
+        .filter(|c| c.image_id == img.id().hex())
+        .map(|c| c.name)
+        .collect();
     let by_name = crate::reference::Reference::parse(spec)
         .ok()
         .map(|r| r.to_string())
@@ -51,6 +57,12 @@ fn remove_one(
             store.untag(lock, &img.digest, std::slice::from_ref(&name))?;
             println!("Untagged: {name}");
             return Ok(());
+        }
+        _ if !users.is_empty() => {
+            bail!(
+                "image is in use by container(s) {}: remove them first (`berth rm`)",
+                users.join(", ")
+            )
         }
         None if img.names.len() > 1 && !force => {
             bail!(

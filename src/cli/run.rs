@@ -81,6 +81,9 @@ pub struct Args {
     /// Resource limit NAME=SOFT[:HARD]
     #[arg(long, value_name = "NAME=SOFT[:HARD]")]
     ulimit: Vec<String>,
+    /// Run berth's tiny init as pid 1: it forwards signals and reaps zombies
+    #[arg(long)]
+    init: bool,
     /// Signal that stops the container
     #[arg(long, value_name = "SIGNAL")]
     stop_signal: Option<String>,
@@ -321,8 +324,14 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             gid: user.gid,
             groups: user.groups.clone(),
             new_netns,
+            init: a.init,
         };
-        let mut on_created = |_pid: nix::unistd::Pid| -> Result<()> { Ok(()) };
+        let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
+            let mut running = meta.clone();
+            running.state = State::Running;
+            running.pid = Some(pid.as_raw());
+            containers.save(&running)
+        };
         let (tty_parent, tty_child) = if a.tty {
             let (p, c) =
                 std::os::unix::net::UnixStream::pair().context("creating the terminal socket")?;

@@ -120,9 +120,19 @@ fn setup(
         .collect::<Result<_>>()?;
     let envp: Vec<CString> = spec.env.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
     let exe_c = CString::new(exe.as_os_str().as_bytes())?;
-    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
-    // Last: after this only execve is certain to be allowed.
+    // Last: after this only execve (and, for --init, the reaper's few calls) is certain to be allowed.
     super::seccomp::install(&spec.seccomp)?;
+    if spec.init
+        && let Some(pid) =
+            crate::sys::process::fork().context("starting the command under --init")?
+    {
+        // We are pid 1: the command's exec result reaches the monitor through
+        // its copy of the report pipe; ours must close.
+        // The process exits from the reaper, so the OwnedFd is never dropped twice.
+        let _ = nix::unistd::close(std::os::fd::AsRawFd::as_raw_fd(&pipes.report));
+        super::init::reap_and_forward(pid);
+    }
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
     let errno = nix::unistd::execve(&exe_c, &argv, &envp).unwrap_err();
     Ok(Message::Exec(errno as i32, spec.args[0].clone()))
 }

@@ -5,6 +5,7 @@
 pub mod caps;
 pub mod child;
 pub mod idmap;
+pub mod init;
 pub mod monitor;
 pub mod pty;
 pub mod rootfs;

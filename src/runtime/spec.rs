@@ -27,6 +27,8 @@ pub struct Spec {
     pub uid: u32,
     pub gid: u32,
     pub groups: Vec<u32>,
+    /// `--init`: pid 1 stays berth's reaper and the command runs as its child.
+    pub init: bool,
     /// Own network namespace (`--network none` or the private default).
     pub new_netns: bool,
 }

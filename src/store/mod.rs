@@ -72,6 +72,10 @@ impl Store {
         Ok(())
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// `<root>/store`: the OCI image layout.
     pub fn dir(&self) -> PathBuf {
         self.root.join("store")

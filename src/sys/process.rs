@@ -70,3 +70,16 @@ pub fn setrlimit(resource: i32, limit: &libc::rlimit) -> io::Result<()> {
         Ok(())
     }
 }
+
+/// fork(2). Returns the child's pid in the parent and None in the child.
+///
+/// Only called by a single-threaded process (the container's pid 1 before it
+/// becomes the reaper for `--init`), so the child can run arbitrary code.
+pub fn fork() -> io::Result<Option<Pid>> {
+    // SAFETY: the caller is single-threaded (documented above), so the child
+    // inherits no lock held by another thread.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child)),
+        nix::unistd::ForkResult::Child => Ok(None),
+    }
+}
