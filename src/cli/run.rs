@@ -90,6 +90,9 @@ pub struct Args {
     /// Forward signals berth receives to the container
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     sig_proxy: bool,
+    /// User namespace: `keep-id` maps your own uid and gid to themselves and runs as them
+    #[arg(long, value_name = "MODE")]
+    userns: Option<String>,
     /// Network: none, host, or private (the default)
     #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
     network: String,
@@ -159,11 +162,24 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         env.push("TERM=xterm".into());
     }
 
-    let user_spec = a
-        .user
-        .clone()
-        .or_else(|| cfg.user.clone().filter(|u| !u.is_empty()))
-        .unwrap_or_default();
+    let keep_id = match a.userns.as_deref() {
+        None | Some("") | Some("host") | Some("private") => false,
+        Some("keep-id") => true,
+        Some(other) => bail!("invalid --userns `{other}`: use keep-id"),
+    };
+    let (host_uid, host_gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    let user_spec = match (&a.user, keep_id) {
+        (Some(u), _) => u.clone(),
+        (None, true) => format!("{host_uid}:{host_gid}"),
+        (None, false) => cfg
+            .user
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_default(),
+    };
     let passwd = users::find_in_layers(&layer_dirs, "passwd");
     let group = users::find_in_layers(&layer_dirs, "group");
     let user = users::resolve(
@@ -182,20 +198,20 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 
     // Identity: the user's range, or their one id placed where the process runs.
     let mut mapping = IdMapping::for_current_user()?;
-    if !mapping.has_range() && !nix::unistd::geteuid().is_root() && (user.uid != 0 || user.gid != 0)
+    if keep_id && !nix::unistd::geteuid().is_root() {
+        mapping = mapping.keep_id(host_uid, host_gid);
+    } else if !mapping.has_range()
+        && !nix::unistd::geteuid().is_root()
+        && (user.uid != 0 || user.gid != 0)
     {
-        let (uid, gid) = (
-            nix::unistd::getuid().as_raw(),
-            nix::unistd::getgid().as_raw(),
-        );
         mapping.uids = vec![IdRange {
             container: user.uid,
-            host: uid,
+            host: host_uid,
             size: 1,
         }];
         mapping.gids = vec![IdRange {
             container: user.gid,
-            host: gid,
+            host: host_gid,
             size: 1,
         }];
     }

@@ -161,6 +161,47 @@ impl IdMapping {
         }
     }
 
+    /// podman's `--userns=keep-id`: the user's own `uid`/`gid` appear as
+    /// themselves in the container; the subordinate ids fill container ids
+    /// 0..uid and what follows. Without a range only the user's id is mapped.
+    pub fn keep_id(&self, uid: u32, gid: u32) -> IdMapping {
+        fn shift(ranges: &[IdRange], own: u32) -> Vec<IdRange> {
+            let user = ranges
+                .iter()
+                .find(|r| r.container == 0)
+                .map(|r| r.host)
+                .unwrap_or(own);
+            let mut out = vec![IdRange {
+                container: own,
+                host: user,
+                size: 1,
+            }];
+            let sub = ranges.iter().find(|r| r.container != 0);
+            if let Some(sub) = sub {
+                let below = sub.size.min(own);
+                if below > 0 {
+                    out.push(IdRange {
+                        container: 0,
+                        host: sub.host,
+                        size: below,
+                    });
+                }
+                if sub.size > below {
+                    out.push(IdRange {
+                        container: own + 1,
+                        host: sub.host + below,
+                        size: sub.size - below,
+                    });
+                }
+            }
+            out
+        }
+        IdMapping {
+            uids: shift(&self.uids, uid),
+            gids: shift(&self.gids, gid),
+        }
+    }
+
     /// More than the single id is mapped (for uids or gids).
     pub fn has_range(&self) -> bool {
         let count = |r: &[IdRange]| r.iter().map(|r| u64::from(r.size)).sum::<u64>();
@@ -314,6 +355,30 @@ fn write_proc(path: &Path, text: &str) -> anyhow::Result<()> {
     // The kernel takes a map in a single write(2); std::fs::write issues one for short text.
     std::fs::write(path, text)
         .with_context(|| format!("writing {:?} to {}", text.trim(), path.display()))
+}
+
+#[cfg(test)]
+mod keep_id_tests {
+    use super::*;
+
+    #[test]
+    fn keep_id_puts_the_user_at_its_own_id() {
+        let m = IdMapping::from_subid("u", 1000, 1000, "u:100000:65536\n", "u:100000:65536\n");
+        let k = m.keep_id(1000, 1000);
+        assert_eq!(k.host_uid(1000), Some(1000));
+        assert_eq!(k.host_uid(0), Some(100000));
+        assert_eq!(k.host_uid(999), Some(100999));
+        assert_eq!(k.host_uid(1001), Some(101000));
+        let single = IdMapping::single(1000, 1000).keep_id(1000, 1000);
+        assert_eq!(
+            single.uids,
+            vec![IdRange {
+                container: 1000,
+                host: 1000,
+                size: 1
+            }]
+        );
+    }
 }
 
 #[cfg(test)]
