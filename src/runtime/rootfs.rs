@@ -168,15 +168,104 @@ fn mount_overlay(spec: &Spec) -> Result<()> {
         r.upper.display(),
         r.work.display()
     );
-    mount(
-        Some("overlay"),
-        &r.target,
-        Some("overlay"),
-        MsFlags::empty(),
-        Some(data.as_str()),
-    )
-    .context("mounting the overlay root filesystem")?;
+    let forced_copy = std::env::var_os("BERTH_NO_OVERLAY").is_some();
+    let overlay = if forced_copy {
+        Err(nix::errno::Errno::EPERM)
+    } else {
+        mount(
+            Some("overlay"),
+            &r.target,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(data.as_str()),
+        )
+    };
+    if let Err(e) = overlay {
+        log::warn!(
+            "overlayfs refused ({e}): copying the image's layers instead (slower, uses more disk)"
+        );
+        copy_layers(r).context("copying the image's layers into the container root")?;
+        // pivot_root needs a mount point.
+        mount(
+            Some(&r.target),
+            &r.target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .context("binding the container root")?;
+    }
     Ok(())
+}
+
+/// The copy fallback: layers applied bottom first into the (empty) root,
+/// overlay whiteouts (0:0 character devices) and opaque markers honoured.
+fn copy_layers(r: &super::spec::Rootfs) -> Result<()> {
+    for layer in r.lowerdirs.iter().rev() {
+        copy_tree(&r.layers_dir.join(layer), &r.target)?;
+    }
+    Ok(())
+}
+
+fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if is_opaque(src) && dst.is_dir() {
+        fs::remove_dir_all(dst)?;
+        fs::create_dir(dst)?;
+    }
+    for entry in fs::read_dir(src).with_context(|| format!("reading `{}`", src.display()))? {
+        let entry = entry?;
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        let meta = entry.metadata()?;
+        let ft = meta.file_type();
+        let is_whiteout = std::os::unix::fs::FileTypeExt::is_char_device(&ft) && meta.rdev() == 0;
+        if let Ok(old) = fs::symlink_metadata(&to)
+            && (is_whiteout || !(old.is_dir() && ft.is_dir()))
+        {
+            if old.is_dir() {
+                fs::remove_dir_all(&to)?
+            } else {
+                fs::remove_file(&to)?
+            }
+        }
+        if is_whiteout {
+            continue;
+        }
+        if ft.is_dir() {
+            if !to.exists() {
+                fs::create_dir(&to)?;
+            }
+            copy_tree(&from, &to)?;
+        } else if ft.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&from)?, &to)?;
+        } else if ft.is_file() {
+            fs::copy(&from, &to).with_context(|| format!("copying `{}`", from.display()))?;
+        } else {
+            continue;
+        }
+        let _ = nix::unistd::fchownat(
+            nix::fcntl::AT_FDCWD,
+            &to,
+            Some(meta.uid().into()),
+            Some(meta.gid().into()),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        );
+        if !ft.is_symlink() {
+            fs::set_permissions(&to, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        }
+    }
+    Ok(())
+}
+
+fn is_opaque(p: &Path) -> bool {
+    fs::File::open(p)
+        .ok()
+        .and_then(|f| {
+            crate::sys::fs::fgetxattr(std::os::fd::AsFd::as_fd(&f), c"user.overlay.opaque")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|v| v == b"y")
 }
 
 /// `<root>/<name>` as a real directory (created if missing; a symlink there is refused).
