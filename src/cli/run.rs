@@ -253,13 +253,11 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut mounts = Vec::new();
     for v in &a.volume {
         let (m, named) = spec::parse_volume(v, &volumes_dir).map_err(anyhow::Error::msg)?;
-        prepare_source(&m, named.is_some())?;
-        mounts.push(m);
+        mounts.push(prepare_source(m, named.is_some())?);
     }
     for m in &a.mount {
         let (m, named) = spec::parse_mount(m, &volumes_dir).map_err(anyhow::Error::msg)?;
-        prepare_source(&m, named.is_some())?;
-        mounts.push(m);
+        mounts.push(prepare_source(m, named.is_some())?);
     }
     for t in &a.tmpfs {
         let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
@@ -408,9 +406,10 @@ fn env_value(e: &str) -> Option<String> {
     }
 }
 
-fn prepare_source(m: &spec::Mount, named: bool) -> Result<()> {
+fn prepare_source(mut m: spec::Mount, named: bool) -> Result<spec::Mount> {
     if let spec::MountKind::Bind { source, .. } = &m.kind {
         if named {
+            m.seed = !source.exists();
             std::fs::create_dir_all(source)
                 .with_context(|| format!("creating volume `{}`", source.display()))?;
         } else if !source.exists() {
@@ -420,7 +419,7 @@ fn prepare_source(m: &spec::Mount, named: bool) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    Ok(m)
 }
 
 fn write_etc_files(

@@ -128,6 +128,10 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
                     .0;
                 let is_dir =
                     nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
+                if m.seed {
+                    seed_volume(fd, Path::new(&m.dest))
+                        .with_context(|| format!("filling volume `{}` from the image", m.dest))?;
+                }
                 bind_fd(fd, Path::new(&m.dest), is_dir, *readonly)
                     .with_context(|| format!("mounting volume on `{}`", m.dest))?;
             }
@@ -195,6 +199,20 @@ fn mount_overlay(spec: &Spec) -> Result<()> {
         )
         .context("binding the container root")?;
     }
+    Ok(())
+}
+
+/// Copies the image's content at `dest` into a new volume: the volume is
+/// attached at a scratch point in our own /dev tmpfs, filled, and then moved
+/// to `dest` by the caller's attach (move_mount moves an attached tree).
+fn seed_volume(fd: &OwnedFd, dest: &Path) -> Result<()> {
+    if !dest.is_dir() {
+        return Ok(());
+    }
+    let scratch = Path::new("/dev/.berth-seed");
+    fs::create_dir(scratch)?;
+    crate::sys::mount::attach(fd, scratch)?;
+    copy_tree(dest, scratch)?;
     Ok(())
 }
 

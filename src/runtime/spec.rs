@@ -55,6 +55,9 @@ pub struct Mount {
     pub kind: MountKind,
     /// Absolute path in the container.
     pub dest: String,
+    /// A named volume used for the first time: filled from the image's
+    /// content at `dest` before it is mounted, as Docker does.
+    pub seed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +110,7 @@ pub fn parse_volume(
         Mount {
             kind: MountKind::Bind { source, readonly },
             dest: dst.to_string(),
+            seed: false,
         },
         named,
     ))
@@ -163,6 +167,7 @@ pub fn tmpfs(dest: &str, options: &str) -> Mount {
     Mount {
         kind: MountKind::Tmpfs { options },
         dest: dest.to_string(),
+        seed: false,
     }
 }
 
