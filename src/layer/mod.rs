@@ -4,6 +4,7 @@
 
 mod apply;
 mod compress;
+mod diff;
 mod tree;
 
 #[cfg(test)]
@@ -14,5 +15,7 @@ mod tests;
 pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
 pub use compress::{Compression, decompress, detect};
+#[allow(unused_imports)]
+pub use diff::{DiffOptions, diff};
 #[allow(unused_imports)]
 pub use tree::{disk_usage, remove_tree};
