@@ -28,6 +28,7 @@ complete -c berth -n "__fish_berth_needs_command" -l root -d 'Directory for imag
 complete -c berth -n "__fish_berth_needs_command" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
+complete -c berth -n "__fish_berth_needs_command" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images in local storage'
 complete -c berth -n "__fish_berth_needs_command" -f -a "import" -d 'Create an image from a root filesystem tarball (plain, gzip or zstd)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "inspect" -d 'Show an image\'s details as JSON (the shape of `podman image inspect`)'
@@ -44,6 +45,19 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after 
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c berth -n "__fish_berth_needs_command" -f -a "__gen-docs"
+complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l build-arg -d 'Set a build argument' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l target -d 'Build up to this stage' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l label -d 'Add a label to the image' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l timestamp -d 'Clamp created times and file mtimes to this epoch (reproducible builds)' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l iidfile -d 'Write the image id to FILE' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Network for RUN steps: none (default) or host' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
+complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Print only the image id'
+complete -c berth -n "__fish_berth_using_subcommand build" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F

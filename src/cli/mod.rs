@@ -1,6 +1,7 @@
 //! The command line: one file per verb, each a clap `Args` and a `run`.
 //! Nothing imports cli.
 
+mod build;
 mod completion;
 mod docs;
 mod history;
@@ -43,6 +44,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Verb {
+    Build(Box<build::Args>),
     Images(images::Args),
     Import(import::Args),
     Inspect(inspect::Args),
@@ -107,6 +109,7 @@ pub fn main() -> i32 {
         root: crate::paths::root_dir(cli.root),
     };
     let result = match cli.verb {
+        Verb::Build(a) => build::run(&ctx, *a),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),
         Verb::Inspect(a) => inspect::run(&ctx, a),
@@ -150,7 +153,14 @@ fn helper(args: &[std::ffi::OsString]) -> i32 {
         let _ = crate::logger::init(None);
         let verb = args.get(2).and_then(|v| v.to_str()).unwrap_or("");
         let path = args.get(3).map(PathBuf::from).unwrap_or_default();
-        crate::image::unpack::helper_main(verb, &path)
+        match verb {
+            v if v == "diff" || v.starts_with("diff:") => crate::build::steps::helper_diff(
+                &path,
+                v.strip_prefix("diff:").and_then(|e| e.parse().ok()),
+            ),
+            "copy" => crate::build::steps::helper_copy(&path),
+            _ => crate::image::unpack::helper_main(verb, &path),
+        }
     };
     match run() {
         Ok(()) => 0,

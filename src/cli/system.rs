@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::output::{self, Format};
 use crate::image::unpack::remove_layer_tree;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use std::io::IsTerminal;
 
 #[derive(clap::Subcommand, Debug)]
@@ -80,6 +80,11 @@ fn prune(ctx: &Ctx) -> Result<i32> {
     // Exclusive: no import or load is writing temporary files now.
     let _work = store.work_lock(true)?;
     let lock = store.lock()?;
+    let cache = ctx.root.join("cache");
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache)
+            .with_context(|| format!("removing the build cache `{}`", cache.display()))?;
+    }
     let (n, bytes) = store.collect(&lock, true, &remove_layer_tree)?;
     println!("Removed {n} item(s), {}", output::human_size(bytes));
     Ok(0)

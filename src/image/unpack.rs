@@ -165,11 +165,22 @@ pub fn remove_layer_tree(path: &Path) -> Result<()> {
 
 /// Runs `berth __helper VERB PATH` in a user namespace with `mapping`,
 /// feeding it `input` on stdin. Its one-line error becomes ours.
-fn run_helper(
+pub fn run_helper(
     mapping: &IdMapping,
     verb: &str,
     path: &Path,
     input: Option<&mut dyn Read>,
+) -> Result<()> {
+    run_helper_io(mapping, verb, path, input, None)
+}
+
+/// [`run_helper`], with the helper's stdout copied to `output`.
+pub fn run_helper_io(
+    mapping: &IdMapping,
+    verb: &str,
+    path: &Path,
+    input: Option<&mut dyn Read>,
+    output: Option<&mut dyn Write>,
 ) -> Result<()> {
     let mut cmd =
         userns::helper_command(&[OsStr::new("__helper"), OsStr::new(verb), path.as_os_str()]);
@@ -178,12 +189,20 @@ fn run_helper(
     } else {
         Stdio::null()
     })
-    .stdout(Stdio::null())
+    .stdout(if output.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
     .stderr(Stdio::piped());
     let mut child = userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
     let copied = match (input, child.stdin.take()) {
         (Some(input), Some(mut stdin)) => io::copy(input, &mut stdin).map(|_| ()),
         _ => Ok(()),
+    };
+    let copied = match (copied, output, child.stdout.take()) {
+        (Ok(()), Some(out), Some(mut stdout)) => io::copy(&mut stdout, out).map(|_| ()),
+        (c, _, _) => c,
     };
     let out = child
         .wait_with_output()

@@ -60,6 +60,23 @@ impl Store {
                 return Ok(live);
             }
         };
+        // The build cache keeps its layers (and their blobs) alive until
+        // `system prune` or `builder prune` drops it.
+        if let Ok(entries) = fs::read_dir(self.root().join("cache")) {
+            for e in entries.flatten() {
+                let Ok(bytes) = fs::read(e.path()) else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                    continue;
+                };
+                for (field, set) in [("chain", &mut live.layers), ("diff_id", &mut live.blobs)] {
+                    if let Some(d) = v[field].as_str().and_then(|d| Digest::parse(d).ok()) {
+                        set.insert(d.hex().to_string());
+                    }
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         for m in &index.manifests {
             if !seen.insert(m.digest.clone()) {

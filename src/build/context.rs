@@ -1,0 +1,221 @@
+//! The build context: `.dockerignore` patterns, source globbing, and the
+//! content hash a COPY step's cache key includes (names, modes and bytes,
+//! never mtimes).
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest as _, Sha256};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+pub struct Ignore {
+    /// (pattern, negated)
+    rules: Vec<(Vec<String>, bool)>,
+}
+
+impl Ignore {
+    pub fn load(context: &Path, dockerfile: Option<&Path>) -> Result<Ignore> {
+        // `Dockerfile.dockerignore` beside a named Dockerfile wins.
+        let beside = dockerfile.map(|d| PathBuf::from(format!("{}.dockerignore", d.display())));
+        let text = match beside.filter(|p| p.exists()) {
+            Some(p) => fs::read_to_string(p)?,
+            None => fs::read_to_string(context.join(".dockerignore")).unwrap_or_default(),
+        };
+        Ok(Ignore::parse(&text))
+    }
+
+    pub fn parse(text: &str) -> Ignore {
+        let rules = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (neg, pat) = match l.strip_prefix('!') {
+                    Some(p) => (true, p.trim()),
+                    None => (false, l),
+                };
+                let parts = clean(pat)
+                    .split('/')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect();
+                (parts, neg)
+            })
+            .collect();
+        Ignore { rules }
+    }
+
+    /// Whether the context-relative `path` is excluded (the last matching rule wins;
+    /// a pattern matching a directory excludes what is under it).
+    pub fn excluded(&self, path: &str) -> bool {
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        let mut out = false;
+        for (pat, neg) in &self.rules {
+            let hit = (1..=comps.len()).any(|n| match_parts(pat, &comps[..n]));
+            if hit {
+                out = !neg;
+            }
+        }
+        out
+    }
+}
+
+fn clean(p: &str) -> String {
+    p.trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_string()
+}
+
+fn match_parts(pat: &[String], path: &[&str]) -> bool {
+    match (pat.first(), path.first()) {
+        (None, None) => true,
+        (Some(p), _) if p == "**" => (0..=path.len()).any(|i| match_parts(&pat[1..], &path[i..])),
+        (Some(p), Some(c)) => {
+            glob(p.as_bytes(), c.as_bytes()) && match_parts(&pat[1..], &path[1..])
+        }
+        _ => false,
+    }
+}
+
+/// `*`, `?` and `[...]` within one path component.
+pub fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
+        (Some(b'['), Some(c)) => match p.iter().position(|&b| b == b']') {
+            Some(end) => {
+                let set = &p[1..end];
+                let (neg, set) = match set.first() {
+                    Some(b'^') | Some(b'!') => (true, &set[1..]),
+                    _ => (false, set),
+                };
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == b'-' {
+                        hit |= (set[i]..=set[i + 2]).contains(c);
+                        i += 3;
+                    } else {
+                        hit |= set[i] == *c;
+                        i += 1;
+                    }
+                }
+                hit != neg && glob(&p[end + 1..], &s[1..])
+            }
+            None => false,
+        },
+        (Some(b'\\'), Some(c)) if p.len() > 1 => p[1] == *c && glob(&p[2..], &s[1..]),
+        (Some(a), Some(b)) => a == b && glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// The context paths a COPY source names (globs in any component), sorted.
+pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<String>> {
+    let cleaned = clean(src);
+    let comps: Vec<&str> = cleaned
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if comps.contains(&"..") {
+        bail!("`{src}` is outside the build context");
+    }
+    let mut found = vec![String::new()];
+    for c in &comps {
+        let mut next = Vec::new();
+        for base in &found {
+            let dir = context.join(base);
+            if c.bytes().any(|b| b"*?[".contains(&b)) {
+                let Ok(rd) = fs::read_dir(&dir) else { continue };
+                for e in rd {
+                    let name = e?.file_name().to_string_lossy().into_owned();
+                    if glob(c.as_bytes(), name.as_bytes()) {
+                        next.push(join(base, &name));
+                    }
+                }
+            } else if fs::symlink_metadata(dir.join(c)).is_ok() {
+                next.push(join(base, c));
+            }
+        }
+        found = next;
+    }
+    found.retain(|p| p.is_empty() || !ignore.excluded(p));
+    found.sort();
+    if found.is_empty() {
+        bail!("{src}: no such file or directory");
+    }
+    Ok(found)
+}
+
+fn join(base: &str, name: &str) -> String {
+    if base.is_empty() {
+        name.to_string()
+    } else {
+        format!("{base}/{name}")
+    }
+}
+
+/// Hashes names, modes, link targets and contents under `path` (sorted; no
+/// mtimes), skipping what `.dockerignore` excludes.
+pub fn hash_tree(hasher: &mut Sha256, context: &Path, rel: &str, ignore: &Ignore) -> Result<()> {
+    let path = context.join(rel);
+    let meta =
+        fs::symlink_metadata(&path).with_context(|| format!("{rel}: no such file or directory"))?;
+    hasher.update(format!("{rel}\0{:o}\0", meta.mode()).as_bytes());
+    if meta.is_dir() {
+        let mut names: Vec<String> = fs::read_dir(&path)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<std::io::Result<_>>()?;
+        names.sort();
+        for n in names {
+            let child = join(rel, &n);
+            if !ignore.excluded(&child) {
+                hash_tree(hasher, context, &child, ignore)?;
+            }
+        }
+    } else if meta.file_type().is_symlink() {
+        hasher.update(fs::read_link(&path)?.as_os_str().as_encoded_bytes());
+    } else if meta.is_file() {
+        let mut f = fs::File::open(&path)?;
+        std::io::copy(&mut f, &mut HashWrite(hasher))?;
+    }
+    Ok(())
+}
+
+struct HashWrite<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWrite<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerignore_rules_follow_docker() {
+        let i = Ignore::parse("# c\n*.log\nbuild/\n!build/keep\n**/secret\n");
+        assert!(i.excluded("a.log"));
+        assert!(!i.excluded("dir/a.log"));
+        assert!(i.excluded("build/x"));
+        assert!(!i.excluded("build/keep"));
+        assert!(i.excluded("deep/er/secret"));
+        assert!(!i.excluded("src/main.rs"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob(b"*.rs", b"main.rs"));
+        assert!(glob(b"f?o", b"foo"));
+        assert!(glob(b"[a-c]x", b"bx"));
+        assert!(!glob(b"[!a-c]x", b"bx"));
+        assert!(!glob(b"*.rs", b"main.rc"));
+    }
+}

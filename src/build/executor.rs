@@ -1,0 +1,1001 @@
+//! Runs a Dockerfile: stages in order (only those the target needs), each
+//! instruction either changing the config or making one layer, every layer
+//! step cached by a key of its parent, its expanded instruction, the build
+//! args in effect and — for COPY/ADD — the content it copies.
+
+use super::context::{self, Ignore};
+use super::instr::Instr;
+use super::steps::{Access, BuiltLayer, CopyOp, commit_upper, scratch_dir};
+use crate::image::unpack::{Unpacker, ensure_layers, remove_layer_tree};
+use crate::runtime::idmap::IdMapping;
+use crate::runtime::monitor::{self, Options};
+use crate::runtime::rootfs::EtcFile;
+use crate::runtime::spec::{self, Spec};
+use crate::runtime::{caps, seccomp, users};
+use crate::store::Store;
+use crate::store::digest::Digest;
+use crate::store::oci::{self, Descriptor, History, ImageConfig, Manifest, RootFs};
+use anyhow::{Context, Result, anyhow, bail};
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub struct BuildOptions {
+    pub context: PathBuf,
+    pub dockerfile: PathBuf,
+    pub instructions: Vec<Instr>,
+    pub tags: Vec<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub target: Option<String>,
+    pub no_cache: bool,
+    /// `--timestamp` or SOURCE_DATE_EPOCH: created times and mtimes clamped to it.
+    pub epoch: Option<i64>,
+    pub labels: BTreeMap<String, String>,
+    pub network_host: bool,
+}
+
+#[derive(Clone)]
+struct State {
+    config: ImageConfig,
+    layers: Vec<(BuiltLayer, Descriptor)>,
+    /// Cache key of the state: everything that made it.
+    key: String,
+    /// ARG values in scope for this stage.
+    args: BTreeMap<String, String>,
+    shell: Vec<String>,
+}
+
+struct Stage {
+    name: Option<String>,
+    from: Instr,
+    body: Vec<Instr>,
+}
+
+pub struct Builder<'a> {
+    store: &'a Store,
+    opts: BuildOptions,
+    access: Access,
+    idmap: String,
+    mapping: IdMapping,
+    ignore: Ignore,
+    done: Vec<(Option<String>, State)>,
+    step: usize,
+    steps: usize,
+}
+
+pub fn build(store: &Store, opts: BuildOptions) -> Result<Digest> {
+    let ignore = Ignore::load(&opts.context, Some(&opts.dockerfile))?;
+    let unpacker = Unpacker::for_current_user()?;
+    let mut b = Builder {
+        store,
+        access: Access::for_current_user()?,
+        idmap: unpacker.idmap(),
+        mapping: IdMapping::for_current_user()?,
+        ignore,
+        opts,
+        done: Vec::new(),
+        step: 0,
+        steps: 0,
+    };
+    b.run()
+}
+
+impl Builder<'_> {
+    fn run(&mut self) -> Result<Digest> {
+        let (global, stages) = split_stages(&self.opts.instructions)?;
+        let mut global_args = BTreeMap::new();
+        for i in &global {
+            if i.keyword != "ARG" {
+                bail!(err(i, &format!("{} must come after FROM", i.keyword)));
+            }
+            for (k, v) in pairs(&i.text) {
+                let v = self
+                    .opts
+                    .build_args
+                    .get(&k)
+                    .cloned()
+                    .or(v)
+                    .unwrap_or_default();
+                global_args.insert(k, v);
+            }
+        }
+        let last = match &self.opts.target {
+            Some(t) => stages
+                .iter()
+                .position(|s| s.name.as_deref() == Some(t.as_str()))
+                .ok_or_else(|| anyhow!("target stage `{t}` not found"))?,
+            None => stages.len() - 1,
+        };
+        let needed = needed_stages(&stages, last);
+        self.steps = needed.iter().map(|&i| stages[i].body.len() + 1).sum();
+        let mut result = None;
+        for (idx, stage) in stages.iter().enumerate() {
+            if !needed.contains(&idx) {
+                self.done.push((stage.name.clone(), empty_state()));
+                continue;
+            }
+            let state = self.run_stage(stage, &global_args)?;
+            if idx == last {
+                result = Some(self.commit_image(&state)?);
+            }
+            self.done.push((stage.name.clone(), state));
+        }
+        result.ok_or_else(|| anyhow!("no stage to build"))
+    }
+
+    fn say(&mut self, i: &Instr) {
+        self.step += 1;
+        eprintln!("STEP {}/{}: {}", self.step, self.steps, i.original);
+    }
+
+    fn run_stage(&mut self, stage: &Stage, global: &BTreeMap<String, String>) -> Result<State> {
+        self.say(&stage.from);
+        let lookup = |k: &str| global.get(k).cloned();
+        let base = expand(&first_word(&stage.from.text), &lookup);
+        let mut st = self
+            .from(&base)
+            .map_err(|e| anyhow!(err(&stage.from, &format!("{e:#}"))))?;
+        for i in &stage.body {
+            self.say(i);
+            self.instruction(&mut st, i).map_err(|e| {
+                let msg = format!("{e:#}");
+                if msg.starts_with("Dockerfile:") {
+                    anyhow!(msg)
+                } else {
+                    anyhow!(err(i, &msg))
+                }
+            })?;
+        }
+        Ok(st)
+    }
+
+    fn from(&mut self, base: &str) -> Result<State> {
+        if base == "scratch" {
+            return Ok(empty_state());
+        }
+        if let Some((_, s)) = self
+            .done
+            .iter()
+            .rev()
+            .find(|(n, _)| n.as_deref() == Some(base))
+        {
+            let mut s = s.clone();
+            s.args.clear();
+            return Ok(s);
+        }
+        let img = self.store.resolve(base).with_context(|| {
+            format!("FROM `{base}` (berth has no registry client yet: import or load it first)")
+        })?;
+        let chains = ensure_layers(self.store, &img)?;
+        let chains: Vec<Digest> = chains.into_iter().rev().collect();
+        let layers = img
+            .manifest
+            .layers
+            .iter()
+            .zip(img.diff_ids())
+            .zip(chains)
+            .map(|((d, diff), chain)| {
+                (
+                    BuiltLayer {
+                        chain,
+                        diff_id: diff.clone(),
+                        size: d.size,
+                    },
+                    d.clone(),
+                )
+            })
+            .collect();
+        let mut config = img.config.clone();
+        config.history.retain(|_| true);
+        Ok(State {
+            config,
+            layers,
+            key: format!("image {}", img.id()),
+            args: BTreeMap::new(),
+            shell: vec!["/bin/sh".into(), "-c".into()],
+        })
+    }
+
+    fn instruction(&mut self, st: &mut State, i: &Instr) -> Result<()> {
+        let env = st.config.config.env.clone().unwrap_or_default();
+        let args = st.args.clone();
+        let lookup = move |k: &str| {
+            env.iter()
+                .rev()
+                .find_map(|e| e.strip_prefix(&format!("{k}=")).map(String::from))
+                .or_else(|| args.get(k).cloned())
+        };
+        let c = &mut st.config.config;
+        let mut empty_layer = true;
+        match i.keyword.as_str() {
+            "ARG" => {
+                for (k, v) in pairs(&i.text) {
+                    let v = self
+                        .opts
+                        .build_args
+                        .get(&k)
+                        .cloned()
+                        .or(v.map(|v| expand(&v, &lookup)))
+                        .unwrap_or_default();
+                    st.args.insert(k, v);
+                }
+            }
+            "ENV" => {
+                let env = c.env.get_or_insert_with(Vec::new);
+                for (k, v) in pairs(&i.text) {
+                    let v = expand(&v.unwrap_or_default(), &lookup);
+                    env.retain(|e| e.split('=').next() != Some(k.as_str()));
+                    env.push(format!("{k}={v}"));
+                }
+            }
+            "LABEL" => {
+                let labels = c.labels.get_or_insert_with(Default::default);
+                for (k, v) in pairs(&i.text) {
+                    labels.insert(expand(&k, &lookup), expand(&v.unwrap_or_default(), &lookup));
+                }
+            }
+            "EXPOSE" => {
+                let ports = c.exposed_ports.get_or_insert_with(Default::default);
+                for p in i.text.split_whitespace() {
+                    let p = expand(p, &lookup);
+                    let p = if p.contains('/') {
+                        p
+                    } else {
+                        format!("{p}/tcp")
+                    };
+                    ports.insert(p, serde_json::json!({}));
+                }
+            }
+            "USER" => c.user = Some(expand(i.text.trim(), &lookup)),
+            "WORKDIR" => {
+                let w = expand(i.text.trim(), &lookup);
+                let base = c.working_dir.clone().unwrap_or_else(|| "/".into());
+                c.working_dir = Some(if w.starts_with('/') {
+                    w
+                } else {
+                    format!("{}/{w}", base.trim_end_matches('/'))
+                });
+            }
+            "CMD" => c.cmd = Some(command_of(i, &st.shell)),
+            "ENTRYPOINT" => c.entrypoint = Some(command_of(i, &st.shell)),
+            "STOPSIGNAL" => c.stop_signal = Some(expand(i.text.trim(), &lookup)),
+            "VOLUME" => {
+                let vols = c.volumes.get_or_insert_with(Default::default);
+                let list = i
+                    .json
+                    .clone()
+                    .unwrap_or_else(|| i.text.split_whitespace().map(String::from).collect());
+                for v in list {
+                    vols.insert(expand(&v, &lookup), serde_json::json!({}));
+                }
+            }
+            "SHELL" => {
+                st.shell = i
+                    .json
+                    .clone()
+                    .ok_or_else(|| anyhow!("SHELL requires the JSON form"))?
+            }
+            "MAINTAINER" => st.config.author = Some(i.text.trim().to_string()),
+            "HEALTHCHECK" => {
+                c.extra.insert(
+                    "Healthcheck".into(),
+                    serde_json::json!({"Test": healthcheck(i)}),
+                );
+            }
+            "ONBUILD" => {
+                let list = c
+                    .extra
+                    .entry("OnBuild")
+                    .or_insert_with(|| serde_json::json!([]));
+                if let Some(a) = list.as_array_mut() {
+                    a.push(serde_json::json!(i.text.trim()));
+                }
+            }
+            "RUN" => {
+                empty_layer = false;
+                self.run_step(st, i)?;
+            }
+            "COPY" | "ADD" => {
+                empty_layer = false;
+                self.copy_step(st, i, &lookup)?;
+            }
+            other => bail!("unknown instruction: {other}"),
+        }
+        if empty_layer {
+            st.key = key_of(&[&st.key, &i.original]);
+            st.config.history.push(History {
+                created: Some(self.created()),
+                created_by: Some(format!("/bin/sh -c #(nop) {}", i.original)),
+                empty_layer: true,
+                ..Default::default()
+            });
+        }
+        Ok(())
+    }
+
+    fn created(&self) -> String {
+        crate::time::rfc3339(self.opts.epoch.unwrap_or_else(crate::time::now_epoch))
+    }
+
+    fn cache_path(&self, key: &str) -> PathBuf {
+        self.store
+            .root()
+            .join("cache")
+            .join(Digest::of(key.as_bytes()).hex())
+    }
+
+    /// A cached layer for `key`, if it and its blob are still there.
+    fn cached(&self, key: &str) -> Option<BuiltLayer> {
+        if self.opts.no_cache {
+            return None;
+        }
+        let l: BuiltLayer =
+            serde_json::from_slice(&std::fs::read(self.cache_path(key)).ok()?).ok()?;
+        (self.store.layer_dir(&l.chain).is_dir() && self.store.has_blob(&l.diff_id)).then_some(l)
+    }
+
+    fn remember(&self, key: &str, l: &BuiltLayer) -> Result<()> {
+        let dir = self.store.root().join("cache");
+        std::fs::create_dir_all(&dir)?;
+        crate::store::write_atomic(&self.cache_path(key), &serde_json::to_vec(l)?)
+    }
+
+    fn add_layer(&self, st: &mut State, key: String, l: BuiltLayer, created_by: String) {
+        let desc = Descriptor::new(oci::MEDIA_LAYER_TAR, l.diff_id.clone(), l.size);
+        st.config.rootfs.diff_ids.push(l.diff_id.clone());
+        st.layers.push((l, desc));
+        st.key = key;
+        st.config.history.push(History {
+            created: Some(self.created()),
+            created_by: Some(created_by),
+            ..Default::default()
+        });
+    }
+
+    fn run_step(&mut self, st: &mut State, i: &Instr) -> Result<()> {
+        let argv = match &i.json {
+            Some(v) => v.clone(),
+            None => st.shell.iter().cloned().chain([i.text.clone()]).collect(),
+        };
+        let mut env = st.config.config.env.clone().unwrap_or_default();
+        for (k, v) in &st.args {
+            if !env.iter().any(|e| e.starts_with(&format!("{k}="))) {
+                env.push(format!("{k}={v}"));
+            }
+        }
+        let args_text: Vec<String> = st.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let key = key_of(&[&st.key, "RUN", &argv.join("\0"), &args_text.join("\0")]);
+        let created_by = match &i.json {
+            Some(_) => format!("RUN {}", argv.join(" ")),
+            None => format!("/bin/sh -c {}", i.text),
+        };
+        if let Some(l) = self.cached(&key) {
+            eprintln!("--> Using cache {}", l.chain.short());
+            self.add_layer(st, key, l, created_by);
+            return Ok(());
+        }
+        let upper = scratch_dir(self.store)?;
+        let work = scratch_dir(self.store)?;
+        let target = scratch_dir(self.store)?;
+        let etc_dir = scratch_dir(self.store)?;
+        let result = self.run_container(st, &argv, env, &upper, &work, &target, &etc_dir);
+        for d in [&work, &target, &etc_dir] {
+            let _ = remove_layer_tree(d);
+        }
+        match result {
+            Ok(0) => {}
+            Ok(code) => {
+                let _ = remove_layer_tree(&upper);
+                bail!("RUN {}: exit status {code}", i.text.trim());
+            }
+            Err(e) => {
+                let _ = remove_layer_tree(&upper);
+                return Err(e);
+            }
+        }
+        let parent = st.layers.last().map(|(l, _)| l.chain.clone());
+        let l = commit_upper(
+            self.store,
+            &self.access,
+            &self.idmap,
+            &upper,
+            parent.as_ref(),
+            self.opts.epoch,
+        )?;
+        self.remember(&key, &l)?;
+        self.add_layer(st, key, l, created_by);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_container(
+        &self,
+        st: &State,
+        argv: &[String],
+        mut env: Vec<String>,
+        upper: &Path,
+        work: &Path,
+        target: &Path,
+        etc_dir: &Path,
+    ) -> Result<i32> {
+        let mut lowerdirs: Vec<String> = st
+            .layers
+            .iter()
+            .rev()
+            .map(|(l, _)| l.chain.hex().to_string())
+            .collect();
+        let empty;
+        if lowerdirs.is_empty() {
+            empty = scratch_dir(self.store)?;
+            lowerdirs.push(empty.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        let layer_dirs: Vec<PathBuf> = lowerdirs
+            .iter()
+            .map(|l| self.store.layers_dir().join(l))
+            .collect();
+        let c = &st.config.config;
+        let user_spec = c.user.clone().unwrap_or_default();
+        let user = users::resolve(
+            &user_spec,
+            &[],
+            users::find_in_layers(&layer_dirs, "passwd").as_deref(),
+            users::find_in_layers(&layer_dirs, "group").as_deref(),
+        )?;
+        if !env.iter().any(|e| e.starts_with("PATH=")) {
+            env.insert(0, format!("PATH={}", spec::DEFAULT_PATH));
+        }
+        let caps = caps::default_set();
+        let hostname = "berth-build".to_string();
+        let mut etc = Vec::new();
+        for (name, text, dest) in [
+            ("hostname", format!("{hostname}\n"), "/etc/hostname"),
+            (
+                "hosts",
+                format!("127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n"),
+                "/etc/hosts",
+            ),
+            (
+                "resolv.conf",
+                std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+                "/etc/resolv.conf",
+            ),
+        ] {
+            let p = etc_dir.join(name);
+            std::fs::write(&p, text)?;
+            etc.push(EtcFile { host: p, dest });
+        }
+        let mut mapping = self.mapping.clone();
+        if !mapping.has_range()
+            && !nix::unistd::geteuid().is_root()
+            && (user.uid != 0 || user.gid != 0)
+        {
+            let (u, g) = (
+                nix::unistd::getuid().as_raw(),
+                nix::unistd::getgid().as_raw(),
+            );
+            mapping.uids = vec![crate::runtime::idmap::IdRange {
+                container: user.uid,
+                host: u,
+                size: 1,
+            }];
+            mapping.gids = vec![crate::runtime::idmap::IdRange {
+                container: user.gid,
+                host: g,
+                size: 1,
+            }];
+        }
+        let spec = Spec {
+            args: argv.to_vec(),
+            env,
+            cwd: c
+                .working_dir
+                .clone()
+                .filter(|w| !w.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            hostname,
+            rootfs: spec::Rootfs {
+                layers_dir: self.store.layers_dir(),
+                lowerdirs,
+                upper: upper.to_path_buf(),
+                work: work.to_path_buf(),
+                target: target.to_path_buf(),
+            },
+            mounts: Vec::new(),
+            read_only: false,
+            privileged: false,
+            no_new_privs: true,
+            seccomp: seccomp::default_programs(&caps)?,
+            caps,
+            rlimits: Vec::new(),
+            has_id_range: mapping.has_range(),
+            uid: user.uid,
+            gid: user.gid,
+            groups: user.groups,
+            new_netns: !self.opts.network_host,
+            init: false,
+        };
+        // The step's output is progress, not the build's result: stdout goes to stderr.
+        let before_exec = || -> Result<()> {
+            nix::unistd::dup2_stdout(std::io::stderr()).context("redirecting the step's output")?;
+            let null = std::fs::File::open("/dev/null")?;
+            nix::unistd::dup2_stdin(&null)?;
+            Ok(())
+        };
+        let mut on_created = |_pid| Ok(());
+        let out = monitor::run(Options {
+            spec: &spec,
+            etc: &etc,
+            mapping: &mapping,
+            sig_proxy: true,
+            on_created: &mut on_created,
+            child_before_exec: &before_exec,
+            tty: None,
+            stdin_open: false,
+        })?;
+        match out {
+            Ok(e) => Ok(e.0),
+            Err(f) => Err(anyhow!(f.message)),
+        }
+    }
+
+    fn copy_step(
+        &mut self,
+        st: &mut State,
+        i: &Instr,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<()> {
+        let words: Vec<String> = match &i.json {
+            Some(v) => v.iter().map(|w| expand(w, lookup)).collect(),
+            None => i
+                .text
+                .split_whitespace()
+                .map(|w| expand(w, lookup))
+                .collect(),
+        };
+        if words.len() < 2 {
+            bail!("{} requires at least two arguments", i.keyword);
+        }
+        let (srcs, dest) = words.split_at(words.len() - 1);
+        let dest = &dest[0];
+        let workdir = st
+            .config
+            .config
+            .working_dir
+            .clone()
+            .unwrap_or_else(|| "/".into());
+        let dest_abs = if dest.starts_with('/') {
+            dest.clone()
+        } else {
+            format!("{}/{dest}", workdir.trim_end_matches('/'))
+        };
+        let dest_abs = normalize(&dest_abs);
+        // A directory already in the image at the destination takes the sources inside it.
+        let in_image = st.layers.iter().any(|(l, _)| {
+            self.store
+                .layer_dir(&l.chain)
+                .join(dest_abs.trim_start_matches('/'))
+                .symlink_metadata()
+                .is_ok_and(|m| m.is_dir())
+        });
+        let dest_is_dir = dest.ends_with('/')
+            || dest.ends_with("/.")
+            || dest == "."
+            || srcs.len() > 1
+            || in_image;
+        let owner = match i.flag("chown") {
+            Some(spec) => {
+                let layer_dirs: Vec<PathBuf> = st
+                    .layers
+                    .iter()
+                    .rev()
+                    .map(|(l, _)| self.store.layer_dir(&l.chain))
+                    .collect();
+                let u = users::resolve(
+                    &expand(spec, lookup),
+                    &[],
+                    users::find_in_layers(&layer_dirs, "passwd").as_deref(),
+                    users::find_in_layers(&layer_dirs, "group").as_deref(),
+                )?;
+                Some((u.uid, u.gid))
+            }
+            None => None,
+        };
+        let chmod = match i.flag("chmod") {
+            Some(m) => Some(
+                u32::from_str_radix(m, 8)
+                    .map_err(|_| anyhow!("invalid --chmod `{m}`: use octal"))?,
+            ),
+            None => None,
+        };
+        let mut hasher = Sha256::new();
+        let mut ops = Vec::new();
+        let from = i.flag("from");
+        for src in srcs {
+            let found: Vec<(PathBuf, String)> = match from {
+                None => {
+                    let paths = context::expand_source(&self.opts.context, src, &self.ignore)
+                        .map_err(|e| anyhow!("{} failed: {e}", i.keyword))?;
+                    for p in &paths {
+                        context::hash_tree(&mut hasher, &self.opts.context, p, &self.ignore)?;
+                    }
+                    paths
+                        .into_iter()
+                        .map(|p| (self.opts.context.join(&p), p))
+                        .collect()
+                }
+                Some(stage) => {
+                    let other = self.stage_state(stage)?;
+                    hasher.update(other.key.as_bytes());
+                    hasher.update(src.as_bytes());
+                    let rel = src.trim_start_matches('/');
+                    let hits: Vec<(PathBuf, String)> = other
+                        .layers
+                        .iter()
+                        .map(|(l, _)| self.store.layer_dir(&l.chain).join(rel))
+                        .filter(|p| p.symlink_metadata().is_ok())
+                        .map(|p| (p, rel.to_string()))
+                        .collect();
+                    if hits.is_empty() {
+                        bail!(
+                            "{} failed: {src}: no such file or directory in `{stage}`",
+                            i.keyword
+                        );
+                    }
+                    hits
+                }
+            };
+            for (host, rel) in found {
+                let is_dir = host.symlink_metadata().map(|m| m.is_dir()).unwrap_or(false);
+                let base = Path::new(&rel)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let dst = if is_dir {
+                    dest_abs.clone()
+                } else if dest_is_dir {
+                    format!("{}/{base}", dest_abs.trim_end_matches('/'))
+                } else {
+                    dest_abs.clone()
+                };
+                ops.push(CopyOp {
+                    src: host,
+                    dst: PathBuf::from(dst.trim_start_matches('/')),
+                    contents: is_dir,
+                    owner,
+                    chmod,
+                });
+            }
+        }
+        let content = hex::encode(hasher.finalize());
+        let key = key_of(&[&st.key, &i.original, &content]);
+        let created_by = format!(
+            "/bin/sh -c #(nop) {} {}:{content} in {dest}",
+            i.keyword,
+            if from.is_some() { "dir" } else { "file" }
+        );
+        if let Some(l) = self.cached(&key) {
+            eprintln!("--> Using cache {}", l.chain.short());
+            self.add_layer(st, key, l, created_by);
+            return Ok(());
+        }
+        let upper = scratch_dir(self.store)?;
+        if let Err(e) = self.access.copy(&upper, &ops) {
+            let _ = remove_layer_tree(&upper);
+            return Err(e.context(format!("{} failed", i.keyword)));
+        }
+        let parent = st.layers.last().map(|(l, _)| l.chain.clone());
+        let l = commit_upper(
+            self.store,
+            &self.access,
+            &self.idmap,
+            &upper,
+            parent.as_ref(),
+            self.opts.epoch,
+        )?;
+        self.remember(&key, &l)?;
+        self.add_layer(st, key, l, created_by);
+        Ok(())
+    }
+
+    fn stage_state(&self, name: &str) -> Result<State> {
+        if let Some((_, s)) = self
+            .done
+            .iter()
+            .rev()
+            .find(|(n, _)| n.as_deref() == Some(name))
+        {
+            return Ok(s.clone());
+        }
+        if let Ok(idx) = name.parse::<usize>()
+            && let Some((_, s)) = self.done.get(idx)
+        {
+            return Ok(s.clone());
+        }
+        let img = self
+            .store
+            .resolve(name)
+            .with_context(|| format!("COPY --from=`{name}`"))?;
+        let chains: Vec<Digest> = ensure_layers(self.store, &img)?.into_iter().rev().collect();
+        let layers = img
+            .manifest
+            .layers
+            .iter()
+            .zip(img.diff_ids())
+            .zip(chains)
+            .map(|((d, diff), chain)| {
+                (
+                    BuiltLayer {
+                        chain,
+                        diff_id: diff.clone(),
+                        size: d.size,
+                    },
+                    d.clone(),
+                )
+            })
+            .collect();
+        Ok(State {
+            config: img.config.clone(),
+            layers,
+            key: format!("image {}", img.id()),
+            args: BTreeMap::new(),
+            shell: vec![],
+        })
+    }
+
+    fn commit_image(&self, st: &State) -> Result<Digest> {
+        let mut config = st.config.clone();
+        config.created = Some(self.created());
+        config.architecture = oci::host_arch().into();
+        config.os = "linux".into();
+        config.rootfs = RootFs {
+            kind: "layers".into(),
+            diff_ids: st.layers.iter().map(|(l, _)| l.diff_id.clone()).collect(),
+        };
+        if !self.opts.labels.is_empty() {
+            let labels = config.config.labels.get_or_insert_with(Default::default);
+            labels.extend(self.opts.labels.clone());
+        }
+        let config_bytes = serde_json::to_vec(&config)?;
+        let lock = self.store.lock()?;
+        let config_digest = self.store.put_blob(&config_bytes)?;
+        let manifest = Manifest::new(
+            Descriptor::new(
+                oci::MEDIA_CONFIG,
+                config_digest.clone(),
+                config_bytes.len() as u64,
+            ),
+            st.layers.iter().map(|(_, d)| d.clone()).collect(),
+        );
+        let bytes = serde_json::to_vec(&manifest)?;
+        let digest = self.store.put_blob(&bytes)?;
+        self.store
+            .add_image(&lock, &digest, bytes.len() as u64, &self.opts.tags)?;
+        Ok(config_digest)
+    }
+}
+
+/// `/a/./b/` → `/a/b`
+fn normalize(p: &str) -> String {
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
+fn empty_state() -> State {
+    State {
+        config: ImageConfig {
+            architecture: oci::host_arch().into(),
+            os: "linux".into(),
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: vec![],
+            },
+            ..Default::default()
+        },
+        layers: Vec::new(),
+        key: "scratch".into(),
+        args: BTreeMap::new(),
+        shell: vec!["/bin/sh".into(), "-c".into()],
+    }
+}
+
+fn err(i: &Instr, msg: &str) -> String {
+    format!("Dockerfile:{}: {msg}", i.line)
+}
+
+fn key_of(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+fn first_word(s: &str) -> String {
+    s.split_whitespace().next().unwrap_or("").to_string()
+}
+
+fn command_of(i: &Instr, shell: &[String]) -> Vec<String> {
+    match &i.json {
+        Some(v) => v.clone(),
+        None => shell.iter().cloned().chain([i.text.clone()]).collect(),
+    }
+}
+
+fn healthcheck(i: &Instr) -> Vec<String> {
+    let t = i.text.trim();
+    if t.eq_ignore_ascii_case("NONE") {
+        return vec!["NONE".into()];
+    }
+    let cmd = t.strip_prefix("CMD").map(str::trim).unwrap_or(t);
+    match serde_json::from_str::<Vec<String>>(cmd) {
+        Ok(v) => std::iter::once("CMD".to_string()).chain(v).collect(),
+        Err(_) => vec!["CMD-SHELL".into(), cmd.into()],
+    }
+}
+
+/// `K=V K2="v 2"`, legacy `K V`, or bare `K` (ARG without default).
+fn pairs(s: &str) -> Vec<(String, Option<String>)> {
+    let s = s.trim();
+    let first = s.split_whitespace().next().unwrap_or("");
+    if !first.contains('=') {
+        return match s.split_once(char::is_whitespace) {
+            Some((k, v)) => vec![(k.to_string(), Some(unquote(v.trim())))],
+            None if !s.is_empty() => vec![(s.to_string(), None)],
+            None => vec![],
+        };
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut words = Vec::new();
+    let mut chars = s.chars();
+    while let Some(ch) = chars.next() {
+        match (quote, ch) {
+            (None, c) if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            (None, '"' | '\'') => quote = Some(ch),
+            (Some(q), c) if c == q => quote = None,
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (_, c) => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    for w in words {
+        match w.split_once('=') {
+            Some((k, v)) => out.push((k.to_string(), Some(v.to_string()))),
+            None => out.push((w, None)),
+        }
+    }
+    out
+}
+
+fn unquote(v: &str) -> String {
+    let b = v.as_bytes();
+    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
+        v[1..v.len() - 1].to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// `$VAR`, `${VAR}`, `${VAR:-w}`, `${VAR:+w}` (the parser's expander replaces this).
+fn expand(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let b: Vec<char> = word.chars().collect();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == '\\' && i + 1 < b.len() && b[i + 1] == '$' {
+            out.push('$');
+            i += 2;
+        } else if b[i] == '$' && i + 1 < b.len() && b[i + 1] == '{' {
+            let end = b[i..].iter().position(|&c| c == '}').map(|p| p + i);
+            let Some(end) = end else {
+                out.extend(&b[i..]);
+                break;
+            };
+            let inner: String = b[i + 2..end].iter().collect();
+            let val = if let Some((n, w)) = inner.split_once(":-") {
+                lookup(n)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| expand(w, lookup))
+            } else if let Some((n, w)) = inner.split_once(":+") {
+                if lookup(n).is_some_and(|v| !v.is_empty()) {
+                    expand(w, lookup)
+                } else {
+                    String::new()
+                }
+            } else {
+                lookup(&inner).unwrap_or_default()
+            };
+            out.push_str(&val);
+            i = end + 1;
+        } else if b[i] == '$'
+            && i + 1 < b.len()
+            && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == '_')
+        {
+            let mut j = i + 1;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == '_') {
+                j += 1;
+            }
+            let name: String = b[i + 1..j].iter().collect();
+            out.push_str(&lookup(&name).unwrap_or_default());
+            i = j;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn split_stages(all: &[Instr]) -> Result<(Vec<Instr>, Vec<Stage>)> {
+    let mut global = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    for i in all {
+        if i.keyword == "FROM" {
+            let words: Vec<&str> = i.text.split_whitespace().collect();
+            let name = match words.as_slice() {
+                [_, as_, n] if as_.eq_ignore_ascii_case("as") => Some(n.to_ascii_lowercase()),
+                [_] => None,
+                _ => bail!(err(i, "FROM requires one image, optionally `AS name`")),
+            };
+            stages.push(Stage {
+                name,
+                from: i.clone(),
+                body: Vec::new(),
+            });
+        } else if let Some(s) = stages.last_mut() {
+            s.body.push(i.clone());
+        } else {
+            global.push(i.clone());
+        }
+    }
+    if stages.is_empty() {
+        bail!("Dockerfile: no FROM instruction");
+    }
+    Ok((global, stages))
+}
+
+/// The stages `last` needs (FROM a stage, COPY --from a stage), including itself.
+fn needed_stages(stages: &[Stage], last: usize) -> Vec<usize> {
+    let mut need = vec![last];
+    let mut i = 0;
+    while i < need.len() {
+        let s = &stages[need[i]];
+        let mut refs: Vec<String> = s
+            .body
+            .iter()
+            .filter_map(|b| b.flag("from").map(String::from))
+            .collect();
+        refs.push(first_word(&s.from.text));
+        for r in refs {
+            let idx = stages
+                .iter()
+                .position(|x| x.name.as_deref() == Some(r.as_str()))
+                .or_else(|| r.parse().ok());
+            if let Some(idx) = idx
+                && idx < need[i].max(1) + need.len()
+                && !need.contains(&idx)
+                && idx < stages.len()
+            {
+                need.push(idx);
+            }
+        }
+        i += 1;
+    }
+    need.sort_unstable();
+    need
+}

@@ -1,0 +1,246 @@
+//! The steps that make layers: RUN in a container, COPY into a fresh upper
+//! directory, and the commit that turns an upper directory into a layer
+//! (diffed once into the blob, then renamed into `<root>/layers/<chainid>`
+//! as it is — no re-extraction).
+//!
+//! Files a build writes belong to container ids; with a subordinate range
+//! they are owned by host ids the user cannot read or chown, so copying and
+//! diffing run in the user namespace helper (`berth __helper copy|diff`).
+
+use crate::image::unpack::{LayerMeta, Unpacker, remove_layer_tree, run_helper, run_helper_io};
+use crate::layer::{self, DiffOptions};
+use crate::runtime::idmap::IdMapping;
+use crate::store::digest::Digest;
+use crate::store::{Store, TMP_PREFIX};
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// One thing COPY/ADD puts into the new layer.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct CopyOp {
+    /// A host path: in the context, or in an unpacked layer (`--from`).
+    pub src: PathBuf,
+    /// Relative to the upper directory.
+    pub dst: PathBuf,
+    /// Copy a directory's contents (not the directory itself).
+    pub contents: bool,
+    pub owner: Option<(u32, u32)>,
+    pub chmod: Option<u32>,
+}
+
+/// How this user's build writes and reads container-owned files.
+pub enum Access {
+    Direct,
+    Helper(IdMapping),
+}
+
+impl Access {
+    pub fn for_current_user() -> Result<Access> {
+        Ok(match Unpacker::for_current_user()? {
+            Unpacker::Helper(m) => Access::Helper(m),
+            Unpacker::Direct(..) => Access::Direct,
+        })
+    }
+
+    pub fn copy(&self, upper: &Path, ops: &[CopyOp]) -> Result<()> {
+        match self {
+            Access::Direct => apply_copy(upper, ops),
+            Access::Helper(m) => {
+                let plan = serde_json::to_vec(ops)?;
+                run_helper(m, "copy", upper, Some(&mut &plan[..]))
+            }
+        }
+    }
+
+    /// Writes the layer tar of `upper` to `out`.
+    pub fn diff(&self, upper: &Path, out: &mut dyn Write, epoch: Option<i64>) -> Result<()> {
+        match self {
+            Access::Direct => {
+                let root = nix::unistd::geteuid().is_root();
+                // Without a range every file is ours and container root's.
+                let owner = move |u: u32, g: u32| if root { (u, g) } else { (0, 0) };
+                layer::diff(
+                    upper,
+                    out,
+                    &DiffOptions {
+                        owner: &owner,
+                        epoch,
+                    },
+                )?;
+                Ok(())
+            }
+            // The epoch rides in the verb: the helper's argv is fixed.
+            Access::Helper(m) => match epoch {
+                Some(e) => run_helper_io(m, &format!("diff:{e}"), upper, None, Some(out)),
+                None => run_helper_io(m, "diff", upper, None, Some(out)),
+            },
+        }
+    }
+}
+
+/// `berth __helper diff UPPER`: the tar on stdout, ids as the namespace sees them.
+pub fn helper_diff(upper: &Path, epoch: Option<i64>) -> Result<()> {
+    let same = |u: u32, g: u32| (u, g);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    layer::diff(
+        upper,
+        &mut out,
+        &DiffOptions {
+            owner: &same,
+            epoch,
+        },
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `berth __helper copy UPPER`: a JSON list of [`CopyOp`] on stdin.
+pub fn helper_copy(upper: &Path) -> Result<()> {
+    let mut plan = Vec::new();
+    std::io::stdin().read_to_end(&mut plan)?;
+    let ops: Vec<CopyOp> = serde_json::from_slice(&plan).context("reading the copy plan")?;
+    apply_copy(upper, &ops)
+}
+
+pub fn apply_copy(upper: &Path, ops: &[CopyOp]) -> Result<()> {
+    for op in ops {
+        let dst = upper.join(&op.dst);
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("creating `{}`", parent.display()))?;
+        }
+        let meta =
+            fs::symlink_metadata(&op.src).with_context(|| format!("`{}`", op.src.display()))?;
+        if meta.is_dir() && op.contents {
+            fs::create_dir_all(&dst)?;
+            copy_dir_contents(&op.src, &dst, op)?;
+        } else {
+            copy_one(&op.src, &dst, op)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_dir_contents(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
+    let mut names: Vec<_> = fs::read_dir(src)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()?;
+    names.sort();
+    for n in names {
+        copy_one(&src.join(&n), &dst.join(&n), op)?;
+    }
+    Ok(())
+}
+
+fn copy_one(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
+    let meta = fs::symlink_metadata(src).with_context(|| format!("`{}`", src.display()))?;
+    let ft = meta.file_type();
+    if let Ok(old) = fs::symlink_metadata(dst)
+        && !(old.is_dir() && ft.is_dir())
+    {
+        if old.is_dir() {
+            fs::remove_dir_all(dst)?
+        } else {
+            fs::remove_file(dst)?
+        }
+    }
+    if std::os::unix::fs::FileTypeExt::is_char_device(&ft) && meta.rdev() == 0 {
+        return Ok(()); // an overlay whiteout in a --from layer: nothing to copy
+    }
+    if ft.is_dir() {
+        if !dst.exists() {
+            fs::create_dir(dst).with_context(|| format!("creating `{}`", dst.display()))?;
+        }
+        copy_dir_contents(src, dst, op)?;
+    } else if ft.is_symlink() {
+        std::os::unix::fs::symlink(fs::read_link(src)?, dst)?;
+    } else if ft.is_file() {
+        fs::copy(src, dst).with_context(|| format!("copying `{}`", src.display()))?;
+    } else {
+        return Ok(());
+    }
+    let (uid, gid) = op.owner.unwrap_or((0, 0));
+    if nix::unistd::geteuid().is_root() {
+        nix::unistd::fchownat(
+            nix::fcntl::AT_FDCWD,
+            dst,
+            Some(uid.into()),
+            Some(gid.into()),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .with_context(|| format!("chown {uid}:{gid} `{}`", dst.display()))?;
+    }
+    if !ft.is_symlink() {
+        let mode = op.chmod.unwrap_or(meta.mode() & 0o7777);
+        fs::set_permissions(dst, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+/// A fresh directory under `<root>/layers` (same filesystem as the layers,
+/// so the finished upper is renamed, not copied). Garbage if we crash.
+pub fn scratch_dir(store: &Store) -> Result<PathBuf> {
+    Ok(tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempdir_in(store.layers_dir())?
+        .keep())
+}
+
+/// A layer a build step made.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct BuiltLayer {
+    pub chain: Digest,
+    pub diff_id: Digest,
+    pub size: u64,
+}
+
+/// Diffs `upper` into a blob, then renames it to `<root>/layers/<chain>`.
+pub fn commit_upper(
+    store: &Store,
+    access: &Access,
+    idmap: &str,
+    upper: &Path,
+    parent_chain: Option<&Digest>,
+    epoch: Option<i64>,
+) -> Result<BuiltLayer> {
+    let mut blob = store.blob_writer()?;
+    access
+        .diff(upper, &mut blob, epoch)
+        .context("taking the layer diff")?;
+    let blob = blob.finish()?;
+    let diff_id = blob.digest.clone();
+    let size = blob.size;
+    let chain = match parent_chain {
+        Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
+        None => diff_id.clone(),
+    };
+    let _lock = store.lock()?;
+    blob.commit(Some(&diff_id))?;
+    if store.layer_meta_path(&chain).exists() && store.layer_dir(&chain).is_dir() {
+        remove_layer_tree(upper)?;
+    } else {
+        if store.layer_dir(&chain).exists() {
+            remove_layer_tree(&store.layer_dir(&chain))?;
+        }
+        fs::rename(upper, store.layer_dir(&chain)).context("moving the layer into place")?;
+        let meta = LayerMeta {
+            diff_id: diff_id.clone(),
+            size,
+            idmap: idmap.to_string(),
+        };
+        crate::store::write_atomic(&store.layer_meta_path(&chain), &serde_json::to_vec(&meta)?)?;
+    }
+    if !store.has_blob(&diff_id) {
+        bail!("layer blob {diff_id} vanished");
+    }
+    Ok(BuiltLayer {
+        chain,
+        diff_id,
+        size,
+    })
+}
