@@ -336,7 +336,7 @@ impl Builder<'_> {
 
     fn remember(&self, key: &str, l: &BuiltLayer) -> Result<()> {
         let dir = self.store.root().join("cache");
-        std::fs::create_dir_all(&dir)?;
+        crate::store::private_dir(&dir)?;
         crate::store::write_atomic(&self.cache_path(key), &serde_json::to_vec(l)?)
     }
 

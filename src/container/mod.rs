@@ -50,7 +50,7 @@ impl Containers {
 
     /// Makes the record of a new container: a fresh random id, a unique name.
     pub fn create(&self, name: Option<&str>, mut meta: Meta) -> Result<Meta> {
-        fs::create_dir_all(&self.dir)
+        crate::store::private_dir(&self.dir)
             .with_context(|| format!("creating `{}`", self.dir.display()))?;
         let id = random_id()?;
         let name = match name {

@@ -80,12 +80,23 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
             .zip(diff_ids)
             .zip(&f.layer_items)
         {
-            if pending.contains_key(chain) || store.layer_meta_path(chain).exists() {
-                continue;
-            }
             let blob = items
                 .get(item)
                 .ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?;
+            if pending.contains_key(chain) || store.layer_meta_path(chain).exists() {
+                // Already unpacked: the archive's blob must still be what the
+                // config claims, or it would enter the store under a trusted diffID.
+                let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
+                let mut w = crate::store::digest::HashingWriter::new(std::io::sink());
+                std::io::copy(&mut tar, &mut w).with_context(|| format!("layer `{item}`"))?;
+                let (_, actual, _) = w.finish();
+                if actual != *diff_id {
+                    bail!(
+                        "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {actual}"
+                    );
+                }
+                continue;
+            }
             let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
             let layer = unpacker
                 .unpack(store, &mut tar, None)

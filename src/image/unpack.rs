@@ -299,6 +299,14 @@ pub fn ensure_layers(store: &Store, image: &crate::store::images::Image) -> Resu
         let pending = u
             .unpack(store, &mut tar, None)
             .with_context(|| format!("unpacking layer {}", desc.digest))?;
+        let want = &image.diff_ids()[i];
+        if pending.diff_id != *want {
+            anyhow::bail!(
+                "layer {}: digest mismatch: the config says {want}, the content is {}",
+                desc.digest,
+                pending.diff_id
+            );
+        }
         let lock = store.lock()?;
         if store.layer_dir(chain).exists() {
             remove_layer_tree(&store.layer_dir(chain))?;

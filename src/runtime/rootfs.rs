@@ -32,6 +32,7 @@ const MASKED: &[&str] = &[
     "/proc/scsi",
     "/sys/firmware",
     "/sys/devices/virtual/powercap",
+    "/sys/fs/cgroup",
 ];
 
 /// runc's default read-only paths.
@@ -109,14 +110,15 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
     for m in &spec.mounts {
         match &m.kind {
             MountKind::Tmpfs { options } => {
-                fs::create_dir_all(&m.dest)
-                    .with_context(|| format!("creating `{}` in the container", m.dest))?;
+                let target = container_path(Path::new(&m.dest), true)?;
+                let at = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&target));
+                let (flags, data) = mount_options(options);
                 mount(
                     Some("tmpfs"),
-                    m.dest.as_str(),
+                    at.as_str(),
                     Some("tmpfs"),
-                    MsFlags::empty(),
-                    Some(options.as_str()),
+                    flags,
+                    Some(data.as_str()),
                 )
                 .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
             }
@@ -305,15 +307,10 @@ fn mount_sys(spec: &Spec, dir: &Path) -> Result<()> {
     if spec.new_netns && mount(Some("sysfs"), dir, Some("sysfs"), flags, None::<&str>).is_ok() {
         return Ok(());
     }
-    mount(
-        Some("/sys"),
-        dir,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .context("binding /sys into the container")?;
-    remount_ro(dir).context("making /sys read-only")
+    // Every mount under /sys read-only (cgroup hierarchies included), not just the top.
+    let tree = crate::sys::mount::clone_tree(Path::new("/sys")).context("cloning /sys")?;
+    crate::sys::mount::set_readonly_recursive(&tree).context("making /sys read-only")?;
+    crate::sys::mount::attach(&tree, dir).context("binding /sys into the container")
 }
 
 fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
@@ -386,23 +383,105 @@ fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
 
 /// Binds the object `fd` refers to onto `dest` (created as a file or dir).
 fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()> {
-    if fs::symlink_metadata(dest).is_err() {
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("creating `{}`", parent.display()))?;
-        }
-        if is_dir {
-            fs::create_dir(dest)
-        } else {
-            fs::File::create(dest).map(|_| ())
-        }
-        .with_context(|| format!("creating `{}`", dest.display()))?;
-    }
-    crate::sys::mount::attach(fd, dest)?;
     if readonly {
-        remount_ro(dest)?;
+        crate::sys::mount::set_readonly_recursive(fd).context("making the bind read-only")?;
     }
+    let target = container_path(dest, is_dir)?;
+    crate::sys::mount::attach_at(fd, &target)?;
     Ok(())
+}
+
+/// `rw,nosuid,size=1m` → the flags mount(2) takes and the data tmpfs parses.
+fn mount_options(options: &str) -> (MsFlags, String) {
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    for o in options.split(',').filter(|o| !o.is_empty()) {
+        match o {
+            "rw" | "exec" | "suid" | "dev" => {}
+            "ro" => flags |= MsFlags::MS_RDONLY,
+            "nosuid" => flags |= MsFlags::MS_NOSUID,
+            "nodev" => flags |= MsFlags::MS_NODEV,
+            "noexec" => flags |= MsFlags::MS_NOEXEC,
+            other => data.push(other),
+        }
+    }
+    (flags, data.join(","))
+}
+
+/// An O_PATH fd of `dest` inside the container root (we are past pivot_root),
+/// created (as a directory or an empty file) when missing. Every lookup stays
+/// in the root (RESOLVE_IN_ROOT) and refuses /proc magic links, so a symlink
+/// the image planted cannot steer a mount onto a host object or a detached
+/// mount still held open as an fd.
+fn container_path(dest: &Path, is_dir: bool) -> Result<OwnedFd> {
+    use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
+    use std::ffi::CString;
+    use std::os::fd::AsFd;
+    use std::os::unix::ffi::OsStrExt;
+    let root = nix::fcntl::open(
+        "/",
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    let rel: Vec<&std::ffi::OsStr> = dest.iter().filter(|c| *c != "/" && *c != ".").collect();
+    let cpath = |n: usize| -> Result<CString> {
+        let joined: Vec<&[u8]> = rel[..n].iter().map(|c| c.as_bytes()).collect();
+        let j = if n == 0 {
+            b".".to_vec()
+        } else {
+            joined.join(&b"/"[..])
+        };
+        Ok(CString::new(j)?)
+    };
+    let open = |n: usize| {
+        openat2(
+            root.as_fd(),
+            &cpath(n).unwrap_or_default(),
+            libc::O_PATH,
+            0,
+            resolve,
+        )
+    };
+    if let Ok(fd) = open(rel.len()) {
+        return Ok(fd);
+    }
+    for n in 1..=rel.len() {
+        if open(n).is_ok() {
+            continue;
+        }
+        let parent = open(n - 1)
+            .with_context(|| format!("resolving `{}` in the container", dest.display()))?;
+        let parent = openat2(
+            parent.as_fd(),
+            c".",
+            libc::O_DIRECTORY | libc::O_RDONLY,
+            0,
+            0,
+        )?;
+        let name = rel[n - 1];
+        if n < rel.len() || is_dir {
+            nix::sys::stat::mkdirat(
+                parent.as_fd(),
+                name,
+                nix::sys::stat::Mode::from_bits_truncate(0o755),
+            )
+            .with_context(|| format!("creating `{}` in the container", dest.display()))?;
+        } else {
+            nix::fcntl::openat(
+                parent.as_fd(),
+                name,
+                nix::fcntl::OFlag::O_CREAT
+                    | nix::fcntl::OFlag::O_EXCL
+                    | nix::fcntl::OFlag::O_NOFOLLOW
+                    | nix::fcntl::OFlag::O_WRONLY
+                    | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::from_bits_truncate(0o644),
+            )
+            .with_context(|| format!("creating `{}` in the container", dest.display()))?;
+        }
+    }
+    open(rel.len()).with_context(|| format!("resolving `{}` in the container", dest.display()))
 }
 
 /// Read-only remount of a bind, keeping the flags the kernel locks in a

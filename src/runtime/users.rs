@@ -13,11 +13,34 @@ pub struct User {
     pub home: Option<String>,
 }
 
-/// The first `etc/<name>` found in the layers, top layer first.
+/// The first `etc/<name>` found in the layers, top layer first. Looked up
+/// inside each layer as its root (an image symlink cannot point at a host
+/// file), regular files only, at most 1 MiB.
 pub fn find_in_layers(layers: &[PathBuf], name: &str) -> Option<String> {
-    layers
-        .iter()
-        .find_map(|l| std::fs::read_to_string(l.join("etc").join(name)).ok())
+    layers.iter().find_map(|l| read_in_layer(l, name))
+}
+
+fn read_in_layer(layer: &std::path::Path, name: &str) -> Option<String> {
+    use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let dir = std::fs::File::open(layer).ok()?;
+    let path = std::ffi::CString::new(format!("etc/{name}")).ok()?;
+    let fd = openat2(
+        dir.as_fd(),
+        &path,
+        libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK,
+        0,
+        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    )
+    .ok()?;
+    let file = std::fs::File::from(fd);
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(1 << 20).read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 pub fn resolve(

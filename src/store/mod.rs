@@ -54,8 +54,12 @@ impl Store {
     }
 
     fn init(&self) -> Result<()> {
+        // Private: unpacked layers hold image files as they are (setuid
+        // binaries, world-writable dirs, device nodes); no other local user
+        // may reach them, as with podman's storage.
+        private_dir(&self.root)?;
+        private_dir(&self.layers_dir())?;
         fs::create_dir_all(self.dir().join("blobs/sha256"))?;
-        fs::create_dir_all(self.layers_dir())?;
         let _lock = self.lock()?;
         if !self.dir().join("oci-layout").exists() {
             write_atomic(
@@ -148,6 +152,19 @@ impl Store {
         let bytes = serde_json::to_vec(index)?;
         write_atomic(&self.dir().join("index.json"), &bytes).context("writing the store index")
     }
+}
+
+/// Creates `dir` (and its parents) with mode 0700; an existing `dir` is left as it is.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating `{}`", dir.display()))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,

@@ -18,6 +18,8 @@ pub const RESOLVE_NO_SYMLINKS: u64 = libc::RESOLVE_NO_SYMLINKS;
 /// Every step of the resolution, symlinks and `..` included, must stay
 /// beneath the dirfd; otherwise the call fails with `EXDEV`.
 pub const RESOLVE_BENEATH: u64 = libc::RESOLVE_BENEATH;
+/// Resolve as if the dirfd were the root: `..` and absolute symlinks stay inside.
+pub const RESOLVE_IN_ROOT: u64 = libc::RESOLVE_IN_ROOT;
 
 /// `struct open_how` from linux/openat2.h (the kernel's ABI, version 0: 24 bytes).
 #[repr(C)]

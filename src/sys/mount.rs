@@ -49,3 +49,61 @@ pub fn attach(fd: &OwnedFd, dest: &Path) -> io::Result<()> {
         Ok(())
     }
 }
+
+/// Makes the detached tree `fd` read-only, every mount in it (mount_setattr
+/// with AT_RECURSIVE): a plain MS_REMOUNT would only reach the top mount.
+pub fn set_readonly_recursive(fd: &OwnedFd) -> io::Result<()> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    let attr = MountAttr {
+        attr_set: libc::MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let empty = c"";
+    // SAFETY: `attr` is a valid mount_attr of the size we pass; the path is an
+    // empty NUL-terminated string; the fd is open for the whole call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            empty.as_ptr(),
+            (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Attaches the detached tree `fd` onto the object `target` (an O_PATH fd
+/// resolved safely inside the container root), not onto a path name.
+pub fn attach_at(fd: &OwnedFd, target: &OwnedFd) -> io::Result<()> {
+    let empty = c"";
+    // SAFETY: both fds are open; the paths are empty NUL-terminated strings.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd.as_raw_fd(),
+            empty.as_ptr(),
+            target.as_raw_fd(),
+            empty.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
