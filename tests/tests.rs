@@ -5,6 +5,7 @@
 #[macro_use]
 mod macros;
 
+mod build;
 mod docs;
 mod hostile;
 mod interop;

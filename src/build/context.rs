@@ -156,6 +156,24 @@ fn join(base: &str, name: &str) -> String {
     }
 }
 
+/// The paths under context-relative `rel` that `.dockerignore` excludes.
+pub fn excluded_under(context: &Path, rel: &str, ignore: &Ignore) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![rel.to_string()];
+    while let Some(r) = stack.pop() {
+        for e in fs::read_dir(context.join(&r))? {
+            let e = e?;
+            let child = join(&r, &e.file_name().to_string_lossy());
+            if ignore.excluded(&child) {
+                out.push(context.join(&child));
+            } else if e.file_type()?.is_dir() {
+                stack.push(child);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Hashes names, modes, link targets and contents under `path` (sorted; no
 /// mtimes), skipping what `.dockerignore` excludes.
 pub fn hash_tree(hasher: &mut Sha256, context: &Path, rel: &str, ignore: &Ignore) -> Result<()> {

@@ -43,6 +43,9 @@ struct State {
     /// ARG values in scope for this stage.
     args: BTreeMap<String, String>,
     shell: Vec<String>,
+    /// The time the state's newest layer was made: what history and the
+    /// image's `created` say, stable across cached rebuilds.
+    created: String,
 }
 
 struct Stage {
@@ -151,7 +154,9 @@ impl Builder<'_> {
 
     fn from(&mut self, base: &str) -> Result<State> {
         if base == "scratch" {
-            return Ok(empty_state());
+            let mut s = empty_state();
+            s.created = self.created();
+            return Ok(s);
         }
         if let Some((_, s)) = self
             .done
@@ -180,19 +185,25 @@ impl Builder<'_> {
                         chain,
                         diff_id: diff.clone(),
                         size: d.size,
+                        created: None,
                     },
                     d.clone(),
                 )
             })
             .collect();
-        let mut config = img.config.clone();
-        config.history.retain(|_| true);
+        let created = self
+            .opts
+            .epoch
+            .map(crate::time::rfc3339)
+            .or(img.config.created.clone())
+            .unwrap_or_else(|| self.created());
         Ok(State {
-            config,
+            config: img.config.clone(),
             layers,
             key: format!("image {}", img.id()),
             args: BTreeMap::new(),
             shell: vec!["/bin/sh".into(), "-c".into()],
+            created,
         })
     }
 
@@ -304,7 +315,7 @@ impl Builder<'_> {
         if empty_layer {
             st.key = key_of(&[&st.key, &i.original]);
             st.config.history.push(History {
-                created: Some(self.created()),
+                created: Some(st.created.clone()),
                 created_by: Some(format!("/bin/sh -c #(nop) {}", i.original)),
                 empty_layer: true,
                 ..Default::default()
@@ -341,12 +352,13 @@ impl Builder<'_> {
     }
 
     fn add_layer(&self, st: &mut State, key: String, l: BuiltLayer, created_by: String) {
+        st.created = l.created.clone().unwrap_or_else(|| self.created());
         let desc = Descriptor::new(oci::MEDIA_LAYER_TAR, l.diff_id.clone(), l.size);
         st.config.rootfs.diff_ids.push(l.diff_id.clone());
         st.layers.push((l, desc));
         st.key = key;
         st.config.history.push(History {
-            created: Some(self.created()),
+            created: Some(st.created.clone()),
             created_by: Some(created_by),
             ..Default::default()
         });
@@ -394,7 +406,7 @@ impl Builder<'_> {
             }
         }
         let parent = st.layers.last().map(|(l, _)| l.chain.clone());
-        let l = commit_upper(
+        let mut l = commit_upper(
             self.store,
             &self.access,
             &self.idmap,
@@ -402,6 +414,7 @@ impl Builder<'_> {
             parent.as_ref(),
             self.opts.epoch,
         )?;
+        l.created = Some(self.created());
         self.remember(&key, &l)?;
         self.add_layer(st, key, l, created_by);
         Ok(())
@@ -657,7 +670,13 @@ impl Builder<'_> {
                 } else {
                     dest_abs.clone()
                 };
+                let skip = if is_dir && from.is_none() {
+                    context::excluded_under(&self.opts.context, &rel, &self.ignore)?
+                } else {
+                    Vec::new()
+                };
                 ops.push(CopyOp {
+                    skip,
                     src: host,
                     dst: PathBuf::from(dst.trim_start_matches('/')),
                     contents: is_dir,
@@ -684,7 +703,7 @@ impl Builder<'_> {
             return Err(e.context(format!("{} failed", i.keyword)));
         }
         let parent = st.layers.last().map(|(l, _)| l.chain.clone());
-        let l = commit_upper(
+        let mut l = commit_upper(
             self.store,
             &self.access,
             &self.idmap,
@@ -692,6 +711,7 @@ impl Builder<'_> {
             parent.as_ref(),
             self.opts.epoch,
         )?;
+        l.created = Some(self.created());
         self.remember(&key, &l)?;
         self.add_layer(st, key, l, created_by);
         Ok(())
@@ -728,6 +748,7 @@ impl Builder<'_> {
                         chain,
                         diff_id: diff.clone(),
                         size: d.size,
+                        created: None,
                     },
                     d.clone(),
                 )
@@ -739,12 +760,13 @@ impl Builder<'_> {
             key: format!("image {}", img.id()),
             args: BTreeMap::new(),
             shell: vec![],
+            created: String::new(),
         })
     }
 
     fn commit_image(&self, st: &State) -> Result<Digest> {
         let mut config = st.config.clone();
-        config.created = Some(self.created());
+        config.created = Some(st.created.clone());
         config.architecture = oci::host_arch().into();
         config.os = "linux".into();
         config.rootfs = RootFs {
@@ -796,6 +818,7 @@ fn empty_state() -> State {
         },
         layers: Vec::new(),
         key: "scratch".into(),
+        created: crate::time::rfc3339(crate::time::now_epoch()),
         args: BTreeMap::new(),
         shell: vec!["/bin/sh".into(), "-c".into()],
     }

@@ -30,6 +30,9 @@ pub struct CopyOp {
     pub contents: bool,
     pub owner: Option<(u32, u32)>,
     pub chmod: Option<u32>,
+    /// Paths under `src` that `.dockerignore` excludes.
+    #[serde(default)]
+    pub skip: Vec<PathBuf>,
 }
 
 /// How this user's build writes and reads container-owned files.
@@ -132,7 +135,10 @@ fn copy_dir_contents(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
         .collect::<std::io::Result<_>>()?;
     names.sort();
     for n in names {
-        copy_one(&src.join(&n), &dst.join(&n), op)?;
+        let from = src.join(&n);
+        if !op.skip.contains(&from) {
+            copy_one(&from, &dst.join(&n), op)?;
+        }
     }
     Ok(())
 }
@@ -197,6 +203,9 @@ pub struct BuiltLayer {
     pub chain: Digest,
     pub diff_id: Digest,
     pub size: u64,
+    /// When the step ran: a cached rebuild keeps it, so its image id does not change.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 /// Diffs `upper` into a blob, then renames it to `<root>/layers/<chain>`.
@@ -242,5 +251,6 @@ pub fn commit_upper(
         chain,
         diff_id,
         size,
+        created: None,
     })
 }

@@ -1,0 +1,219 @@
+//! `berth build` (issue 5): multi-stage, COPY, the cache, reproducibility,
+//! errors with Dockerfile line numbers, and the result runs.
+
+use crate::util::{TestEnv, assert_image_id};
+
+/// A context dir with these files (path, content).
+fn context(env: &TestEnv, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = env.path("ctx");
+    for (p, c) in files {
+        env.write(&format!("ctx/{p}"), c);
+    }
+    dir
+}
+
+fn build(env: &TestEnv, ctx: &std::path::Path, extra: &[&str]) -> crate::util::Run {
+    let mut args: Vec<String> = vec!["build".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(ctx.display().to_string());
+    env.berth(&args).run()
+}
+
+/// A build's stderr carries its progress (STEP lines, RUN output): the
+/// error is its last line, one `berth: ` line, exit 125.
+#[track_caller]
+fn assert_build_fails(out: &crate::util::Run, needle: &str) {
+    assert_eq!(out.code(), Some(125), "{}", out.stderr());
+    let stderr = out.stderr();
+    let last = stderr
+        .lines()
+        .rfind(|l| !l.starts_with("berth: warning: "))
+        .unwrap_or("");
+    assert!(
+        last.starts_with("berth: ") && last.contains(needle),
+        "expected `{needle}` in the last line:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+const MULTI: &str = "FROM busybox AS builder\n\
+ARG WHO=builder\n\
+RUN echo \"made by $WHO\" > /made && echo RAN-FIRST-RUN | tr A-Z a-z\n\
+FROM busybox\n\
+COPY --from=builder /made /etc/made\n\
+COPY app/ /app/\n\
+RUN cat /app/a.txt > /app/copy.txt && echo RAN-SECOND-RUN | tr A-Z a-z\n\
+ENV GREETING=hi\n\
+CMD [\"cat\", \"/etc/made\"]\n";
+
+berthtest!(
+    build_multi_stage_copies_out_of_the_builder_and_runs,
+    |env| {
+        env.import_busybox();
+        let ctx = context(&env, &[("Dockerfile", MULTI), ("app/a.txt", "one\n")]);
+        let out = build(&env, &ctx, &["-t", "localhost/multi"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let id = out.stdout().trim().to_string();
+        assert_image_id(&id);
+        assert!(
+            out.stderr().contains("STEP 1/9: FROM busybox AS builder"),
+            "{}",
+            out.stderr()
+        );
+        let run = env
+            .berth(&["run", "--rm", "--network", "none", "localhost/multi"])
+            .ok();
+        assert_eq!(run, "made by builder\n");
+        let copied = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/multi",
+                "cat",
+                "/app/copy.txt",
+            ])
+            .ok();
+        assert_eq!(copied, "one\n");
+        let img = env.inspect("localhost/multi");
+        assert_eq!(img["Id"], id.as_str());
+        let env_list = crate::util::strings(&img["Config"]["Env"]);
+        assert!(
+            env_list.contains(&"GREETING=hi".to_string()),
+            "{env_list:?}"
+        );
+    }
+);
+
+berthtest!(build_rebuild_with_nothing_changed_runs_no_step, |env| {
+    env.import_busybox();
+    let ctx = context(&env, &[("Dockerfile", MULTI), ("app/a.txt", "one\n")]);
+    let first = build(&env, &ctx, &[]);
+    assert_eq!(first.code(), Some(0), "{}", first.stderr());
+    let second = build(&env, &ctx, &[]);
+    assert_eq!(second.code(), Some(0), "{}", second.stderr());
+    assert!(
+        !second.stderr().contains("ran-"),
+        "a RUN step ran again:\n{}",
+        second.stderr()
+    );
+    assert_eq!(first.stdout(), second.stdout());
+});
+
+berthtest!(build_one_changed_file_reruns_only_later_steps, |env| {
+    env.import_busybox();
+    let ctx = context(&env, &[("Dockerfile", MULTI), ("app/a.txt", "one\n")]);
+    assert_eq!(build(&env, &ctx, &[]).code(), Some(0));
+    env.write("ctx/app/a.txt", "two\n");
+    let again = build(&env, &ctx, &["-t", "localhost/changed"]);
+    assert_eq!(again.code(), Some(0), "{}", again.stderr());
+    assert!(
+        !again.stderr().contains("ran-first-run"),
+        "{}",
+        again.stderr()
+    );
+    assert!(
+        again.stderr().contains("ran-second-run"),
+        "{}",
+        again.stderr()
+    );
+    let copied = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/changed",
+            "cat",
+            "/app/copy.txt",
+        ])
+        .ok();
+    assert_eq!(copied, "two\n");
+});
+
+berthtest!(
+    build_no_cache_with_a_timestamp_is_reproducible_across_roots,
+    |env| {
+        // The same base in both roots: imported with the same clock.
+        let import = |e: &TestEnv| {
+            let tar = crate::util::busybox_tar();
+            e.berth(&["import", &tar.display().to_string(), "busybox"])
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .ok();
+        };
+        import(&env);
+        let ctx = context(&env, &[("Dockerfile", MULTI), ("app/a.txt", "one\n")]);
+        let a = build(&env, &ctx, &["--no-cache", "--timestamp", "1700000000"]);
+        assert_eq!(a.code(), Some(0), "{}", a.stderr());
+        let other = TestEnv::new("build_reproducible_second_root");
+        import(&other);
+        let b = other
+            .berth(&[
+                "build",
+                "--no-cache",
+                "--timestamp",
+                "1700000000",
+                &ctx.display().to_string(),
+            ])
+            .run();
+        assert_eq!(b.code(), Some(0), "{}", b.stderr());
+        assert_eq!(a.stdout(), b.stdout(), "same inputs, different image ids");
+    }
+);
+
+berthtest!(build_dockerignore_keeps_files_out, |env| {
+    env.import_busybox();
+    let ctx = context(
+        &env,
+        &[
+            ("Dockerfile", "FROM busybox\nCOPY . /c/\n"),
+            (".dockerignore", "*.log\n"),
+            ("keep.txt", "k"),
+            ("drop.log", "d"),
+        ],
+    );
+    assert_eq!(build(&env, &ctx, &["-t", "localhost/ign"]).code(), Some(0));
+    let ls = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/ign",
+            "ls",
+            "/c",
+        ])
+        .ok();
+    assert!(ls.contains("keep.txt") && !ls.contains("drop.log"), "{ls}");
+});
+
+berthtest!(build_failing_run_names_the_line_and_exit_code, |env| {
+    env.import_busybox();
+    let ctx = context(&env, &[("Dockerfile", "FROM busybox\n\nRUN exit 3\n")]);
+    let out = build(&env, &ctx, &[]);
+    assert_build_fails(&out, "Dockerfile:3:");
+    assert!(out.stderr().contains("exit status 3"), "{}", out.stderr());
+});
+
+berthtest!(build_copy_of_a_missing_file_is_a_clear_error, |env| {
+    env.import_busybox();
+    let ctx = context(
+        &env,
+        &[("Dockerfile", "FROM busybox\nCOPY src/missing /x\n")],
+    );
+    let out = build(&env, &ctx, &[]);
+    assert_build_fails(
+        &out,
+        "Dockerfile:2: COPY failed: src/missing: no such file or directory",
+    );
+});
+
+berthtest!(build_unknown_instruction_is_refused, |env| {
+    env.import_busybox();
+    let ctx = context(&env, &[("Dockerfile", "FROM busybox\nRUNN true\n")]);
+    assert_build_fails(
+        &build(&env, &ctx, &[]),
+        "Dockerfile:2: unknown instruction: RUNN",
+    );
+});
