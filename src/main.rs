@@ -1,6 +1,7 @@
 //! berth: parse the command line, set up logging, dispatch to a verb, and turn
 //! the outcome into Docker's exit codes (125 = berth failed).
 
+mod build;
 mod cli;
 mod container;
 mod image;

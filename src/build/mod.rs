@@ -1,0 +1,19 @@
+//! `berth build`: the Dockerfile language. So far the front end: the parser
+//! (text → instructions with line numbers), word expansion with the ARG/ENV
+//! scope, and heredocs. The stage executor comes later.
+
+// The builder that uses most of this is not written yet.
+#![allow(dead_code, unused_imports)]
+
+mod expand;
+mod heredoc;
+mod parser;
+
+#[cfg(test)]
+mod corpus_tests;
+
+pub(crate) use expand::{expand, expand_words};
+pub(crate) use heredoc::Heredoc;
+pub(crate) use parser::{
+    Args, Directive, Dockerfile, Flag, Instruction, Keyword, Pair, ParseError, parse, quoted_words,
+};
