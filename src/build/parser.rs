@@ -817,3 +817,319 @@ fn go_printable(c: char) -> bool {
         || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
         || ('\u{e000}'..='\u{f8ff}').contains(&c))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Instruction {
+        let mut df = parse(src).unwrap();
+        assert_eq!(df.instructions.len(), 1, "{}", df.dump());
+        df.instructions.remove(0)
+    }
+
+    fn error(src: &str) -> String {
+        parse(src).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_instruction_names_line_and_suggests() {
+        assert_eq!(
+            error("FROM a\n\n# c\nRUNN make\n"),
+            "Dockerfile:4: unknown instruction: RUNN (did you mean RUN?)"
+        );
+        assert_eq!(
+            error("FROM a\nfrobnicate x\n"),
+            "Dockerfile:2: unknown instruction: frobnicate"
+        );
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive() {
+        let i = one("from Alpine AS Build");
+        assert_eq!(i.keyword, Keyword::From);
+        assert_eq!(
+            i.args,
+            Args::Words(vec!["Alpine".into(), "AS".into(), "Build".into()])
+        );
+    }
+
+    #[test]
+    fn flags_are_parsed_as_flags() {
+        let i =
+            one("RUN --mount=type=cache,target=/root/.cache --network=none --privileged make\n");
+        assert_eq!(i.flag("mount"), Some("type=cache,target=/root/.cache"));
+        assert_eq!(i.flag("network"), Some("none"));
+        assert_eq!(i.flag("privileged"), Some(""));
+        assert_eq!(i.flags[2].value, None);
+        assert_eq!(i.args, Args::Shell("make".into()));
+        let i = one("COPY --from=build --chown=\"a b\":c --chmod=0755 /out /usr/bin/\n");
+        assert_eq!(i.flag("from"), Some("build"));
+        assert_eq!(i.flag("chown"), Some("a b:c"));
+        assert_eq!(i.args, Args::Words(vec!["/out".into(), "/usr/bin/".into()]));
+        // A single dash is an argument; `--` ends the flags.
+        let i = one("COPY -- --weird /dst");
+        assert!(i.flags.is_empty());
+        assert_eq!(i.args, Args::Words(vec!["--weird".into(), "/dst".into()]));
+        let i = one("FROM --platform=$BUILDPLATFORM golang:1.22 AS build");
+        assert_eq!(i.flag("platform"), Some("$BUILDPLATFORM"));
+    }
+
+    #[test]
+    fn json_and_shell_forms() {
+        assert_eq!(
+            one("CMD [\"a\", \"b c\"]").json(),
+            Some(&["a".to_string(), "b c".to_string()][..])
+        );
+        assert_eq!(
+            one("ENTRYPOINT echo [\"a\"]").args,
+            Args::Shell("echo [\"a\"]".into())
+        );
+        // Text after the array is ignored, as BuildKit's json.Decoder does.
+        assert_eq!(one("CMD [\"a\"] b").json(), Some(&["a".to_string()][..]));
+        assert_eq!(one("SHELL [\"/bin/sh\", \"-c\"]").json().unwrap().len(), 2);
+        assert_eq!(
+            error("FROM a\nRUN [\"a\", 1]"),
+            "Dockerfile:2: when using JSON array syntax, arrays must be comprised of strings only"
+        );
+        assert_eq!(
+            one("VOLUME [\"/a\", \"/b\"]").args,
+            Args::Json(vec!["/a".into(), "/b".into()])
+        );
+        assert_eq!(
+            one("VOLUME /a /b").args,
+            Args::Words(vec!["/a".into(), "/b".into()])
+        );
+    }
+
+    #[test]
+    fn env_label_arg_pairs() {
+        let i = one("ENV A=1 B=\"two words\" C=a\\ b");
+        let Args::Pairs(ps) = &i.args else { panic!() };
+        let kv: Vec<(&str, &str, bool)> =
+            ps.iter().map(|p| (&*p.key, &*p.value, p.legacy)).collect();
+        assert_eq!(
+            kv,
+            [
+                ("A", "1", false),
+                ("B", "\"two words\"", false),
+                ("C", "a\\ b", false)
+            ]
+        );
+        let i = one("ENV PATH /usr/bin:$PATH  more");
+        assert_eq!(
+            i.args,
+            Args::Pairs(vec![Pair {
+                key: "PATH".into(),
+                value: "/usr/bin:$PATH  more".into(),
+                legacy: true
+            }])
+        );
+        assert_eq!(
+            error("FROM a\nENV PATH"),
+            "Dockerfile:2: ENV must have two arguments"
+        );
+        assert_eq!(
+            error("FROM a\nLABEL a=b c"),
+            "Dockerfile:2: syntax error: can't find = in `c`; must be of the form: name=value"
+        );
+        assert_eq!(
+            one("ARG a b=\"x y\" c=").args,
+            Args::Words(vec!["a".into(), "b=\"x y\"".into(), "c=".into()])
+        );
+    }
+
+    #[test]
+    fn healthcheck_forms() {
+        assert_eq!(
+            one("HEALTHCHECK NONE").args,
+            Args::Health {
+                kind: "NONE".into(),
+                cmd: Box::new(Args::Empty)
+            }
+        );
+        let i = one("HEALTHCHECK --interval=5s CMD [\"curl\", \"-f\", \"localhost\"]");
+        assert_eq!(i.flag("interval"), Some("5s"));
+        assert_eq!(
+            i.args,
+            Args::Health {
+                kind: "CMD".into(),
+                cmd: Box::new(Args::Json(vec![
+                    "curl".into(),
+                    "-f".into(),
+                    "localhost".into()
+                ]))
+            }
+        );
+    }
+
+    #[test]
+    fn onbuild_wraps_an_instruction() {
+        let i = one("ONBUILD COPY --from=x . /app");
+        let Args::Onbuild(inner) = &i.args else {
+            panic!()
+        };
+        assert_eq!(inner.keyword, Keyword::Copy);
+        assert_eq!(inner.flag("from"), Some("x"));
+        assert_eq!(i.dump(), "onbuild (copy [\"--from=x\"] \".\" \"/app\")");
+    }
+
+    #[test]
+    fn directives_only_at_the_top() {
+        let df = parse("# syntax=docker/dockerfile:1\n# escape=`\nFROM a\nRUN x `\n  y\n").unwrap();
+        assert_eq!(df.escape, '`');
+        assert_eq!(df.directive("syntax"), Some("docker/dockerfile:1"));
+        assert_eq!(df.instructions[1].args, Args::Shell("x   y".into()));
+        assert_eq!(df.instructions[1].line, 4);
+        assert_eq!(df.instructions[1].end_line, 5);
+        // After a blank line, a comment or an unknown directive: a comment.
+        for src in [
+            "\n# escape=`\nFROM a\n",
+            "# hi\n# escape=`\nFROM a\n",
+            "# foo=bar\n# escape=`\nFROM a\n",
+        ] {
+            let df = parse(src).unwrap();
+            assert_eq!(df.escape, '\\', "{src:?}");
+        }
+        assert_eq!(
+            error("# escape=`\n# escape=\\\nFROM a"),
+            "Dockerfile:2: only one escape parser directive can be used"
+        );
+        assert_eq!(
+            error("# escape=x\nFROM a"),
+            "Dockerfile:1: invalid escape token `x`: must be ` or \\"
+        );
+        // With ` as escape, a Windows path's backslashes are plain.
+        let df = parse("# escape=`\nFROM a\nCOPY a C:\\dir\\\n").unwrap();
+        assert_eq!(
+            df.instructions[1].args,
+            Args::Words(vec!["a".into(), "C:\\dir\\".into()])
+        );
+    }
+
+    #[test]
+    fn continuations_skip_comments_and_blank_lines() {
+        let df =
+            parse("FROM a\nRUN a \\\n# comment\n\n  b \\\n    # indented comment\n  c\nRUN d\n")
+                .unwrap();
+        let run = &df.instructions[1];
+        assert_eq!(run.args, Args::Shell("a   b   c".into()));
+        assert_eq!((run.line, run.end_line), (2, 7));
+        assert_eq!(df.instructions[2].line, 8);
+        assert_eq!(df.warnings.len(), 1);
+        // An escaped escape does not continue the line.
+        let df = parse("FROM a\nENV A=x\\\\\nENV B=y\n").unwrap();
+        assert_eq!(df.instructions.len(), 3);
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let df = parse("\u{feff}# escape=`\r\nFROM a\r\nRUN x `\r\n y\r\n").unwrap();
+        assert_eq!(df.escape, '`');
+        assert_eq!(df.instructions[1].args, Args::Shell("x  y".into()));
+    }
+
+    #[test]
+    fn heredocs_read_bodies_and_keep_lines() {
+        let src = "FROM a\nRUN <<EOF\necho hi\n\techo tab\nEOF\nRUN ok\n";
+        let df = parse(src).unwrap();
+        let run = &df.instructions[1];
+        assert_eq!(run.args, Args::Shell("<<EOF".into()));
+        assert_eq!(run.heredocs.len(), 1);
+        assert_eq!(run.heredocs[0].name, "EOF");
+        assert_eq!(run.heredocs[0].content, "echo hi\n\techo tab\n");
+        assert!(run.heredocs[0].expand);
+        assert_eq!((run.line, run.end_line), (2, 5));
+        assert_eq!(df.instructions[2].line, 6);
+        // Several on one line are read in order; `<<-` strips tabs, also
+        // before the delimiter; a quoted delimiter turns expansion off.
+        let src = "FROM a\nCOPY <<one <<-\"two\" /dst/\n1\none\n\t2\n\ttwo\nRUN ok\n";
+        let copy = &parse(src).unwrap().instructions[1];
+        let docs: Vec<(&str, &str, bool, bool)> = copy
+            .heredocs
+            .iter()
+            .map(|h| (&*h.name, &*h.content, h.expand, h.chomp))
+            .collect();
+        assert_eq!(
+            docs,
+            [("one", "1\n", true, false), ("two", "2\n", false, true)]
+        );
+        assert_eq!(
+            copy.args,
+            Args::Words(vec!["<<one".into(), "<<-\"two\"".into(), "/dst/".into()])
+        );
+        assert_eq!((copy.line, copy.end_line), (2, 6));
+    }
+
+    #[test]
+    fn heredoc_edge_cases() {
+        assert_eq!(
+            error("FROM a\nRUN <<EOF\necho\n"),
+            "Dockerfile:2: RUN: unterminated heredoc `EOF`"
+        );
+        // Exec form and other instructions read no bodies.
+        let df = parse("FROM a\nRUN [\"cat\", \"<<EOF\"]\nENV A=<<EOF\n").unwrap();
+        assert!(df.instructions.iter().all(|i| i.heredocs.is_empty()));
+        // Under ONBUILD, with a continuation before the opener.
+        let df = parse("FROM a\nONBUILD RUN \\\n  cat <<X\nbody\nX\n").unwrap();
+        let ob = &df.instructions[1];
+        assert_eq!(ob.heredocs[0].content, "body\n");
+        assert_eq!((ob.line, ob.end_line), (2, 5));
+        // A body line that looks like an instruction or a comment is body.
+        let df = parse("FROM a\nRUN <<EOF\n# not a comment\nFROM b \\\nEOF\n").unwrap();
+        assert_eq!(df.instructions.len(), 2);
+        assert_eq!(
+            df.instructions[1].heredocs[0].content,
+            "# not a comment\nFROM b \\\n"
+        );
+    }
+
+    #[test]
+    fn no_instructions_is_an_error() {
+        assert_eq!(error(""), "Dockerfile:1: file with no instructions");
+        assert_eq!(
+            error("# a\n\n# b\n"),
+            "Dockerfile:3: file with no instructions"
+        );
+        assert_eq!(error("\\\n\n"), "Dockerfile:2: file with no instructions");
+    }
+
+    #[test]
+    fn go_quote_matches_strconv() {
+        assert_eq!(go_quote("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(go_quote("\u{0}\u{1b}\u{7f}\t\n"), r#""\x00\x1b\x7f\t\n""#);
+        assert_eq!(go_quote("♥ é"), "\"♥ é\"");
+        assert_eq!(
+            go_quote("\u{a0}\u{200b}\u{1f600}"),
+            "\"\\u00a0\\u200b\u{1f600}\""
+        );
+    }
+
+    #[test]
+    fn hostile_input_errors_instead_of_panicking() {
+        for src in [
+            "RUN \u{0}",
+            "FROM\t",
+            "ENV =",
+            "ENV \"",
+            "LABEL '",
+            "COPY --",
+            "COPY --x=\"",
+            "RUN <<\"",
+            "RUN <<'EOF",
+            "HEALTHCHECK \u{a0}",
+            "ONBUILD",
+            "ONBUILD ONBUILD RUN x",
+            "CMD [",
+            "CMD [\"\\ud800\"]",
+            "ARG \\",
+            "\\",
+            "`",
+            "# escape=`\n`",
+            "RUN 99999999999<<EOF\nEOF",
+            "EXPOSE \u{85}",
+        ] {
+            let _ = parse(src);
+        }
+    }
+}
