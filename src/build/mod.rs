@@ -1,10 +1,12 @@
 //! `berth build`: the Dockerfile language. So far the front end: the parser
-//! (text → instructions with line numbers), word expansion with the ARG/ENV
+//! (text → instructions with line numbers), the checks BuildKit makes
+//! before building, word expansion with the ARG/ENV
 //! scope, and heredocs. The stage executor comes later.
 
 // The builder that uses most of this is not written yet.
 #![allow(dead_code, unused_imports)]
 
+mod check;
 mod expand;
 mod heredoc;
 mod parser;
@@ -12,6 +14,7 @@ mod parser;
 #[cfg(test)]
 mod corpus_tests;
 
+pub(crate) use check::{FromLine, check, from};
 pub(crate) use expand::{expand, expand_words};
 pub(crate) use heredoc::Heredoc;
 pub(crate) use parser::{
