@@ -11,17 +11,18 @@ use std::path::{Path, PathBuf};
 
 use super::parse;
 
-/// `$BERTH_CORPUS`, else `shared/corpus` beside the repository, else
-/// `/work/shared/corpus`.
+/// `$BERTH_CORPUS` when set (and then only it), else `shared/corpus` beside
+/// the repository, else `/work/shared/corpus`.
 fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("BERTH_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
-    ];
+    let candidates = match std::env::var_os("BERTH_CORPUS") {
+        Some(c) => vec![PathBuf::from(c)],
+        None => vec![
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+            PathBuf::from("/work/shared/corpus"),
+        ],
+    };
     candidates
         .into_iter()
-        .flatten()
         .map(|c| c.join("dockerfile-parser"))
         .find(|c| c.join("testfiles").is_dir())
 }

@@ -183,6 +183,21 @@ impl Instruction {
         }
     }
 
+    /// ARG's `name[=default]` words as `(name, default)`; the default keeps
+    /// its quotes for [`expand`](super::expand::expand).
+    pub(crate) fn arg_pairs(&self) -> Vec<(String, Option<String>)> {
+        match (&self.keyword, &self.args) {
+            (Keyword::Arg, Args::Words(ws)) => ws
+                .iter()
+                .map(|w| match w.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (w.clone(), None),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// BuildKit's parse dump: `keyword ["--flag"…] "arg"…`.
     pub(crate) fn dump(&self) -> String {
         let mut s = self.keyword.as_str().to_ascii_lowercase();
@@ -936,6 +951,14 @@ mod tests {
         assert_eq!(
             one("ARG a b=\"x y\" c=").args,
             Args::Words(vec!["a".into(), "b=\"x y\"".into(), "c=".into()])
+        );
+        assert_eq!(
+            one("ARG a b=\"x y\" c=").arg_pairs(),
+            [
+                ("a".into(), None),
+                ("b".into(), Some("\"x y\"".into())),
+                ("c".into(), Some(String::new()))
+            ]
         );
     }
 
