@@ -1,0 +1,713 @@
+//! Word expansion as the builder applies it to Dockerfile arguments: `$VAR`,
+//! `${VAR}`, `${VAR:-w}`, `${VAR:+w}`, `${VAR-w}`, `${VAR+w}`, `${VAR:?w}`,
+//! `${VAR#p}`, `${VAR%p}`, `${VAR/p/r}`, quotes and the escape character,
+//! with BuildKit's shell-lexer semantics (`frontend/dockerfile/shell`).
+//! Not a shell: no command substitution, no field splitting beyond spaces.
+//!
+//! The parser uses the same lexer, with quotes, escapes and unset variables
+//! kept raw, to find heredoc openers on a line (heredoc.rs).
+
+use anyhow::{Context, Result, bail};
+
+/// Expands `word` with the variables `lookup` knows (`None`: unset) and removes
+/// quotes and escapes; the result is one string, spaces kept.
+pub(crate) fn expand(
+    word: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String> {
+    let (s, _) = Lexer::new(escape)
+        .process(word, lookup)
+        .with_context(|| format!("expanding `{word}`"))?;
+    Ok(s)
+}
+
+/// Like [`expand`], then splits the result into words at unquoted
+/// whitespace (whitespace inside a variable's value splits too, as in sh).
+pub(crate) fn expand_words(
+    word: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>> {
+    let (_, words) = Lexer::new(escape)
+        .process(word, lookup)
+        .with_context(|| format!("expanding `{word}`"))?;
+    Ok(words)
+}
+
+/// The lexer's switches. The defaults expand fully; the raw modes keep the
+/// source text so the parser can look at words without interpreting them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lexer {
+    pub escape: char,
+    /// Keep `'` and `"` in the output.
+    pub raw_quotes: bool,
+    /// Keep the escape character in the output.
+    pub raw_escapes: bool,
+    /// Leave `$X` / `${X…}` as written when `X` is unset.
+    pub skip_unset: bool,
+}
+
+impl Lexer {
+    pub(crate) fn new(escape: char) -> Self {
+        Lexer {
+            escape,
+            raw_quotes: false,
+            raw_escapes: false,
+            skip_unset: false,
+        }
+    }
+
+    /// The expanded string and its words.
+    pub(crate) fn process(
+        &self,
+        word: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(String, Vec<String>)> {
+        let mut st = State {
+            lx: self,
+            chars: word.chars().collect(),
+            pos: 0,
+            lookup,
+        };
+        let (s, words, _) = st.until(&[], false)?;
+        Ok((s, words))
+    }
+}
+
+struct State<'a> {
+    lx: &'a Lexer,
+    chars: Vec<char>,
+    pos: usize,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Word accumulation: quoted text and escaped characters never split a word;
+/// unquoted whitespace (also from a variable's value) does.
+#[derive(Default)]
+struct Words {
+    word: String,
+    words: Vec<String>,
+    in_word: bool,
+}
+
+impl Words {
+    fn add_char(&mut self, ch: char) {
+        if ch.is_whitespace() {
+            if self.in_word && !self.word.is_empty() {
+                self.words.push(std::mem::take(&mut self.word));
+                self.in_word = false;
+            }
+        } else {
+            self.add_raw_char(ch);
+        }
+    }
+    fn add_raw_char(&mut self, ch: char) {
+        self.word.push(ch);
+        self.in_word = true;
+    }
+    fn add_str(&mut self, s: &str) {
+        s.chars().for_each(|c| self.add_char(c));
+    }
+    fn add_raw_str(&mut self, s: &str) {
+        self.word.push_str(s);
+        self.in_word = true;
+    }
+    fn finish(mut self) -> Vec<String> {
+        if !self.word.is_empty() {
+            self.words.push(self.word);
+        }
+        self.words
+    }
+}
+
+impl State<'_> {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.peek();
+        if c.is_some() {
+            self.pos += 1;
+        }
+        c
+    }
+
+    /// Processes up to (and consumes) one of `stops`, or to the end when
+    /// `stops` is empty. Returns the text, its words and the stop found.
+    fn until(
+        &mut self,
+        stops: &[char],
+        raw_escapes: bool,
+    ) -> Result<(String, Vec<String>, Option<char>)> {
+        let raw_escapes = raw_escapes || self.lx.raw_escapes;
+        let mut out = String::new();
+        let mut words = Words::default();
+        while let Some(ch) = self.peek() {
+            if stops.contains(&ch) {
+                self.pos += 1;
+                return Ok((out, words.finish(), Some(ch)));
+            }
+            match ch {
+                '\'' => {
+                    let s = self.single_quote()?;
+                    out.push_str(&s);
+                    words.add_raw_str(&s);
+                }
+                '"' => {
+                    let s = self.double_quote()?;
+                    out.push_str(&s);
+                    words.add_raw_str(&s);
+                }
+                '$' => {
+                    let s = self.dollar()?;
+                    out.push_str(&s);
+                    words.add_str(&s);
+                }
+                _ => {
+                    self.pos += 1;
+                    if ch == self.lx.escape {
+                        if raw_escapes {
+                            out.push(ch);
+                            words.add_raw_char(ch);
+                        }
+                        // An escape at the very end is dropped.
+                        let Some(c) = self.next() else { break };
+                        out.push(c);
+                        words.add_raw_char(c);
+                    } else {
+                        out.push(ch);
+                        words.add_char(ch);
+                    }
+                }
+            }
+        }
+        if let Some(s) = stops.first() {
+            bail!("unexpected end of statement while looking for matching {s}");
+        }
+        Ok((out, words.finish(), None))
+    }
+
+    /// `'…'`: everything literal, no escapes (as in sh).
+    fn single_quote(&mut self) -> Result<String> {
+        self.pos += 1;
+        let mut out = String::new();
+        if self.lx.raw_quotes {
+            out.push('\'');
+        }
+        loop {
+            match self.next() {
+                None => {
+                    bail!("unexpected end of statement while looking for matching single-quote")
+                }
+                Some('\'') => {
+                    if self.lx.raw_quotes {
+                        out.push('\'');
+                    }
+                    return Ok(out);
+                }
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    /// `"…"`: `$` expands; the escape character escapes only `"`, `$` and
+    /// itself, and is kept before anything else.
+    fn double_quote(&mut self) -> Result<String> {
+        self.pos += 1;
+        let mut out = String::new();
+        if self.lx.raw_quotes {
+            out.push('"');
+        }
+        loop {
+            match self.peek() {
+                None => {
+                    bail!("unexpected end of statement while looking for matching double-quote")
+                }
+                Some('"') => {
+                    self.pos += 1;
+                    if self.lx.raw_quotes {
+                        out.push('"');
+                    }
+                    return Ok(out);
+                }
+                Some('$') => out.push_str(&self.dollar()?),
+                Some(c) => {
+                    self.pos += 1;
+                    if c == self.lx.escape {
+                        match self.peek() {
+                            None => continue,
+                            Some(n) if n == '"' || n == '$' || n == self.lx.escape => {
+                                self.pos += 1;
+                                if self.lx.raw_escapes {
+                                    out.push(c);
+                                }
+                                out.push(n);
+                            }
+                            Some(_) => out.push(c),
+                        }
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+    }
+
+    fn dollar(&mut self) -> Result<String> {
+        self.pos += 1;
+        if self.peek() != Some('{') {
+            let name = self.name();
+            if name.is_empty() {
+                return Ok("$".into());
+            }
+            return Ok(match self.get(&name) {
+                Some(v) => v,
+                None if self.lx.skip_unset => format!("${name}"),
+                None => String::new(),
+            });
+        }
+        self.pos += 1;
+        match self.peek() {
+            None => bail!("syntax error: missing '}}'"),
+            Some('{' | '}' | ':') => bail!("syntax error: bad substitution"),
+            _ => {}
+        }
+        let name = self.name();
+        let value = self.get(&name);
+        let Some(ch) = self.next() else {
+            bail!("syntax error: missing '}}'")
+        };
+        match ch {
+            '}' => Ok(match value {
+                Some(v) => v,
+                None if self.lx.skip_unset => format!("${{{name}}}"),
+                None => String::new(),
+            }),
+            ':' | '+' | '-' | '?' | '#' | '%' => {
+                let (null_is_unset, op) = if ch == ':' {
+                    match self.next() {
+                        Some(m @ ('+' | '-' | '?')) => (true, m),
+                        Some(m) => bail!("unsupported modifier (:{m}) in substitution"),
+                        None => bail!("syntax error: missing '}}'"),
+                    }
+                } else {
+                    (false, ch)
+                };
+                // Patterns keep their escapes: `\*` is a literal star.
+                let pattern = op == '#' || op == '%';
+                let word = self.word_to_brace(&['}'], pattern)?.0;
+                let colon = if null_is_unset { ":" } else { "" };
+                let Some(value) = value else {
+                    if self.lx.skip_unset {
+                        return Ok(format!("${{{name}{colon}{op}{word}}}"));
+                    }
+                    return match op {
+                        '-' => Ok(word),
+                        '?' if word.is_empty() => bail!("{name}: is not allowed to be unset"),
+                        '?' => bail!("{name}: {word}"),
+                        _ => Ok(String::new()),
+                    };
+                };
+                let null = null_is_unset && value.is_empty();
+                match op {
+                    '-' => Ok(if null { word } else { value }),
+                    '+' => Ok(if null { String::new() } else { word }),
+                    '?' if null && word.is_empty() => bail!("{name}: is not allowed to be empty"),
+                    '?' if null => bail!("{name}: {word}"),
+                    '?' => Ok(value),
+                    _ => {
+                        let (longest, pat) = match word.strip_prefix(op) {
+                            Some(p) => (true, p),
+                            None => (false, word.as_str()),
+                        };
+                        let pat = Glob::new(pat, self.lx.escape);
+                        Ok(if op == '#' {
+                            pat.trim_prefix(&value, longest)
+                        } else {
+                            pat.trim_suffix(&value, longest)
+                        })
+                    }
+                }
+            }
+            '/' => {
+                let all = self.peek() == Some('/');
+                if all {
+                    self.pos += 1;
+                }
+                let (pat, stop) = self.word_to_brace(&['/', '}'], true)?;
+                let repl = if stop == Some('/') {
+                    self.word_to_brace(&['}'], false)?.0
+                } else {
+                    String::new()
+                };
+                let Some(value) = value else {
+                    if self.lx.skip_unset {
+                        let slash = if all { "//" } else { "/" };
+                        let tail = if stop == Some('/') {
+                            format!("/{repl}")
+                        } else {
+                            String::new()
+                        };
+                        return Ok(format!("${{{name}{slash}{pat}{tail}}}"));
+                    }
+                    return Ok(String::new());
+                };
+                Ok(Glob::new(&pat, self.lx.escape).replace(&value, &repl, all))
+            }
+            c => bail!("unsupported modifier ({c}) in substitution"),
+        }
+    }
+
+    /// The word inside `${name<op>…}`, up to one of `stops`.
+    fn word_to_brace(
+        &mut self,
+        stops: &[char],
+        raw_escapes: bool,
+    ) -> Result<(String, Option<char>)> {
+        match self.until(stops, raw_escapes) {
+            Ok((s, _, stop)) => Ok((s, stop)),
+            Err(_) if self.peek().is_none() => bail!("syntax error: missing '}}'"),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A variable name: letters, digits and `_`; or all digits (positional);
+    /// or one special parameter character.
+    fn name(&mut self) -> String {
+        let mut name = String::new();
+        while let Some(ch) = self.peek() {
+            if name.is_empty() && ch.is_ascii_digit() {
+                while let Some(d) = self.peek().filter(char::is_ascii_digit) {
+                    name.push(d);
+                    self.pos += 1;
+                }
+                return name;
+            }
+            if name.is_empty() && matches!(ch, '@' | '*' | '#' | '?' | '-' | '$' | '!' | '0') {
+                self.pos += 1;
+                return ch.to_string();
+            }
+            if !ch.is_alphanumeric() && ch != '_' {
+                break;
+            }
+            name.push(ch);
+            self.pos += 1;
+        }
+        name
+    }
+}
+
+/// A shell pattern for `#`, `%` and `/`: `*`, `?`, `[…]` (with `!`/`^`
+/// negation and ranges) and escaped literals.
+struct Glob(Vec<Tok>);
+
+enum Tok {
+    Lit(char),
+    Any,
+    Star,
+    Class(bool, Vec<(char, char)>),
+}
+
+impl Glob {
+    fn new(p: &str, escape: char) -> Glob {
+        let cs: Vec<char> = p.chars().collect();
+        let mut toks = Vec::new();
+        let mut i = 0;
+        while i < cs.len() {
+            let c = cs[i];
+            i += 1;
+            match c {
+                '*' => toks.push(Tok::Star),
+                '?' => toks.push(Tok::Any),
+                '[' => {
+                    // A class runs to the next `]` that is not its first member;
+                    // without one, `[` is literal.
+                    let mut j = i;
+                    let neg = matches!(cs.get(j), Some('!' | '^'));
+                    if neg {
+                        j += 1;
+                    }
+                    let start = j;
+                    let mut set = Vec::new();
+                    while j < cs.len() && (cs[j] != ']' || j == start) {
+                        let lo = cs[j];
+                        if cs.get(j + 1) == Some(&'-') && cs.get(j + 2).is_some_and(|&h| h != ']') {
+                            set.push((lo, cs[j + 2]));
+                            j += 3;
+                        } else {
+                            set.push((lo, lo));
+                            j += 1;
+                        }
+                    }
+                    if j < cs.len() {
+                        toks.push(Tok::Class(neg, set));
+                        i = j + 1;
+                    } else {
+                        toks.push(Tok::Lit('['));
+                    }
+                }
+                c if c == escape && i < cs.len() => {
+                    toks.push(Tok::Lit(cs[i]));
+                    i += 1;
+                }
+                c => toks.push(Tok::Lit(c)),
+            }
+        }
+        Glob(toks)
+    }
+
+    fn matches(&self, s: &[char]) -> bool {
+        fn go(p: &[Tok], s: &[char]) -> bool {
+            match p.split_first() {
+                None => s.is_empty(),
+                Some((Tok::Star, rest)) => (0..=s.len()).any(|k| go(rest, &s[k..])),
+                Some((t, rest)) => {
+                    let Some((&c, srest)) = s.split_first() else {
+                        return false;
+                    };
+                    let ok = match t {
+                        Tok::Lit(l) => *l == c,
+                        Tok::Any => true,
+                        Tok::Class(neg, set) => {
+                            set.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg
+                        }
+                        Tok::Star => unreachable!("handled above"),
+                    };
+                    ok && go(rest, srest)
+                }
+            }
+        }
+        go(&self.0, s)
+    }
+
+    fn trim_prefix(&self, value: &str, longest: bool) -> String {
+        let cs: Vec<char> = value.chars().collect();
+        let mut ends: Vec<usize> = (0..=cs.len()).collect();
+        if longest {
+            ends.reverse();
+        }
+        match ends.into_iter().find(|&e| self.matches(&cs[..e])) {
+            Some(e) => cs[e..].iter().collect(),
+            None => value.to_string(),
+        }
+    }
+
+    fn trim_suffix(&self, value: &str, longest: bool) -> String {
+        let cs: Vec<char> = value.chars().collect();
+        let mut starts: Vec<usize> = (0..=cs.len()).collect();
+        if !longest {
+            starts.reverse();
+        }
+        match starts.into_iter().find(|&b| self.matches(&cs[b..])) {
+            Some(b) => cs[..b].iter().collect(),
+            None => value.to_string(),
+        }
+    }
+
+    /// Replaces the leftmost longest match (every one with `all`).
+    fn replace(&self, value: &str, repl: &str, all: bool) -> String {
+        let cs: Vec<char> = value.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        let mut done = false;
+        while i < cs.len() {
+            let hit = if done || self.0.is_empty() {
+                None
+            } else {
+                (i + 1..=cs.len()).rev().find(|&e| self.matches(&cs[i..e]))
+            };
+            match hit {
+                Some(e) => {
+                    out.push_str(repl);
+                    i = e;
+                    done = !all;
+                }
+                None => {
+                    out.push(cs[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "A" => Some("a".into()),
+            "EMPTY" => Some(String::new()),
+            "SP" => Some("x  y".into()),
+            "PATH" => Some("/usr/local/bin:/usr/bin:/bin".into()),
+            "FILE" => Some("dir/sub/name.tar.gz".into()),
+            _ => None,
+        }
+    }
+
+    fn x(word: &str) -> String {
+        expand(word, '\\', &env).unwrap()
+    }
+
+    fn err(word: &str) -> String {
+        format!("{:#}", expand(word, '\\', &env).unwrap_err())
+    }
+
+    #[test]
+    fn plain_and_braced_variables() {
+        assert_eq!(x("$A"), "a");
+        assert_eq!(x("${A}"), "a");
+        assert_eq!(x("x$A.y"), "xa.y");
+        assert_eq!(x("${A}b"), "ab");
+        assert_eq!(x("$Ab"), "");
+        assert_eq!(x("$UNSET"), "");
+        assert_eq!(x("$"), "$");
+        assert_eq!(x("a$ b"), "a$ b");
+        assert_eq!(x("$1"), "");
+    }
+
+    #[test]
+    fn defaults_and_alternatives() {
+        assert_eq!(x("${UNSET:-w}"), "w");
+        assert_eq!(x("${EMPTY:-w}"), "w");
+        assert_eq!(x("${A:-w}"), "a");
+        assert_eq!(x("${UNSET-w}"), "w");
+        assert_eq!(x("${EMPTY-w}"), "");
+        assert_eq!(x("${A-w}"), "a");
+        assert_eq!(x("${UNSET:+w}"), "");
+        assert_eq!(x("${EMPTY:+w}"), "");
+        assert_eq!(x("${A:+w}"), "w");
+        assert_eq!(x("${UNSET+w}"), "");
+        assert_eq!(x("${EMPTY+w}"), "w");
+        assert_eq!(x("${A+w}"), "w");
+        // The word is itself expanded, quoted and escaped.
+        assert_eq!(x("${UNSET:-$A}"), "a");
+        assert_eq!(x("${UNSET:-${UNSET2:-deep}}"), "deep");
+        assert_eq!(x("${UNSET:-'a b'}"), "a b");
+        assert_eq!(x("${UNSET:-\\}}"), "}");
+    }
+
+    #[test]
+    fn required_variables() {
+        assert_eq!(x("${A:?boom}"), "a");
+        assert_eq!(x("${EMPTY?boom}"), "");
+        assert_eq!(
+            err("${UNSET:?boom}"),
+            "expanding `${UNSET:?boom}`: UNSET: boom"
+        );
+        assert_eq!(
+            err("${EMPTY:?}"),
+            "expanding `${EMPTY:?}`: EMPTY: is not allowed to be empty"
+        );
+        assert_eq!(
+            err("${UNSET?}"),
+            "expanding `${UNSET?}`: UNSET: is not allowed to be unset"
+        );
+    }
+
+    #[test]
+    fn patterns() {
+        assert_eq!(x("${FILE#*/}"), "sub/name.tar.gz");
+        assert_eq!(x("${FILE##*/}"), "name.tar.gz");
+        assert_eq!(x("${FILE%.*}"), "dir/sub/name.tar");
+        assert_eq!(x("${FILE%%.*}"), "dir/sub/name");
+        assert_eq!(x("${FILE#nomatch}"), "dir/sub/name.tar.gz");
+        assert_eq!(x("${FILE/sub/SUB}"), "dir/SUB/name.tar.gz");
+        assert_eq!(x("${PATH//:/ }"), "/usr/local/bin /usr/bin /bin");
+        assert_eq!(x("${PATH/:*/}"), "/usr/local/bin");
+        assert_eq!(x("${FILE#[a-d]}"), "ir/sub/name.tar.gz");
+        assert_eq!(x("${FILE%\\.gz}"), "dir/sub/name.tar");
+        assert_eq!(x("${UNSET#x}"), "");
+    }
+
+    #[test]
+    fn quotes() {
+        assert_eq!(x("'$A'"), "$A");
+        assert_eq!(x("\"$A\""), "a");
+        assert_eq!(x("\"'$A'\""), "'a'");
+        assert_eq!(x("'a\\b'"), "a\\b");
+        assert_eq!(x("\"a\\\"b\""), "a\"b");
+        assert_eq!(x("\"a\\$A\""), "a$A");
+        assert_eq!(x("\"a\\nb\""), "a\\nb");
+        assert_eq!(x("\"a\\\\b\""), "a\\b");
+        assert_eq!(x("a\" b \"c"), "a b c");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(x("\\$A"), "$A");
+        assert_eq!(x("a\\ b"), "a b");
+        assert_eq!(x("\\'a"), "'a");
+        assert_eq!(x("end\\"), "end");
+        assert_eq!(expand("`$A", '`', &env).unwrap(), "$A");
+        assert_eq!(expand("C:\\dir\\$A", '`', &env).unwrap(), "C:\\dir\\a");
+    }
+
+    #[test]
+    fn syntax_errors() {
+        assert_eq!(err("${A"), "expanding `${A`: syntax error: missing '}'");
+        assert_eq!(err("${"), "expanding `${`: syntax error: missing '}'");
+        assert_eq!(
+            err("${}"),
+            "expanding `${}`: syntax error: bad substitution"
+        );
+        assert_eq!(
+            err("${:-x}"),
+            "expanding `${:-x}`: syntax error: bad substitution"
+        );
+        assert_eq!(
+            err("${A:-x"),
+            "expanding `${A:-x`: syntax error: missing '}'"
+        );
+        assert_eq!(
+            err("${A:x}"),
+            "expanding `${A:x}`: unsupported modifier (:x) in substitution"
+        );
+        assert_eq!(
+            err("${A!}"),
+            "expanding `${A!}`: unsupported modifier (!) in substitution"
+        );
+        assert_eq!(
+            err("'open"),
+            "expanding `'open`: unexpected end of statement while looking for matching single-quote"
+        );
+        assert_eq!(
+            err("\"open"),
+            "expanding `\"open`: unexpected end of statement while looking for matching double-quote"
+        );
+    }
+
+    #[test]
+    fn words_split_on_unquoted_space_and_variable_values() {
+        let w = |s: &str| expand_words(s, '\\', &env).unwrap();
+        assert_eq!(w("a b  c"), ["a", "b", "c"]);
+        assert_eq!(w("'a b' c"), ["a b", "c"]);
+        assert_eq!(w("a\\ b c"), ["a b", "c"]);
+        assert_eq!(w("$SP z"), ["x", "y", "z"]);
+        assert_eq!(w("\"$SP\" z"), ["x  y", "z"]);
+        assert_eq!(w("\"\" z"), ["z"]);
+        assert!(w("   ").is_empty());
+    }
+
+    #[test]
+    fn raw_modes_keep_source_text() {
+        let lx = Lexer {
+            raw_quotes: true,
+            raw_escapes: true,
+            skip_unset: true,
+            ..Lexer::new('\\')
+        };
+        let (_, words) = lx
+            .process("a 'b c' \"$UNSET\" ${X:-y} $A \\$B", &env)
+            .unwrap();
+        assert_eq!(words, ["a", "'b c'", "\"$UNSET\"", "${X:-y}", "a", "\\$B"]);
+    }
+}
