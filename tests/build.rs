@@ -217,3 +217,15 @@ berthtest!(build_unknown_instruction_is_refused, |env| {
         "Dockerfile:2: unknown instruction: RUNN",
     );
 });
+
+berthtest!(build_heredocs_run_scripts_and_make_files, |env| {
+    env.import_busybox();
+    let df = "# syntax=docker/dockerfile:1\nFROM busybox\nRUN <<EOF\necho one > /one\necho two >> /one\nEOF\nCOPY <<CFG /etc/app.conf\nkey=value\nCFG\nENV A=1 \\\n    B=\"two words\"\nCMD [\"sh\", \"-c\", \"cat /one /etc/app.conf; echo $B\"]\n";
+    let ctx = context(&env, &[("Dockerfile", df)]);
+    let out = build(&env, &ctx, &["-t", "localhost/hd"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let run = env
+        .berth(&["run", "--rm", "--network", "none", "localhost/hd"])
+        .ok();
+    assert_eq!(run, "one\ntwo\nkey=value\ntwo words\n");
+});

@@ -365,9 +365,31 @@ impl Builder<'_> {
     }
 
     fn run_step(&mut self, st: &mut State, i: &Instr) -> Result<()> {
-        let argv = match &i.json {
-            Some(v) => v.clone(),
-            None => st.shell.iter().cloned().chain([i.text.clone()]).collect(),
+        let script = match (&i.json, i.heredocs.as_slice()) {
+            (Some(_), _) => None,
+            (None, []) => Some(i.text.clone()),
+            // `RUN <<EOF`: the body is the script.
+            (None, [h])
+                if i.text.trim().starts_with("<<")
+                    && !i.text.trim().contains(char::is_whitespace) =>
+            {
+                Some(h.content.clone())
+            }
+            // Heredocs feeding a command: hand the shell its own heredocs back.
+            (None, docs) => {
+                let mut s = i.text.clone();
+                s.push('\n');
+                for h in docs {
+                    s.push_str(&h.content);
+                    s.push_str(&h.name);
+                    s.push('\n');
+                }
+                Some(s)
+            }
+        };
+        let argv = match (&i.json, script) {
+            (Some(v), _) => v.clone(),
+            (None, script) => st.shell.iter().cloned().chain(script).collect(),
         };
         let mut env = st.config.config.env.clone().unwrap_or_default();
         for (k, v) in &st.args {
@@ -623,9 +645,26 @@ impl Builder<'_> {
         let mut hasher = Sha256::new();
         let mut ops = Vec::new();
         let from = i.flag("from");
+        let mut inline_dir: Option<PathBuf> = None;
         for src in srcs {
-            let found: Vec<(PathBuf, String)> = match from {
-                None => {
+            let heredoc = src
+                .strip_prefix("<<")
+                .map(|n| n.trim_start_matches('-').trim_matches(['"', '\'']))
+                .and_then(|n| i.heredocs.iter().find(|h| h.name == n));
+            let found: Vec<(PathBuf, String)> = match (heredoc, from) {
+                // `COPY <<EOF /dst`: the body becomes a file.
+                (Some(h), _) => {
+                    let dir = match &inline_dir {
+                        Some(d) => d.clone(),
+                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                    };
+                    let file = dir.join(&h.name);
+                    std::fs::write(&file, &h.content)?;
+                    hasher.update(h.name.as_bytes());
+                    hasher.update(h.content.as_bytes());
+                    vec![(file, h.name.clone())]
+                }
+                (None, None) => {
                     let paths = context::expand_source(&self.opts.context, src, &self.ignore)
                         .map_err(|e| anyhow!("{} failed: {e}", i.keyword))?;
                     for p in &paths {
@@ -636,7 +675,7 @@ impl Builder<'_> {
                         .map(|p| (self.opts.context.join(&p), p))
                         .collect()
                 }
-                Some(stage) => {
+                (None, Some(stage)) => {
                     let other = self.stage_state(stage)?;
                     hasher.update(other.key.as_bytes());
                     hasher.update(src.as_bytes());
@@ -693,12 +732,19 @@ impl Builder<'_> {
             if from.is_some() { "dir" } else { "file" }
         );
         if let Some(l) = self.cached(&key) {
+            if let Some(d) = &inline_dir {
+                let _ = remove_layer_tree(d);
+            }
             eprintln!("--> Using cache {}", l.chain.short());
             self.add_layer(st, key, l, created_by);
             return Ok(());
         }
         let upper = scratch_dir(self.store)?;
-        if let Err(e) = self.access.copy(&upper, &ops) {
+        let copied = self.access.copy(&upper, &ops);
+        if let Some(d) = inline_dir {
+            let _ = remove_layer_tree(&d);
+        }
+        if let Err(e) = copied {
             let _ = remove_layer_tree(&upper);
             return Err(e.context(format!("{} failed", i.keyword)));
         }
@@ -914,54 +960,10 @@ fn unquote(v: &str) -> String {
     }
 }
 
-/// `$VAR`, `${VAR}`, `${VAR:-w}`, `${VAR:+w}` (the parser's expander replaces this).
+/// BuildKit's word expansion (`$V`, `${V:-w}`, …) with quote removal; a
+/// word it cannot expand is kept as written.
 fn expand(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let b: Vec<char> = word.chars().collect();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == '\\' && i + 1 < b.len() && b[i + 1] == '$' {
-            out.push('$');
-            i += 2;
-        } else if b[i] == '$' && i + 1 < b.len() && b[i + 1] == '{' {
-            let end = b[i..].iter().position(|&c| c == '}').map(|p| p + i);
-            let Some(end) = end else {
-                out.extend(&b[i..]);
-                break;
-            };
-            let inner: String = b[i + 2..end].iter().collect();
-            let val = if let Some((n, w)) = inner.split_once(":-") {
-                lookup(n)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| expand(w, lookup))
-            } else if let Some((n, w)) = inner.split_once(":+") {
-                if lookup(n).is_some_and(|v| !v.is_empty()) {
-                    expand(w, lookup)
-                } else {
-                    String::new()
-                }
-            } else {
-                lookup(&inner).unwrap_or_default()
-            };
-            out.push_str(&val);
-            i = end + 1;
-        } else if b[i] == '$'
-            && i + 1 < b.len()
-            && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == '_')
-        {
-            let mut j = i + 1;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == '_') {
-                j += 1;
-            }
-            let name: String = b[i + 1..j].iter().collect();
-            out.push_str(&lookup(&name).unwrap_or_default());
-            i = j;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
+    super::expand(word, '\\', lookup).unwrap_or_else(|_| word.to_string())
 }
 
 fn split_stages(all: &[Instr]) -> Result<(Vec<Instr>, Vec<Stage>)> {

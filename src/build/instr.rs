@@ -12,8 +12,8 @@ pub struct Instr {
     pub json: Option<Vec<String>>,
     /// The arguments as written (after the flags), continuation lines joined.
     pub text: String,
-    /// Heredoc bodies, in order: (delimiter, body).
-    pub heredocs: Vec<(String, String)>,
+    /// Heredoc bodies, in order.
+    pub heredocs: Vec<super::Heredoc>,
     /// The instruction as written, for history and errors.
     pub original: String,
 }
@@ -28,50 +28,56 @@ impl Instr {
     }
 }
 
-/// A line-oriented reading of a Dockerfile: comments, `\` continuations,
-/// leading `--flag=value`s, JSON or shell arguments. The full BuildKit
-/// grammar (directives, heredocs) lives in the parser; this is the fallback
-/// shape the executor is tested with.
-pub fn parse_simple(text: &str) -> Result<Vec<Instr>, String> {
-    let mut out = Vec::new();
-    let mut lines = text.lines().enumerate().peekable();
-    while let Some((i, raw)) = lines.next() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+/// Parses a Dockerfile with the BuildKit-compatible parser, runs its
+/// pre-build checks, and flattens each instruction for the executor.
+pub fn parse(text: &str) -> Result<Vec<Instr>, super::ParseError> {
+    let df = super::parse(text)?;
+    super::check(&df)?;
+    Ok(df.instructions.iter().map(flatten).collect())
+}
+
+fn flatten(i: &super::Instruction) -> Instr {
+    use super::Args;
+    let keyword = i.keyword.as_str().to_ascii_uppercase();
+    let mut json = None;
+    let text = match &i.args {
+        Args::Empty => String::new(),
+        Args::Json(v) => {
+            json = Some(v.clone());
+            String::new()
         }
-        let mut full = line.to_string();
-        while full.ends_with('\\') {
-            full.pop();
-            match lines.next() {
-                Some((_, l)) if l.trim_start().starts_with('#') => {}
-                Some((_, l)) => full.push_str(l.trim_end()),
-                None => break,
-            }
+        Args::Shell(s) | Args::Text(s) => s.clone(),
+        Args::Words(w) => w.join(" "),
+        Args::Pairs(p) => p
+            .iter()
+            .map(|p| {
+                if p.legacy {
+                    format!("{} {}", p.key, p.value)
+                } else {
+                    format!("{}={}", p.key, p.value)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Args::Health { .. } | Args::Onbuild(_) => {
+            // The text after the keyword, as written.
+            let o = i.original.trim_start();
+            o.split_once(char::is_whitespace)
+                .map(|(_, r)| r.trim().to_string())
+                .unwrap_or_default()
         }
-        let (kw, rest) = full.split_once(char::is_whitespace).unwrap_or((&full, ""));
-        let mut rest = rest.trim_start();
-        let mut flags = Vec::new();
-        while let Some(f) = rest.strip_prefix("--") {
-            let (flag, after) = f.split_once(char::is_whitespace).unwrap_or((f, ""));
-            let (k, v) = flag.split_once('=').unwrap_or((flag, ""));
-            flags.push((k.to_string(), v.to_string()));
-            rest = after.trim_start();
-        }
-        let json = if rest.starts_with('[') {
-            serde_json::from_str::<Vec<String>>(rest).ok()
-        } else {
-            None
-        };
-        out.push(Instr {
-            line: i + 1,
-            keyword: kw.to_ascii_uppercase(),
-            flags,
-            json,
-            text: rest.to_string(),
-            heredocs: Vec::new(),
-            original: full.clone(),
-        });
+    };
+    Instr {
+        line: i.line,
+        keyword,
+        flags: i
+            .flags
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone().unwrap_or_default()))
+            .collect(),
+        json,
+        text,
+        heredocs: i.heredocs.clone(),
+        original: i.original.clone(),
     }
-    Ok(out)
 }

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         std::fs::read_to_string(&dockerfile)
             .with_context(|| format!("reading `{}`", dockerfile.display()))?
     };
-    let instructions = crate::build::instr::parse_simple(&text).map_err(anyhow::Error::msg)?;
+    let instructions = crate::build::instr::parse(&text).map_err(|e| anyhow!("{e}"))?;
     let tags = a
         .tag
         .iter()
