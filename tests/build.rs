@@ -229,3 +229,109 @@ berthtest!(build_heredocs_run_scripts_and_make_files, |env| {
         .ok();
     assert_eq!(run, "one\ntwo\nkey=value\ntwo words\n");
 });
+
+berthtest!(build_run_mounts_cache_bind_tmpfs_and_secret, |env| {
+    env.import_busybox();
+    let df = "FROM busybox\n\
+RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /count\n\
+RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /fromctx\n\
+RUN --mount=type=secret,id=tok cp /run/secrets/tok /leak-check-size && wc -c < /run/secrets/tok > /secretlen && rm /leak-check-size\n\
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x\n";
+    let ctx = context(
+        &env,
+        &[("Dockerfile", df), ("data/in.txt", "from the context\n")],
+    );
+    let secret = env.write("secret.txt", "s3cret-value");
+    let secret_arg = format!("id=tok,src={}", secret.display());
+    for round in ["1", "2"] {
+        let out = build(
+            &env,
+            &ctx,
+            &["--no-cache", "--secret", &secret_arg, "-t", "localhost/mnt"],
+        );
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let got = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/mnt",
+                "sh",
+                "-c",
+                "cat /count /fromctx /secretlen; ls /scratch /mnt 2>&1 | wc -l",
+            ])
+            .ok();
+        // The cache mount keeps its content across builds; bind, tmpfs and
+        // secret leave nothing in the image.
+        assert_eq!(got, format!("{round}\nfrom the context\n12\n2\n"));
+    }
+    let saved = env.berth(&["save", "localhost/mnt"]).run();
+    assert!(
+        !String::from_utf8_lossy(&saved.stdout).contains("s3cret-value"),
+        "the secret is in the image"
+    );
+});
+
+berthtest!(
+    build_add_unpacks_a_local_tar_and_onbuild_triggers_run,
+    |env| {
+        env.import_busybox();
+        let mut tarball = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(3);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_cksum();
+        tarball
+            .append_data(&mut h, "inner/file.txt", &b"abc"[..])
+            .unwrap();
+        let bytes = crate::util::gzip(&tarball.into_inner().unwrap());
+        let ctx = context(
+            &env,
+            &[(
+                "Dockerfile",
+                "FROM busybox\nADD pack.tgz /unpacked/\nONBUILD RUN echo triggered > /trig\n",
+            )],
+        );
+        std::fs::write(ctx.join("pack.tgz"), bytes).unwrap();
+        let base = build(&env, &ctx, &["-t", "localhost/base"]);
+        assert_eq!(base.code(), Some(0), "{}", base.stderr());
+        let got = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/base",
+                "cat",
+                "/unpacked/inner/file.txt",
+            ])
+            .ok();
+        assert_eq!(got, "abc");
+        env.write("child/Dockerfile", "FROM localhost/base\nRUN cat /trig\n");
+        let out = build(&env, &env.path("child"), &["-q", "-t", "localhost/child"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let noise: Vec<String> = out
+            .stderr()
+            .lines()
+            .filter(|l| !l.starts_with("berth: warning: "))
+            .map(String::from)
+            .collect();
+        assert!(noise.is_empty(), "-q prints nothing but the id: {noise:?}");
+        let got = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/child",
+                "cat",
+                "/trig",
+            ])
+            .ok();
+        assert_eq!(got, "triggered\n");
+    }
+);

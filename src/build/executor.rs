@@ -32,6 +32,10 @@ pub struct BuildOptions {
     pub epoch: Option<i64>,
     pub labels: BTreeMap<String, String>,
     pub network_host: bool,
+    /// `--secret id=ID,src=FILE`: id → file, mounted only where a RUN asks.
+    pub secrets: BTreeMap<String, PathBuf>,
+    /// `-q`: no progress, no step output.
+    pub quiet: bool,
 }
 
 #[derive(Clone)]
@@ -46,6 +50,33 @@ struct State {
     /// The time the state's newest layer was made: what history and the
     /// image's `created` say, stable across cached rebuilds.
     created: String,
+}
+
+/// What a RUN's flags add to its container.
+struct RunExtras {
+    mounts: Vec<spec::Mount>,
+    /// Mount targets missing from the image: removed from the layer afterwards.
+    stubs: Vec<String>,
+    network_host: bool,
+}
+
+/// A tar archive, compressed or not: the `ustar` magic after decompressing.
+fn is_tar(p: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(p) else {
+        return false;
+    };
+    let Ok(mut r) = crate::layer::decompress(std::io::BufReader::new(f)) else {
+        return false;
+    };
+    let mut head = [0u8; 512];
+    std::io::Read::read_exact(&mut r, &mut head).is_ok() && &head[257..262] == b"ustar"
+}
+
+fn exists_in(layers: &[PathBuf], p: &str) -> bool {
+    let rel = p.trim_start_matches('/');
+    layers
+        .iter()
+        .any(|l| l.join(rel).symlink_metadata().is_ok())
 }
 
 struct Stage {
@@ -128,6 +159,9 @@ impl Builder<'_> {
 
     fn say(&mut self, i: &Instr) {
         self.step += 1;
+        if self.opts.quiet {
+            return;
+        }
         eprintln!("STEP {}/{}: {}", self.step, self.steps, i.original);
     }
 
@@ -138,6 +172,22 @@ impl Builder<'_> {
         let mut st = self
             .from(&base)
             .map_err(|e| anyhow!(err(&stage.from, &format!("{e:#}"))))?;
+        // The base image's ONBUILD triggers run first, as Docker does; the
+        // new image does not inherit them.
+        let triggers = st.config.config.extra.remove("OnBuild");
+        for t in triggers
+            .iter()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .filter_map(|t| t.as_str())
+        {
+            let parsed = super::instr::parse_fragment(t)
+                .map_err(|e| anyhow!(err(&stage.from, &format!("ONBUILD {t}: {e}"))))?;
+            for i in parsed {
+                self.instruction(&mut st, &i)
+                    .map_err(|e| anyhow!(err(&stage.from, &format!("ONBUILD {t}: {e:#}"))))?;
+            }
+        }
         for i in &stage.body {
             self.say(i);
             self.instruction(&mut st, i).map_err(|e| {
@@ -398,13 +448,29 @@ impl Builder<'_> {
             }
         }
         let args_text: Vec<String> = st.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let key = key_of(&[&st.key, "RUN", &argv.join("\0"), &args_text.join("\0")]);
+        let extras = self.run_extras(st, i)?;
+        // Mount specs are part of the key; a secret's content never is.
+        let mount_text: Vec<&str> = i
+            .flags
+            .iter()
+            .filter(|(k, _)| k == "mount" || k == "network")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let key = key_of(&[
+            &st.key,
+            "RUN",
+            &argv.join("\0"),
+            &args_text.join("\0"),
+            &mount_text.join("\0"),
+        ]);
         let created_by = match &i.json {
             Some(_) => format!("RUN {}", argv.join(" ")),
             None => format!("/bin/sh -c {}", i.text),
         };
         if let Some(l) = self.cached(&key) {
-            eprintln!("--> Using cache {}", l.chain.short());
+            if !self.opts.quiet {
+                eprintln!("--> Using cache {}", l.chain.short());
+            }
             self.add_layer(st, key, l, created_by);
             return Ok(());
         }
@@ -412,9 +478,19 @@ impl Builder<'_> {
         let work = scratch_dir(self.store)?;
         let target = scratch_dir(self.store)?;
         let etc_dir = scratch_dir(self.store)?;
-        let result = self.run_container(st, &argv, env, &upper, &work, &target, &etc_dir);
-        for d in [&work, &target, &etc_dir] {
+        let result =
+            self.run_container(st, &argv, env, &extras, [&upper, &work, &target, &etc_dir]);
+        for d in [&work, &target, &etc_dir, &target.with_extension("empty")] {
             let _ = remove_layer_tree(d);
+        }
+        // Mount points the runtime had to create are not part of the layer.
+        for t in &extras.stubs {
+            let p = upper.join(t.trim_start_matches('/'));
+            let _ = if p.is_dir() {
+                std::fs::remove_dir(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
         }
         match result {
             Ok(0) => {}
@@ -442,16 +518,152 @@ impl Builder<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// `RUN --mount=…` and `RUN --network=…`.
+    fn run_extras(&self, st: &State, i: &Instr) -> Result<RunExtras> {
+        let mut x = RunExtras {
+            mounts: Vec::new(),
+            stubs: Vec::new(),
+            network_host: self.opts.network_host,
+        };
+        if let Some(n) = i.flag("network") {
+            x.network_host = match n {
+                "host" => true,
+                "none" | "default" => false,
+                other => bail!("invalid RUN --network `{other}`: use none, host or default"),
+            };
+        }
+        let lowers: Vec<PathBuf> = st
+            .layers
+            .iter()
+            .map(|(l, _)| self.store.layer_dir(&l.chain))
+            .collect();
+        for (k, spec) in &i.flags {
+            if k != "mount" {
+                continue;
+            }
+            let mut kv: BTreeMap<&str, &str> = BTreeMap::new();
+            for part in spec.split(',') {
+                let (a, b) = part.split_once('=').unwrap_or((part, "true"));
+                kv.insert(a, b);
+            }
+            let kind = kv.get("type").copied().unwrap_or("bind");
+            let target = kv
+                .get("target")
+                .or(kv.get("dst"))
+                .or(kv.get("destination"))
+                .map(|t| t.to_string());
+            let readonly = |default: bool| match (kv.get("rw"), kv.get("readonly").or(kv.get("ro")))
+            {
+                (Some(&"true"), _) => false,
+                (_, Some(&"true")) => true,
+                _ => default,
+            };
+            let (source, target, ro) = match kind {
+                "cache" => {
+                    let target =
+                        target.ok_or_else(|| anyhow!("--mount type=cache needs a target"))?;
+                    let id = kv
+                        .get("id")
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| target.clone());
+                    let dir = self
+                        .store
+                        .root()
+                        .join("cache-mounts")
+                        .join(Digest::of(id.as_bytes()).hex());
+                    crate::store::private_dir(&dir)?;
+                    (dir, target, readonly(false))
+                }
+                "bind" => {
+                    let target =
+                        target.ok_or_else(|| anyhow!("--mount type=bind needs a target"))?;
+                    let src = kv.get("source").or(kv.get("src")).copied().unwrap_or("/");
+                    let rel = src.trim_start_matches('/');
+                    let source = match kv.get("from") {
+                        None => {
+                            if Path::new(rel)
+                                .components()
+                                .any(|c| matches!(c, std::path::Component::ParentDir))
+                            {
+                                bail!("--mount source `{src}` is outside the build context");
+                            }
+                            self.opts.context.join(rel)
+                        }
+                        Some(stage) => {
+                            let other = self.stage_state(stage)?;
+                            other
+                                .layers
+                                .iter()
+                                .rev()
+                                .map(|(l, _)| self.store.layer_dir(&l.chain).join(rel))
+                                .find(|p| p.symlink_metadata().is_ok())
+                                .ok_or_else(|| {
+                                    anyhow!("--mount source `{src}` not found in `{stage}`")
+                                })?
+                        }
+                    };
+                    // Writes to a bind are never kept, and never reach the context.
+                    (source, target, true)
+                }
+                "tmpfs" => {
+                    let target =
+                        target.ok_or_else(|| anyhow!("--mount type=tmpfs needs a target"))?;
+                    x.mounts.push(spec::tmpfs(
+                        &target,
+                        kv.get("size")
+                            .map(|s| format!("size={s}"))
+                            .as_deref()
+                            .unwrap_or(""),
+                    ));
+                    if !exists_in(&lowers, &target) {
+                        x.stubs.push(target);
+                    }
+                    continue;
+                }
+                "secret" => {
+                    let id = kv.get("id").map(|s| s.to_string()).or_else(|| {
+                        target
+                            .as_ref()
+                            .and_then(|t| t.rsplit('/').next().map(String::from))
+                    });
+                    let id = id.ok_or_else(|| anyhow!("--mount type=secret needs an id"))?;
+                    let target = target.unwrap_or_else(|| format!("/run/secrets/{id}"));
+                    let source = match self.opts.secrets.get(&id) {
+                        Some(p) => p.clone(),
+                        None if kv.get("required") == Some(&"true") => {
+                            bail!("secret `{id}` was not given (use --secret id={id},src=FILE)")
+                        }
+                        None => continue,
+                    };
+                    (source, target, true)
+                }
+                other => bail!("unknown --mount type `{other}`: use bind, cache, tmpfs or secret"),
+            };
+            if !source.exists() {
+                bail!("--mount source `{}` does not exist", source.display());
+            }
+            if !exists_in(&lowers, &target) {
+                x.stubs.push(target.clone());
+            }
+            x.mounts.push(spec::Mount {
+                kind: spec::MountKind::Bind {
+                    source,
+                    readonly: ro,
+                },
+                dest: target,
+                seed: false,
+            });
+        }
+        Ok(x)
+    }
+
     fn run_container(
         &self,
         st: &State,
         argv: &[String],
         mut env: Vec<String>,
-        upper: &Path,
-        work: &Path,
-        target: &Path,
-        etc_dir: &Path,
+        extras: &RunExtras,
+        [upper, work, target, etc_dir]: [&Path; 4],
     ) -> Result<i32> {
         let mut lowerdirs: Vec<String> = st
             .layers
@@ -459,10 +671,18 @@ impl Builder<'_> {
             .rev()
             .map(|(l, _)| l.chain.hex().to_string())
             .collect();
-        let empty;
+        // FROM scratch: overlay needs a lowerdir, so an empty one beside the
+        // mount point (removed by the caller with the other scratch dirs).
         if lowerdirs.is_empty() {
-            empty = scratch_dir(self.store)?;
-            lowerdirs.push(empty.file_name().unwrap().to_string_lossy().into_owned());
+            let empty = target.with_extension("empty");
+            std::fs::create_dir_all(&empty)?;
+            lowerdirs.push(
+                empty
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
         let layer_dirs: Vec<PathBuf> = lowerdirs
             .iter()
@@ -535,7 +755,7 @@ impl Builder<'_> {
                 work: work.to_path_buf(),
                 target: target.to_path_buf(),
             },
-            mounts: Vec::new(),
+            mounts: extras.mounts.clone(),
             read_only: false,
             privileged: false,
             no_new_privs: true,
@@ -546,12 +766,20 @@ impl Builder<'_> {
             uid: user.uid,
             gid: user.gid,
             groups: user.groups,
-            new_netns: !self.opts.network_host,
+            new_netns: !extras.network_host,
             init: false,
         };
         // The step's output is progress, not the build's result: stdout goes to stderr.
+        let quiet = self.opts.quiet;
         let before_exec = || -> Result<()> {
-            nix::unistd::dup2_stdout(std::io::stderr()).context("redirecting the step's output")?;
+            if quiet {
+                let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+                nix::unistd::dup2_stdout(&null)?;
+                nix::unistd::dup2_stderr(&null)?;
+            } else {
+                nix::unistd::dup2_stdout(std::io::stderr())
+                    .context("redirecting the step's output")?;
+            }
             let null = std::fs::File::open("/dev/null")?;
             nix::unistd::dup2_stdin(&null)?;
             Ok(())
@@ -646,6 +874,23 @@ impl Builder<'_> {
         let mut ops = Vec::new();
         let from = i.flag("from");
         let mut inline_dir: Option<PathBuf> = None;
+        let mut extracted: Vec<PathBuf> = Vec::new();
+        // `--exclude=PATTERN` (repeatable) and `--parents`; `--link` changes
+        // nothing here: every COPY already makes an independent layer.
+        let excludes = context::Ignore::parse(
+            &i.flags
+                .iter()
+                .filter(|(k, _)| k == "exclude")
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        let parents = i
+            .flag("parents")
+            .is_some_and(|v| v.is_empty() || v == "true");
+        if i.keyword == "ADD" && srcs.iter().any(|s| s.contains("://")) {
+            bail!("ADD from a URL needs network access, which berth's builder does not have yet");
+        }
         for src in srcs {
             let heredoc = src
                 .strip_prefix("<<")
@@ -697,23 +942,63 @@ impl Builder<'_> {
                 }
             };
             for (host, rel) in found {
+                // ADD unpacks a local tar archive (plain, gzip or zstd) into the destination.
+                let host =
+                    if i.keyword == "ADD" && from.is_none() && heredoc.is_none() && is_tar(&host) {
+                        let dir = scratch_dir(self.store)?;
+                        let unpacked = (|| -> Result<()> {
+                            let f = std::io::BufReader::new(std::fs::File::open(&host)?);
+                            let own = if nix::unistd::geteuid().is_root() {
+                                crate::layer::Ownership::Preserve
+                            } else {
+                                crate::layer::Ownership::Xattr
+                            };
+                            crate::layer::apply(
+                                crate::layer::decompress(f)?,
+                                &dir,
+                                &crate::layer::ApplyOptions { ownership: own },
+                            )?;
+                            Ok(())
+                        })();
+                        if let Err(e) = unpacked {
+                            let _ = remove_layer_tree(&dir);
+                            return Err(e.context(format!("ADD failed: unpacking `{rel}`")));
+                        }
+                        extracted.push(dir.clone());
+                        dir
+                    } else {
+                        host
+                    };
                 let is_dir = host.symlink_metadata().map(|m| m.is_dir()).unwrap_or(false);
                 let base = Path::new(&rel)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let dst = if is_dir {
+                let dst = if parents && !rel.is_empty() {
+                    format!("{}/{}", dest_abs.trim_end_matches('/'), rel)
+                } else if is_dir {
                     dest_abs.clone()
                 } else if dest_is_dir {
                     format!("{}/{base}", dest_abs.trim_end_matches('/'))
                 } else {
                     dest_abs.clone()
                 };
-                let skip = if is_dir && from.is_none() {
+                if !rel.is_empty() && excludes.excluded(&rel) {
+                    continue;
+                }
+                let mut skip = if is_dir
+                    && from.is_none()
+                    && heredoc.is_none()
+                    && host.starts_with(&self.opts.context)
+                {
                     context::excluded_under(&self.opts.context, &rel, &self.ignore)?
                 } else {
                     Vec::new()
                 };
+                // --exclude patterns match paths relative to the copied directory.
+                if is_dir && i.flags.iter().any(|(k, _)| k == "exclude") {
+                    skip.extend(context::excluded_under(&host, "", &excludes)?);
+                }
                 ops.push(CopyOp {
                     skip,
                     src: host,
@@ -732,17 +1017,19 @@ impl Builder<'_> {
             if from.is_some() { "dir" } else { "file" }
         );
         if let Some(l) = self.cached(&key) {
-            if let Some(d) = &inline_dir {
+            for d in inline_dir.iter().chain(&extracted) {
                 let _ = remove_layer_tree(d);
             }
-            eprintln!("--> Using cache {}", l.chain.short());
+            if !self.opts.quiet {
+                eprintln!("--> Using cache {}", l.chain.short());
+            }
             self.add_layer(st, key, l, created_by);
             return Ok(());
         }
         let upper = scratch_dir(self.store)?;
         let copied = self.access.copy(&upper, &ops);
-        if let Some(d) = inline_dir {
-            let _ = remove_layer_tree(&d);
+        for d in inline_dir.iter().chain(&extracted) {
+            let _ = remove_layer_tree(d);
         }
         if let Err(e) = copied {
             let _ = remove_layer_tree(&upper);

@@ -36,6 +36,16 @@ pub fn parse(text: &str) -> Result<Vec<Instr>, super::ParseError> {
     Ok(df.instructions.iter().map(flatten).collect())
 }
 
+/// Parses instructions without the whole-file checks (an ONBUILD trigger
+/// is one instruction with no FROM of its own).
+pub fn parse_fragment(text: &str) -> Result<Vec<Instr>, super::ParseError> {
+    Ok(super::parse(text)?
+        .instructions
+        .iter()
+        .map(flatten)
+        .collect())
+}
+
 fn flatten(i: &super::Instruction) -> Instr {
     use super::Args;
     let keyword = i.keyword.as_str().to_ascii_uppercase();

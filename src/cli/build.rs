@@ -39,6 +39,12 @@ pub struct Args {
     /// Network for RUN steps: none (default) or host
     #[arg(long, default_value = "none", value_name = "MODE")]
     network: String,
+    /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)
+    #[arg(long, value_name = "id=ID,src=FILE")]
+    secret: Vec<String>,
+    /// Pull policy for base images: never or missing (local images only)
+    #[arg(long, default_value = "missing", value_name = "POLICY", num_args = 0..=1, default_missing_value = "always")]
+    pull: String,
     /// Print only the image id
     #[arg(short, long)]
     quiet: bool,
@@ -55,7 +61,60 @@ fn kv(list: &[String], what: &str) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+fn secrets(list: &[String]) -> Result<BTreeMap<String, PathBuf>> {
+    let mut out = BTreeMap::new();
+    for s in list {
+        let (mut id, mut src) = (None, None);
+        for part in s.split(',') {
+            match part.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+                _ => anyhow::bail!("invalid --secret `{s}`: expected id=ID,src=FILE"),
+            }
+        }
+        let (Some(id), Some(src)) = (id, src) else {
+            anyhow::bail!("invalid --secret `{s}`: expected id=ID,src=FILE");
+        };
+        if !src.is_file() {
+            anyhow::bail!("secret `{id}`: `{}` is not a file", src.display());
+        }
+        out.insert(id, std::fs::canonicalize(&src)?);
+    }
+    Ok(out)
+}
+
+pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
+    // `-` as the context: a tar of it on stdin, unpacked (safely) to a temp dir.
+    let _stdin_context = if a.context.as_os_str() == "-" {
+        if a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+            anyhow::bail!("the context and the Dockerfile cannot both come from stdin");
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("berth-context-")
+            .tempdir()?;
+        let ownership = if nix::unistd::geteuid().is_root() {
+            crate::layer::Ownership::Preserve
+        } else {
+            crate::layer::Ownership::Xattr
+        };
+        let input = crate::layer::decompress(std::io::BufReader::new(std::io::stdin()))?;
+        crate::layer::apply(input, dir.path(), &crate::layer::ApplyOptions { ownership })
+            .context("reading the build context from stdin")?;
+        a.context = dir.path().to_path_buf();
+        Some(dir)
+    } else {
+        None
+    };
+    match a.pull.as_str() {
+        "never" | "missing" | "false" => {}
+        "always" | "true" | "newer" => {
+            anyhow::bail!(
+                "--pull={}: berth has no registry client yet; use --pull=never",
+                a.pull
+            )
+        }
+        other => anyhow::bail!("invalid --pull `{other}`: use never, missing or always"),
+    }
     let dockerfile = a
         .file
         .clone()
@@ -103,12 +162,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             epoch,
             labels: kv(&a.label, "--label")?,
             network_host,
+            secrets: secrets(&a.secret)?,
+            quiet: a.quiet,
         },
     )?;
     if let Some(f) = &a.iidfile {
         std::fs::write(f, id.to_string()).with_context(|| format!("writing `{}`", f.display()))?;
     }
-    let _ = a.quiet;
     println!("{}", id.hex());
     Ok(0)
 }

@@ -2,6 +2,7 @@
 //! Nothing imports cli.
 
 mod build;
+mod builder;
 mod completion;
 mod docs;
 mod history;
@@ -45,6 +46,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Verb {
     Build(Box<build::Args>),
+    #[command(subcommand)]
+    Builder(builder::Verb),
     Images(images::Args),
     Import(import::Args),
     Inspect(inspect::Args),
@@ -110,6 +113,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),
+        Verb::Builder(v) => builder::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),
         Verb::Inspect(a) => inspect::run(&ctx, a),
