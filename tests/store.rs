@@ -676,3 +676,77 @@ berthtest!(unknown_verb_fails_125, |env| {
     let out = env.berth(&["frobnicate"]).run();
     assert_eq!(out.code(), Some(125), "usage errors are berth's errors too");
 });
+
+/// Starts `berth VERB -` with a half-fed stdin, then kill -9s it: the store
+/// must stay valid, with only garbage that prune removes.
+fn kill_midway(env: &util::TestEnv, args: &[&str], input: &[u8]) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&input[..input.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    // Its temporary blob exists once the first bytes are through: wait for
+    // that (bounded) so the kill lands mid-write, not before the start.
+    let blobs = env.root.join("store/blobs/sha256");
+    for _ in 0..2000 {
+        let writing = std::fs::read_dir(&blobs)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            })
+            .unwrap_or(false);
+        if writing {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    let check = env.berth(&["system", "check"]).run();
+    assert_ok(&check);
+    assert!(
+        check.stdout().contains("store is valid"),
+        "{}",
+        check.stdout()
+    );
+    assert_ok(&env.berth(&["system", "prune"]).run());
+    let after = env.berth(&["system", "check"]).ok();
+    assert!(!after.contains("garbage"), "prune left garbage:\n{after}");
+    assert_eq!(
+        env.images_json().len(),
+        1,
+        "the image imported before is still there"
+    );
+}
+
+berthtest!(kill_9_during_import_leaves_a_valid_store, |env| {
+    env.import_busybox();
+    let mut big = std::fs::read(busybox_tar()).unwrap();
+    // Make it larger than pipe buffers so the import is mid-stream.
+    big.truncate(big.len() - 1024); // drop the end-of-archive marker
+    let mut input = big.clone();
+    for _ in 0..8 {
+        input.extend_from_slice(&big);
+    }
+    kill_midway(&env, &["import", "-", "localhost/killed"], &input);
+});
+
+berthtest!(kill_9_during_load_leaves_a_valid_store, |env| {
+    env.import_busybox();
+    let archive = env.berth(&["save", "busybox"]).run();
+    assert_ok(&archive);
+    let other = util::TestEnv::new("kill_9_during_load_source");
+    other.import_busybox();
+    env.berth(&["rmi", "busybox"]).ok();
+    env.import(&busybox_tar(), "localhost/keep", &[]);
+    kill_midway(&env, &["load"], &archive.stdout);
+});
