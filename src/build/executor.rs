@@ -338,10 +338,26 @@ impl Builder<'_> {
             }
             "MAINTAINER" => st.config.author = Some(i.text.trim().to_string()),
             "HEALTHCHECK" => {
-                c.extra.insert(
-                    "Healthcheck".into(),
-                    serde_json::json!({"Test": healthcheck(i)}),
-                );
+                let mut hc = serde_json::json!({"Test": healthcheck(i)});
+                for (flag, field) in [
+                    ("interval", "Interval"),
+                    ("timeout", "Timeout"),
+                    ("start-period", "StartPeriod"),
+                    ("start-interval", "StartInterval"),
+                ] {
+                    if let Some(v) = i.flag(flag) {
+                        let ns = go_duration(v)
+                            .ok_or_else(|| anyhow!("invalid HEALTHCHECK --{flag} `{v}`"))?;
+                        hc[field] = serde_json::json!(ns);
+                    }
+                }
+                if let Some(r) = i.flag("retries") {
+                    hc["Retries"] = serde_json::json!(
+                        r.parse::<u64>()
+                            .map_err(|_| anyhow!("invalid HEALTHCHECK --retries `{r}`"))?
+                    );
+                }
+                c.extra.insert("Healthcheck".into(), hc);
             }
             "ONBUILD" => {
                 let list = c
@@ -866,7 +882,9 @@ impl Builder<'_> {
         let chmod = match i.flag("chmod") {
             Some(m) => Some(
                 u32::from_str_radix(m, 8)
-                    .map_err(|_| anyhow!("invalid --chmod `{m}`: use octal"))?,
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| anyhow!("invalid --chmod `{m}`: use octal (symbolic modes are not supported yet)"))?,
             ),
             None => None,
         };
@@ -1181,8 +1199,43 @@ fn command_of(i: &Instr, shell: &[String]) -> Vec<String> {
     }
 }
 
+/// A Go duration (`30s`, `1m30s`, `500ms`) in nanoseconds.
+fn go_duration(s: &str) -> Option<u64> {
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let v: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let mult = match &rest[..u] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += v * mult;
+        rest = &rest[u..];
+    }
+    Some(total as u64)
+}
+
 fn healthcheck(i: &Instr) -> Vec<String> {
-    let t = i.text.trim();
+    // Flags were parsed out; skip their words in the text.
+    let mut t = i.text.trim();
+    while let Some(r) = t.strip_prefix("--") {
+        t = r
+            .split_once(char::is_whitespace)
+            .map(|(_, b)| b.trim_start())
+            .unwrap_or("");
+    }
     if t.eq_ignore_ascii_case("NONE") {
         return vec!["NONE".into()];
     }
