@@ -8,5 +8,6 @@ mod macros;
 mod docs;
 mod hostile;
 mod interop;
+mod run;
 mod store;
 mod util;
