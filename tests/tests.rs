@@ -9,5 +9,6 @@ mod build;
 mod docs;
 mod hostile;
 mod interop;
+mod run;
 mod store;
 mod util;

@@ -487,6 +487,28 @@ pub fn assert_fails_125(out: &Run, needle: &str) -> String {
     line.to_string()
 }
 
+/// A failure with exit `code` (126 or 127 for a command that cannot run):
+/// stderr, warnings aside, is one line starting `berth: ` that contains
+/// `needle`. Returns that line.
+#[track_caller]
+pub fn assert_fails_with(out: &Run, code: i32, needle: &str) -> String {
+    if out.code() != Some(code) {
+        panic!("expected exit {code}\n{}", out.describe());
+    }
+    let stderr = out.stderr();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("berth: warning: "))
+        .collect();
+    if lines.len() != 1 || !lines[0].starts_with("berth: ") || !lines[0].contains(needle) {
+        panic!(
+            "expected one line `berth: …{needle}…` on stderr\n{}",
+            out.describe()
+        );
+    }
+    lines[0].to_string()
+}
+
 /// Like [`assert_fails_125`], and the (lowercased) error also contains at
 /// least one of `any`: for problems that can fairly be worded several ways.
 #[track_caller]

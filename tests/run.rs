@@ -1,0 +1,839 @@
+//! `berth run`: exit codes, stdio, signals, mounts, users, environment,
+//! confinement, image ownership, cleanup, terminals and networking (issue 4).
+//!
+//! Every run goes through [`run`] (or checks [`assert_nothing_left`] itself):
+//! after it, no mount under the test's root is in our /proc/self/mountinfo
+//! and no process mentions the test's dir or the run's marker.
+
+use crate::util::{
+    self, Cmd, Run, TestEnv, assert_fails_125, assert_fails_with, assert_ok, berth_bin,
+    busybox_tar, list_dir, my_uid, tool_or_skip,
+};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// `berth run ARGS…`, then the leftovers check.
+fn run(env: &TestEnv, args: &[&str]) -> Run {
+    let out = berth_run(env, args).run();
+    assert_nothing_left(env, None);
+    out
+}
+
+/// `berth run ARGS…` with `bytes` on stdin, then the leftovers check.
+fn run_stdin(env: &TestEnv, args: &[&str], bytes: Vec<u8>) -> Run {
+    let out = berth_run(env, args).stdin(bytes).run();
+    assert_nothing_left(env, None);
+    out
+}
+
+fn berth_run(env: &TestEnv, args: &[&str]) -> Cmd {
+    let mut full = vec!["run"];
+    full.extend_from_slice(args);
+    env.berth(&full)
+}
+
+/// `berth run --rm OPTS… busybox sh -c SCRIPT MARKER`: the marker is `$0`, so
+/// the shell's cmdline names it and a stray shell would be found.
+fn sh(env: &TestEnv, opts: &[&str], script: &str) -> Run {
+    let marker = marker();
+    let mut args = vec!["--rm"];
+    args.extend_from_slice(opts);
+    args.extend_from_slice(&["busybox", "sh", "-c", script, &marker]);
+    let out = berth_run(env, &args).run();
+    assert_nothing_left(env, Some(&marker));
+    out
+}
+
+/// A word no other process on the machine has in its cmdline: `berth-` and
+/// a number that is also a valid `sleep` duration.
+fn marker() -> String {
+    format!("berth-{}", unique_number())
+}
+
+fn unique_number() -> u64 {
+    static N: AtomicU32 = AtomicU32::new(0);
+    900_000_000 + u64::from(std::process::id()) * 1000 + u64::from(N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// stderr without berth's degraded-mode warnings (no subuid range, no
+/// network helper): what the container itself wrote.
+fn container_stderr(out: &Run) -> String {
+    out.stderr()
+        .lines()
+        .filter(|l| !l.starts_with("berth: warning: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// No mount under the test's root in our mount namespace, and no process
+/// whose cmdline names the test's dir or `marker`. A pid namespace dies with
+/// its init, but the kernel kills the rest asynchronously: allow it 2 s.
+#[track_caller]
+fn assert_nothing_left(env: &TestEnv, marker: Option<&str>) {
+    let root = env.root.to_str().unwrap();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mounts: Vec<&str> = mountinfo.lines().filter(|l| l.contains(root)).collect();
+    assert!(
+        mounts.is_empty(),
+        "mounts of the container remain in /proc/self/mountinfo:\n{}",
+        mounts.join("\n")
+    );
+    let dir = env.dir().to_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = processes_mentioning(&dir, marker);
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("processes of the container remain:\n{}", left.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `pid: cmdline` of every process (but us) whose cmdline contains `dir` or `marker`.
+fn processes_mentioning(dir: &str, marker: Option<&str>) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for pid in list_dir(Path::new("/proc")) {
+        if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if cmdline.contains(dir) || marker.is_some_and(|m| cmdline.contains(m)) {
+            found.push(format!("{pid}: {cmdline}"));
+        }
+    }
+    found
+}
+
+/// The pid of the process whose argv is exactly `argv` (not the berth that
+/// started it, whose argv merely ends so), waiting up to 60 s.
+fn wait_for_process(argv: &[&str]) -> String {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for pid in list_dir(Path::new("/proc")) {
+            if pid.bytes().all(|b| b.is_ascii_digit())
+                && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want)
+            {
+                return pid;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no process `{}` appeared",
+            argv.join(" ")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Container dirs under `<root>/containers` (no temp files).
+fn containers(env: &TestEnv) -> Vec<String> {
+    list_dir(&env.root.join("containers"))
+        .into_iter()
+        .filter(|n| !n.starts_with('.') && env.root.join("containers").join(n).is_dir())
+        .collect()
+}
+
+/// Whether berth maps a range of ids for us: real root (identity), or a
+/// user with /etc/subuid and /etc/subgid entries and newuidmap/newgidmap.
+/// Without one, container root is the user alone and image ownership is
+/// squashed (berth warns; the documented degraded mode).
+fn has_id_range() -> bool {
+    let uid = my_uid();
+    if uid == 0 {
+        return true;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_string())
+        .unwrap_or_else(|| uid.to_string());
+    let listed = |file: &str| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                f.len() == 3
+                    && (f[0] == name || f[0] == uid.to_string())
+                    && f[2].trim().parse::<u32>().is_ok_and(|n| n > 0)
+            })
+    };
+    let tool = |t: &str| util::have_tool(t) || Path::new("/usr/bin").join(t).exists();
+    listed("/etc/subuid") && listed("/etc/subgid") && tool("newuidmap") && tool("newgidmap")
+}
+
+// --- Exit codes -------------------------------------------------------------
+
+berthtest!(run_exit_code_is_the_containers, |env| {
+    env.import_busybox();
+    for code in [0, 1, 42] {
+        let out = sh(&env, &[], &format!("exit {code}"));
+        assert_eq!(out.code(), Some(code), "stderr: {}", out.stderr());
+    }
+});
+
+berthtest!(run_true_prints_nothing, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "busybox", "true"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "");
+    assert_eq!(container_stderr(&out), "");
+});
+
+berthtest!(run_unknown_image_fails_125, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "localhost/no-such-image:v9", "true"]);
+    assert_fails_125(&out, "no-such-image");
+    assert_eq!(containers(&env), Vec::<String>::new());
+});
+
+berthtest!(run_non_executable_command_exits_126, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "busybox", "/etc/passwd"]);
+    assert_fails_with(&out, 126, "/etc/passwd");
+});
+
+berthtest!(run_missing_command_exits_127, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "busybox", "no-such-command"]);
+    assert_fails_with(&out, 127, "no-such-command");
+    let out = run(&env, &["--rm", "busybox", "/bin/no-such-file"]);
+    assert_fails_with(&out, 127, "/bin/no-such-file");
+});
+
+// A process that is pid 1 of its namespace cannot SIGKILL itself (the kernel
+// drops signals to a namespace's init from inside it, as under Docker without
+// --init), so the container kills itself under `--init`, where sh is pid 2.
+berthtest!(run_killed_by_its_own_sigkill_exits_137, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["--init"], "kill -9 $$");
+    assert_eq!(out.code(), Some(137), "stderr: {}", out.stderr());
+});
+
+berthtest!(run_killed_by_sigkill_from_the_host_exits_137, |env| {
+    env.import_busybox();
+    let n = unique_number().to_string();
+    let running = berth_run(&env, &["--rm", "busybox", "sleep", &n]).spawn();
+    let pid = wait_for_process(&["sleep", &n]);
+    let kill = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    assert!(kill.success(), "kill -KILL {pid}");
+    let out = running.wait();
+    assert_eq!(out.code(), Some(137), "stderr: {}", out.stderr());
+    assert_nothing_left(&env, Some(&n));
+});
+
+// berth is the container's monitor: when it dies, even by SIGKILL, the
+// container must not live on as an orphan of the host's init.
+berthtest!(run_container_dies_with_berth, |env| {
+    env.import_busybox();
+    let n = unique_number().to_string();
+    let mut berth = Command::new(berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--rm", "busybox", "sleep", &n])
+        .current_dir(env.dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_process(&["sleep", &n]);
+    let kill = Command::new("kill")
+        .args(["-KILL", &berth.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let _ = berth.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let orphan = Path::new(&format!("/proc/{pid}")).exists();
+    if orphan {
+        // Ours to clean up, by its pid, before failing.
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    }
+    assert!(
+        !orphan,
+        "the container's `sleep {n}` outlived berth (pid {pid})"
+    );
+    assert_nothing_left(&env, Some(&n));
+});
+
+berthtest!(run_init_passes_the_exit_code, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["--init"], "exit 42");
+    assert_eq!(out.code(), Some(42), "stderr: {}", out.stderr());
+});
+
+// --- Stdio and signals --------------------------------------------------------
+
+berthtest!(run_keeps_stdout_and_stderr_apart, |env| {
+    env.import_busybox();
+    let out = sh(&env, &[], "echo to-out; echo to-err >&2; echo more-out");
+    assert_ok(&out);
+    eqnice!("to-out\nmore-out\n", out.stdout());
+    eqnice!("to-err\n", container_stderr(&out));
+});
+
+berthtest!(run_pipes_100mb_of_stdin_through, |env| {
+    env.import_busybox();
+    // xorshift bytes: incompressible, reproducible.
+    let mut bytes = vec![0u8; 100 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for chunk in bytes.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    let mut host = Cmd::new("sha256sum");
+    host.stdin(bytes.clone());
+    let expected = host.ok();
+    let out = run_stdin(
+        &env,
+        &[
+            "--rm",
+            "-i",
+            "busybox",
+            "sh",
+            "-c",
+            "tee /tmp/in | sha256sum; wc -c < /tmp/in",
+        ],
+        bytes,
+    );
+    assert_ok(&out);
+    let got: Vec<&str> = out.stdout().split_whitespace().collect();
+    assert_eq!(
+        got,
+        vec![
+            expected.split_whitespace().next().unwrap(),
+            "-",
+            "104857600"
+        ],
+        "sha256 and size of what the container read"
+    );
+});
+
+berthtest!(run_without_i_gives_no_stdin, |env| {
+    env.import_busybox();
+    let out = run_stdin(
+        &env,
+        &["--rm", "busybox", "wc", "-c"],
+        b"should not arrive".to_vec(),
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout().trim(), "0");
+});
+
+berthtest!(run_forwards_sigterm_to_the_container, |env| {
+    env.import_busybox();
+    let marker = marker();
+    let mut child = Command::new(berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--rm", "busybox", "sh", "-c"])
+        .arg(r#"trap "echo got; exit 3" TERM; echo ready; while :; do sleep 0.1; done"#)
+        .arg(&marker)
+        .current_dir(env.dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60));
+    if first.as_deref() != Ok("ready") {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = child.wait();
+        panic!(
+            "expected `ready` first, got {first:?}; stderr:\n{}",
+            err_thread.join().unwrap()
+        );
+    }
+    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(kill.success(), "kill -TERM {pid}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            let _ = child.wait();
+            panic!(
+                "berth did not exit within 30 s of SIGTERM; stderr:\n{}",
+                err_thread.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let rest: Vec<String> = rx.iter().collect();
+    let stderr = err_thread.join().unwrap();
+    assert_eq!(rest, vec!["got"], "stdout after ready; stderr:\n{stderr}");
+    assert_eq!(status.code(), Some(3), "stderr:\n{stderr}");
+    assert_nothing_left(&env, Some(&marker));
+});
+
+// --- Mounts ---------------------------------------------------------------------
+
+berthtest!(run_bind_mount_writes_reach_the_host, |env| {
+    env.import_busybox();
+    let vol = env.path("vol");
+    std::fs::create_dir(&vol).unwrap();
+    std::fs::write(vol.join("in"), "from-host\n").unwrap();
+    let v = format!("{}:/data", vol.display());
+    let out = sh(
+        &env,
+        &["-v", &v],
+        "cat /data/in; echo from-container > /data/out",
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "from-host\n");
+    assert_eq!(
+        std::fs::read_to_string(vol.join("out")).unwrap(),
+        "from-container\n"
+    );
+});
+
+berthtest!(run_read_only_bind_mount_refuses_writes, |env| {
+    env.import_busybox();
+    let vol = env.path("vol");
+    std::fs::create_dir(&vol).unwrap();
+    std::fs::write(vol.join("in"), "from-host\n").unwrap();
+    let v = format!("{}:/data:ro", vol.display());
+    let out = sh(&env, &["-v", &v], "cat /data/in; touch /data/out");
+    assert_eq!(out.code(), Some(1), "touch fails\n{}", out.stderr());
+    assert_eq!(out.stdout(), "from-host\n");
+    assert!(
+        container_stderr(&out).contains("Read-only file system"),
+        "stderr: {}",
+        out.stderr()
+    );
+    assert!(!vol.join("out").exists(), "nothing written on the host");
+});
+
+berthtest!(run_missing_volume_source_fails_125, |env| {
+    env.import_busybox();
+    let missing = env.path("no-such-dir");
+    let v = format!("{}:/data", missing.display());
+    let out = run(&env, &["--rm", "-v", &v, "busybox", "true"]);
+    assert_fails_125(&out, missing.to_str().unwrap());
+    assert_eq!(containers(&env), Vec::<String>::new());
+});
+
+berthtest!(run_read_only_root_refuses_writes, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["--read-only"], "touch /x");
+    assert_eq!(out.code(), Some(1), "touch fails\n{}", out.stderr());
+    assert!(
+        container_stderr(&out).contains("Read-only file system"),
+        "stderr: {}",
+        out.stderr()
+    );
+});
+
+berthtest!(run_tmpfs_mount_is_writable, |env| {
+    env.import_busybox();
+    let out = sh(
+        &env,
+        &["--tmpfs", "/scratch"],
+        "echo hi > /scratch/f && cat /scratch/f && grep -c ' /scratch tmpfs ' /proc/mounts",
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "hi\n1\n");
+});
+
+berthtest!(run_tmpfs_is_writable_under_read_only_root, |env| {
+    env.import_busybox();
+    let out = sh(
+        &env,
+        &["--read-only", "--tmpfs", "/scratch"],
+        "echo hi > /scratch/f && cat /scratch/f",
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "hi\n");
+});
+
+berthtest!(run_workdir_is_created_and_used, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "-w", "/some/new/dir", "busybox", "pwd"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "/some/new/dir\n");
+});
+
+// --- Users --------------------------------------------------------------------
+
+berthtest!(run_numeric_user_and_group, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["-u", "1000:1000"], "id -u; id -g");
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "1000\n1000\n");
+});
+
+berthtest!(run_user_by_name_from_image_passwd, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["-u", "nobody"], "id -u; id -g");
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "65534\n65534\n");
+});
+
+berthtest!(run_unknown_user_fails_125, |env| {
+    env.import_busybox();
+    let out = run(&env, &["--rm", "-u", "foo", "busybox", "true"]);
+    assert_fails_125(&out, "`foo`");
+});
+
+// --- Environment ------------------------------------------------------------------
+
+// (Debian's busybox-static has no `printenv`: the shell echoes.)
+berthtest!(run_env_flag_sets_a_variable, |env| {
+    env.import_busybox();
+    let out = sh(&env, &["-e", "K=V w"], r#"echo "$K""#);
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "V w\n");
+});
+
+berthtest!(run_env_flag_without_value_takes_berths, |env| {
+    env.import_busybox();
+    let out = berth_run(
+        &env,
+        &[
+            "--rm",
+            "-e",
+            "BERTH_TEST_VAR",
+            "busybox",
+            "sh",
+            "-c",
+            r#"echo "$BERTH_TEST_VAR""#,
+        ],
+    )
+    .env("BERTH_TEST_VAR", "from-the-host")
+    .run();
+    assert_nothing_left(&env, None);
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "from-the-host\n");
+});
+
+berthtest!(run_env_comes_from_the_image, |env| {
+    env.import(
+        &busybox_tar(),
+        "localhost/withenv",
+        &["--change", "ENV FOO=bar"],
+    );
+    let echo = ["sh", "-c", r#"echo "$FOO""#];
+    let out = run(&env, &[&["--rm", "localhost/withenv"][..], &echo].concat());
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "bar\n");
+    let out = run(
+        &env,
+        &[&["--rm", "-e", "FOO=baz", "localhost/withenv"][..], &echo].concat(),
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "baz\n", "-e overrides the image");
+});
+
+// --- Confinement ---------------------------------------------------------------------
+
+berthtest!(run_default_caps_seccomp_and_no_new_privs, |env| {
+    env.import_busybox();
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "busybox",
+            "grep",
+            "-E",
+            "^(CapEff|Seccomp|NoNewPrivs):",
+            "/proc/self/status",
+        ],
+    );
+    assert_ok(&out);
+    eqnice!(
+        "CapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\n",
+        out.stdout()
+    );
+});
+
+berthtest!(run_privileged_has_no_seccomp, |env| {
+    env.import_busybox();
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "--privileged",
+            "busybox",
+            "grep",
+            "^Seccomp:",
+            "/proc/self/status",
+        ],
+    );
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "Seccomp:\t0\n");
+});
+
+berthtest!(run_masked_paths_are_unreadable, |env| {
+    env.import_busybox();
+    let out = sh(
+        &env,
+        &[],
+        "echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); \
+         echo keys=$(cat /proc/keys 2>/dev/null | wc -c); \
+         echo timer_list=$(cat /proc/timer_list 2>/dev/null | wc -c); \
+         echo firmware=$(ls -A /sys/firmware | wc -l)",
+    );
+    assert_ok(&out);
+    eqnice!("kcore=0\nkeys=0\ntimer_list=0\nfirmware=0\n", out.stdout());
+});
+
+berthtest!(run_seccomp_file_that_is_not_json_fails_125, |env| {
+    env.import_busybox();
+    let file = env.write("profile.json", "this is not json\n");
+    let opt = format!("seccomp={}", file.display());
+    let out = run(&env, &["--rm", "--security-opt", &opt, "busybox", "true"]);
+    assert_fails_125(&out, file.to_str().unwrap());
+});
+
+// --- Image ownership ------------------------------------------------------------
+
+/// The busybox tar plus `/owned/file`, both owned by 1000:1000.
+fn busybox_with_owned_file() -> Vec<u8> {
+    let bytes = std::fs::read(busybox_tar()).unwrap();
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut b = tar::Builder::new(Vec::new());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        b.append(&h, &data[..]).unwrap();
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_uid(1000);
+    h.set_gid(1000);
+    h.set_mtime(util::FIXED_MTIME);
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_mode(0o755);
+    h.set_size(0);
+    b.append_data(&mut h, "owned/", std::io::empty()).unwrap();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_size(3);
+    b.append_data(&mut h, "owned/file", &b"hi\n"[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
+// With an id range (root, or a subuid user) the layer keeps uid 1000. Without
+// one, container root is the user alone and every file shows as 0: the
+// documented degraded mode (berth warns about it).
+berthtest!(run_image_file_owned_by_1000_keeps_its_owner, |env| {
+    let tar = env.write("owned.tar", busybox_with_owned_file());
+    env.import(&tar, "localhost/owned", &[]);
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "localhost/owned",
+            "stat",
+            "-c",
+            "%u:%g",
+            "/owned",
+            "/owned/file",
+        ],
+    );
+    assert_ok(&out);
+    if has_id_range() {
+        assert_eq!(out.stdout(), "1000:1000\n1000:1000\n");
+    } else {
+        assert_eq!(
+            out.stdout(),
+            "0:0\n0:0\n",
+            "no id range: ownership squashed"
+        );
+        assert!(
+            out.stderr().contains("berth: warning: "),
+            "the degraded mode warns: {}",
+            out.stderr()
+        );
+    }
+});
+
+// --- Cleanup -------------------------------------------------------------------------
+
+berthtest!(run_rm_leaves_no_container_dir, |env| {
+    env.import_busybox();
+    assert_ok(&run(&env, &["--rm", "busybox", "true"]));
+    assert_eq!(sh(&env, &[], "exit 3").code(), Some(3));
+    assert_eq!(
+        run(&env, &["--rm", "busybox", "no-such-command"]).code(),
+        Some(127)
+    );
+    assert_eq!(containers(&env), Vec::<String>::new());
+});
+
+berthtest!(run_without_rm_keeps_a_record_that_rm_removes, |env| {
+    env.import_busybox();
+    assert_ok(&run(&env, &["busybox", "true"]));
+    let left = containers(&env);
+    assert_eq!(left.len(), 1, "one container record: {left:?}");
+    let out = env.berth(&["rm", &left[0]]).run();
+    assert_ok(&out);
+    assert_eq!(containers(&env), Vec::<String>::new());
+});
+
+berthtest!(run_leaves_no_process_behind, |env| {
+    env.import_busybox();
+    let n = unique_number().to_string();
+    let out = sh(&env, &[], &format!("sleep {n} & echo started"));
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "started\n");
+    assert_nothing_left(&env, Some(&n));
+});
+
+berthtest!(run_with_mounts_leaves_no_mount_behind, |env| {
+    env.import_busybox();
+    let vol = env.path("vol");
+    std::fs::create_dir(&vol).unwrap();
+    let v = format!("{}:/data", vol.display());
+    let out = sh(
+        &env,
+        &["-v", &v, "--read-only"],
+        "grep -c . /proc/self/mountinfo",
+    );
+    assert_ok(&out);
+    assert_nothing_left(&env, None);
+});
+
+// --- Terminal ------------------------------------------------------------------------
+
+berthtest!(run_tty_gives_the_container_a_pty, |env| {
+    if !tool_or_skip("script") {
+        return;
+    }
+    env.import_busybox();
+    let command = format!(
+        "{} --root {} run -t --rm busybox tty",
+        berth_bin().display(),
+        env.root.display()
+    );
+    let mut script = Cmd::new("script");
+    script.args(&["-qec", &command, "/dev/null"]);
+    let out = script.run();
+    assert_nothing_left(&env, None);
+    assert_ok(&out);
+    let lines: Vec<&str> = out
+        .stdout()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("berth: warning: "))
+        .collect();
+    assert_eq!(lines, vec!["/dev/pts/0"], "stdout: {:?}", out.stdout());
+});
+
+// --- Network -------------------------------------------------------------------------
+
+/// Interface names in the container's netns, from /proc/net/dev.
+fn interfaces(out: &Run) -> Vec<String> {
+    out.stdout()
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+berthtest!(run_network_none_has_only_lo, |env| {
+    env.import_busybox();
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "cat",
+            "/proc/net/dev",
+        ],
+    );
+    assert_ok(&out);
+    assert_eq!(interfaces(&out), vec!["lo"]);
+});
+
+berthtest!(run_publish_is_reachable_on_localhost, |env| {
+    env.import_busybox();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let publish = format!("127.0.0.1:{port}:8080");
+    let running = berth_run(
+        &env,
+        &[
+            "--rm",
+            "-p",
+            &publish,
+            "busybox",
+            "sh",
+            "-c",
+            "echo hello-from-the-container | nc -l -p 8080",
+        ],
+    )
+    .spawn();
+    // Until nc listens a connection may be accepted by the forwarder and
+    // closed at once: retry until a line arrives.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let got = loop {
+        let mut line = String::new();
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(b"\n");
+            let _ = s.read_to_string(&mut line);
+        }
+        if !line.is_empty() || Instant::now() > deadline {
+            break line;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let out = running.wait();
+    assert_nothing_left(&env, None);
+    assert_eq!(
+        got,
+        "hello-from-the-container\n",
+        "stderr: {}",
+        out.stderr()
+    );
+    assert_ok(&out);
+});
