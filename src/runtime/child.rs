@@ -101,6 +101,11 @@ fn setup(
     nix::unistd::setresgid(gid, gid, gid).with_context(|| format!("setting gid {}", spec.gid))?;
     nix::unistd::setresuid(uid, uid, uid).with_context(|| format!("setting uid {}", spec.uid))?;
     super::caps::apply(&spec.caps, spec.uid)?;
+    // The container dies with its monitor, even a kill -9'd one (a systemd
+    // unit's main process, a shell pipeline). Set after the id change, which
+    // clears it.
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .context("setting the parent-death signal")?;
     if spec.no_new_privs {
         nix::sys::prctl::set_no_new_privs().context("setting no_new_privs")?;
     }
