@@ -223,24 +223,7 @@ impl Builder<'_> {
         })?;
         let chains = ensure_layers(self.store, &img)?;
         let chains: Vec<Digest> = chains.into_iter().rev().collect();
-        let layers = img
-            .manifest
-            .layers
-            .iter()
-            .zip(img.diff_ids())
-            .zip(chains)
-            .map(|((d, diff), chain)| {
-                (
-                    BuiltLayer {
-                        chain,
-                        diff_id: diff.clone(),
-                        size: d.size,
-                        created: None,
-                    },
-                    d.clone(),
-                )
-            })
-            .collect();
+        let layers = image_layers(&img, chains);
         let created = self
             .opts
             .epoch
@@ -1087,24 +1070,7 @@ impl Builder<'_> {
             .resolve(name)
             .with_context(|| format!("COPY --from=`{name}`"))?;
         let chains: Vec<Digest> = ensure_layers(self.store, &img)?.into_iter().rev().collect();
-        let layers = img
-            .manifest
-            .layers
-            .iter()
-            .zip(img.diff_ids())
-            .zip(chains)
-            .map(|((d, diff), chain)| {
-                (
-                    BuiltLayer {
-                        chain,
-                        diff_id: diff.clone(),
-                        size: d.size,
-                        created: None,
-                    },
-                    d.clone(),
-                )
-            })
-            .collect();
+        let layers = image_layers(&img, chains);
         Ok(State {
             config: img.config.clone(),
             layers,
@@ -1154,6 +1120,30 @@ fn normalize(p: &str) -> String {
         .filter(|c| !c.is_empty() && *c != ".")
         .collect();
     format!("/{}", parts.join("/"))
+}
+
+/// An image's layers as a build state holds them, with their chain ids (bottom first).
+fn image_layers(
+    img: &crate::store::images::Image,
+    chains: Vec<Digest>,
+) -> Vec<(BuiltLayer, Descriptor)> {
+    img.manifest
+        .layers
+        .iter()
+        .zip(img.diff_ids())
+        .zip(chains)
+        .map(|((d, diff), chain)| {
+            (
+                BuiltLayer {
+                    chain,
+                    diff_id: diff.clone(),
+                    size: d.size,
+                    created: None,
+                },
+                d.clone(),
+            )
+        })
+        .collect()
 }
 
 fn empty_state() -> State {

@@ -123,7 +123,8 @@ fn walk<W: Write>(
     Ok(())
 }
 
-fn is_opaque(p: &Path) -> bool {
+/// Whether overlayfs (mounted with userxattr) sees directory `p` as opaque.
+pub fn is_opaque(p: &Path) -> bool {
     fs::File::open(p)
         .ok()
         .and_then(|f| {

@@ -16,6 +16,6 @@ pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
 pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
-pub use diff::{DiffOptions, diff};
+pub use diff::{DiffOptions, diff, is_opaque};
 #[allow(unused_imports)]
 pub use tree::{disk_usage, remove_tree};

@@ -229,7 +229,7 @@ fn copy_layers(r: &super::spec::Rootfs) -> Result<()> {
 
 fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    if is_opaque(src) && dst.is_dir() {
+    if crate::layer::is_opaque(src) && dst.is_dir() {
         fs::remove_dir_all(dst)?;
         fs::create_dir(dst)?;
     }
@@ -275,17 +275,6 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn is_opaque(p: &Path) -> bool {
-    fs::File::open(p)
-        .ok()
-        .and_then(|f| {
-            crate::sys::fs::fgetxattr(std::os::fd::AsFd::as_fd(&f), c"user.overlay.opaque")
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|v| v == b"y")
 }
 
 /// `<root>/<name>` as a real directory (created if missing; a symlink there is refused).

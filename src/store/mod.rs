@@ -104,41 +104,14 @@ impl Store {
     }
 
     pub fn lock(&self) -> Result<Lock> {
-        let path = self.root.join("store.lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening `{}`", path.display()))?;
-        let lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| e)
-            .with_context(|| format!("locking `{}`", path.display()))?;
-        Ok(Lock { _flock: lock })
+        flock(&self.root.join("store.lock"), true)
     }
 
     /// Held shared by every command that writes temporary files into the
     /// store, and exclusively by `system prune`, which may then remove every
     /// temporary file as garbage of a crash.
     pub fn work_lock(&self, exclusive: bool) -> Result<Lock> {
-        let path = self.root.join("work.lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening `{}`", path.display()))?;
-        let arg = if exclusive {
-            nix::fcntl::FlockArg::LockExclusive
-        } else {
-            nix::fcntl::FlockArg::LockShared
-        };
-        let lock = nix::fcntl::Flock::lock(file, arg)
-            .map_err(|(_, e)| e)
-            .with_context(|| format!("locking `{}`", path.display()))?;
-        Ok(Lock { _flock: lock })
+        flock(&self.root.join("work.lock"), exclusive)
     }
 
     pub fn read_index(&self) -> Result<Index> {
@@ -152,6 +125,25 @@ impl Store {
         let bytes = serde_json::to_vec(index)?;
         write_atomic(&self.dir().join("index.json"), &bytes).context("writing the store index")
     }
+}
+
+fn flock(path: &Path, exclusive: bool) -> Result<Lock> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("opening `{}`", path.display()))?;
+    let arg = if exclusive {
+        nix::fcntl::FlockArg::LockExclusive
+    } else {
+        nix::fcntl::FlockArg::LockShared
+    };
+    let lock = nix::fcntl::Flock::lock(file, arg)
+        .map_err(|(_, e)| e)
+        .with_context(|| format!("locking `{}`", path.display()))?;
+    Ok(Lock { _flock: lock })
 }
 
 /// Creates `dir` (and its parents) with mode 0700; an existing `dir` is left as it is.
