@@ -6,6 +6,7 @@ pub mod caps;
 pub mod child;
 pub mod idmap;
 pub mod monitor;
+pub mod network;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
