@@ -7,7 +7,7 @@ use crate::runtime::idmap::{IdMapping, IdRange};
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::rootfs::EtcFile;
 use crate::runtime::spec::{self, Spec};
-use crate::runtime::{caps, seccomp, users};
+use crate::runtime::{caps, network, seccomp, users};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
 
@@ -87,9 +87,12 @@ pub struct Args {
     /// Forward signals berth receives to the container
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     sig_proxy: bool,
-    /// Network: none, host, or private (the default)
+    /// Network: none, host, or private (the default; through pasta)
     #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
     network: String,
+    /// Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]
+    #[arg(short, long, value_name = "[IP:]HOST:CTR")]
+    publish: Vec<String>,
     /// The image
     image: String,
     /// Command and arguments (default: the image's entrypoint and cmd)
@@ -246,18 +249,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
         mounts.push(spec::tmpfs(dst, opts));
     }
-    let (new_netns, network_note) = match a.network.as_str() {
-        "host" => (false, None),
-        "none" => (true, None),
-        "private" | "pasta" | "slirp4netns" | "bridge" | "default" => (
-            true,
-            Some("no private network helper is wired up yet: the container has only `lo`"),
-        ),
-        other => bail!("invalid --network `{other}`: use none, host or private"),
-    };
-    if let Some(n) = network_note {
-        log::warn!("{n}");
-    }
+    let net = network::Plan::new(&a.network, &a.publish)?;
+    let new_netns = net.new_netns();
 
     // The record.
     let containers = Containers::new(&ctx.root);
@@ -288,6 +281,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             hostname.clone()
         };
         let etc = write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
+        if a.dns.is_empty() {
+            net.fix_resolv_conf(&dir.join("resolv.conf"))?;
+        }
         let mut env = env.clone();
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
@@ -323,7 +319,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             groups: user.groups.clone(),
             new_netns,
         };
-        let mut on_created = |_pid: nix::unistd::Pid| -> Result<()> { Ok(()) };
+        // Lives until the container has exited; dropping it stops pasta.
+        let mut net_helper = None;
+        let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
+            net_helper = net.attach(pid, &dir)?;
+            Ok(())
+        };
         let no_tty = || -> Result<()> { Ok(()) };
         let result = monitor::run(Options {
             spec: &spec,
@@ -333,6 +334,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             on_created: &mut on_created,
             child_before_exec: &no_tty,
         })?;
+        drop(net_helper);
         match result {
             Ok(exit) => Ok(exit.0),
             Err(f) => {
