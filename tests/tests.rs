@@ -8,5 +8,6 @@ mod macros;
 mod docs;
 mod hostile;
 mod interop;
+mod network;
 mod store;
 mod util;
