@@ -137,7 +137,8 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l stop-signal -d 'Sign
 complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
-complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, or private (the default)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'

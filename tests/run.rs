@@ -261,11 +261,19 @@ berthtest!(run_container_dies_with_berth, |env| {
         .unwrap();
     assert!(kill.success());
     let _ = berth.wait();
+    // Dead means gone or a zombie: once orphaned, reaping is the host
+    // init's business, and some inits are slow at it.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|st| st.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+            .unwrap_or(false)
+    };
     let deadline = Instant::now() + Duration::from_secs(5);
-    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+    while alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let orphan = Path::new(&format!("/proc/{pid}")).exists();
+    let orphan = alive();
     if orphan {
         // Ours to clean up, by its pid, before failing.
         let _ = Command::new("kill").args(["-KILL", &pid]).status();

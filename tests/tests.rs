@@ -9,6 +9,7 @@ mod build;
 mod docs;
 mod hostile;
 mod interop;
+mod network;
 mod run;
 mod store;
 mod util;

@@ -7,7 +7,7 @@ use crate::runtime::idmap::{IdMapping, IdRange};
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::rootfs::EtcFile;
 use crate::runtime::spec::{self, Spec};
-use crate::runtime::{caps, seccomp, users};
+use crate::runtime::{caps, network, seccomp, users};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
 
@@ -93,9 +93,12 @@ pub struct Args {
     /// User namespace: `keep-id` maps your own uid and gid to themselves and runs as them
     #[arg(long, value_name = "MODE")]
     userns: Option<String>,
-    /// Network: none, host, or private (the default)
+    /// Network: none, host, or private (the default; through pasta)
     #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
     network: String,
+    /// Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]
+    #[arg(short, long, value_name = "[IP:]HOST:CTR")]
+    publish: Vec<String>,
     /// The image
     image: String,
     /// Command and arguments (default: the image's entrypoint and cmd)
@@ -263,18 +266,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
         mounts.push(spec::tmpfs(dst, opts));
     }
-    let (new_netns, network_note) = match a.network.as_str() {
-        "host" => (false, None),
-        "none" => (true, None),
-        "private" | "pasta" | "slirp4netns" | "bridge" | "default" => (
-            true,
-            Some("no private network helper is wired up yet: the container has only `lo`"),
-        ),
-        other => bail!("invalid --network `{other}`: use none, host or private"),
-    };
-    if let Some(n) = network_note {
-        log::warn!("{n}");
-    }
+    let net = network::Plan::new(&a.network, &a.publish)?;
+    let new_netns = net.new_netns();
 
     // The record.
     let containers = Containers::new(&ctx.root);
@@ -305,6 +298,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             hostname.clone()
         };
         let etc = write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
+        if a.dns.is_empty() {
+            net.fix_resolv_conf(&dir.join("resolv.conf"))?;
+        }
         let mut env = env.clone();
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
@@ -340,12 +336,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             new_netns,
             init: a.init,
         };
-        let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
-            let mut running = meta.clone();
-            running.state = State::Running;
-            running.pid = Some(pid.as_raw());
-            containers.save(&running)
-        };
         let (tty_parent, tty_child) = if a.tty {
             let (p, c) =
                 std::os::unix::net::UnixStream::pair().context("creating the terminal socket")?;
@@ -366,6 +356,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 None => Ok(()),
             }
         };
+        // Lives until the container has exited; dropping it stops pasta.
+        let mut net_helper = None;
+        let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
+            net_helper = net.attach(pid, &dir)?;
+            let mut running = meta.clone();
+            running.state = State::Running;
+            running.pid = Some(pid.as_raw());
+            containers.save(&running)
+        };
         let result = monitor::run(Options {
             spec: &spec,
             etc: &etc,
@@ -376,6 +375,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             tty: tty_parent.as_ref(),
             stdin_open: a.interactive,
         })?;
+        drop(net_helper);
         match result {
             Ok(exit) => Ok(exit.0),
             Err(f) => {

@@ -78,6 +78,11 @@ fn setup(
         std::process::exit(125);
     }
     nix::unistd::sethostname(&spec.hostname).context("setting the hostname")?;
+    if spec.new_netns {
+        // Our own namespace starts with `lo` down (pasta brings it up too;
+        // for --network none this is the only setup).
+        super::network::loopback_up()?;
+    }
     rootfs::setup(spec, etc)?;
     if let Err(e) = std::env::set_current_dir(&spec.cwd) {
         std::fs::create_dir_all(&spec.cwd)

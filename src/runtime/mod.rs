@@ -1,5 +1,5 @@
 //! Running containers: the monitor in berth's process, the child in the new
-//! namespaces. No network code, no index.json: takes a [`spec::Spec`] and
+//! namespaces, and the network helper (pasta) beside it. No index.json: takes a [`spec::Spec`] and
 //! lowerdirs.
 
 pub mod caps;
@@ -7,6 +7,7 @@ pub mod child;
 pub mod idmap;
 pub mod init;
 pub mod monitor;
+pub mod network;
 pub mod pty;
 pub mod rootfs;
 pub mod seccomp;

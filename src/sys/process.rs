@@ -83,3 +83,23 @@ pub fn fork() -> io::Result<Option<Pid>> {
         nix::unistd::ForkResult::Child => Ok(None),
     }
 }
+
+/// Makes a helper started with `cmd` (pasta) die with berth, even when
+/// berth is kill -9'd, and start with no signals blocked (the monitor
+/// blocks the ones it forwards; the mask would otherwise be inherited).
+pub fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only makes two
+    // async-signal-safe syscalls (prctl, sigprocmask) on the child itself.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+}
