@@ -700,24 +700,7 @@ impl Builder<'_> {
         }
         let caps = caps::default_set();
         let hostname = "berth-build".to_string();
-        let mut etc = Vec::new();
-        for (name, text, dest) in [
-            ("hostname", format!("{hostname}\n"), "/etc/hostname"),
-            (
-                "hosts",
-                format!("127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n"),
-                "/etc/hosts",
-            ),
-            (
-                "resolv.conf",
-                std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
-                "/etc/resolv.conf",
-            ),
-        ] {
-            let p = etc_dir.join(name);
-            std::fs::write(&p, text)?;
-            etc.push(EtcFile { host: p, dest });
-        }
+        let etc = crate::runtime::rootfs::write_etc_files(etc_dir, &hostname, &[], &[])?;
         let mut mapping = self.mapping.clone();
         if !mapping.has_range()
             && !nix::unistd::geteuid().is_root()

@@ -5,7 +5,6 @@ use crate::container::{Containers, Meta, State};
 use crate::image::unpack::{ensure_layers, remove_layer_tree};
 use crate::runtime::idmap::{IdMapping, IdRange};
 use crate::runtime::monitor::{self, Options};
-use crate::runtime::rootfs::EtcFile;
 use crate::runtime::spec::{self, Spec};
 use crate::runtime::{caps, network, seccomp, users};
 use anyhow::{Context, Result, anyhow, bail};
@@ -297,7 +296,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         } else {
             hostname.clone()
         };
-        let etc = write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
+        let etc = crate::runtime::rootfs::write_etc_files(&dir, &hostname, &a.add_host, &a.dns)?;
         if a.dns.is_empty() {
             net.fix_resolv_conf(&dir.join("resolv.conf"))?;
         }
@@ -420,38 +419,4 @@ fn prepare_source(mut m: spec::Mount, named: bool) -> Result<spec::Mount> {
         }
     }
     Ok(m)
-}
-
-fn write_etc_files(
-    dir: &std::path::Path,
-    hostname: &str,
-    add_host: &[String],
-    dns: &[String],
-) -> Result<Vec<EtcFile>> {
-    let mut hosts = format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
-    );
-    for h in add_host {
-        let (name, ip) = h
-            .split_once(':')
-            .ok_or_else(|| anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
-        hosts.push_str(&format!("{ip}\t{name}\n"));
-    }
-    let resolv = if dns.is_empty() {
-        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
-    } else {
-        dns.iter().map(|d| format!("nameserver {d}\n")).collect()
-    };
-    let files = [
-        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
-        ("hosts", hosts, "/etc/hosts"),
-        ("resolv.conf", resolv, "/etc/resolv.conf"),
-    ];
-    let mut out = Vec::new();
-    for (name, text, dest) in files {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("writing `{}`", p.display()))?;
-        out.push(EtcFile { host: p, dest });
-    }
-    Ok(out)
 }

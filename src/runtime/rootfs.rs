@@ -46,6 +46,42 @@ const READONLY: &[&str] = &[
 
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
+/// Writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
+/// into `dir`, to be bound over the image's.
+pub fn write_etc_files(
+    dir: &std::path::Path,
+    hostname: &str,
+    add_host: &[String],
+    dns: &[String],
+) -> Result<Vec<EtcFile>> {
+    let mut hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
+    );
+    for h in add_host {
+        let (name, ip) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    let resolv = if dns.is_empty() {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    } else {
+        dns.iter().map(|d| format!("nameserver {d}\n")).collect()
+    };
+    let files = [
+        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
+        ("hosts", hosts, "/etc/hosts"),
+        ("resolv.conf", resolv, "/etc/resolv.conf"),
+    ];
+    let mut out = Vec::new();
+    for (name, text, dest) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("writing `{}`", p.display()))?;
+        out.push(EtcFile { host: p, dest });
+    }
+    Ok(out)
+}
+
 /// Files generated per container and bound over the image's.
 pub struct EtcFile {
     pub host: PathBuf,
