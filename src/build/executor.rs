@@ -846,12 +846,8 @@ impl Builder<'_> {
             None => None,
         };
         let chmod = match i.flag("chmod") {
-            Some(m) => Some(
-                u32::from_str_radix(m, 8)
-                    .ok()
-                    .filter(|m| *m <= 0o7777)
-                    .ok_or_else(|| anyhow!("invalid --chmod `{m}`: use octal (symbolic modes are not supported yet)"))?,
-            ),
+            Some(m) if super::steps::chmod_mode(m, 0o644, false).is_some() => Some(m.to_string()),
+            Some(m) => bail!("invalid --chmod `{m}`: use an octal or symbolic mode"),
             None => None,
         };
         let mut hasher = Sha256::new();
@@ -989,7 +985,7 @@ impl Builder<'_> {
                     dst: PathBuf::from(dst.trim_start_matches('/')),
                     contents: is_dir,
                     owner,
-                    chmod,
+                    chmod: chmod.clone(),
                 });
             }
         }

@@ -29,7 +29,8 @@ pub struct CopyOp {
     /// Copy a directory's contents (not the directory itself).
     pub contents: bool,
     pub owner: Option<(u32, u32)>,
-    pub chmod: Option<u32>,
+    /// `--chmod`: octal (`0755`) or symbolic (`u+x,go-w`), see [`chmod_mode`].
+    pub chmod: Option<String>,
     /// Paths under `src` that `.dockerignore` excludes.
     #[serde(default)]
     pub skip: Vec<PathBuf>,
@@ -182,10 +183,62 @@ fn copy_one(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
         .with_context(|| format!("chown {uid}:{gid} `{}`", dst.display()))?;
     }
     if !ft.is_symlink() {
-        let mode = op.chmod.unwrap_or(meta.mode() & 0o7777);
+        let old = meta.mode() & 0o7777;
+        let mode = match &op.chmod {
+            Some(spec) => chmod_mode(spec, old, ft.is_dir()).unwrap_or(old),
+            None => old,
+        };
         fs::set_permissions(dst, fs::Permissions::from_mode(mode))?;
     }
     Ok(())
+}
+
+/// The mode `spec` gives a file whose mode is `old`: octal (`755`, `0644`)
+/// or chmod(1)'s symbolic form (`u+x`, `go-w`, `a=r,u+w`, `+X`). None if
+/// `spec` is not a mode.
+pub fn chmod_mode(spec: &str, old: u32, is_dir: bool) -> Option<u32> {
+    if !spec.is_empty() && spec.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return u32::from_str_radix(spec, 8).ok().filter(|m| *m <= 0o7777);
+    }
+    let mut mode = old;
+    for clause in spec.split(',') {
+        let who_end = clause.find(['+', '-', '=']).filter(|&i| i < clause.len())?;
+        let (who, rest) = clause.split_at(who_end);
+        let mut mask = 0;
+        for c in who.chars() {
+            mask |= match c {
+                'u' => 0o4700,
+                'g' => 0o2070,
+                'o' => 0o0007,
+                'a' => 0o6777,
+                _ => return None,
+            };
+        }
+        if who.is_empty() {
+            mask = 0o6777;
+        }
+        let (op, perms) = rest.split_at(1);
+        let mut bits = 0;
+        for c in perms.chars() {
+            bits |= match c {
+                'r' => 0o444,
+                'w' => 0o222,
+                'x' => 0o111,
+                'X' if is_dir || old & 0o111 != 0 => 0o111,
+                'X' => 0,
+                's' => 0o6000,
+                't' => 0o1000,
+                _ => return None,
+            };
+        }
+        let bits = bits & (mask | if perms.contains('t') { 0o1000 } else { 0 });
+        mode = match op {
+            "+" => mode | bits,
+            "-" => mode & !bits,
+            _ => (mode & !mask) | bits,
+        };
+    }
+    Some(mode & 0o7777)
 }
 
 /// A fresh directory under `<root>/layers` (same filesystem as the layers,
@@ -253,4 +306,21 @@ pub fn commit_upper(
         size,
         created: None,
     })
+}
+
+#[cfg(test)]
+mod chmod_tests {
+    use super::chmod_mode;
+
+    #[test]
+    fn octal_and_symbolic_modes() {
+        assert_eq!(chmod_mode("755", 0o600, false), Some(0o755));
+        assert_eq!(chmod_mode("u+x", 0o644, false), Some(0o744));
+        assert_eq!(chmod_mode("go-r", 0o644, false), Some(0o600));
+        assert_eq!(chmod_mode("a=r,u+w", 0o777, false), Some(0o644));
+        assert_eq!(chmod_mode("+X", 0o644, true), Some(0o755));
+        assert_eq!(chmod_mode("+X", 0o644, false), Some(0o644));
+        assert_eq!(chmod_mode("bogus", 0o644, false), None);
+        assert_eq!(chmod_mode("99", 0o644, false), None);
+    }
 }
