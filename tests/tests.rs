@@ -6,6 +6,7 @@
 mod macros;
 
 mod build;
+mod conformance;
 mod docs;
 mod hostile;
 mod interop;
