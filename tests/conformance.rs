@@ -609,6 +609,24 @@ const OTHERS: &[Case] = &[
     ),
     // "No match so should fail".
     fails("buildah-bud/copy-globs", "Containerfile.bad", 3),
+    // No match for *foo, but *.txt matches: builds.
+    ok("buildah-bud/copy-globs", "Containerfile.missing", &[]),
+    // COPY into the WORKDIR, which exists before anything is in it.
+    ok("buildah-bud/copy-workdir", "Dockerfile", &[]),
+    // `COPY --from="${VARIANT}"` names a stage through an ARG.
+    ok(
+        "buildah-bud/copy-from-stage-scoped-arg",
+        "Containerfile",
+        &[Sh("cat /variant", "build\nbuild:staging\n")],
+    ),
+    ok(
+        "buildah-bud/copy-from-stage-scoped-arg",
+        "Containerfile.multi-copy-arg-override",
+        &[Sh(
+            "cat /variant_first /variant_second",
+            "build\nbuild:staging\nbuild\nbuild:dev\n",
+        )],
+    ),
     ok(
         "buildah-bud/dockerignore2",
         "Dockerfile",
@@ -713,19 +731,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
         "buildah-conformance multistage/copyback",
         "berth bug: RUN --mount=type=bind,from=STAGE,source=/ fails (`source / not found`); \
          a stage bind mounts one layer dir, not the stage's merged root",
-    ),
-    (
-        "buildah-bud copy-workdir/Dockerfile",
-        "berth bug: WORKDIR does not create the directory in the image, so `COPY f /subdir` \
-         after `WORKDIR /subdir` makes /subdir a file (and a later RUN cannot chdir)",
-    ),
-    (
-        "buildah-bud copy-globs/Containerfile.missing",
-        "berth bug: `COPY *foo *.txt /testdir` fails on the unmatched glob though *.txt matches",
-    ),
-    (
-        "buildah-bud copy-from-stage-scoped-arg/Containerfile (+ .multi-copy-arg-override)",
-        "berth bug: `COPY --from=\"${VARIANT}\"` is not expanded with the stage's ARGs",
     ),
     (
         "moby-integration-build Dockerfile.TestBuildPreserveOwnership",

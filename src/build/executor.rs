@@ -822,6 +822,16 @@ impl Builder<'_> {
                 .symlink_metadata()
                 .is_ok_and(|m| m.is_dir())
         });
+        // The WORKDIR is a directory even before anything is in it.
+        let in_image = in_image
+            || st
+                .config
+                .config
+                .working_dir
+                .as_deref()
+                .map(normalize)
+                .as_deref()
+                == Some(dest_abs.as_str());
         let dest_is_dir = dest.ends_with('/')
             || dest.ends_with("/.")
             || dest == "."
@@ -852,7 +862,9 @@ impl Builder<'_> {
         };
         let mut hasher = Sha256::new();
         let mut ops = Vec::new();
-        let from = i.flag("from");
+        let from_expanded = i.flag("from").map(|f| expand(f, lookup));
+        let from = from_expanded.as_deref();
+        let mut unmatched_globs = 0;
         let mut inline_dir: Option<PathBuf> = None;
         let mut extracted: Vec<PathBuf> = Vec::new();
         // `--exclude=PATTERN` (repeatable) and `--parents`; `--link` changes
@@ -890,8 +902,17 @@ impl Builder<'_> {
                     vec![(file, h.name.clone())]
                 }
                 (None, None) => {
-                    let paths = context::expand_source(&self.opts.context, src, &self.ignore)
-                        .map_err(|e| anyhow!("{} failed: {e}", i.keyword))?;
+                    let is_glob = src.contains(['*', '?', '[']);
+                    let paths = match context::expand_source(&self.opts.context, src, &self.ignore)
+                    {
+                        Ok(p) => p,
+                        // A wildcard that matches nothing is fine while another source matches.
+                        Err(_) if is_glob && srcs.len() > 1 => {
+                            unmatched_globs += 1;
+                            continue;
+                        }
+                        Err(e) => bail!("{} failed: {e}", i.keyword),
+                    };
                     for p in &paths {
                         context::hash_tree(&mut hasher, &self.opts.context, p, &self.ignore)?;
                     }
@@ -988,6 +1009,9 @@ impl Builder<'_> {
                     chmod: chmod.clone(),
                 });
             }
+        }
+        if ops.is_empty() && unmatched_globs > 0 {
+            bail!("{} failed: no source files were specified", i.keyword);
         }
         let content = hex::encode(hasher.finalize());
         let key = key_of(&[&st.key, &i.original, &content]);
@@ -1308,24 +1332,39 @@ fn needed_stages(stages: &[Stage], last: usize) -> Vec<usize> {
     let mut need = vec![last];
     let mut i = 0;
     while i < need.len() {
-        let s = &stages[need[i]];
-        let mut refs: Vec<String> = s
-            .body
-            .iter()
-            .filter_map(|b| b.flag("from").map(String::from))
-            .collect();
+        let at = need[i];
+        let s = &stages[at];
+        let mut refs: Vec<String> = Vec::new();
+        for b in &s.body {
+            refs.extend(b.flag("from").map(String::from));
+            // RUN --mount=…,from=STAGE
+            for (k, v) in &b.flags {
+                if k == "mount" {
+                    refs.extend(
+                        v.split(',')
+                            .filter_map(|p| p.strip_prefix("from="))
+                            .map(String::from),
+                    );
+                }
+            }
+        }
         refs.push(first_word(&s.from.text));
         for r in refs {
-            let idx = stages
-                .iter()
-                .position(|x| x.name.as_deref() == Some(r.as_str()))
-                .or_else(|| r.parse().ok());
-            if let Some(idx) = idx
-                && idx < need[i].max(1) + need.len()
-                && !need.contains(&idx)
-                && idx < stages.len()
-            {
-                need.push(idx);
+            let found: Vec<usize> = if r.contains('$') {
+                // Named through an ARG: any earlier stage may be it.
+                (0..at).collect()
+            } else {
+                stages
+                    .iter()
+                    .position(|x| x.name.as_deref() == Some(r.as_str()))
+                    .or_else(|| r.parse().ok())
+                    .into_iter()
+                    .collect()
+            };
+            for idx in found {
+                if idx < stages.len() && !need.contains(&idx) {
+                    need.push(idx);
+                }
             }
         }
         i += 1;
