@@ -122,15 +122,17 @@ impl Builder<'_> {
             if i.keyword != "ARG" {
                 bail!(err(i, &format!("{} must come after FROM", i.keyword)));
             }
-            for (k, v) in pairs(&i.text) {
-                let v = self
-                    .opts
-                    .build_args
-                    .get(&k)
-                    .cloned()
-                    .or(v)
-                    .unwrap_or_default();
-                global_args.insert(k, v);
+            for (k, v) in &i.pairs {
+                // Earlier global ARGs are in scope for later defaults.
+                let scope = global_args.clone();
+                let lookup = move |n: &str| scope.get(n).cloned();
+                let v = match (self.opts.build_args.get(k), v) {
+                    (Some(b), _) => b.clone(),
+                    (None, Some(v)) => super::expand(v, i.escape, &lookup)
+                        .map_err(|e| anyhow!(err(i, &format!("{e:#}"))))?,
+                    (None, None) => String::new(),
+                };
+                global_args.insert(k.clone(), v);
             }
         }
         let last = match &self.opts.target {
@@ -253,29 +255,31 @@ impl Builder<'_> {
         let mut empty_layer = true;
         match i.keyword.as_str() {
             "ARG" => {
-                for (k, v) in pairs(&i.text) {
-                    let v = self
-                        .opts
-                        .build_args
-                        .get(&k)
-                        .cloned()
-                        .or(v.map(|v| expand(&v, &lookup)))
-                        .unwrap_or_default();
-                    st.args.insert(k, v);
+                for (k, v) in &i.pairs {
+                    let v = match (self.opts.build_args.get(k), v) {
+                        (Some(b), _) => b.clone(),
+                        (None, Some(v)) => super::expand(v, i.escape, &lookup)?,
+                        (None, None) => String::new(),
+                    };
+                    st.args.insert(k.clone(), v);
                 }
             }
             "ENV" => {
                 let env = c.env.get_or_insert_with(Vec::new);
-                for (k, v) in pairs(&i.text) {
-                    let v = expand(&v.unwrap_or_default(), &lookup);
+                for (k, v) in &i.pairs {
+                    let v = super::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?;
                     env.retain(|e| e.split('=').next() != Some(k.as_str()));
                     env.push(format!("{k}={v}"));
                 }
             }
             "LABEL" => {
                 let labels = c.labels.get_or_insert_with(Default::default);
-                for (k, v) in pairs(&i.text) {
-                    labels.insert(expand(&k, &lookup), expand(&v.unwrap_or_default(), &lookup));
+                for (k, v) in &i.pairs {
+                    let k = super::expand(k, i.escape, &lookup)?;
+                    labels.insert(
+                        k,
+                        super::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?,
+                    );
                 }
             }
             "EXPOSE" => {
@@ -1236,60 +1240,6 @@ fn healthcheck(i: &Instr) -> Vec<String> {
     match serde_json::from_str::<Vec<String>>(cmd) {
         Ok(v) => std::iter::once("CMD".to_string()).chain(v).collect(),
         Err(_) => vec!["CMD-SHELL".into(), cmd.into()],
-    }
-}
-
-/// `K=V K2="v 2"`, legacy `K V`, or bare `K` (ARG without default).
-fn pairs(s: &str) -> Vec<(String, Option<String>)> {
-    let s = s.trim();
-    let first = s.split_whitespace().next().unwrap_or("");
-    if !first.contains('=') {
-        return match s.split_once(char::is_whitespace) {
-            Some((k, v)) => vec![(k.to_string(), Some(unquote(v.trim())))],
-            None if !s.is_empty() => vec![(s.to_string(), None)],
-            None => vec![],
-        };
-    }
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut words = Vec::new();
-    let mut chars = s.chars();
-    while let Some(ch) = chars.next() {
-        match (quote, ch) {
-            (None, c) if c.is_whitespace() => {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            }
-            (None, '"' | '\'') => quote = Some(ch),
-            (Some(q), c) if c == q => quote = None,
-            (_, '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (_, c) => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    for w in words {
-        match w.split_once('=') {
-            Some((k, v)) => out.push((k.to_string(), Some(v.to_string()))),
-            None => out.push((w, None)),
-        }
-    }
-    out
-}
-
-fn unquote(v: &str) -> String {
-    let b = v.as_bytes();
-    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
-        v[1..v.len() - 1].to_string()
-    } else {
-        v.to_string()
     }
 }
 

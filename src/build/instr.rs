@@ -16,6 +16,11 @@ pub struct Instr {
     pub heredocs: Vec<super::Heredoc>,
     /// The instruction as written, for history and errors.
     pub original: String,
+    /// ENV and LABEL `key=value` pairs, ARG `name[=default]`: raw, quotes
+    /// and escapes still in, for BuildKit's word expansion.
+    pub pairs: Vec<(String, Option<String>)>,
+    /// The escape character (`# escape=` directive).
+    pub escape: char,
 }
 
 impl Instr {
@@ -33,20 +38,25 @@ impl Instr {
 pub fn parse(text: &str) -> Result<Vec<Instr>, super::ParseError> {
     let df = super::parse(text)?;
     super::check(&df)?;
-    Ok(df.instructions.iter().map(flatten).collect())
+    Ok(df
+        .instructions
+        .iter()
+        .map(|i| flatten(i, df.escape))
+        .collect())
 }
 
 /// Parses instructions without the whole-file checks (an ONBUILD trigger
 /// is one instruction with no FROM of its own).
 pub fn parse_fragment(text: &str) -> Result<Vec<Instr>, super::ParseError> {
-    Ok(super::parse(text)?
+    let df = super::parse(text)?;
+    Ok(df
         .instructions
         .iter()
-        .map(flatten)
+        .map(|i| flatten(i, df.escape))
         .collect())
 }
 
-fn flatten(i: &super::Instruction) -> Instr {
+fn flatten(i: &super::Instruction, escape: char) -> Instr {
     use super::Args;
     let keyword = i.keyword.as_str().to_ascii_uppercase();
     let mut json = None;
@@ -89,5 +99,13 @@ fn flatten(i: &super::Instruction) -> Instr {
         text,
         heredocs: i.heredocs.clone(),
         original: i.original.clone(),
+        pairs: match &i.args {
+            Args::Pairs(p) => p
+                .iter()
+                .map(|p| (p.key.clone(), Some(p.value.clone())))
+                .collect(),
+            _ => i.arg_pairs(),
+        },
+        escape,
     }
 }
