@@ -259,7 +259,7 @@ impl Builder<'_> {
                     let v = match (self.opts.build_args.get(k), v) {
                         (Some(b), _) => b.clone(),
                         (None, Some(v)) => super::expand(v, i.escape, &lookup)?,
-                        (None, None) => String::new(),
+                        (None, None) => builtin_arg(k).unwrap_or_default(),
                     };
                     st.args.insert(k.clone(), v);
                 }
@@ -929,14 +929,28 @@ impl Builder<'_> {
                     let other = self.stage_state(stage)?;
                     hasher.update(other.key.as_bytes());
                     hasher.update(src.as_bytes());
-                    let rel = src.trim_start_matches('/');
-                    let hits: Vec<(PathBuf, String)> = other
-                        .layers
-                        .iter()
-                        .map(|(l, _)| self.store.layer_dir(&l.chain).join(rel))
-                        .filter(|p| p.symlink_metadata().is_ok())
-                        .map(|p| (p, rel.to_string()))
-                        .collect();
+                    // Wildcards match in every layer; each match is copied from
+                    // each layer that has it, bottom first (later layers win).
+                    let no_ignore = context::Ignore::parse("");
+                    let mut rels: Vec<String> = Vec::new();
+                    for (l, _) in &other.layers {
+                        if let Ok(found) =
+                            context::expand_source(&self.store.layer_dir(&l.chain), src, &no_ignore)
+                        {
+                            rels.extend(found);
+                        }
+                    }
+                    rels.sort();
+                    rels.dedup();
+                    let mut hits: Vec<(PathBuf, String)> = Vec::new();
+                    for rel in &rels {
+                        for (l, _) in &other.layers {
+                            let p = self.store.layer_dir(&l.chain).join(rel);
+                            if p.symlink_metadata().is_ok() {
+                                hits.push((p, rel.clone()));
+                            }
+                        }
+                    }
                     if hits.is_empty() {
                         bail!(
                             "{} failed: {src}: no such file or directory in `{stage}`",
@@ -1127,6 +1141,19 @@ fn normalize(p: &str) -> String {
         .filter(|c| !c.is_empty() && *c != ".")
         .collect();
     format!("/{}", parts.join("/"))
+}
+
+/// BuildKit's automatic platform ARGs (declared without a default): this
+/// machine is both the build and the target platform.
+fn builtin_arg(name: &str) -> Option<String> {
+    let arch = oci::host_arch();
+    Some(match name {
+        "BUILDPLATFORM" | "TARGETPLATFORM" => format!("linux/{arch}"),
+        "BUILDOS" | "TARGETOS" => "linux".into(),
+        "BUILDARCH" | "TARGETARCH" => arch.into(),
+        "BUILDVARIANT" | "TARGETVARIANT" => String::new(),
+        _ => return None,
+    })
 }
 
 /// An image's layers as a build state holds them, with their chain ids (bottom first).
