@@ -335,3 +335,73 @@ berthtest!(
         assert_eq!(got, "triggered\n");
     }
 );
+
+berthtest!(
+    build_flags_target_build_arg_label_iidfile_and_stdin_dockerfile,
+    |env| {
+        env.import_busybox();
+        let df = "ARG BASE=busybox\nFROM $BASE AS first\nARG WHAT=default\nRUN echo $WHAT > /what\nFROM first AS second\nRUN echo second > /second\n";
+        let ctx = context(&env, &[("Dockerfile", df)]);
+        let iid = env.path("iid");
+        let out = build(
+            &env,
+            &ctx,
+            &[
+                "--target",
+                "first",
+                "--build-arg",
+                "WHAT=given",
+                "--label",
+                "org.example=yes",
+                "--iidfile",
+                iid.to_str().unwrap(),
+                "-t",
+                "localhost/flags",
+            ],
+        );
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        assert!(
+            !out.stderr().contains("STEP 5"),
+            "the second stage was built:\n{}",
+            out.stderr()
+        );
+        let id = out.stdout().trim().to_string();
+        assert_eq!(
+            std::fs::read_to_string(&iid).unwrap(),
+            format!("sha256:{id}")
+        );
+        let img = env.inspect("localhost/flags");
+        assert_eq!(img["Config"]["Labels"]["org.example"], "yes");
+        let what = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/flags",
+                "cat",
+                "/what",
+            ])
+            .ok();
+        assert_eq!(what, "given\n");
+        // -f - reads the Dockerfile from stdin.
+        let from_stdin = env
+            .berth(&[
+                "build",
+                "-q",
+                "-f",
+                "-",
+                "-t",
+                "localhost/stdin",
+                ctx.to_str().unwrap(),
+            ])
+            .stdin("FROM busybox\nENV FROM_STDIN=1\n")
+            .run();
+        assert_eq!(from_stdin.code(), Some(0), "{}", from_stdin.stderr());
+        let env_list = crate::util::strings(&env.inspect("localhost/stdin")["Config"]["Env"]);
+        assert!(
+            env_list.contains(&"FROM_STDIN=1".to_string()),
+            "{env_list:?}"
+        );
+    }
+);

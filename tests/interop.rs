@@ -201,3 +201,42 @@ berthtest!(oci_image_tool_validates_berth_store, |env| {
         .ok();
     validate(&[]);
 });
+
+// issue 5: an image berth built, saved, loads into podman with the same
+// config and layers.
+berthtest!(berth_built_image_loads_into_podman, |env| {
+    if !tool_or_skip("podman") {
+        return;
+    }
+    env.import_busybox();
+    env.write(
+        "ctx/Dockerfile",
+        "FROM busybox\nRUN echo built > /built\nCOPY f /f\nCMD [\"cat\", \"/built\"]\n",
+    );
+    env.write("ctx/f", "file\n");
+    let id = env
+        .berth(&[
+            "build",
+            "-q",
+            "-t",
+            "localhost/built",
+            env.path("ctx").to_str().unwrap(),
+        ])
+        .ok()
+        .trim()
+        .to_string();
+    let ours = env.inspect("localhost/built");
+    let archive = env.path("built.tar");
+    env.berth(&["save", "-o", archive.to_str().unwrap(), "localhost/built"])
+        .ok();
+    let peer = Peer::new(&env);
+    peer.podman(&["load", "-q", "-i", archive.to_str().unwrap()])
+        .ok();
+    let theirs = peer.podman_inspect("localhost/built");
+    assert_eq!(theirs["Id"], id.as_str());
+    assert_eq!(
+        strings(&theirs["RootFS"]["Layers"]),
+        strings(&ours["RootFS"]["Layers"])
+    );
+    assert_eq!(strings(&theirs["Config"]["Cmd"]), ["cat", "/built"]);
+});
