@@ -8,6 +8,7 @@
 # passt/slirp4netns (rootless networking), and the reference tools the interop
 # tests and the benchmark compare against.
 BERTH_PACKAGES=(
+  bzip2 xz-utils tar
   build-essential pkg-config ca-certificates git curl
   uidmap busybox-static fuse3 passt slirp4netns
   docker-registry podman skopeo umoci buildah crun oci-image-tool

@@ -405,3 +405,45 @@ berthtest!(
         );
     }
 );
+
+berthtest!(build_add_unpacks_bzip2_and_xz_tars, |env| {
+    env.import_busybox();
+    let ctx = context(
+        &env,
+        &[
+            (
+                "Dockerfile",
+                "FROM busybox\nADD t.tbz /bz/\nADD t.txz /xz/\n",
+            ),
+            ("src/in.txt", "inside\n"),
+        ],
+    );
+    for (flag, name) in [("-cjf", "t.tbz"), ("-cJf", "t.txz")] {
+        let st = std::process::Command::new("tar")
+            .args([
+                flag,
+                ctx.join(name).to_str().unwrap(),
+                "-C",
+                ctx.join("src").to_str().unwrap(),
+                "in.txt",
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success(), "tar {flag}");
+    }
+    let out = build(&env, &ctx, &["-t", "localhost/comp"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let got = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/comp",
+            "cat",
+            "/bz/in.txt",
+            "/xz/in.txt",
+        ])
+        .ok();
+    assert_eq!(got, "inside\ninside\n");
+});

@@ -60,16 +60,27 @@ struct RunExtras {
     network_host: bool,
 }
 
-/// A tar archive, compressed or not: the `ustar` magic after decompressing.
-fn is_tar(p: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(p) else {
-        return false;
+/// `p` as a tar stream if it is a tar archive: plain, gzip, zstd, bzip2 or
+/// xz (what ADD unpacks), recognised by magic bytes and the `ustar` header.
+fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
+    use std::io::{BufRead, BufReader, Read};
+    let open = || std::fs::File::open(p).ok().map(BufReader::new);
+    let mut probe = open()?;
+    let head = probe.fill_buf().ok()?.to_vec();
+    let mut reader: Box<dyn Read> = if head.starts_with(b"BZh") {
+        Box::new(bzip2::bufread::MultiBzDecoder::new(open()?))
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Box::new(lzma_rust2::XzReader::new(open()?, true))
+    } else {
+        crate::layer::decompress(open()?).ok()?
     };
-    let Ok(mut r) = crate::layer::decompress(std::io::BufReader::new(f)) else {
-        return false;
-    };
-    let mut head = [0u8; 512];
-    std::io::Read::read_exact(&mut r, &mut head).is_ok() && &head[257..262] == b"ustar"
+    let mut block = [0u8; 512];
+    reader.read_exact(&mut block).ok()?;
+    if &block[257..262] != b"ustar" {
+        return None;
+    }
+    // The block we read goes back in front of the stream.
+    Some(Box::new(std::io::Cursor::new(block).chain(reader)))
 }
 
 fn exists_in(layers: &[PathBuf], p: &str) -> bool {
@@ -961,33 +972,34 @@ impl Builder<'_> {
                 }
             };
             for (host, rel) in found {
-                // ADD unpacks a local tar archive (plain, gzip or zstd) into the destination.
-                let host =
-                    if i.keyword == "ADD" && from.is_none() && heredoc.is_none() && is_tar(&host) {
+                // ADD unpacks a local tar archive (plain, gzip, zstd, bzip2 or xz) into the destination.
+                let archive = if i.keyword == "ADD" && from.is_none() && heredoc.is_none() {
+                    open_archive(&host)
+                } else {
+                    None
+                };
+                let host = match archive {
+                    Some(tar) => {
                         let dir = scratch_dir(self.store)?;
-                        let unpacked = (|| -> Result<()> {
-                            let f = std::io::BufReader::new(std::fs::File::open(&host)?);
-                            let own = if nix::unistd::geteuid().is_root() {
-                                crate::layer::Ownership::Preserve
-                            } else {
-                                crate::layer::Ownership::Xattr
-                            };
-                            crate::layer::apply(
-                                crate::layer::decompress(f)?,
-                                &dir,
-                                &crate::layer::ApplyOptions { ownership: own },
-                            )?;
-                            Ok(())
-                        })();
+                        let own = if nix::unistd::geteuid().is_root() {
+                            crate::layer::Ownership::Preserve
+                        } else {
+                            crate::layer::Ownership::Xattr
+                        };
+                        let unpacked = crate::layer::apply(
+                            tar,
+                            &dir,
+                            &crate::layer::ApplyOptions { ownership: own },
+                        );
                         if let Err(e) = unpacked {
                             let _ = remove_layer_tree(&dir);
                             return Err(e.context(format!("ADD failed: unpacking `{rel}`")));
                         }
                         extracted.push(dir.clone());
                         dir
-                    } else {
-                        host
-                    };
+                    }
+                    None => host,
+                };
                 let is_dir = host.symlink_metadata().map(|m| m.is_dir()).unwrap_or(false);
                 let base = Path::new(&rel)
                     .file_name()
