@@ -447,3 +447,52 @@ berthtest!(build_add_unpacks_bzip2_and_xz_tars, |env| {
         .ok();
     assert_eq!(got, "inside\ninside\n");
 });
+
+/// A one-file HTTP server on 127.0.0.1, serving `body` to every request
+/// until the test ends (the listener is bound before berth starts: no wait).
+fn serve(body: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+berthtest!(build_add_fetches_a_url_and_checks_its_checksum, |env| {
+    env.import_busybox();
+    let base = serve(b"fetched over http\n");
+    let sum = crate::util::sha256_hex(b"fetched over http\n");
+    let df = format!("FROM busybox\nADD --checksum=sha256:{sum} {base}/files/remote.txt /dl/\n");
+    let ctx = context(&env, &[("Dockerfile", df.as_str())]);
+    let out = build(&env, &ctx, &["--network", "host", "-t", "localhost/url"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let got = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/url",
+            "cat",
+            "/dl/remote.txt",
+        ])
+        .ok();
+    assert_eq!(got, "fetched over http\n");
+    let bad = format!(
+        "FROM busybox\nADD --checksum=sha256:{} {base}/x.txt /x\n",
+        "0".repeat(64)
+    );
+    env.write("ctx/Dockerfile", &bad);
+    assert_build_fails(&build(&env, &ctx, &[]), "checksum mismatch");
+});

@@ -83,6 +83,38 @@ fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
     Some(Box::new(std::io::Cursor::new(block).chain(reader)))
 }
 
+/// Fetches `url` into `dir` (the name is the URL's last path segment),
+/// hashing it on the way; `checksum` (`sha256:HEX`) must match when given.
+/// Returns the file, its name and its digest.
+fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, String, String)> {
+    let want = checksum
+        .map(crate::store::digest::Digest::parse)
+        .transpose()?;
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .unwrap_or("download")
+        .to_string();
+    let resp = ureq::get(url).call().map_err(|e| anyhow!("{e}"))?;
+    let mut body = resp.into_body().into_reader();
+    let path = dir.join(&name);
+    let file = std::fs::File::create(&path)?;
+    let mut w = crate::store::digest::HashingWriter::new(std::io::BufWriter::new(file));
+    std::io::copy(&mut body, &mut w)?;
+    let (out, got, _) = w.finish();
+    out.into_inner().map_err(|e| e.into_error())?;
+    if let Some(want) = want
+        && want != got
+    {
+        bail!("checksum mismatch: expected {want}, got {got}");
+    }
+    // Docker gives downloaded files mode 0600.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok((path, name, got.to_string()))
+}
+
 fn exists_in(layers: &[PathBuf], p: &str) -> bool {
     let rel = p.trim_start_matches('/');
     layers
@@ -895,15 +927,29 @@ impl Builder<'_> {
         let parents = i
             .flag("parents")
             .is_some_and(|v| v.is_empty() || v == "true");
-        if i.keyword == "ADD" && srcs.iter().any(|s| s.contains("://")) {
-            bail!("ADD from a URL needs network access, which berth's builder does not have yet");
+        if i.keyword == "COPY" && srcs.iter().any(|s| s.contains("://")) {
+            bail!("COPY cannot fetch URLs: use ADD");
         }
         for src in srcs {
             let heredoc = src
                 .strip_prefix("<<")
                 .map(|n| n.trim_start_matches('-').trim_matches(['"', '\'']))
                 .and_then(|n| i.heredocs.iter().find(|h| h.name == n));
+            let url = (i.keyword == "ADD"
+                && (src.starts_with("http://") || src.starts_with("https://")))
+            .then_some(src.as_str());
             let found: Vec<(PathBuf, String)> = match (heredoc, from) {
+                // `ADD URL`: downloaded, checked against --checksum, copied as a file.
+                _ if url.is_some() => {
+                    let dir = match &inline_dir {
+                        Some(d) => d.clone(),
+                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                    };
+                    let (file, name, digest) = download(src, &dir, i.flag("checksum"))
+                        .map_err(|e| anyhow!("ADD failed: {src}: {e:#}"))?;
+                    hasher.update(digest.as_bytes());
+                    vec![(file, name)]
+                }
                 // `COPY <<EOF /dst`: the body becomes a file.
                 (Some(h), _) => {
                     let dir = match &inline_dir {
@@ -973,11 +1019,12 @@ impl Builder<'_> {
             };
             for (host, rel) in found {
                 // ADD unpacks a local tar archive (plain, gzip, zstd, bzip2 or xz) into the destination.
-                let archive = if i.keyword == "ADD" && from.is_none() && heredoc.is_none() {
-                    open_archive(&host)
-                } else {
-                    None
-                };
+                let archive =
+                    if i.keyword == "ADD" && from.is_none() && heredoc.is_none() && url.is_none() {
+                        open_archive(&host)
+                    } else {
+                        None
+                    };
                 let host = match archive {
                     Some(tar) => {
                         let dir = scratch_dir(self.store)?;
