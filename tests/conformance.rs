@@ -284,6 +284,50 @@ const CONFORMANCE: &[(&str, Case)] = &[
             &[Tree("./subdir ./subdir/Dockerfile")],
         ),
     ),
+    // Files re-included by `!` under an excluded directory are copied.
+    (
+        "dockerignore-minimal-test",
+        ok(
+            "buildah-conformance/dockerignore/minimal_test",
+            "Dockerfile",
+            &[Tree(
+                "./tmp ./tmp/stuff ./tmp/stuff/huge ./tmp/stuff/huge/usr ./tmp/stuff/huge/usr/bin ./tmp/stuff/huge/usr/bin/file1 ./tmp/stuff/huge/usr/bin/file2",
+            )],
+        ),
+    ),
+    (
+        "dockerignore-allowlist-subdir-file",
+        ok(
+            "buildah-conformance/dockerignore/allowlist/subdir-file",
+            "Dockerfile",
+            &[Tree("./f1 ./f1/file1")],
+        ),
+    ),
+    (
+        "dockerignore-allowlist-alternating",
+        ok(
+            "buildah-conformance/dockerignore/allowlist/alternating",
+            "Dockerfile",
+            &[],
+        ),
+    ),
+    // An excluded directory with nothing re-included below it is missing.
+    (
+        "dockerignore-allowlist-alternating-nothing",
+        fails(
+            "buildah-conformance/dockerignore/allowlist/alternating-nothing",
+            "Dockerfile",
+            7,
+        ),
+    ),
+    (
+        "dockerignore-allowlist-alternating-other",
+        fails(
+            "buildah-conformance/dockerignore/allowlist/alternating-other",
+            "Dockerfile",
+            7,
+        ),
+    ),
     (
         "copy-integration2",
         ok(
@@ -445,7 +489,12 @@ const CONFORMANCE: &[(&str, Case)] = &[
         ok(
             "buildah-conformance/dockerignore/allowlist/subsubdir-file",
             "Dockerfile",
-            &[Tree("./file")],
+            // buildah's expected tree is `./file` alone (Docker is skipped for
+            // this case upstream); berth re-includes `folder/subfolder/file`
+            // under `**` as BuildKit's exception rule reads.
+            &[Tree(
+                "./file ./folder ./folder/subfolder ./folder/subfolder/file",
+            )],
         ),
     ),
     (
@@ -701,20 +750,6 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
         "buildah-conformance Dockerfile.margs (multistage-builtin-args)",
         "needs alpine itself: its last RUN touches -r /etc/os-release, which busybox lacks \
          (the builtin platform ARGs and the COPY --from glob it uses work)",
-    ),
-    (
-        "buildah-conformance dockerignore/minimal_test",
-        "berth bug: a file re-included by `!stuff/huge/usr/bin/*` under an excluded \
-         `stuff/huge/*` is not copied",
-    ),
-    (
-        "buildah-conformance dockerignore/allowlist/subdir-file (-dir, -file)",
-        "berth bug: `**` + `!folder1/file1`: `ADD folder1` fails, the excluded parent of a \
-         re-included file counts as missing",
-    ),
-    (
-        "buildah-conformance dockerignore/allowlist/alternating (+ -nothing, -other: fail at line 7)",
-        "berth bug: as subdir-file; berth fails at line 3 instead of 7 / succeeding",
     ),
     (
         "buildah-conformance add/parent-symlink",

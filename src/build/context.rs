@@ -45,6 +45,31 @@ impl Ignore {
         Ignore { rules }
     }
 
+    /// Whether `!` rules exist: then an excluded directory may still hold
+    /// re-included files, and walks must look inside it.
+    pub fn has_exceptions(&self) -> bool {
+        self.rules.iter().any(|(_, neg)| *neg)
+    }
+
+    /// Whether `path` is excluded and nothing under it can come back: a
+    /// walk may skip it whole.
+    pub fn prunes(&self, path: &str, is_dir: bool) -> bool {
+        self.excluded(path) && !(is_dir && self.may_reinclude_under(path))
+    }
+
+    /// Whether some `!` rule could match a path below directory `dir`.
+    fn may_reinclude_under(&self, dir: &str) -> bool {
+        let comps: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+        self.rules.iter().filter(|(_, neg)| *neg).any(|(pat, _)| {
+            pat.iter().any(|p| p == "**")
+                || (pat.len() > comps.len()
+                    && pat
+                        .iter()
+                        .zip(&comps)
+                        .all(|(p, c)| glob(p.as_bytes(), c.as_bytes())))
+        })
+    }
+
     /// Whether the context-relative `path` is excluded (the last matching rule wins;
     /// a pattern matching a directory excludes what is under it).
     pub fn excluded(&self, path: &str) -> bool {
@@ -140,12 +165,31 @@ pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<S
         }
         found = next;
     }
-    found.retain(|p| p.is_empty() || !ignore.excluded(p));
+    // An excluded directory stays only for what is re-included below it.
+    found.retain(|p| {
+        let is_dir = context.join(p).is_dir();
+        p.is_empty()
+            || !ignore.excluded(p)
+            || (is_dir && !ignore.prunes(p, true) && includes_below(context, p, ignore))
+    });
     found.sort();
     if found.is_empty() {
         bail!("{src}: no such file or directory");
     }
     Ok(found)
+}
+
+/// Whether anything under directory `rel` survives `.dockerignore`.
+fn includes_below(context: &Path, rel: &str, ignore: &Ignore) -> bool {
+    let Ok(rd) = fs::read_dir(context.join(rel)) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let child = join(rel, &e.file_name().to_string_lossy());
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        !ignore.excluded(&child)
+            || (is_dir && !ignore.prunes(&child, true) && includes_below(context, &child, ignore))
+    })
 }
 
 fn join(base: &str, name: &str) -> String {
@@ -164,9 +208,10 @@ pub fn excluded_under(context: &Path, rel: &str, ignore: &Ignore) -> Result<Vec<
         for e in fs::read_dir(context.join(&r))? {
             let e = e?;
             let child = join(&r, &e.file_name().to_string_lossy());
-            if ignore.excluded(&child) {
+            let is_dir = e.file_type()?.is_dir();
+            if ignore.prunes(&child, is_dir) {
                 out.push(context.join(&child));
-            } else if e.file_type()?.is_dir() {
+            } else if is_dir {
                 stack.push(child);
             }
         }
@@ -188,7 +233,7 @@ pub fn hash_tree(hasher: &mut Sha256, context: &Path, rel: &str, ignore: &Ignore
         names.sort();
         for n in names {
             let child = join(rel, &n);
-            if !ignore.excluded(&child) {
+            if !ignore.prunes(&child, context.join(&child).is_dir()) {
                 hash_tree(hasher, context, &child, ignore)?;
             }
         }
@@ -226,6 +271,12 @@ mod tests {
         assert!(!i.excluded("build/keep"));
         assert!(i.excluded("deep/er/secret"));
         assert!(!i.excluded("src/main.rs"));
+        // An excluded dir with a re-included file inside is walked, not pruned.
+        let j = Ignore::parse("stuff/*\n!stuff/keep/x\n");
+        assert!(j.excluded("stuff/keep"));
+        assert!(!j.prunes("stuff/keep", true));
+        assert!(!j.excluded("stuff/keep/x"));
+        assert!(j.prunes("stuff/other", false));
     }
 
     #[test]
