@@ -496,3 +496,33 @@ berthtest!(build_add_fetches_a_url_and_checks_its_checksum, |env| {
     env.write("ctx/Dockerfile", &bad);
     assert_build_fails(&build(&env, &ctx, &[]), "checksum mismatch");
 });
+
+berthtest!(
+    build_run_mount_bind_from_a_stage_sees_all_its_layers,
+    |env| {
+        env.import_busybox();
+        let df = "FROM busybox AS base\nRUN echo one > /1.txt\nRUN echo two > /2.txt\nFROM busybox\n\
+RUN --mount=type=bind,from=base,source=/,destination=/base cat /base/1.txt /base/2.txt > /both\n\
+RUN --mount=type=bind,from=base,source=/2.txt,destination=/two cat /two >> /both\n";
+        let ctx = context(&env, &[("Dockerfile", df)]);
+        let out = build(&env, &ctx, &["-t", "localhost/cb"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let got = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/cb",
+                "cat",
+                "/both",
+            ])
+            .ok();
+        assert_eq!(got, "one\ntwo\ntwo\n");
+        let left: Vec<String> = crate::util::list_dir(&env.root.join("layers"))
+            .into_iter()
+            .filter(|n| n.starts_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "scratch dirs left behind: {left:?}");
+    }
+);

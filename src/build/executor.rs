@@ -55,6 +55,8 @@ struct State {
 /// What a RUN's flags add to its container.
 struct RunExtras {
     mounts: Vec<spec::Mount>,
+    /// Scratch dirs made for the mounts, removed after the RUN.
+    scratch: Vec<PathBuf>,
     /// Mount targets missing from the image: removed from the layer afterwards.
     stubs: Vec<String>,
     network_host: bool,
@@ -526,7 +528,10 @@ impl Builder<'_> {
         let etc_dir = scratch_dir(self.store)?;
         let result =
             self.run_container(st, &argv, env, &extras, [&upper, &work, &target, &etc_dir]);
-        for d in [&work, &target, &etc_dir, &target.with_extension("empty")] {
+        for d in [&work, &target, &etc_dir, &target.with_extension("empty")]
+            .into_iter()
+            .chain(&extras.scratch)
+        {
             let _ = remove_layer_tree(d);
         }
         // Mount points the runtime had to create are not part of the layer.
@@ -568,6 +573,7 @@ impl Builder<'_> {
     fn run_extras(&self, st: &State, i: &Instr) -> Result<RunExtras> {
         let mut x = RunExtras {
             mounts: Vec::new(),
+            scratch: Vec::new(),
             stubs: Vec::new(),
             network_host: self.opts.network_host,
         };
@@ -636,16 +642,50 @@ impl Builder<'_> {
                             self.opts.context.join(rel)
                         }
                         Some(stage) => {
+                            // The stage's merged view of `source`: its layers
+                            // copied bottom first into a scratch dir for this RUN.
                             let other = self.stage_state(stage)?;
-                            other
+                            let hits: Vec<PathBuf> = other
                                 .layers
                                 .iter()
-                                .rev()
                                 .map(|(l, _)| self.store.layer_dir(&l.chain).join(rel))
-                                .find(|p| p.symlink_metadata().is_ok())
-                                .ok_or_else(|| {
-                                    anyhow!("--mount source `{src}` not found in `{stage}`")
-                                })?
+                                .filter(|p| p.symlink_metadata().is_ok())
+                                .collect();
+                            if hits.is_empty() {
+                                bail!("--mount source `{src}` not found in `{stage}`");
+                            }
+                            let scratch = scratch_dir(self.store)?;
+                            x.scratch.push(scratch.clone());
+                            let name = Path::new(rel)
+                                .file_name()
+                                .map(PathBuf::from)
+                                .unwrap_or_else(|| "root".into());
+                            let ops: Vec<CopyOp> = hits
+                                .into_iter()
+                                .map(|h| {
+                                    let is_dir = h.is_dir();
+                                    CopyOp {
+                                        src: h,
+                                        dst: if is_dir {
+                                            PathBuf::from("view")
+                                        } else {
+                                            PathBuf::from("view").join(&name)
+                                        },
+                                        contents: is_dir,
+                                        owner: None,
+                                        chmod: None,
+                                        skip: Vec::new(),
+                                        keep_owner: true,
+                                    }
+                                })
+                                .collect();
+                            let top_is_dir = ops.last().is_some_and(|o| o.contents);
+                            self.access.copy(&scratch, &ops)?;
+                            if top_is_dir {
+                                scratch.join("view")
+                            } else {
+                                scratch.join("view").join(&name)
+                            }
                         }
                     };
                     // Writes to a bind are never kept, and never reach the context.
@@ -1079,6 +1119,7 @@ impl Builder<'_> {
                 }
                 ops.push(CopyOp {
                     skip,
+                    keep_owner: false,
                     src: host,
                     dst: PathBuf::from(dst.trim_start_matches('/')),
                     contents: is_dir,

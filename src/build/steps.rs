@@ -34,6 +34,10 @@ pub struct CopyOp {
     /// Paths under `src` that `.dockerignore` excludes.
     #[serde(default)]
     pub skip: Vec<PathBuf>,
+    /// Keep the source's owners (a stage's view for RUN --mount) instead of
+    /// `owner` or root.
+    #[serde(default)]
+    pub keep_owner: bool,
 }
 
 /// How this user's build writes and reads container-owned files.
@@ -171,7 +175,11 @@ fn copy_one(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
     } else {
         return Ok(());
     }
-    let (uid, gid) = op.owner.unwrap_or((0, 0));
+    let (uid, gid) = if op.keep_owner {
+        (meta.uid(), meta.gid())
+    } else {
+        op.owner.unwrap_or((0, 0))
+    };
     if nix::unistd::geteuid().is_root() {
         nix::unistd::fchownat(
             nix::fcntl::AT_FDCWD,
