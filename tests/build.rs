@@ -526,3 +526,22 @@ RUN --mount=type=bind,from=base,source=/2.txt,destination=/two cat /two >> /both
         assert!(left.is_empty(), "scratch dirs left behind: {left:?}");
     }
 );
+
+berthtest!(build_quiet_failure_reports_the_last_output_lines, |env| {
+    env.import_busybox();
+    let ctx = context(
+        &env,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo first; echo \"something broke\" >&2; exit 4\n",
+        )],
+    );
+    let out = build(&env, &ctx, &["-q"]);
+    assert_build_fails(&out, "Dockerfile:2:");
+    assert!(
+        out.stderr()
+            .contains("exit status 4; last output: first | something broke"),
+        "{}",
+        out.stderr()
+    );
+});

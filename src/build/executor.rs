@@ -528,6 +528,12 @@ impl Builder<'_> {
         let etc_dir = scratch_dir(self.store)?;
         let result =
             self.run_container(st, &argv, env, &extras, [&upper, &work, &target, &etc_dir]);
+        let tail = std::fs::read_to_string(etc_dir.join("output.log"))
+            .map(|log| {
+                let lines: Vec<&str> = log.lines().collect();
+                lines[lines.len().saturating_sub(5)..].join(" | ")
+            })
+            .unwrap_or_default();
         for d in [&work, &target, &etc_dir, &target.with_extension("empty")]
             .into_iter()
             .chain(&extras.scratch)
@@ -547,7 +553,13 @@ impl Builder<'_> {
             Ok(0) => {}
             Ok(code) => {
                 let _ = remove_layer_tree(&upper);
-                bail!("RUN {}: exit status {code}", i.text.trim());
+                if tail.is_empty() {
+                    bail!("RUN {}: exit status {code}", i.text.trim());
+                }
+                bail!(
+                    "RUN {}: exit status {code}; last output: {tail}",
+                    i.text.trim()
+                );
             }
             Err(e) => {
                 let _ = remove_layer_tree(&upper);
@@ -839,12 +851,19 @@ impl Builder<'_> {
             init: false,
         };
         // The step's output is progress, not the build's result: stdout goes to stderr.
-        let quiet = self.opts.quiet;
+        // -q: the step's output goes to a log whose tail a failure reports.
+        let quiet_log = if self.opts.quiet {
+            Some(
+                std::fs::File::create(etc_dir.join("output.log"))
+                    .context("creating the step's log")?,
+            )
+        } else {
+            None
+        };
         let before_exec = || -> Result<()> {
-            if quiet {
-                let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
-                nix::unistd::dup2_stdout(&null)?;
-                nix::unistd::dup2_stderr(&null)?;
+            if let Some(log) = &quiet_log {
+                nix::unistd::dup2_stdout(log)?;
+                nix::unistd::dup2_stderr(log)?;
             } else {
                 nix::unistd::dup2_stdout(std::io::stderr())
                     .context("redirecting the step's output")?;
