@@ -426,6 +426,29 @@ impl Builder<'_> {
         crate::time::rfc3339(self.opts.epoch.unwrap_or_else(crate::time::now_epoch))
     }
 
+    /// Makes `upper` the step's layer on top of `st`, remembered under `key`.
+    fn commit_step(
+        &self,
+        st: &mut State,
+        upper: &Path,
+        key: String,
+        created_by: String,
+    ) -> Result<()> {
+        let parent = st.layers.last().map(|(l, _)| l.chain.clone());
+        let mut l = commit_upper(
+            self.store,
+            &self.access,
+            &self.idmap,
+            upper,
+            parent.as_ref(),
+            self.opts.epoch,
+        )?;
+        l.created = Some(self.created());
+        self.remember(&key, &l)?;
+        self.add_layer(st, key, l, created_by);
+        Ok(())
+    }
+
     fn cache_path(&self, key: &str) -> PathBuf {
         self.store
             .root()
@@ -566,19 +589,7 @@ impl Builder<'_> {
                 return Err(e);
             }
         }
-        let parent = st.layers.last().map(|(l, _)| l.chain.clone());
-        let mut l = commit_upper(
-            self.store,
-            &self.access,
-            &self.idmap,
-            &upper,
-            parent.as_ref(),
-            self.opts.epoch,
-        )?;
-        l.created = Some(self.created());
-        self.remember(&key, &l)?;
-        self.add_layer(st, key, l, created_by);
-        Ok(())
+        self.commit_step(st, &upper, key, created_by)
     }
 
     /// `RUN --mount=…` and `RUN --network=…`.
@@ -1176,19 +1187,7 @@ impl Builder<'_> {
             let _ = remove_layer_tree(&upper);
             return Err(e.context(format!("{} failed", i.keyword)));
         }
-        let parent = st.layers.last().map(|(l, _)| l.chain.clone());
-        let mut l = commit_upper(
-            self.store,
-            &self.access,
-            &self.idmap,
-            &upper,
-            parent.as_ref(),
-            self.opts.epoch,
-        )?;
-        l.created = Some(self.created());
-        self.remember(&key, &l)?;
-        self.add_layer(st, key, l, created_by);
-        Ok(())
+        self.commit_step(st, &upper, key, created_by)
     }
 
     fn stage_state(&self, name: &str) -> Result<State> {
