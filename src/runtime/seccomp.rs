@@ -18,7 +18,7 @@
 //!    Docker's profile: every ALLOW rule) matches with ALLOW; everything else gets the default
 //!    action (ERRNO(EPERM)). When the default denies (ERRNO, TRAP, KILL), a 5-instruction guard
 //!    runs first: a syscall numbered above every syscall the profile names gets ERRNO(ENOSYS),
-//!    as runc, crun and podman do. A syscall newer than the profile is thus "not implemented"
+//!    as runc, crun and podman do. A syscall newer than the profile thus gets ENOSYS
 //!    and libc falls back to an older one (e.g. glibc from `clone3` to `clone`, from
 //!    `fchmodat2` to `fchmodat`), instead of failing with EPERM. Syscalls the profile does not
 //!    name below that number get the default action (EPERM), as in Docker.
