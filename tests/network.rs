@@ -191,3 +191,45 @@ berthtest!(run_publish_with_network_none_or_host_fails_125, |env| {
         assert_fails_125(&out, &format!("--network {mode}"));
     }
 });
+
+// Where pasta is missing berth falls back to slirp4netns; `--network
+// slirp4netns` picks it explicitly.
+berthtest!(run_slirp4netns_network_configures_eth0, |env| {
+    if !util::tool_or_skip("slirp4netns") {
+        return;
+    }
+    env.import_busybox();
+    let out = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "slirp4netns",
+            "busybox",
+            "ip",
+            "-4",
+            "addr",
+            "show",
+            "eth0",
+        ])
+        .run();
+    assert_ok(&out);
+    assert!(
+        out.stdout().contains("inet 10.0.2.100/24"),
+        "{}",
+        out.stdout()
+    );
+    let bad = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--network",
+            "slirp4netns",
+            "-p",
+            "8080:80",
+            "busybox",
+            "true",
+        ])
+        .run();
+    util::assert_fails_125(&bad, "only pasta's private network has ports to publish");
+});

@@ -113,6 +113,8 @@ enum Mode {
     None,
     /// A namespace connected by pasta (the executable).
     Pasta(PathBuf),
+    /// A namespace connected by slirp4netns (when pasta is missing; no `-p`).
+    Slirp(PathBuf),
 }
 
 /// The network a container gets, decided before it is created.
@@ -135,24 +137,35 @@ impl Plan {
         let mode = match mode {
             "host" => Mode::Host,
             "none" => Mode::None,
-            "private" | "pasta" | "default" | "bridge" => match find_tool("pasta") {
-                Some(p) => Mode::Pasta(p),
-                None if !ports.is_empty() => bail!(
-                    "publishing ports needs pasta, which is not installed (Debian: apt-get install passt)"
-                ),
-                None => {
-                    log::warn!(
-                        "pasta not found (Debian: apt-get install passt): the container has only `lo`"
-                    );
-                    Mode::None
-                }
+            "slirp4netns" => match find_tool("slirp4netns") {
+                Some(p) => Mode::Slirp(p),
+                None => bail!("slirp4netns is not installed (Debian: apt-get install slirp4netns)"),
             },
+            "private" | "pasta" | "default" | "bridge" => {
+                match (find_tool("pasta"), find_tool("slirp4netns")) {
+                    (Some(p), _) => Mode::Pasta(p),
+                    (None, _) if !ports.is_empty() => bail!(
+                        "publishing ports needs pasta, which is not installed (Debian: apt-get install passt)"
+                    ),
+                    (None, Some(p)) => Mode::Slirp(p),
+                    (None, None) => {
+                        log::warn!(
+                            "neither pasta nor slirp4netns found (Debian: apt-get install passt): the container has only `lo`"
+                        );
+                        Mode::None
+                    }
+                }
+            }
             other => bail!("invalid --network `{other}`: use none, host or private"),
         };
         if !ports.is_empty() && !matches!(mode, Mode::Pasta(_)) {
             bail!(
-                "cannot publish ports with --network {}: only the private network has ports to publish",
-                if mode == Mode::Host { "host" } else { "none" }
+                "cannot publish ports with --network {}: only pasta's private network has ports to publish",
+                match mode {
+                    Mode::Host => "host",
+                    Mode::Slirp(_) => "slirp4netns",
+                    _ => "none",
+                }
             );
         }
         let dns_forward = matches!(mode, Mode::Pasta(_))
@@ -188,8 +201,10 @@ impl Plan {
     /// configured the namespace. `dir` holds pasta's log. `None` when
     /// there is nothing to attach.
     pub fn attach(&self, pid: Pid, dir: &Path) -> Result<Option<Attached>> {
-        let Mode::Pasta(pasta) = &self.mode else {
-            return Ok(None);
+        let pasta = match &self.mode {
+            Mode::Pasta(p) => p,
+            Mode::Slirp(p) => return attach_slirp(p, pid).map(Some),
+            _ => return Ok(None),
         };
         let log = dir.join("pasta.log");
         let mut cmd = Command::new(pasta);
@@ -272,6 +287,52 @@ impl Plan {
             .map(PortMap::pasta_spec)
             .collect()
     }
+}
+
+/// slirp4netns into the namespaces of `pid`, with a tap device configured
+/// (10.0.2.100/24, DNS 10.0.2.3); ready once it writes to `--ready-fd`.
+fn attach_slirp(slirp: &Path, pid: Pid) -> Result<Attached> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut cmd = Command::new(slirp);
+    cmd.args([
+        "--configure".to_string(),
+        "--mtu=65520".into(),
+        "--disable-host-loopback".into(),
+        format!("--ready-fd={}", ready_w.as_raw_fd()),
+        pid.to_string(),
+        "eth0".into(),
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .process_group(0);
+    crate::sys::ns::keep_fd_on_exec(&mut cmd, ready_w.as_raw_fd());
+    crate::sys::process::die_with_parent(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting `{}`", slirp.display()))?;
+    drop(ready_w);
+    let mut byte = [0u8; 1];
+    if matches!(std::fs::File::from(ready_r).read(&mut byte), Ok(1)) {
+        return Ok(Attached { child });
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().ok();
+    let why = out
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "exited before configuring the namespace".into());
+    Err(anyhow!(
+        "setting up the container's network with slirp4netns: {why}"
+    ))
 }
 
 /// The running network helper; dropping it stops it.
