@@ -73,19 +73,10 @@ pub(crate) fn remove_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> 
                 Mode::from_bits_truncate(st.st_mode | 0o700),
                 nix::sys::stat::FchmodatFlags::NoFollowSymlink,
             )
-            .or_else(|e| {
-                // Older kernels refuse AT_SYMLINK_NOFOLLOW; we know it is a directory.
-                if e == Errno::EOPNOTSUPP || e == Errno::ENOTSUP {
-                    fchmodat(
-                        parent,
-                        name,
-                        Mode::from_bits_truncate(st.st_mode | 0o700),
-                        nix::sys::stat::FchmodatFlags::FollowSymlink,
-                    )
-                } else {
-                    Err(e)
-                }
-            })?;
+            // No fallback to following symlinks where the kernel refuses
+            // AT_SYMLINK_NOFOLLOW: the name could have been swapped for a
+            // symlink since the stat, and chmod would then land outside.
+            ?;
             open()?
         }
         Err(e) => return Err(e.into()),
