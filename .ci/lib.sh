@@ -118,3 +118,44 @@ make_busybox_tar() {
     -cf "$out" .
   rm -rf "$stage"
 }
+
+# bench_as_user NAME [VAR=VALUE…]: as root, re-runs bench/NAME.sh as the
+# unprivileged bench user ($BENCH_USER, default berthbench, with a subuid
+# range), from a world-readable stage holding the berth binary ($BERTH_BIN,
+# else target/release/berth, built if missing), in a private mount namespace
+# without the cgroup2 mount (crun and podman refuse hybrid cgroups, see
+# ../shared/PEERS.md). The VARs are passed on. Does not return.
+bench_as_user() {
+  local name=$1 here bin stage user
+  shift
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  user=${BENCH_USER:-berthbench}
+  bin=${BERTH_BIN:-$here/target/release/berth}
+  if [ ! -x "$bin" ]; then
+    cargo_on_path
+    (cd "$here" && cargo build --locked --release)
+  fi
+  ensure_user_with_range "$user"
+  open_devices
+  stage=$(mktemp -d "/tmp/berth-bench-$name-stage.XXXXXX")
+  chmod 0755 "$stage"
+  install -d -m 0755 "$stage/.ci" "$stage/bench"
+  install -m 0755 "$bin" "$stage/berth"
+  install -m 0644 "$here/.ci/lib.sh" "$stage/.ci/lib.sh"
+  install -m 0755 "$here/bench/$name.sh" "$stage/bench/$name.sh"
+  cd "$stage"
+  # Slave propagation: the host keeps its mounts.
+  local rc=0
+  unshare -m --propagation slave sh -c '
+    if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; fi
+    mount --make-rshared /
+    exec "$@"' sh \
+    runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" LOGNAME="$user" \
+    XDG_RUNTIME_DIR="/tmp/run-$(id -u "$user")" LANG=C.UTF-8 \
+    BERTH_BIN="$stage/berth" "$@" \
+    bash "$stage/bench/$name.sh" || rc=$?
+  cd /
+  rm -rf "$stage"
+  exit $rc
+}

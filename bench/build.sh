@@ -42,34 +42,7 @@ RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-1}
 
 if [ "$(id -u)" = 0 ]; then
-  BENCH_USER=${BENCH_USER:-berthbench}
-  bin=${BERTH_BIN:-$HERE/target/release/berth}
-  if [ ! -x "$bin" ]; then
-    cargo_on_path
-    (cd "$HERE" && cargo build --locked --release)
-  fi
-  ensure_user_with_range "$BENCH_USER"
-  open_devices
-  stage=$(mktemp -d /tmp/berth-bench-build-stage.XXXXXX)
-  trap 'rm -rf "$stage"' EXIT
-  chmod 0755 "$stage"
-  install -d -m 0755 "$stage/.ci" "$stage/bench"
-  install -m 0755 "$bin" "$stage/berth"
-  install -m 0644 "$HERE/.ci/lib.sh" "$stage/.ci/lib.sh"
-  install -m 0755 "$HERE/bench/build.sh" "$stage/bench/build.sh"
-  cd "$stage"
-  # Private mount namespace (slave, so the host keeps its mounts) without
-  # the cgroup2 mount, then the unprivileged user.
-  unshare -m --propagation slave sh -c '
-    if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; fi
-    mount --make-rshared /
-    exec "$@"' sh \
-    runuser -u "$BENCH_USER" -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-    HOME="$(getent passwd "$BENCH_USER" | cut -d: -f6)" USER="$BENCH_USER" LOGNAME="$BENCH_USER" \
-    XDG_RUNTIME_DIR="/tmp/run-$(id -u "$BENCH_USER")" LANG=C.UTF-8 \
-    BERTH_BIN="$stage/berth" RUNS="$RUNS" WARMUP="$WARMUP" \
-    bash "$stage/bench/build.sh"
-  exit $?
+  bench_as_user build RUNS="$RUNS" WARMUP="$WARMUP"
 fi
 
 BERTH=${BERTH_BIN:-$HERE/target/release/berth}

@@ -22,26 +22,7 @@ MB_RANDOM=${MB_RANDOM:-100}
 MB_TEXT=${MB_TEXT:-100}
 
 if [ "$(id -u)" = 0 ]; then
-  BENCH_USER=${BENCH_USER:-berthbench}
-  bin=${BERTH_BIN:-$HERE/target/release/berth}
-  if [ ! -x "$bin" ]; then
-    cargo_on_path
-    (cd "$HERE" && cargo build --locked --release)
-  fi
-  ensure_user_with_range "$BENCH_USER"
-  open_devices
-  stage=/tmp/berth-bench-stage
-  rm -rf "$stage"
-  install -d -m 0755 "$stage" "$stage/.ci" "$stage/bench"
-  install -m 0755 "$bin" "$stage/berth"
-  install -m 0644 "$HERE/.ci/lib.sh" "$stage/.ci/lib.sh"
-  install -m 0755 "$HERE/bench/store.sh" "$stage/bench/store.sh"
-  cd "$stage"
-  exec runuser -u "$BENCH_USER" -- env -i PATH=/usr/local/bin:/usr/bin:/bin \
-    HOME="$(getent passwd "$BENCH_USER" | cut -d: -f6)" \
-    XDG_RUNTIME_DIR="/tmp/run-$(id -u "$BENCH_USER")" LANG=C.UTF-8 \
-    BERTH_BIN="$stage/berth" RUNS="$RUNS" MB_RANDOM="$MB_RANDOM" MB_TEXT="$MB_TEXT" \
-    bash "$stage/bench/store.sh"
+  bench_as_user store RUNS="$RUNS" MB_RANDOM="$MB_RANDOM" MB_TEXT="$MB_TEXT"
 fi
 
 BERTH=${BERTH_BIN:-$HERE/target/release/berth}
