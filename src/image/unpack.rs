@@ -197,7 +197,24 @@ pub fn run_helper_io(
     .stderr(Stdio::piped());
     let mut child = userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
     let copied = match (input, child.stdin.take()) {
-        (Some(input), Some(mut stdin)) => io::copy(input, &mut stdin).map(|_| ()),
+        (Some(input), Some(mut stdin)) => {
+            // A 1 MiB pipe: a layer crosses it in 16× fewer wake-ups than
+            // with the default 64 KiB (best effort; the limit may forbid it).
+            let _ = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match input.read(&mut buf) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => {
+                        if let Err(e) = stdin.write_all(&buf[..n]) {
+                            break Err(e);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                }
+            }
+        }
         _ => Ok(()),
     };
     let copied = match (copied, output, child.stdout.take()) {
