@@ -143,6 +143,8 @@ pub struct Builder<'a> {
 }
 
 pub fn build(store: &Store, opts: BuildOptions) -> Result<Digest> {
+    // Scratch dirs and temporary blobs live in the store while we build.
+    let _work = store.work_lock(false)?;
     let ignore = Ignore::load(&opts.context, Some(&opts.dockerfile))?;
     let unpacker = Unpacker::for_current_user()?;
     let mut b = Builder {

@@ -249,6 +249,13 @@ pub fn run_helper_io(
 pub fn helper_main(verb: &str, path: &Path) -> Result<()> {
     match verb {
         "unpack" => {
+            // Hold the store's work lock (shared) like the berth that started
+            // us: `system prune` waits for us, even if berth is gone.
+            let _work = path
+                .parent()
+                .and_then(Path::parent)
+                .map(|root| crate::store::flock(&root.join("work.lock"), false))
+                .transpose()?;
             let stdin = io::stdin();
             let mut input = stdin.lock();
             let res = layer::apply(

@@ -162,6 +162,10 @@ pub fn enter() -> anyhow::Result<()> {
     let root_uid = Uid::from_raw(0);
     nix::unistd::setresuid(root_uid, root_uid, root_uid)
         .context("setresuid(0) in the user namespace (is container uid 0 mapped?)")?;
+    // The helper's work is berth's: it must not go on writing into the store
+    // after a kill -9 of berth (prune could be cleaning up meanwhile).
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .context("setting the parent-death signal")?;
     Ok(())
 }
 

@@ -127,7 +127,8 @@ impl Store {
     }
 }
 
-fn flock(path: &Path, exclusive: bool) -> Result<Lock> {
+/// A flock on `path` (created if missing), held until the Lock is dropped.
+pub fn flock(path: &Path, exclusive: bool) -> Result<Lock> {
     let file = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
