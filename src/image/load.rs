@@ -54,7 +54,8 @@ struct Found {
 /// Loads every image of the archive; returns what to print for each.
 pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
     let _work = store.work_lock(false)?;
-    let mut items = read_archive(store, input)?;
+    let unpacker = Unpacker::for_current_user()?;
+    let (mut items, mut speculative) = read_archive(store, input, &unpacker)?;
     let found = if items.contains_key("index.json") && items.contains_key("oci-layout") {
         oci_images(&items)?
     } else if items.contains_key("manifest.json") {
@@ -62,7 +63,6 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
     } else {
         bail!("not a docker-archive or oci-archive: no manifest.json or index.json in it");
     };
-    let unpacker = Unpacker::for_current_user()?;
     let mut pending: BTreeMap<Digest, PendingLayer> = BTreeMap::new();
     for f in &found {
         let config: ImageConfig =
@@ -83,9 +83,19 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
             let blob = items
                 .get(item)
                 .ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?;
+            let early = speculative.remove(item);
             if pending.contains_key(chain) || store.layer_meta_path(chain).exists() {
                 // Already unpacked: the archive's blob must still be what the
                 // config claims, or it would enter the store under a trusted diffID.
+                if let Some(l) = &early {
+                    if l.diff_id != *diff_id {
+                        bail!(
+                            "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}",
+                            l.diff_id
+                        );
+                    }
+                    continue;
+                }
                 let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
                 let mut w = crate::store::digest::HashingWriter::new(std::io::sink());
                 std::io::copy(&mut tar, &mut w).with_context(|| format!("layer `{item}`"))?;
@@ -97,10 +107,15 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
                 }
                 continue;
             }
-            let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
-            let layer = unpacker
-                .unpack(store, &mut tar, None)
-                .with_context(|| format!("layer `{item}`"))?;
+            let layer = match early {
+                Some(l) => l,
+                None => {
+                    let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
+                    unpacker
+                        .unpack(store, &mut tar, None)
+                        .with_context(|| format!("layer `{item}`"))?
+                }
+            };
             if layer.diff_id != *diff_id {
                 bail!(
                     "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}",
@@ -151,7 +166,18 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
 
 /// Reads every file of the archive once. Symlinks (which some writers use
 /// for shared layers) become aliases of their targets.
-fn read_archive(store: &Store, input: Box<dyn Read>) -> Result<HashMap<String, Item>> {
+/// Large entries are layers, almost always: each is unpacked as it streams
+/// by (one pass: the blob is written, hashed and unpacked together). An entry
+/// that does not unpack is only kept as a blob; if it turns out to be a
+/// layer, the second phase unpacks it again and reports the error.
+type Speculative = HashMap<String, PendingLayer>;
+
+fn read_archive(
+    store: &Store,
+    input: Box<dyn Read>,
+    unpacker: &Unpacker,
+) -> Result<(HashMap<String, Item>, Speculative)> {
+    let mut speculative = HashMap::new();
     let stream = layer::decompress(BufReader::with_capacity(1 << 20, input))
         .context("reading the archive")?;
     let mut archive = tar::Archive::new(stream);
@@ -176,8 +202,25 @@ fn read_archive(store: &Store, input: Box<dyn Read>) -> Result<HashMap<String, I
                     Item::Mem(buf)
                 } else {
                     let mut w = store.blob_writer()?;
-                    std::io::copy(&mut entry, &mut w)
-                        .with_context(|| format!("reading `{name}` from the archive"))?;
+                    {
+                        let mut raw = std::io::BufReader::with_capacity(
+                            1 << 20,
+                            Tee {
+                                inner: &mut entry,
+                                out: &mut w,
+                            },
+                        );
+                        let unpacked = layer::decompress(&mut raw)
+                            .map_err(anyhow::Error::from)
+                            .and_then(|mut tar| unpacker.unpack(store, &mut tar, None));
+                        if let Ok(l) = unpacked {
+                            speculative.insert(name.clone(), l);
+                        }
+                        // The rest of the entry (all of it after a failed unpack)
+                        // still goes through the tee into the blob.
+                        std::io::copy(&mut raw, &mut std::io::sink())
+                            .with_context(|| format!("reading `{name}` from the archive"))?;
+                    }
                     Item::Blob(w.finish()?)
                 };
                 items.insert(name, item);
@@ -215,7 +258,7 @@ fn read_archive(store: &Store, input: Box<dyn Read>) -> Result<HashMap<String, I
             items.insert(name, alias);
         }
     }
-    Ok(items)
+    Ok((items, speculative))
 }
 
 /// `./a/../b` → `b` (names are only keys here; nothing is written by name).
@@ -389,4 +432,18 @@ fn full_name(n: &str) -> Option<String> {
         return None;
     }
     Reference::parse(n).ok().map(|r| r.to_string())
+}
+
+/// Copies what is read from `inner` into `out` on the way.
+struct Tee<'a, R, W> {
+    inner: &'a mut R,
+    out: &'a mut W,
+}
+
+impl<R: Read, W: std::io::Write> Read for Tee<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out.write_all(&buf[..n])?;
+        Ok(n)
+    }
 }
