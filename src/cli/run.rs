@@ -225,6 +225,22 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         );
     }
 
+    if let Some(sig) = &a.stop_signal {
+        let name = sig.to_ascii_uppercase();
+        let name = if name.starts_with("SIG") {
+            name
+        } else {
+            format!("SIG{name}")
+        };
+        let numeric = sig
+            .parse::<i32>()
+            .ok()
+            .and_then(|n| nix::sys::signal::Signal::try_from(n).ok());
+        if numeric.is_none() && name.parse::<nix::sys::signal::Signal>().is_err() {
+            bail!("invalid --stop-signal `{sig}`");
+        }
+    }
+
     // Confinement.
     let mut no_new_privs = true;
     let mut seccomp_opt: Option<String> = None;
@@ -283,6 +299,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             pid: None,
             exit_code: None,
             layers: layers.iter().map(|c| c.hex().to_string()).collect(),
+            stop_signal: a.stop_signal.clone().or_else(|| cfg.stop_signal.clone()),
         },
     )?;
     let dir = containers.dir_of(&meta.id);

@@ -31,6 +31,9 @@ pub struct Meta {
     /// Chain ids of the image's layers, bottom first: kept alive while the container exists.
     #[serde(default)]
     pub layers: Vec<String>,
+    /// The signal that stops it (`--stop-signal`, else the image's, else SIGTERM).
+    #[serde(default)]
+    pub stop_signal: Option<String>,
 }
 
 pub struct Containers {
