@@ -54,6 +54,8 @@ struct State {
 
 /// What a RUN's flags add to its container.
 struct RunExtras {
+    /// `sharing=locked` cache mounts, held until the RUN ends.
+    locks: Vec<crate::store::Lock>,
     mounts: Vec<spec::Mount>,
     /// Scratch dirs made for the mounts, removed after the RUN.
     scratch: Vec<PathBuf>,
@@ -597,6 +599,7 @@ impl Builder<'_> {
     /// `RUN --mount=…` and `RUN --network=…`.
     fn run_extras(&self, st: &State, i: &Instr) -> Result<RunExtras> {
         let mut x = RunExtras {
+            locks: Vec::new(),
             mounts: Vec::new(),
             scratch: Vec::new(),
             stubs: Vec::new(),
@@ -649,6 +652,17 @@ impl Builder<'_> {
                         .join("cache-mounts")
                         .join(Digest::of(id.as_bytes()).hex());
                     crate::store::private_dir(&dir)?;
+                    match kv.get("sharing").copied().unwrap_or("shared") {
+                        "shared" | "private" => {}
+                        // One RUN at a time in this cache (berth builds its
+                        // stages one after the other; other builds wait).
+                        "locked" => x
+                            .locks
+                            .push(crate::store::flock(&dir.with_extension("lock"), true)?),
+                        other => bail!(
+                            "invalid --mount sharing `{other}`: use shared, private or locked"
+                        ),
+                    }
                     (dir, target, readonly(false))
                 }
                 "bind" => {
