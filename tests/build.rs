@@ -545,3 +545,65 @@ berthtest!(build_quiet_failure_reports_the_last_output_lines, |env| {
         out.stderr()
     );
 });
+
+// A hostile Dockerfile or context must not reach host files outside the
+// context, nor write outside the layer (the cold review of the builder).
+berthtest!(build_never_escapes_through_paths_or_symlinks, |env| {
+    env.import_busybox();
+    let secret = env.write("outside/secret", "host secret\n");
+    let outside = secret.parent().unwrap().to_path_buf();
+    let ctx = env.path("ctx");
+    env.write("ctx/f", "f\n");
+    std::os::unix::fs::symlink(&outside, ctx.join("home")).unwrap();
+    let planted = outside.join("planted");
+    let cases = [
+        // A heredoc name that is a host path.
+        format!(
+            "FROM busybox\nCOPY <<{p} /x\nbody\n{p}\n",
+            p = planted.display()
+        ),
+        // `..` in the destination is clamped at the image root, not the host's.
+        format!(
+            "FROM busybox\nCOPY f ../../../../../../../../..{}\n",
+            planted.display()
+        ),
+        // A symlink in the middle of a source path.
+        "FROM busybox\nCOPY home/secret /leak\n".to_string(),
+        // A symlink in a stage's layer.
+        "FROM busybox AS s\nRUN ln -s / /x\nFROM busybox\nCOPY --from=s /x/etc/hostname /leak\n"
+            .to_string(),
+        format!(
+            "FROM busybox AS s\nRUN ln -s / /x\nFROM busybox\nRUN --mount=type=bind,from=s,source=/x,target=/m cat /m{} > /leak\n",
+            secret.display()
+        ),
+        format!(
+            "FROM busybox AS s\nFROM busybox\nRUN --mount=type=bind,from=s,source=../../../../../../..{},target=/m cat /m/secret > /leak\n",
+            outside.display()
+        ),
+        "FROM busybox\nRUN --mount=type=bind,source=home,target=/m cat /m/secret > /leak\n"
+            .to_string(),
+    ];
+    for df in &cases {
+        env.write("ctx/Dockerfile", df);
+        let out = build(&env, &ctx, &["-t", "localhost/hostile"]);
+        assert!(!planted.exists(), "wrote on the host with:\n{df}");
+        if out.code() == Some(0) {
+            let leak = env
+                .berth(&[
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "localhost/hostile",
+                    "sh",
+                    "-c",
+                    "cat /leak 2>/dev/null; true",
+                ])
+                .ok();
+            assert!(
+                !leak.contains("host secret"),
+                "read a host file with:\n{df}"
+            );
+        }
+    }
+});

@@ -151,6 +151,16 @@ pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<S
         let mut next = Vec::new();
         for base in &found {
             let dir = context.join(base);
+            // Never through a symlink: the host kernel would follow it out of
+            // the context (or out of a layer) to any file the user can read.
+            if !base.is_empty() && !fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+                if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    bail!(
+                        "`{src}`: `{base}` is a symlink; berth does not follow symlinks inside a source path"
+                    );
+                }
+                continue;
+            }
             if c.bytes().any(|b| b"*?[".contains(&b)) {
                 let Ok(rd) = fs::read_dir(&dir) else { continue };
                 for e in rd {
@@ -177,6 +187,28 @@ pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<S
         bail!("{src}: no such file or directory");
     }
     Ok(found)
+}
+
+/// `base/rel` if it exists and every directory on the way is a real
+/// directory (no symlink to follow out of `base`); the last component may
+/// be anything, a symlink included (it is copied as a link).
+pub fn within(base: &Path, rel: &str) -> Option<PathBuf> {
+    let comps: Vec<&str> = rel
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if comps.contains(&"..") {
+        return None;
+    }
+    let mut p = base.to_path_buf();
+    for (i, c) in comps.iter().enumerate() {
+        p.push(c);
+        let meta = fs::symlink_metadata(&p).ok()?;
+        if i + 1 < comps.len() && !meta.is_dir() {
+            return None;
+        }
+    }
+    Some(p)
 }
 
 /// Whether anything under directory `rel` survives `.dockerignore`.

@@ -670,15 +670,24 @@ impl Builder<'_> {
                         target.ok_or_else(|| anyhow!("--mount type=bind needs a target"))?;
                     let src = kv.get("source").or(kv.get("src")).copied().unwrap_or("/");
                     let rel = src.trim_start_matches('/');
+                    if Path::new(rel)
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                    {
+                        bail!("--mount source `{src}` may not contain `..`");
+                    }
                     let source = match kv.get("from") {
                         None => {
-                            if Path::new(rel)
-                                .components()
-                                .any(|c| matches!(c, std::path::Component::ParentDir))
+                            // No symlink on the way, nor at the end: a bind
+                            // follows it to wherever it points on the host.
+                            let p = context::within(&self.opts.context, rel)
+                                .ok_or_else(|| anyhow!("--mount source `{src}` not found in the context (symlinks are not followed)"))?;
+                            if p.symlink_metadata()
+                                .is_ok_and(|m| m.file_type().is_symlink())
                             {
-                                bail!("--mount source `{src}` is outside the build context");
+                                bail!("--mount source `{src}` is a symlink");
                             }
-                            self.opts.context.join(rel)
+                            p
                         }
                         Some(stage) => {
                             // The stage's merged view of `source`: its layers
@@ -687,8 +696,9 @@ impl Builder<'_> {
                             let hits: Vec<PathBuf> = other
                                 .layers
                                 .iter()
-                                .map(|(l, _)| self.store.layer_dir(&l.chain).join(rel))
-                                .filter(|p| p.symlink_metadata().is_ok())
+                                .filter_map(|(l, _)| {
+                                    context::within(&self.store.layer_dir(&l.chain), rel)
+                                })
                                 .collect();
                             if hits.is_empty() {
                                 bail!("--mount source `{src}` not found in `{stage}`");
@@ -766,6 +776,13 @@ impl Builder<'_> {
             };
             if !source.exists() {
                 bail!("--mount source `{}` does not exist", source.display());
+            }
+            // mount(2) follows a symlink at the source: never let it.
+            if source
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                bail!("--mount source `{}` is a symlink", target);
             }
             if !exists_in(&lowers, &target) {
                 x.stubs.push(target.clone());
@@ -1042,6 +1059,10 @@ impl Builder<'_> {
                         Some(d) => d.clone(),
                         None => inline_dir.insert(scratch_dir(self.store)?).clone(),
                     };
+                    if h.name.is_empty() || h.name.contains('/') || h.name == "." || h.name == ".."
+                    {
+                        bail!("invalid heredoc name `{}`", h.name);
+                    }
                     let file = dir.join(&h.name);
                     std::fs::write(&file, &h.content)?;
                     hasher.update(h.name.as_bytes());
@@ -1088,8 +1109,7 @@ impl Builder<'_> {
                     let mut hits: Vec<(PathBuf, String)> = Vec::new();
                     for rel in &rels {
                         for (l, _) in &other.layers {
-                            let p = self.store.layer_dir(&l.chain).join(rel);
-                            if p.symlink_metadata().is_ok() {
+                            if let Some(p) = context::within(&self.store.layer_dir(&l.chain), rel) {
                                 hits.push((p, rel.clone()));
                             }
                         }
@@ -1107,7 +1127,11 @@ impl Builder<'_> {
                 // ADD unpacks a local tar archive (plain, gzip, zstd, bzip2 or xz) into the destination.
                 let archive =
                     if i.keyword == "ADD" && from.is_none() && heredoc.is_none() && url.is_none() {
-                        open_archive(&host)
+                        // Only a regular file: a symlink would be followed out of the context.
+                        host.symlink_metadata()
+                            .is_ok_and(|m| m.is_file())
+                            .then(|| open_archive(&host))
+                            .flatten()
                     } else {
                         None
                     };
@@ -1270,10 +1294,18 @@ impl Builder<'_> {
 
 /// `/a/./b/` → `/a/b`
 fn normalize(p: &str) -> String {
-    let parts: Vec<&str> = p
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
+    // `..` resolves lexically and stops at `/`, as in Docker: a destination
+    // never leaves the image root.
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
     format!("/{}", parts.join("/"))
 }
 

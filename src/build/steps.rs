@@ -117,6 +117,29 @@ pub fn helper_copy(upper: &Path) -> Result<()> {
 
 pub fn apply_copy(upper: &Path, ops: &[CopyOp]) -> Result<()> {
     for op in ops {
+        // The destination is relative and free of `..` (the executor made it
+        // so); still, nothing on the way may be a symlink an earlier op
+        // planted, or the write would land on the host (we may be root).
+        if op.dst.is_absolute()
+            || op
+                .dst
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            bail!("copy destination `{}` leaves the layer", op.dst.display());
+        }
+        let mut at = upper.to_path_buf();
+        if let Some(parent) = op.dst.parent() {
+            for c in parent.components() {
+                at.push(c);
+                if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                    bail!(
+                        "copy destination `{}` goes through a symlink",
+                        op.dst.display()
+                    );
+                }
+            }
+        }
         let dst = upper.join(&op.dst);
         if let Some(parent) = dst.parent() {
             fs::create_dir_all(parent)
@@ -125,6 +148,9 @@ pub fn apply_copy(upper: &Path, ops: &[CopyOp]) -> Result<()> {
         let meta =
             fs::symlink_metadata(&op.src).with_context(|| format!("`{}`", op.src.display()))?;
         if meta.is_dir() && op.contents {
+            if fs::symlink_metadata(&dst).is_ok_and(|m| m.file_type().is_symlink()) {
+                fs::remove_file(&dst)?;
+            }
             fs::create_dir_all(&dst)?;
             copy_dir_contents(&op.src, &dst, op)?;
         } else {
