@@ -607,3 +607,34 @@ berthtest!(build_never_escapes_through_paths_or_symlinks, |env| {
         }
     }
 });
+
+berthtest!(
+    build_run_with_a_bind_mounted_context_dir_reruns_when_it_changes,
+    |env| {
+        env.import_busybox();
+        let df = "FROM busybox\nRUN --mount=type=bind,source=data,target=/d cat /d/v > /v && echo RAN-BIND | tr A-Z a-z\n";
+        let ctx = context(&env, &[("Dockerfile", df), ("data/v", "1\n")]);
+        assert_eq!(build(&env, &ctx, &[]).code(), Some(0));
+        let same = build(&env, &ctx, &[]);
+        assert!(!same.stderr().contains("ran-bind"), "{}", same.stderr());
+        env.write("ctx/data/v", "2\n");
+        let changed = build(&env, &ctx, &["-t", "localhost/bind2"]);
+        assert!(
+            changed.stderr().contains("ran-bind"),
+            "a stale cache hit:\n{}",
+            changed.stderr()
+        );
+        let got = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "localhost/bind2",
+                "cat",
+                "/v",
+            ])
+            .ok();
+        assert_eq!(got, "2\n");
+    }
+);

@@ -54,6 +54,8 @@ struct State {
 
 /// What a RUN's flags add to its container.
 struct RunExtras {
+    /// Hash of the context content bind-mounted into the step.
+    content: String,
     /// `sharing=locked` cache mounts, held until the RUN ends.
     locks: Vec<crate::store::Lock>,
     mounts: Vec<spec::Mount>,
@@ -537,6 +539,7 @@ impl Builder<'_> {
             &argv.join("\0"),
             &args_text.join("\0"),
             &mount_text.join("\0"),
+            &extras.content,
         ]);
         let created_by = match &i.json {
             Some(_) => format!("RUN {}", argv.join(" ")),
@@ -599,6 +602,7 @@ impl Builder<'_> {
     /// `RUN --mount=…` and `RUN --network=…`.
     fn run_extras(&self, st: &State, i: &Instr) -> Result<RunExtras> {
         let mut x = RunExtras {
+            content: String::new(),
             locks: Vec::new(),
             mounts: Vec::new(),
             scratch: Vec::new(),
@@ -687,6 +691,15 @@ impl Builder<'_> {
                             {
                                 bail!("--mount source `{src}` is a symlink");
                             }
+                            // What the step sees is part of its cache key.
+                            let mut h = Sha256::new();
+                            context::hash_tree(
+                                &mut h,
+                                &self.opts.context,
+                                rel,
+                                &context::Ignore::parse(""),
+                            )?;
+                            x.content.push_str(&hex::encode(h.finalize()));
                             p
                         }
                         Some(stage) => {
