@@ -7,7 +7,7 @@
 
 use crate::util::{
     self, Cmd, Run, TestEnv, assert_fails_125, assert_fails_with, assert_ok, berth_bin,
-    busybox_tar, list_dir, my_uid, tool_or_skip,
+    busybox_tar, list_dir, tool_or_skip,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -148,36 +148,7 @@ fn containers(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
-/// Whether berth maps a range of ids for us: real root (identity), or a
-/// user with /etc/subuid and /etc/subgid entries and newuidmap/newgidmap.
-/// Without one, container root is the user alone and image ownership is
-/// squashed (berth warns; the documented degraded mode).
-fn has_id_range() -> bool {
-    let uid = my_uid();
-    if uid == 0 {
-        return true;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let name = passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() > 2 && f[2] == uid.to_string())
-        .map(|f| f[0].to_string())
-        .unwrap_or_else(|| uid.to_string());
-    let listed = |file: &str| {
-        std::fs::read_to_string(file)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                f.len() == 3
-                    && (f[0] == name || f[0] == uid.to_string())
-                    && f[2].trim().parse::<u32>().is_ok_and(|n| n > 0)
-            })
-    };
-    let tool = |t: &str| util::have_tool(t) || Path::new("/usr/bin").join(t).exists();
-    listed("/etc/subuid") && listed("/etc/subgid") && tool("newuidmap") && tool("newgidmap")
-}
+use crate::util::has_id_range;
 
 // --- Exit codes -------------------------------------------------------------
 

@@ -842,3 +842,34 @@ pub fn strings(v: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Whether berth maps a range of ids for us: real root (identity), or a
+/// user with /etc/subuid and /etc/subgid entries and newuidmap/newgidmap.
+/// Without one, container root is the user alone and image ownership is
+/// squashed (berth warns; the documented degraded mode).
+pub fn has_id_range() -> bool {
+    let uid = my_uid();
+    if uid == 0 {
+        return true;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_string())
+        .unwrap_or_else(|| uid.to_string());
+    let listed = |file: &str| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                f.len() == 3
+                    && (f[0] == name || f[0] == uid.to_string())
+                    && f[2].trim().parse::<u32>().is_ok_and(|n| n > 0)
+            })
+    };
+    let tool = |t: &str| have_tool(t) || std::path::Path::new("/usr/bin").join(t).exists();
+    listed("/etc/subuid") && listed("/etc/subgid") && tool("newuidmap") && tool("newgidmap")
+}
