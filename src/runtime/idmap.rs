@@ -320,7 +320,7 @@ fn warn_once(msg: &str) {
 }
 
 /// `name` on PATH, else in /usr/bin (PATH may be minimal under systemd or sudo).
-fn find_tool(name: &str) -> Option<PathBuf> {
+pub fn find_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/bin")])

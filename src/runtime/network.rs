@@ -137,12 +137,15 @@ impl Plan {
         let mode = match mode {
             "host" => Mode::Host,
             "none" => Mode::None,
-            "slirp4netns" => match find_tool("slirp4netns") {
+            "slirp4netns" => match super::idmap::find_tool("slirp4netns") {
                 Some(p) => Mode::Slirp(p),
                 None => bail!("slirp4netns is not installed (Debian: apt-get install slirp4netns)"),
             },
             "private" | "pasta" | "default" | "bridge" => {
-                match (find_tool("pasta"), find_tool("slirp4netns")) {
+                match (
+                    super::idmap::find_tool("pasta"),
+                    super::idmap::find_tool("slirp4netns"),
+                ) {
                     (Some(p), _) => Mode::Pasta(p),
                     (None, _) if !ports.is_empty() => bail!(
                         "publishing ports needs pasta, which is not installed (Debian: apt-get install passt)"
@@ -392,15 +395,6 @@ fn last_error(log: &str) -> Option<String> {
         .rev()
         .find_map(|l| l.split_once("ERROR:").map(|(_, t)| t.trim().to_string()))
         .filter(|t| !t.is_empty())
-}
-
-/// `name` on PATH, else in /usr/bin (PATH may be minimal under sudo).
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
 }
 
 #[cfg(test)]

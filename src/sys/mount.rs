@@ -31,16 +31,27 @@ pub fn clone_tree(path: &Path) -> io::Result<OwnedFd> {
 /// Attaches the detached tree `fd` at `dest`.
 pub fn attach(fd: &OwnedFd, dest: &Path) -> io::Result<()> {
     let d = cpath(dest)?;
+    move_mount(fd, libc::AT_FDCWD, &d, 0)
+}
+
+/// move_mount(2) of the detached tree `fd` to `to_path` relative to `to_dirfd`.
+fn move_mount(
+    fd: &OwnedFd,
+    to_dirfd: i32,
+    to_path: &std::ffi::CStr,
+    flags: libc::c_uint,
+) -> io::Result<()> {
     let empty = c"";
-    // SAFETY: both paths are NUL-terminated strings we own; the fd is open.
+    // SAFETY: both paths are NUL-terminated strings that outlive the call;
+    // the fds are open for its duration.
     let r = unsafe {
         libc::syscall(
             libc::SYS_move_mount,
             fd.as_raw_fd(),
             empty.as_ptr(),
-            libc::AT_FDCWD,
-            d.as_ptr(),
-            libc::MOVE_MOUNT_F_EMPTY_PATH,
+            to_dirfd,
+            to_path.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH | flags,
         )
     };
     if r < 0 {
@@ -89,21 +100,5 @@ pub fn set_readonly_recursive(fd: &OwnedFd) -> io::Result<()> {
 /// Attaches the detached tree `fd` onto the object `target` (an O_PATH fd
 /// resolved safely inside the container root), not onto a path name.
 pub fn attach_at(fd: &OwnedFd, target: &OwnedFd) -> io::Result<()> {
-    let empty = c"";
-    // SAFETY: both fds are open; the paths are empty NUL-terminated strings.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            fd.as_raw_fd(),
-            empty.as_ptr(),
-            target.as_raw_fd(),
-            empty.as_ptr(),
-            libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    move_mount(fd, target.as_raw_fd(), c"", libc::MOVE_MOUNT_T_EMPTY_PATH)
 }
