@@ -159,3 +159,28 @@ bench_as_user() {
   rm -rf "$stage"
   exit $rc
 }
+
+# private_peer DIR TMPDIR: a private rootless podman/buildah setup under DIR
+# (../shared/PEERS.md settings; storage under DIR/home, runtime dir DIR/run:
+# rootless podman ignores graphroot/runroot). Sets PEER_ENV, the `env …`
+# prefix that runs a peer tool with it.
+private_peer() {
+  local peer=$1 tmp=$2
+  mkdir -p "$peer/home/.config/containers" "$peer/run"
+  chmod 0700 "$peer/run"
+  cat >"$peer/home/.config/containers/containers.conf" <<CONF
+[containers]
+cgroups = "disabled"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "crun"
+CONF
+  cat >"$peer/home/.config/containers/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+CONF
+  PEER_ENV=(env HOME="$peer/home" XDG_RUNTIME_DIR="$peer/run" XDG_CONFIG_HOME="$peer/home/.config"
+    CONTAINERS_CONF="$peer/home/.config/containers/containers.conf"
+    CONTAINERS_STORAGE_CONF="$peer/home/.config/containers/storage.conf" TMPDIR="$tmp")
+}

@@ -59,27 +59,7 @@ done
 W=$(mktemp -d /tmp/berth-bench-build.XXXXXX)
 chmod 0755 "$W"
 PEER=$W/peer
-mkdir -p "$PEER/home/.config/containers" "$PEER/run"
-chmod 0700 "$PEER/run"
-cat >"$PEER/home/.config/containers/containers.conf" <<EOF
-[containers]
-cgroups = "disabled"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "crun"
-EOF
-# Rootless podman and buildah put their storage under the private HOME
-# (.local/share/containers) and XDG_RUNTIME_DIR.
-cat >"$PEER/home/.config/containers/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-EOF
-# Prefix for anything that runs podman or buildah: the private home, config
-# and storage.
-PEER_ENV=(env HOME="$PEER/home" XDG_RUNTIME_DIR="$PEER/run" XDG_CONFIG_HOME="$PEER/home/.config"
-  CONTAINERS_CONF="$PEER/home/.config/containers/containers.conf"
-  CONTAINERS_STORAGE_CONF="$PEER/home/.config/containers/storage.conf" TMPDIR="$W")
+private_peer "$PEER" "$W"
 podman_() { "${PEER_ENV[@]}" podman "$@"; }
 buildah_() { "${PEER_ENV[@]}" buildah "$@"; }
 BROOT=$W/berth-root

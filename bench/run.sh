@@ -53,27 +53,8 @@ fi
 W=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
 chmod 0755 "$W"
 PEER=$W/peer
-mkdir -p "$PEER/home/.config/containers" "$PEER/run"
-chmod 0700 "$PEER/run"
-cat >"$PEER/home/.config/containers/containers.conf" <<EOF
-[containers]
-cgroups = "disabled"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "crun"
-EOF
-# Rootless podman ignores graphroot/runroot here: its storage goes under the
-# private HOME (.local/share/containers) and XDG_RUNTIME_DIR.
-cat >"$PEER/home/.config/containers/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-EOF
-# Prefix for anything that runs podman: its private home, config and storage.
-PODMAN_ENV=(env HOME="$PEER/home" XDG_RUNTIME_DIR="$PEER/run" XDG_CONFIG_HOME="$PEER/home/.config"
-  CONTAINERS_CONF="$PEER/home/.config/containers/containers.conf"
-  CONTAINERS_STORAGE_CONF="$PEER/home/.config/containers/storage.conf" TMPDIR="$W")
-podman_() { "${PODMAN_ENV[@]}" podman "$@"; }
+private_peer "$PEER" "$W"
+podman_() { "${PEER_ENV[@]}" podman "$@"; }
 BROOT=$W/berth-root
 berth_() { "$BERTH" --root "$BROOT" "$@"; }
 CROOT=$W/crun-state
@@ -156,7 +137,7 @@ F_CMD=(unshare -Urmpf --mount-proc true)
 
 say "checking each command once"
 check "berth run" "${B_CMD[@]}"
-check "podman run" "${PODMAN_ENV[@]}" "${P_CMD[@]}"
+check "podman run" "${PEER_ENV[@]}" "${P_CMD[@]}"
 check "crun run" "${C_CMD[@]}"
 check "the floor" "${F_CMD[@]}"
 
@@ -190,7 +171,7 @@ measure() {
 }
 
 B_MS=$(measure berth "${B_CMD[@]}")
-P_MS=$(measure podman "${PODMAN_ENV[@]}" "${P_CMD[@]}")
+P_MS=$(measure podman "${PEER_ENV[@]}" "${P_CMD[@]}")
 C_MS=$(measure crun "${C_CMD[@]}")
 F_MS=$(measure floor "${F_CMD[@]}")
 
@@ -217,7 +198,7 @@ B_RSS=$(status_kb "$bpid" VmRSS)
 wait "$bpid" || die "berth run … sleep 5 failed"
 
 say "podman's memory while a sleep 5 container runs"
-"${PODMAN_ENV[@]}" podman run --rm --network none --name berth-bench-rss localhost/busybox sleep 5 &
+"${PEER_ENV[@]}" podman run --rm --network none --name berth-bench-rss localhost/busybox sleep 5 &
 ppid_=$!
 CHILDREN+=("$ppid_")
 conmon=

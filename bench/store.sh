@@ -31,28 +31,8 @@ command -v podman >/dev/null || { echo "podman is not installed" >&2; exit 1; }
 
 W=$(mktemp -d /tmp/berth-bench.XXXXXX)
 PEER=$W/peer
-mkdir -p "$PEER/home/.config/containers" "$PEER/run"
-chmod 0700 "$PEER/run"
-cat >"$PEER/home/.config/containers/containers.conf" <<EOF
-[containers]
-cgroups = "disabled"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "crun"
-EOF
-cat >"$PEER/home/.config/containers/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$PEER/graph"
-runroot = "$PEER/runroot"
-EOF
-podman_() {
-  HOME=$PEER/home XDG_RUNTIME_DIR=$PEER/run XDG_CONFIG_HOME=$PEER/home/.config \
-    CONTAINERS_CONF=$PEER/home/.config/containers/containers.conf \
-    CONTAINERS_STORAGE_CONF=$PEER/home/.config/containers/storage.conf \
-    TMPDIR=$W podman "$@"
-}
+private_peer "$PEER" "$W"
+podman_() { "${PEER_ENV[@]}" podman "$@"; }
 berth_() { "$BERTH" --root "$W/root" "$@"; }
 cleanup() {
   podman_ system reset -f >/dev/null 2>&1 || true
