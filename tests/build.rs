@@ -19,6 +19,13 @@ fn build(env: &TestEnv, ctx: &std::path::Path, extra: &[&str]) -> crate::util::R
     env.berth(&args).run()
 }
 
+/// `berth run --rm --network none ARGS…`'s stdout (the run must succeed).
+fn run_none(env: &TestEnv, args: &[&str]) -> String {
+    let mut all = vec!["run", "--rm", "--network", "none"];
+    all.extend_from_slice(args);
+    env.berth(&all).ok()
+}
+
 /// A build's stderr carries its progress (STEP lines, RUN output): the
 /// error is its last line, one `berth: ` line, exit 125.
 #[track_caller]
@@ -60,21 +67,9 @@ berthtest!(
             "{}",
             out.stderr()
         );
-        let run = env
-            .berth(&["run", "--rm", "--network", "none", "localhost/multi"])
-            .ok();
+        let run = run_none(&env, &["localhost/multi"]);
         assert_eq!(run, "made by builder\n");
-        let copied = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/multi",
-                "cat",
-                "/app/copy.txt",
-            ])
-            .ok();
+        let copied = run_none(&env, &["localhost/multi", "cat", "/app/copy.txt"]);
         assert_eq!(copied, "one\n");
         let img = env.inspect("localhost/multi");
         assert_eq!(img["Id"], id.as_str());
@@ -118,17 +113,7 @@ berthtest!(build_one_changed_file_reruns_only_later_steps, |env| {
         "{}",
         again.stderr()
     );
-    let copied = env
-        .berth(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "localhost/changed",
-            "cat",
-            "/app/copy.txt",
-        ])
-        .ok();
+    let copied = run_none(&env, &["localhost/changed", "cat", "/app/copy.txt"]);
     assert_eq!(copied, "two\n");
 });
 
@@ -174,17 +159,7 @@ berthtest!(build_dockerignore_keeps_files_out, |env| {
         ],
     );
     assert_eq!(build(&env, &ctx, &["-t", "localhost/ign"]).code(), Some(0));
-    let ls = env
-        .berth(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "localhost/ign",
-            "ls",
-            "/c",
-        ])
-        .ok();
+    let ls = run_none(&env, &["localhost/ign", "ls", "/c"]);
     assert!(ls.contains("keep.txt") && !ls.contains("drop.log"), "{ls}");
 });
 
@@ -224,9 +199,7 @@ berthtest!(build_heredocs_run_scripts_and_make_files, |env| {
     let ctx = context(&env, &[("Dockerfile", df)]);
     let out = build(&env, &ctx, &["-t", "localhost/hd"]);
     assert_eq!(out.code(), Some(0), "{}", out.stderr());
-    let run = env
-        .berth(&["run", "--rm", "--network", "none", "localhost/hd"])
-        .ok();
+    let run = run_none(&env, &["localhost/hd"]);
     assert_eq!(run, "one\ntwo\nkey=value\ntwo words\n");
 });
 
@@ -250,18 +223,15 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x\n";
             &["--no-cache", "--secret", &secret_arg, "-t", "localhost/mnt"],
         );
         assert_eq!(out.code(), Some(0), "{}", out.stderr());
-        let got = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
+        let got = run_none(
+            &env,
+            &[
                 "localhost/mnt",
                 "sh",
                 "-c",
                 "cat /count /fromctx /secretlen; ls /scratch /mnt 2>&1 | wc -l",
-            ])
-            .ok();
+            ],
+        );
         // The cache mount keeps its content across builds; bind, tmpfs and
         // secret leave nothing in the image.
         assert_eq!(got, format!("{round}\nfrom the context\n12\n2\n"));
@@ -299,17 +269,7 @@ berthtest!(
         std::fs::write(ctx.join("pack.tgz"), bytes).unwrap();
         let base = build(&env, &ctx, &["-t", "localhost/base"]);
         assert_eq!(base.code(), Some(0), "{}", base.stderr());
-        let got = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/base",
-                "cat",
-                "/unpacked/inner/file.txt",
-            ])
-            .ok();
+        let got = run_none(&env, &["localhost/base", "cat", "/unpacked/inner/file.txt"]);
         assert_eq!(got, "abc");
         env.write("child/Dockerfile", "FROM localhost/base\nRUN cat /trig\n");
         let out = build(&env, &env.path("child"), &["-q", "-t", "localhost/child"]);
@@ -321,17 +281,7 @@ berthtest!(
             .map(String::from)
             .collect();
         assert!(noise.is_empty(), "-q prints nothing but the id: {noise:?}");
-        let got = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/child",
-                "cat",
-                "/trig",
-            ])
-            .ok();
+        let got = run_none(&env, &["localhost/child", "cat", "/trig"]);
         assert_eq!(got, "triggered\n");
     }
 );
@@ -372,17 +322,7 @@ berthtest!(
         );
         let img = env.inspect("localhost/flags");
         assert_eq!(img["Config"]["Labels"]["org.example"], "yes");
-        let what = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/flags",
-                "cat",
-                "/what",
-            ])
-            .ok();
+        let what = run_none(&env, &["localhost/flags", "cat", "/what"]);
         assert_eq!(what, "given\n");
         // -f - reads the Dockerfile from stdin.
         let from_stdin = env
@@ -433,18 +373,7 @@ berthtest!(build_add_unpacks_bzip2_and_xz_tars, |env| {
     }
     let out = build(&env, &ctx, &["-t", "localhost/comp"]);
     assert_eq!(out.code(), Some(0), "{}", out.stderr());
-    let got = env
-        .berth(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "localhost/comp",
-            "cat",
-            "/bz/in.txt",
-            "/xz/in.txt",
-        ])
-        .ok();
+    let got = run_none(&env, &["localhost/comp", "cat", "/bz/in.txt", "/xz/in.txt"]);
     assert_eq!(got, "inside\ninside\n");
 });
 
@@ -477,17 +406,7 @@ berthtest!(build_add_fetches_a_url_and_checks_its_checksum, |env| {
     let ctx = context(&env, &[("Dockerfile", df.as_str())]);
     let out = build(&env, &ctx, &["--network", "host", "-t", "localhost/url"]);
     assert_eq!(out.code(), Some(0), "{}", out.stderr());
-    let got = env
-        .berth(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "localhost/url",
-            "cat",
-            "/dl/remote.txt",
-        ])
-        .ok();
+    let got = run_none(&env, &["localhost/url", "cat", "/dl/remote.txt"]);
     assert_eq!(got, "fetched over http\n");
     let bad = format!(
         "FROM busybox\nADD --checksum=sha256:{} {base}/x.txt /x\n",
@@ -507,17 +426,7 @@ RUN --mount=type=bind,from=base,source=/2.txt,destination=/two cat /two >> /both
         let ctx = context(&env, &[("Dockerfile", df)]);
         let out = build(&env, &ctx, &["-t", "localhost/cb"]);
         assert_eq!(out.code(), Some(0), "{}", out.stderr());
-        let got = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/cb",
-                "cat",
-                "/both",
-            ])
-            .ok();
+        let got = run_none(&env, &["localhost/cb", "cat", "/both"]);
         assert_eq!(got, "one\ntwo\ntwo\n");
         let left: Vec<String> = crate::util::list_dir(&env.root.join("layers"))
             .into_iter()
@@ -588,18 +497,15 @@ berthtest!(build_never_escapes_through_paths_or_symlinks, |env| {
         let out = build(&env, &ctx, &["-t", "localhost/hostile"]);
         assert!(!planted.exists(), "wrote on the host with:\n{df}");
         if out.code() == Some(0) {
-            let leak = env
-                .berth(&[
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
+            let leak = run_none(
+                &env,
+                &[
                     "localhost/hostile",
                     "sh",
                     "-c",
                     "cat /leak 2>/dev/null; true",
-                ])
-                .ok();
+                ],
+            );
             assert!(
                 !leak.contains("host secret"),
                 "read a host file with:\n{df}"
@@ -624,17 +530,7 @@ berthtest!(
             "a stale cache hit:\n{}",
             changed.stderr()
         );
-        let got = env
-            .berth(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "localhost/bind2",
-                "cat",
-                "/v",
-            ])
-            .ok();
+        let got = run_none(&env, &["localhost/bind2", "cat", "/v"]);
         assert_eq!(got, "2\n");
     }
 );
@@ -673,22 +569,17 @@ CMD [\"id -un; pwd\"]\n";
     assert_eq!(c["Labels"]["c d"], "e");
     assert_eq!(c["Healthcheck"]["Interval"], 5_000_000_000u64);
     assert_eq!(c["Healthcheck"]["Retries"], 2);
-    let run = env
-        .berth(&["run", "--rm", "--network", "none", "localhost/cfg"])
-        .ok();
+    let run = run_none(&env, &["localhost/cfg"]);
     assert_eq!(run, "nobody\n/work\n");
-    let modes = env
-        .berth(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
+    let modes = run_none(
+        &env,
+        &[
             "-u",
             "0",
             "localhost/cfg",
             "stat -c '%a %U' /f /g; cat /shell",
-        ])
-        .ok();
+        ],
+    );
     // Without an id range, --chown cannot be represented: the owner shows as
     // root (the documented degraded mode).
     let owner = if crate::util::has_id_range() {
