@@ -857,26 +857,7 @@ impl Builder<'_> {
         let caps = caps::default_set();
         let hostname = "berth-build".to_string();
         let etc = crate::runtime::rootfs::write_etc_files(etc_dir, &hostname, &[], &[])?;
-        let mut mapping = self.mapping.clone();
-        if !mapping.has_range()
-            && !nix::unistd::geteuid().is_root()
-            && (user.uid != 0 || user.gid != 0)
-        {
-            let (u, g) = (
-                nix::unistd::getuid().as_raw(),
-                nix::unistd::getgid().as_raw(),
-            );
-            mapping.uids = vec![crate::runtime::idmap::IdRange {
-                container: user.uid,
-                host: u,
-                size: 1,
-            }];
-            mapping.gids = vec![crate::runtime::idmap::IdRange {
-                container: user.gid,
-                host: g,
-                size: 1,
-            }];
-        }
+        let mapping = self.mapping.clone().for_process(user.uid, user.gid);
         let spec = Spec {
             args: argv.to_vec(),
             env,

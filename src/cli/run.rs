@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::container::{Containers, Meta, State};
 use crate::image::unpack::{ensure_layers, remove_layer_tree};
-use crate::runtime::idmap::{IdMapping, IdRange};
+use crate::runtime::idmap::IdMapping;
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::spec::{self, Spec};
 use crate::runtime::{caps, network, seccomp, users};
@@ -202,20 +202,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut mapping = IdMapping::for_current_user()?;
     if keep_id && !nix::unistd::geteuid().is_root() {
         mapping = mapping.keep_id(host_uid, host_gid);
-    } else if !mapping.has_range()
-        && !nix::unistd::geteuid().is_root()
-        && (user.uid != 0 || user.gid != 0)
-    {
-        mapping.uids = vec![IdRange {
-            container: user.uid,
-            host: host_uid,
-            size: 1,
-        }];
-        mapping.gids = vec![IdRange {
-            container: user.gid,
-            host: host_gid,
-            size: 1,
-        }];
+    } else {
+        mapping = mapping.for_process(user.uid, user.gid);
     }
     if mapping.host_uid(user.uid).is_none() || mapping.host_gid(user.gid).is_none() {
         bail!(

@@ -202,6 +202,34 @@ impl IdMapping {
         }
     }
 
+    /// The mapping a process running as container `uid`:`gid` needs.
+    /// Without a range only one id is mapped, container root: then the
+    /// user's own id becomes `uid`/`gid` instead, so `-u 1000` works (the
+    /// namespace's creator keeps its capabilities for setup either way).
+    pub fn for_process(self, uid: u32, gid: u32) -> IdMapping {
+        if self.has_range() || nix::unistd::geteuid().is_root() || (uid == 0 && gid == 0) {
+            return self;
+        }
+        let host_uid = self
+            .host_uid(0)
+            .unwrap_or_else(|| nix::unistd::getuid().as_raw());
+        let host_gid = self
+            .host_gid(0)
+            .unwrap_or_else(|| nix::unistd::getgid().as_raw());
+        IdMapping {
+            uids: vec![IdRange {
+                container: uid,
+                host: host_uid,
+                size: 1,
+            }],
+            gids: vec![IdRange {
+                container: gid,
+                host: host_gid,
+                size: 1,
+            }],
+        }
+    }
+
     /// More than the single id is mapped (for uids or gids).
     pub fn has_range(&self) -> bool {
         let count = |r: &[IdRange]| r.iter().map(|r| u64::from(r.size)).sum::<u64>();
