@@ -845,12 +845,7 @@ impl Builder<'_> {
             .collect();
         let c = &st.config.config;
         let user_spec = c.user.clone().unwrap_or_default();
-        let user = users::resolve(
-            &user_spec,
-            &[],
-            users::find_in_layers(&layer_dirs, "passwd").as_deref(),
-            users::find_in_layers(&layer_dirs, "group").as_deref(),
-        )?;
+        let user = users::resolve_in_layers(&user_spec, &[], &layer_dirs)?;
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, format!("PATH={}", spec::DEFAULT_PATH));
         }
@@ -989,12 +984,7 @@ impl Builder<'_> {
                     .rev()
                     .map(|(l, _)| self.store.layer_dir(&l.chain))
                     .collect();
-                let u = users::resolve(
-                    &expand(spec, lookup),
-                    &[],
-                    users::find_in_layers(&layer_dirs, "passwd").as_deref(),
-                    users::find_in_layers(&layer_dirs, "group").as_deref(),
-                )?;
+                let u = users::resolve_in_layers(&expand(spec, lookup), &[], &layer_dirs)?;
                 Some((u.uid, u.gid))
             }
             None => None,

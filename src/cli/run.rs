@@ -182,15 +182,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             .filter(|u| !u.is_empty())
             .unwrap_or_default(),
     };
-    let passwd = users::find_in_layers(&layer_dirs, "passwd");
-    let group = users::find_in_layers(&layer_dirs, "group");
-    let user = users::resolve(
-        &user_spec,
-        &a.group_add,
-        passwd.as_deref(),
-        group.as_deref(),
-    )
-    .with_context(|| format!("resolving user `{user_spec}` in `{}`", a.image))?;
+    let user = users::resolve_in_layers(&user_spec, &a.group_add, &layer_dirs)
+        .with_context(|| format!("resolving user `{user_spec}` in `{}`", a.image))?;
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!(
             "HOME={}",

@@ -43,6 +43,14 @@ fn read_in_layer(layer: &std::path::Path, name: &str) -> Option<String> {
     Some(text)
 }
 
+/// [`resolve`] against the image's /etc/passwd and /etc/group, looked up
+/// in `layers` (top first).
+pub fn resolve_in_layers(spec: &str, group_add: &[String], layers: &[PathBuf]) -> Result<User> {
+    let passwd = find_in_layers(layers, "passwd");
+    let group = find_in_layers(layers, "group");
+    resolve(spec, group_add, passwd.as_deref(), group.as_deref())
+}
+
 pub fn resolve(
     spec: &str,
     group_add: &[String],
