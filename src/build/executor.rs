@@ -153,7 +153,7 @@ pub fn build(store: &Store, opts: BuildOptions) -> Result<Digest> {
     let unpacker = Unpacker::for_current_user()?;
     let mut b = Builder {
         store,
-        access: Access::for_current_user()?,
+        access: Access::of(&unpacker),
         idmap: unpacker.idmap(),
         mapping: IdMapping::for_current_user()?,
         ignore,

@@ -47,11 +47,12 @@ pub enum Access {
 }
 
 impl Access {
-    pub fn for_current_user() -> Result<Access> {
-        Ok(match Unpacker::for_current_user()? {
-            Unpacker::Helper(m) => Access::Helper(m),
+    /// The same way the layers are unpacked: through the helper with a range.
+    pub fn of(unpacker: &Unpacker) -> Access {
+        match unpacker {
+            Unpacker::Helper(m) => Access::Helper(m.clone()),
             Unpacker::Direct(..) => Access::Direct,
-        })
+        }
     }
 
     pub fn copy(&self, upper: &Path, ops: &[CopyOp]) -> Result<()> {
