@@ -882,6 +882,7 @@ impl Builder<'_> {
             groups: user.groups,
             new_netns: !extras.network_host,
             init: false,
+            preserve_fds: 0,
         };
         // The step's output is progress, not the build's result: stdout goes to stderr.
         // -q: the step's output goes to a log whose tail a failure reports.

@@ -83,6 +83,9 @@ pub struct Args {
     /// Run berth's tiny init as pid 1: it forwards signals and reaps zombies
     #[arg(long)]
     init: bool,
+    /// Pass N more fds (3 to 3+N-1) from berth's caller to the container
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    preserve_fds: u32,
     /// Signal that stops the container
     #[arg(long, value_name = "SIGNAL")]
     stop_signal: Option<String>,
@@ -106,6 +109,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    // Before berth opens anything: a closed fd in the range would be taken
+    // by one of berth's own (the store lock) and handed to the container.
+    if let Some(fd) =
+        (3..3 + a.preserve_fds as i32).find(|fd| !crate::sys::process::fd_is_open(*fd))
+    {
+        bail!("--preserve-fds {}: fd {fd} is not open", a.preserve_fds);
+    }
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
     let layers = ensure_layers(&store, &image)?;
@@ -332,6 +342,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             groups: user.groups.clone(),
             new_netns,
             init: a.init,
+            preserve_fds: a.preserve_fds,
         };
         let (tty_parent, tty_child) = if a.tty {
             let (p, c) =

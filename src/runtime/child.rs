@@ -77,6 +77,11 @@ fn setup(
         // The monitor gave up (mapping failed); it reports why.
         std::process::exit(125);
     }
+    // From here until execve this is berth's code inside the container:
+    // nothing there may ptrace it, read its memory, or open /proc/PID/exe
+    // (the host's berth binary). Not before "go": the monitor's newuidmap
+    // and pasta need /proc/PID of this process until then.
+    nix::sys::prctl::set_dumpable(false).context("making berth's side non-dumpable")?;
     nix::unistd::sethostname(&spec.hostname).context("setting the hostname")?;
     if spec.new_netns {
         // Our own namespace starts with `lo` down (pasta brings it up too;
@@ -84,6 +89,12 @@ fn setup(
         super::network::loopback_up()?;
     }
     rootfs::setup(spec, etc)?;
+    // "/" is the container's root now: only files beneath it may ever be
+    // executed in here (see sys::landlock for the attack this closes).
+    let root = std::fs::File::open("/").context("opening the container root")?;
+    crate::sys::landlock::restrict_exec_beneath(std::os::fd::AsFd::as_fd(&root)).context(
+        "confining exec to the container root (Landlock, Linux 5.13+, must be enabled: `lsm=landlock,…`)",
+    )?;
     if let Err(e) = std::env::set_current_dir(&spec.cwd) {
         std::fs::create_dir_all(&spec.cwd)
             .and_then(|_| std::env::set_current_dir(&spec.cwd))
@@ -108,9 +119,10 @@ fn setup(
     super::caps::apply(&spec.caps, spec.uid)?;
     // The container dies with its monitor, even a kill -9'd one (a systemd
     // unit's main process, a shell pipeline). Set after the id change, which
-    // clears it.
+    // clears it, as it resets dumpable (to fs.suid_dumpable): set both again.
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
         .context("setting the parent-death signal")?;
+    nix::sys::prctl::set_dumpable(false).context("making berth's side non-dumpable")?;
     if spec.no_new_privs {
         nix::sys::prctl::set_no_new_privs().context("setting no_new_privs")?;
     }
@@ -119,10 +131,11 @@ fn setup(
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
         .unwrap_or(super::spec::DEFAULT_PATH);
-    let exe = match find_executable(&spec.args[0], path) {
+    let exe = match find_executable(&root, &spec.args[0], path) {
         Ok(p) => p,
         Err(errno) => return Ok(Message::Exec(errno as i32, spec.args[0].clone())),
     };
+    drop(root);
     let argv: Vec<CString> = spec
         .args
         .iter()
@@ -130,16 +143,31 @@ fn setup(
         .collect::<Result<_>>()?;
     let envp: Vec<CString> = spec.env.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
     let exe_c = CString::new(exe.as_os_str().as_bytes())?;
+    // Nothing of the caller's or of berth's reaches the container but fds
+    // 0-2 and the `--preserve-fds` ones (CVE-2024-21626: an inherited
+    // directory fd is a way out of the root). Close-on-exec rather than
+    // close: the report pipe must live until the exec succeeds.
+    let keep = 3 + spec.preserve_fds;
+    for fd in 3..keep {
+        crate::sys::process::keep_on_exec(fd as i32)
+            .with_context(|| format!("passing fd {fd} (--preserve-fds)"))?;
+    }
+    crate::sys::process::cloexec_from(keep).context("closing inherited fds")?;
+    // The container starts with every signal at its default action, as from
+    // a fresh shell, not as berth or its caller left them (SIGPIPE ignored).
+    crate::sys::process::reset_signal_dispositions();
     // Last: after this only execve (and, for --init, the reaper's few calls) is certain to be allowed.
     super::seccomp::install(&spec.seccomp)?;
     if spec.init
         && let Some(pid) =
             crate::sys::process::fork().context("starting the command under --init")?
     {
-        // We are pid 1: the command's exec result reaches the monitor through
-        // its copy of the report pipe; ours must close.
-        // The process exits from the reaper, so the OwnedFd is never dropped twice.
-        let _ = nix::unistd::close(std::os::fd::AsRawFd::as_raw_fd(&pipes.report));
+        // We are pid 1 and stay berth's code for the container's life: keep
+        // no fd but the container's stdio (the report pipe held open would
+        // keep the monitor waiting for ever) and no trace of the caller's
+        // environment. Exits from the reaper, so no OwnedFd is dropped twice.
+        let _ = crate::sys::process::close_from(3);
+        let _ = crate::sys::process::wipe_initial_environ();
         super::init::reap_and_forward(pid);
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
@@ -152,31 +180,54 @@ fn cstring(s: &str) -> Result<CString> {
 }
 
 /// PATH lookup as execvp does it, in the container's root with its PATH.
-fn find_executable(cmd: &str, path: &str) -> Result<PathBuf, Errno> {
+///
+/// Each candidate must resolve inside `root` without a /proc magic link
+/// (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS): an entrypoint of
+/// `/proc/self/exe`, or a symlink to it, would otherwise run the host's berth
+/// binary in the container (CVE-2019-5736). The exec itself then goes by the
+/// same path, not by fd: execveat(fd) names scripts `/dev/fd/N` in their
+/// interpreter's argv and, before Linux 6.14, the process `N` in `comm`.
+/// What the kernel resolves itself — a `#!` interpreter, PT_INTERP, a path
+/// swapped after this check — is held to the container root by Landlock.
+fn find_executable(root: &std::fs::File, cmd: &str, path: &str) -> Result<PathBuf, Errno> {
     if cmd.is_empty() {
         return Err(Errno::ENOENT);
     }
     if cmd.contains('/') {
-        return check_exec(Path::new(cmd)).map(|_| PathBuf::from(cmd));
+        return check_exec(root, Path::new(cmd)).map(|_| PathBuf::from(cmd));
     }
-    let mut seen_eacces = false;
+    let mut seen = None;
     for dir in path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let p = Path::new(dir).join(cmd);
-        match check_exec(&p) {
+        match check_exec(root, &p) {
             Ok(()) => return Ok(p),
-            Err(Errno::EACCES) => seen_eacces = true,
+            // execvp reports EACCES over ENOENT; a magic link over both.
+            Err(e @ Errno::ELOOP) => seen = Some(e),
+            Err(Errno::EACCES) if seen.is_none() => seen = Some(Errno::EACCES),
             Err(_) => {}
         }
     }
-    Err(if seen_eacces {
-        Errno::EACCES
-    } else {
-        Errno::ENOENT
-    })
+    Err(seen.unwrap_or(Errno::ENOENT))
 }
 
-fn check_exec(p: &Path) -> Result<(), Errno> {
+fn check_exec(root: &std::fs::File, p: &Path) -> Result<(), Errno> {
+    // Relative names (`./run.sh`, an empty PATH entry) start at the working
+    // directory, which is inside the root.
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(|_| Errno::ENOENT)?.join(p)
+    };
+    let c = CString::new(abs.as_os_str().as_bytes()).map_err(|_| Errno::ENOENT)?;
+    crate::sys::fs::openat2(
+        std::os::fd::AsFd::as_fd(root),
+        &c,
+        libc::O_PATH,
+        0,
+        crate::sys::fs::RESOLVE_IN_ROOT | crate::sys::fs::RESOLVE_NO_MAGICLINKS,
+    )
+    .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
     let meta = std::fs::metadata(p)
         .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
     if meta.is_dir() {

@@ -16,6 +16,7 @@ pub fn reap_and_forward(child: Pid) -> ! {
     let mut mask = SigSet::all();
     mask.remove(Signal::SIGKILL);
     mask.remove(Signal::SIGSTOP);
+    let _ = mask.thread_block();
     let code = match SignalFd::new(&mask) {
         Ok(sfd) => run(&sfd, child),
         Err(_) => 125,

@@ -32,6 +32,9 @@ const FORWARDED: &[Signal] = &[
     Signal::SIGUSR2,
 ];
 
+/// The most the monitor reads of the child's report (one error chain).
+const REPORT_MAX: u64 = 64 * 1024;
+
 /// How the container ended, as berth's exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit(pub i32);
@@ -119,8 +122,12 @@ fn run_blocked(
         .write_all(b"g")
         .context("starting the container")?;
 
+    // Only berth's code writes here, before the exec; the bound is for the
+    // day something else gets hold of the pipe.
     let mut report = Vec::new();
-    std::fs::File::from(rep_r).read_to_end(&mut report)?;
+    std::fs::File::from(rep_r)
+        .take(REPORT_MAX)
+        .read_to_end(&mut report)?;
     if !report.is_empty() {
         let _ = waitpid(pid, None);
         std::mem::forget(guard);
@@ -205,6 +212,12 @@ fn reap(pid: Pid) -> Result<Option<Exit>> {
 
 fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
     match errno {
+        libc::ELOOP => ExecFailure {
+            code: 126,
+            message: format!(
+                "`{cmd}`: refusing to execute: it resolves through a /proc magic link (or a symlink loop)"
+            ),
+        },
         libc::ENOENT => ExecFailure {
             code: 127,
             message: format!(

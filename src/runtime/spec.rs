@@ -29,6 +29,9 @@ pub struct Spec {
     pub groups: Vec<u32>,
     /// `--init`: pid 1 stays berth's reaper and the command runs as its child.
     pub init: bool,
+    /// `--preserve-fds N`: fds 3..3+N go to the container's process open;
+    /// every other fd above 2 is closed at its exec.
+    pub preserve_fds: u32,
     /// Own network namespace (`--network none` or the private default).
     pub new_netns: bool,
 }

@@ -2,6 +2,7 @@
 //! exposes but nix does not (or not in the shape we need). No policy here.
 
 pub mod fs;
+pub mod landlock;
 pub mod mount;
 pub mod net;
 pub mod ns;

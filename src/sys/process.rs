@@ -103,3 +103,118 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
         });
     }
 }
+
+/// Marks every fd from `first` up close-on-exec (close_range(2),
+/// CLOSE_RANGE_CLOEXEC, Linux 5.11): whatever the caller of berth left open
+/// stays out of the container (CVE-2024-21626), while fds berth still needs
+/// before the exec (its report pipe) keep working.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range only changes fd flags in this process's table.
+    let r = unsafe { libc::close_range(first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_int) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Closes every fd from `first` up (close_range(2)).
+pub fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: closing fds of this process: the caller owns the table from
+    // `first` up and holds no Rust object for any of them after this call.
+    let r = unsafe { libc::close_range(first, u32::MAX, 0) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `fd` is open in this process.
+pub fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD reads the fd's flags and touches no memory.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// Clears close-on-exec on `fd` (a `--preserve-fds` fd passed to the container).
+pub fn keep_on_exec(fd: i32) -> io::Result<()> {
+    // SAFETY: F_SETFD changes one fd flag and touches no memory.
+    let r = unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Sets every catchable signal back to its default action. Ignored signals
+/// survive execve; berth's Rust runtime ignores SIGPIPE and a caller (a
+/// backgrounding shell) may have ignored SIGINT and SIGQUIT, and none of that
+/// is the container's business. Handled signals are reset by execve itself,
+/// but berth's child installs none, so this covers them too.
+pub fn reset_signal_dispositions() {
+    /// The kernel's `struct sigaction` (not glibc's, whose sigset is 128
+    /// bytes): all zeros is SIG_DFL, no flags, empty mask.
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let dfl = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: rt_sigaction reads one valid kernel sigaction (SIG_DFL)
+        // and writes nothing (old action NULL). The raw syscall, because
+        // glibc's refuses its two reserved real-time signals (32, 33),
+        // which an ignoring caller leaves ignored too.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &dfl as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            );
+        }
+    }
+}
+
+/// Overwrites this process's initial environment block (what
+/// /proc/PID/environ shows: env_start..env_end from /proc/self/stat) with
+/// zeros. `--init`'s reaper is a copy of the monitor and would otherwise show
+/// the caller's environment, secrets included, to the container.
+pub fn wipe_initial_environ() -> io::Result<()> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: the first of them is field 3 (state).
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| io::Error::other("unreadable /proc/self/stat"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| -> io::Result<usize> {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| io::Error::other("unreadable /proc/self/stat"))
+    };
+    let (start, end) = (field(51)?, field(52)?);
+    if start == 0 || end <= start {
+        return Ok(());
+    }
+    // SAFETY: env_start..env_end is the kernel's record of this process's own
+    // initial environment strings, in its writable stack mapping; libc's
+    // `environ` array points into it, and nothing reads it after this (the
+    // caller is the reaper, which never calls getenv again).
+    unsafe { std::ptr::write_bytes(start as *mut u8, 0, end - start) };
+    Ok(())
+}

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod forge;
+pub mod payload;
 pub mod peer;
 pub mod sha256;
 
