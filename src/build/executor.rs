@@ -121,11 +121,13 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
     Ok((path, name, got.to_string()))
 }
 
+/// Whether `p` (absolute in the image) is in one of `layers`. Looked up
+/// fd-relative without following symlinks: a layer's absolute symlink would
+/// otherwise be followed on the host (`/x -> /home/USER`).
 fn exists_in(layers: &[PathBuf], p: &str) -> bool {
-    let rel = p.trim_start_matches('/');
     layers
         .iter()
-        .any(|l| l.join(rel).symlink_metadata().is_ok())
+        .any(|l| crate::layer::exists_beneath(l, Path::new(p)))
 }
 
 struct Stage {
@@ -571,13 +573,14 @@ impl Builder<'_> {
             let _ = remove_layer_tree(d);
         }
         // Mount points the runtime had to create are not part of the layer.
+        // The step controls the upper dir: it may have moved the stub's
+        // parent away and put a symlink to the host in its place, so the
+        // stub is removed only where it is reachable without a symlink;
+        // anywhere else it is the step's own content, left as it is.
         for t in &extras.stubs {
-            let p = upper.join(t.trim_start_matches('/'));
-            let _ = if p.is_dir() {
-                std::fs::remove_dir(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
+            if let Err(e) = crate::layer::remove_beneath(&upper, Path::new(t)) {
+                log::debug!("RUN: leaving mount point `{t}` in the layer: {e}");
+            }
         }
         match result {
             Ok(0) => {}
