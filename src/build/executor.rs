@@ -31,7 +31,10 @@ pub struct BuildOptions {
     /// `--timestamp` or SOURCE_DATE_EPOCH: created times and mtimes clamped to it.
     pub epoch: Option<i64>,
     pub labels: BTreeMap<String, String>,
+    /// `--network host`: RUN steps use the host's network unless they say otherwise.
     pub network_host: bool,
+    /// `--allow network.host` (or `--network host`): a `RUN --network=host` may run.
+    pub allow_network_host: bool,
     /// `--secret id=ID,src=FILE`: id → file, mounted only where a RUN asks.
     pub secrets: BTreeMap<String, PathBuf>,
     /// `-q`: no progress, no step output.
@@ -614,6 +617,10 @@ impl Builder<'_> {
         };
         if let Some(n) = i.flag("network") {
             x.network_host = match n {
+                "host" if !self.opts.allow_network_host => bail!(
+                    "RUN --network=host: network.host is not allowed \
+                     (use `berth build --allow network.host` to allow it)"
+                ),
                 "host" => true,
                 "none" | "default" => false,
                 other => bail!("invalid RUN --network `{other}`: use none, host or default"),
