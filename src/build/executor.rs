@@ -735,7 +735,8 @@ impl Builder<'_> {
                             let ops: Vec<CopyOp> = hits
                                 .into_iter()
                                 .map(|h| {
-                                    let is_dir = h.is_dir();
+                                    // A symlink at the source is copied as one, never followed.
+                                    let is_dir = h.symlink_metadata().is_ok_and(|m| m.is_dir());
                                     CopyOp {
                                         src: h,
                                         dst: if is_dir {
@@ -963,14 +964,14 @@ impl Builder<'_> {
             format!("{}/{dest}", workdir.trim_end_matches('/'))
         };
         let dest_abs = normalize(&dest_abs);
-        // A directory already in the image at the destination takes the sources inside it.
-        let in_image = st.layers.iter().any(|(l, _)| {
-            self.store
-                .layer_dir(&l.chain)
-                .join(dest_abs.trim_start_matches('/'))
-                .symlink_metadata()
-                .is_ok_and(|m| m.is_dir())
-        });
+        // A directory already in the image at the destination takes the sources
+        // inside it. Looked up without following the layers' symlinks: on the
+        // host they would lead out of the layer.
+        let in_image = dest_abs == "/"
+            || st.layers.iter().any(|(l, _)| {
+                crate::layer::lstat_beneath(&self.store.layer_dir(&l.chain), Path::new(&dest_abs))
+                    .is_ok_and(|m| m.st_mode & libc::S_IFMT == libc::S_IFDIR)
+            });
         // The WORKDIR is a directory even before anything is in it.
         let in_image = in_image
             || st

@@ -67,14 +67,18 @@ pub fn parent_beneath(root: &Path, rel: &Path) -> io::Result<(OwnedFd, OsString)
 /// A path that goes through a symlink counts as missing: where it leads is
 /// not `root`'s to say.
 pub fn exists_beneath(root: &Path, rel: &Path) -> bool {
-    parent_beneath(root, rel).is_ok_and(|(parent, name)| {
-        fstatat(
-            parent.as_fd(),
-            name.as_os_str(),
-            AtFlags::AT_SYMLINK_NOFOLLOW,
-        )
-        .is_ok()
-    })
+    lstat_beneath(root, rel).is_ok()
+}
+
+/// lstat(2) of `rel` beneath `root`, reached without following a symlink
+/// (see [`parent_beneath`]); the last component is not followed either.
+pub fn lstat_beneath(root: &Path, rel: &Path) -> io::Result<nix::sys::stat::FileStat> {
+    let (parent, name) = parent_beneath(root, rel)?;
+    Ok(fstatat(
+        parent.as_fd(),
+        name.as_os_str(),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?)
 }
 
 /// Removes the file, symlink or empty directory `rel` beneath `root`,
