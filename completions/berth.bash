@@ -136,7 +136,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-f -t -q -h --file --tag --build-arg --target --no-cache --label --timestamp --iidfile --network --secret --pull --quiet --root --log-level --help"
+            opts="-f -t -q -h --file --tag --build-arg --target --no-cache --label --timestamp --iidfile --network --allow --secret --pull --quiet --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +179,10 @@ _berth() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -8,6 +8,7 @@ mod macros;
 mod build;
 mod conformance;
 mod containment;
+mod containment_build;
 mod docs;
 mod hostile;
 mod interop;

@@ -31,7 +31,10 @@ pub struct BuildOptions {
     /// `--timestamp` or SOURCE_DATE_EPOCH: created times and mtimes clamped to it.
     pub epoch: Option<i64>,
     pub labels: BTreeMap<String, String>,
+    /// `--network host`: RUN steps use the host's network unless they say otherwise.
     pub network_host: bool,
+    /// `--allow network.host` (or `--network host`): a `RUN --network=host` may run.
+    pub allow_network_host: bool,
     /// `--secret id=ID,src=FILE`: id → file, mounted only where a RUN asks.
     pub secrets: BTreeMap<String, PathBuf>,
     /// `-q`: no progress, no step output.
@@ -121,11 +124,13 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
     Ok((path, name, got.to_string()))
 }
 
+/// Whether `p` (absolute in the image) is in one of `layers`. Looked up
+/// fd-relative without following symlinks: a layer's absolute symlink would
+/// otherwise be followed on the host (`/x -> /home/USER`).
 fn exists_in(layers: &[PathBuf], p: &str) -> bool {
-    let rel = p.trim_start_matches('/');
     layers
         .iter()
-        .any(|l| l.join(rel).symlink_metadata().is_ok())
+        .any(|l| crate::layer::exists_beneath(l, Path::new(p)))
 }
 
 struct Stage {
@@ -571,13 +576,14 @@ impl Builder<'_> {
             let _ = remove_layer_tree(d);
         }
         // Mount points the runtime had to create are not part of the layer.
+        // The step controls the upper dir: it may have moved the stub's
+        // parent away and put a symlink to the host in its place, so the
+        // stub is removed only where it is reachable without a symlink;
+        // anywhere else it is the step's own content, left as it is.
         for t in &extras.stubs {
-            let p = upper.join(t.trim_start_matches('/'));
-            let _ = if p.is_dir() {
-                std::fs::remove_dir(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
+            if let Err(e) = crate::layer::remove_beneath(&upper, Path::new(t)) {
+                log::debug!("RUN: leaving mount point `{t}` in the layer: {e}");
+            }
         }
         match result {
             Ok(0) => {}
@@ -611,6 +617,10 @@ impl Builder<'_> {
         };
         if let Some(n) = i.flag("network") {
             x.network_host = match n {
+                "host" if !self.opts.allow_network_host => bail!(
+                    "RUN --network=host: network.host is not allowed \
+                     (use `berth build --allow network.host` to allow it)"
+                ),
                 "host" => true,
                 "none" | "default" => false,
                 other => bail!("invalid RUN --network `{other}`: use none, host or default"),
@@ -725,7 +735,8 @@ impl Builder<'_> {
                             let ops: Vec<CopyOp> = hits
                                 .into_iter()
                                 .map(|h| {
-                                    let is_dir = h.is_dir();
+                                    // A symlink at the source is copied as one, never followed.
+                                    let is_dir = h.symlink_metadata().is_ok_and(|m| m.is_dir());
                                     CopyOp {
                                         src: h,
                                         dst: if is_dir {
@@ -954,14 +965,14 @@ impl Builder<'_> {
             format!("{}/{dest}", workdir.trim_end_matches('/'))
         };
         let dest_abs = normalize(&dest_abs);
-        // A directory already in the image at the destination takes the sources inside it.
-        let in_image = st.layers.iter().any(|(l, _)| {
-            self.store
-                .layer_dir(&l.chain)
-                .join(dest_abs.trim_start_matches('/'))
-                .symlink_metadata()
-                .is_ok_and(|m| m.is_dir())
-        });
+        // A directory already in the image at the destination takes the sources
+        // inside it. Looked up without following the layers' symlinks: on the
+        // host they would lead out of the layer.
+        let in_image = dest_abs == "/"
+            || st.layers.iter().any(|(l, _)| {
+                crate::layer::lstat_beneath(&self.store.layer_dir(&l.chain), Path::new(&dest_abs))
+                    .is_ok_and(|m| m.st_mode & libc::S_IFMT == libc::S_IFDIR)
+            });
         // The WORKDIR is a directory even before anything is in it.
         let in_image = in_image
             || st

@@ -36,9 +36,12 @@ pub struct Args {
     /// Write the image id to FILE
     #[arg(long, value_name = "FILE")]
     iidfile: Option<PathBuf>,
-    /// Network for RUN steps: none (default) or host
+    /// Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)
     #[arg(long, default_value = "none", value_name = "MODE")]
     network: String,
+    /// Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host's network
+    #[arg(long, value_name = "ENTITLEMENT")]
+    allow: Vec<String>,
     /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)
     #[arg(long, value_name = "id=ID,src=FILE")]
     secret: Vec<String>,
@@ -145,6 +148,17 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         "host" => true,
         other => anyhow::bail!("invalid --network `{other}`: use none or host"),
     };
+    // BuildKit's entitlements: a Dockerfile alone cannot reach the host's
+    // network (its loopback services); the user says so on the command line.
+    let mut allow_network_host = network_host;
+    for e in &a.allow {
+        match e.as_str() {
+            "network.host" => allow_network_host = true,
+            other => {
+                anyhow::bail!("invalid --allow `{other}`: the only entitlement is network.host")
+            }
+        }
+    }
     if !a.context.is_dir() {
         anyhow::bail!("build context `{}` is not a directory", a.context.display());
     }
@@ -162,6 +176,7 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
             epoch,
             labels: kv(&a.label, "--label")?,
             network_host,
+            allow_network_host,
             secrets: secrets(&a.secret)?,
             quiet: a.quiet,
         },

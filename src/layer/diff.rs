@@ -4,11 +4,15 @@
 //! Entries are sorted and mtimes clamped to `epoch` when given, so the same
 //! tree gives the same bytes (reproducible builds).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use nix::dir::Dir;
+use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
+use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
 use std::collections::HashMap;
-use std::fs;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use tar::{EntryType, Header};
 
@@ -20,48 +24,67 @@ pub struct DiffOptions<'a> {
 }
 
 /// Writes the tar of `upper` to `out`; returns the number of entries.
+///
+/// The upper dir is a container's: every entry is reached from its parent's
+/// fd (`openat` with `O_NOFOLLOW`, `fstatat`/`readlinkat` on the name), so a
+/// symlink there is stored as a link and never followed to the host.
 pub fn diff(upper: &Path, out: impl Write, opts: &DiffOptions) -> Result<u64> {
     let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Complete);
     let mut links: HashMap<(u64, u64), String> = HashMap::new();
     let mut n = 0;
-    walk(upper, "", &mut tar, opts, &mut links, &mut n)?;
+    let root = nix::fcntl::open(upper, DIR_FLAGS, Mode::empty())
+        .with_context(|| format!("opening `{}`", upper.display()))?;
+    walk(root, upper, "", &mut tar, opts, &mut links, &mut n)?;
     tar.finish().context("writing the layer tar")?;
     Ok(n)
 }
 
+/// A directory opened to be listed, never through a symlink.
+const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+    .union(OFlag::O_DIRECTORY)
+    .union(OFlag::O_NOFOLLOW)
+    .union(OFlag::O_CLOEXEC);
+
 fn walk<W: Write>(
-    dir: &Path,
+    dir: OwnedFd,
+    upper: &Path,
     prefix: &str,
     tar: &mut tar::Builder<W>,
     opts: &DiffOptions,
     links: &mut HashMap<(u64, u64), String>,
     n: &mut u64,
 ) -> Result<()> {
-    let mut names: Vec<_> = fs::read_dir(dir)
-        .with_context(|| format!("reading `{}`", dir.display()))?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<std::io::Result<_>>()?;
+    let shown = || upper.join(prefix).display().to_string();
+    let mut listing = Dir::from_fd(dir).with_context(|| format!("reading `{}`", shown()))?;
+    let mut names: Vec<OsString> = Vec::new();
+    for e in listing.iter() {
+        let e = e.with_context(|| format!("reading `{}`", shown()))?;
+        let name = e.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
     names.sort();
+    let dir = listing.as_fd();
     for name in names {
-        let path = dir.join(&name);
-        let name = name.to_string_lossy();
-        let rel = format!("{prefix}{name}");
-        let meta = fs::symlink_metadata(&path)?;
-        let ft = meta.file_type();
-        let (uid, gid) = (opts.owner)(meta.uid(), meta.gid());
+        let rel = format!("{prefix}{}", name.to_string_lossy());
+        let st = fstatat(dir, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+            .with_context(|| format!("`{}`", upper.join(&rel).display()))?;
+        let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+        let (uid, gid) = (opts.owner)(st.st_uid, st.st_gid);
         let mtime = match opts.epoch {
-            Some(e) => meta.mtime().min(e),
-            None => meta.mtime(),
+            Some(e) => st.st_mtime.min(e),
+            None => st.st_mtime,
         }
         .max(0) as u64;
         let mut h = Header::new_gnu();
         h.set_uid(uid.into());
         h.set_gid(gid.into());
         h.set_mtime(mtime);
-        h.set_mode(meta.mode() & 0o7777);
+        h.set_mode(st.st_mode & 0o7777);
         *n += 1;
-        if ft.is_char_device() && meta.rdev() == 0 {
+        if kind == SFlag::S_IFCHR && st.st_rdev == 0 {
             let wh = match rel.rsplit_once('/') {
                 Some((d, b)) => format!("{d}/.wh.{b}"),
                 None => format!(".wh.{rel}"),
@@ -70,11 +93,15 @@ fn walk<W: Write>(
             h.set_size(0);
             h.set_mode(0o600);
             tar.append_data(&mut h, &wh, std::io::empty())?;
-        } else if ft.is_dir() {
+        } else if kind == SFlag::S_IFDIR {
+            // O_NOFOLLOW: had the name become a symlink since the stat, the
+            // open fails instead of listing what it points to.
+            let sub = openat(dir, name.as_os_str(), DIR_FLAGS, Mode::empty())
+                .with_context(|| format!("reading `{}`", upper.join(&rel).display()))?;
             h.set_entry_type(EntryType::Directory);
             h.set_size(0);
             tar.append_data(&mut h, format!("{rel}/"), std::io::empty())?;
-            if is_opaque(&path) {
+            if is_opaque_fd(sub.as_fd()) {
                 let mut o = Header::new_gnu();
                 o.set_entry_type(EntryType::Regular);
                 o.set_size(0);
@@ -82,38 +109,52 @@ fn walk<W: Write>(
                 o.set_mtime(mtime);
                 tar.append_data(&mut o, format!("{rel}/.wh..wh..opq"), std::io::empty())?;
             }
-            walk(&path, &format!("{rel}/"), tar, opts, links, n)?;
-        } else if ft.is_symlink() {
+            walk(sub, upper, &format!("{rel}/"), tar, opts, links, n)?;
+        } else if kind == SFlag::S_IFLNK {
             h.set_entry_type(EntryType::Symlink);
             h.set_size(0);
-            tar.append_link(&mut h, &rel, fs::read_link(&path)?)?;
-        } else if ft.is_file() {
-            if meta.nlink() > 1 {
-                if let Some(first) = links.get(&(meta.dev(), meta.ino())) {
+            let target = readlinkat(dir, name.as_os_str())
+                .with_context(|| format!("`{}`", upper.join(&rel).display()))?;
+            tar.append_link(&mut h, &rel, target)?;
+        } else if kind == SFlag::S_IFREG {
+            let ino = (st.st_dev, st.st_ino);
+            if st.st_nlink > 1 {
+                if let Some(first) = links.get(&ino) {
                     h.set_entry_type(EntryType::Link);
                     h.set_size(0);
                     tar.append_link(&mut h, &rel, first)?;
                     continue;
                 }
-                links.insert((meta.dev(), meta.ino()), rel.clone());
+                links.insert(ino, rel.clone());
+            }
+            // O_NONBLOCK: a name swapped for a FIFO must not hang the diff;
+            // the fstat below then refuses anything but the file we stat'ed.
+            let fd = openat(
+                dir,
+                name.as_os_str(),
+                OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .with_context(|| format!("reading `{}`", upper.join(&rel).display()))?;
+            let now = fstat(&fd)?;
+            if (now.st_dev, now.st_ino) != ino {
+                bail!("`{}` changed while it was read", upper.join(&rel).display());
             }
             h.set_entry_type(EntryType::Regular);
-            h.set_size(meta.len());
-            let f =
-                fs::File::open(&path).with_context(|| format!("reading `{}`", path.display()))?;
-            tar.append_data(&mut h, &rel, f)?;
-        } else if ft.is_fifo() {
+            h.set_size(st.st_size as u64);
+            tar.append_data(&mut h, &rel, std::fs::File::from(fd))?;
+        } else if kind == SFlag::S_IFIFO {
             h.set_entry_type(EntryType::Fifo);
             h.set_size(0);
             tar.append_data(&mut h, &rel, std::io::empty())?;
-        } else if ft.is_char_device() || ft.is_block_device() {
-            h.set_entry_type(if ft.is_char_device() {
+        } else if kind == SFlag::S_IFCHR || kind == SFlag::S_IFBLK {
+            h.set_entry_type(if kind == SFlag::S_IFCHR {
                 EntryType::Char
             } else {
                 EntryType::Block
             });
             h.set_size(0);
-            let rdev = meta.rdev();
+            let rdev = st.st_rdev;
             h.set_device_major(nix::sys::stat::major(rdev) as u32)?;
             h.set_device_minor(nix::sys::stat::minor(rdev) as u32)?;
             tar.append_data(&mut h, &rel, std::io::empty())?;
@@ -124,14 +165,15 @@ fn walk<W: Write>(
 }
 
 /// Whether overlayfs (mounted with userxattr) sees directory `p` as opaque.
+/// A symlink at `p` is not followed (and is not an opaque directory).
 pub fn is_opaque(p: &Path) -> bool {
-    fs::File::open(p)
+    nix::fcntl::open(p, DIR_FLAGS, Mode::empty()).is_ok_and(|fd| is_opaque_fd(fd.as_fd()))
+}
+
+fn is_opaque_fd(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::fs::fgetxattr(fd, c"user.overlay.opaque")
         .ok()
-        .and_then(|f| {
-            crate::sys::fs::fgetxattr(std::os::fd::AsFd::as_fd(&f), c"user.overlay.opaque")
-                .ok()
-                .flatten()
-        })
+        .flatten()
         .is_some_and(|v| v == b"y")
 }
 
@@ -139,6 +181,39 @@ pub fn is_opaque(p: &Path) -> bool {
 mod diff_tests {
     use super::*;
     use crate::layer::{ApplyOptions, Ownership, apply};
+    use std::fs;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+    #[test]
+    fn a_symlink_in_the_upper_is_stored_as_a_link_never_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let up = tmp.path().join("upper");
+        let host = tmp.path().join("host");
+        fs::create_dir_all(&up).unwrap();
+        fs::create_dir_all(&host).unwrap();
+        fs::write(host.join("secret"), b"host file").unwrap();
+        std::os::unix::fs::symlink(&host, up.join("dir")).unwrap();
+        std::os::unix::fs::symlink(host.join("secret"), up.join("file")).unwrap();
+        let mut bytes = Vec::new();
+        diff(
+            &up,
+            &mut bytes,
+            &DiffOptions {
+                owner: &same,
+                epoch: None,
+            },
+        )
+        .unwrap();
+        let mut ar = tar::Archive::new(&bytes[..]);
+        let mut seen = Vec::new();
+        for e in ar.entries().unwrap() {
+            let e = e.unwrap();
+            assert_eq!(e.header().entry_type(), EntryType::Symlink);
+            seen.push(e.path().unwrap().to_string_lossy().into_owned());
+        }
+        assert_eq!(seen, ["dir", "file"]);
+        assert!(!bytes.windows(9).any(|w| w == b"host file"));
+    }
 
     fn same(u: u32, g: u32) -> (u32, u32) {
         (u, g)

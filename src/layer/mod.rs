@@ -18,4 +18,6 @@ pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
 pub use diff::{DiffOptions, diff, is_opaque};
 #[allow(unused_imports)]
-pub use tree::{disk_usage, remove_tree};
+pub use tree::{
+    disk_usage, exists_beneath, lstat_beneath, parent_beneath, remove_beneath, remove_tree,
+};

@@ -2,18 +2,106 @@
 //! directories, which image layers are full of) and disk usage.
 
 use std::collections::HashSet;
-use std::ffi::OsStr;
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{Mode, SFlag, fchmod, fchmodat, fstat, fstatat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
+
+use crate::sys::fs as sysfs;
+
+/// The parent directory of `rel` beneath `root`, as an `O_PATH` fd, and
+/// `rel`'s last component. The lookup never follows a symlink and never
+/// leaves `root` (openat2 `RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS`): the content
+/// of `root` (an upper dir, an unpacked layer) is a container's or an
+/// image's, and a symlink there must never lead a host-side operation to
+/// the host. `rel` is read as relative even with a leading `/`; `..` is
+/// refused (`EXDEV`, as the kernel would), and so is an empty `rel`.
+pub fn parent_beneath(root: &Path, rel: &Path) -> io::Result<(OwnedFd, OsString)> {
+    let mut comps = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => comps.push(n),
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(io::Error::from_raw_os_error(libc::EXDEV));
+            }
+        }
+    }
+    let Some(last) = comps.pop() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no path beneath the directory",
+        ));
+    };
+    let root = nix::fcntl::open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    if comps.is_empty() {
+        return Ok((root, last.to_os_string()));
+    }
+    let joined: Vec<&[u8]> = comps.iter().map(|c| c.as_bytes()).collect();
+    let parent = CString::new(joined.join(&b"/"[..]))
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let fd = sysfs::openat2(
+        root.as_fd(),
+        &parent,
+        libc::O_PATH | libc::O_DIRECTORY,
+        0,
+        sysfs::RESOLVE_BENEATH | sysfs::RESOLVE_NO_SYMLINKS,
+    )?;
+    Ok((fd, last.to_os_string()))
+}
+
+/// Whether `rel` exists beneath `root`, reached without following a symlink
+/// (see [`parent_beneath`]); the last component may itself be a symlink.
+/// A path that goes through a symlink counts as missing: where it leads is
+/// not `root`'s to say.
+pub fn exists_beneath(root: &Path, rel: &Path) -> bool {
+    lstat_beneath(root, rel).is_ok()
+}
+
+/// lstat(2) of `rel` beneath `root`, reached without following a symlink
+/// (see [`parent_beneath`]); the last component is not followed either.
+pub fn lstat_beneath(root: &Path, rel: &Path) -> io::Result<nix::sys::stat::FileStat> {
+    let (parent, name) = parent_beneath(root, rel)?;
+    Ok(fstatat(
+        parent.as_fd(),
+        name.as_os_str(),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?)
+}
+
+/// Removes the file, symlink or empty directory `rel` beneath `root`,
+/// reached without following a symlink (see [`parent_beneath`]); the last
+/// component is unlinked, never followed. A path that now goes through a
+/// symlink is an error (`ELOOP`, `ENOTDIR`), and nothing is removed.
+pub fn remove_beneath(root: &Path, rel: &Path) -> io::Result<()> {
+    let (parent, name) = parent_beneath(root, rel)?;
+    let st = fstatat(
+        parent.as_fd(),
+        name.as_os_str(),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?;
+    // Had the name been swapped since the stat, unlinkat still removes only
+    // the name in `parent`: it never follows a symlink.
+    let flag = if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR {
+        UnlinkatFlags::RemoveDir
+    } else {
+        UnlinkatFlags::NoRemoveDir
+    };
+    unlinkat(parent.as_fd(), name.as_os_str(), flag)?;
+    Ok(())
+}
 
 /// Remove `path` and everything below it, without following symlinks, even
 /// when it holds directories without `u+w`/`u+x` (they are chmodded first).
@@ -125,4 +213,43 @@ fn usage(path: &Path, seen: &mut HashSet<(u64, u64)>) -> io::Result<u64> {
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod beneath_tests {
+    use super::*;
+
+    /// A layer-like dir with `lnk -> <outside>` (absolute) and a file outside.
+    fn scene() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("layer");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("f"), b"host").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("lnk")).unwrap();
+        (tmp, root, outside)
+    }
+
+    #[test]
+    fn exists_beneath_does_not_follow_an_absolute_symlink() {
+        let (_tmp, root, _) = scene();
+        assert!(exists_beneath(&root, Path::new("/d")));
+        // The symlink itself is there; what it points to is not the layer's.
+        assert!(exists_beneath(&root, Path::new("/lnk")));
+        assert!(!exists_beneath(&root, Path::new("/lnk/f")));
+        assert!(!exists_beneath(&root, Path::new("/d/../lnk/f")));
+    }
+
+    #[test]
+    fn remove_beneath_leaves_what_is_behind_a_symlink() {
+        let (_tmp, root, outside) = scene();
+        assert!(remove_beneath(&root, Path::new("lnk/f")).is_err());
+        assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"host");
+        // The last component is unlinked, never followed.
+        remove_beneath(&root, Path::new("/lnk")).unwrap();
+        assert!(outside.join("f").exists());
+        remove_beneath(&root, Path::new("/d")).unwrap();
+        assert!(!root.join("d").exists());
+    }
 }
