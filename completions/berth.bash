@@ -492,7 +492,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-i -t -e -u -w -v -p -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --stop-signal --sig-proxy --userns --network --publish --root --log-level --help"
+            opts="-i -t -e -u -w -v -p -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --sig-proxy --userns --network --publish --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +579,10 @@ _berth() {
                     return 0
                     ;;
                 --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-fds)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

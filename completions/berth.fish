@@ -134,6 +134,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l cap-add -d 'Add a ca
 complete -c berth -n "__fish_berth_using_subcommand run" -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
