@@ -87,6 +87,8 @@ fn secrets(list: &[String]) -> Result<BTreeMap<String, PathBuf>> {
 }
 
 pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
+    // RUN steps are containers: protect the binary before reading stdin.
+    crate::runtime::binary_guard::ensure()?;
     // `-` as the context: a tar of it on stdin, unpacked (safely) to a temp dir.
     let _stdin_context = if a.context.as_os_str() == "-" {
         if a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {

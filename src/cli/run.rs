@@ -116,6 +116,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     {
         bail!("--preserve-fds {}: fd {fd} is not open", a.preserve_fds);
     }
+    crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
     let layers = ensure_layers(&store, &image)?;

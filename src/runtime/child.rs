@@ -90,11 +90,9 @@ fn setup(
     }
     rootfs::setup(spec, etc)?;
     // "/" is the container's root now: only files beneath it may ever be
-    // executed in here (see sys::landlock for the attack this closes).
+    // executed in here (see binary_guard for the attack this closes).
     let root = std::fs::File::open("/").context("opening the container root")?;
-    crate::sys::landlock::restrict_exec_beneath(std::os::fd::AsFd::as_fd(&root)).context(
-        "confining exec to the container root (Landlock, Linux 5.13+, must be enabled: `lsm=landlock,…`)",
-    )?;
+    super::binary_guard::confine_exec(&root)?;
     if let Err(e) = std::env::set_current_dir(&spec.cwd) {
         std::fs::create_dir_all(&spec.cwd)
             .and_then(|_| std::env::set_current_dir(&spec.cwd))

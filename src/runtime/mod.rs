@@ -2,6 +2,7 @@
 //! namespaces, and the network helper (pasta) beside it. No index.json: takes a [`spec::Spec`] and
 //! lowerdirs.
 
+pub mod binary_guard;
 pub mod caps;
 pub mod child;
 pub mod idmap;

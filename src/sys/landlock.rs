@@ -23,6 +23,28 @@ const ACCESS_FS_EXECUTE: u64 = 1 << 0;
 /// LANDLOCK_RULE_PATH_BENEATH.
 const RULE_PATH_BENEATH: libc::c_int = 1;
 
+/// LANDLOCK_CREATE_RULESET_VERSION.
+const CREATE_RULESET_VERSION: u32 = 1 << 0;
+
+/// Whether the kernel offers Landlock (an ABI version). `BERTH_TEST_NO_LANDLOCK=1`
+/// answers no, so the tests can exercise the fallback on a kernel that has it.
+pub fn available() -> bool {
+    if std::env::var_os("BERTH_TEST_NO_LANDLOCK").is_some_and(|v| v == "1") {
+        return false;
+    }
+    // SAFETY: with LANDLOCK_CREATE_RULESET_VERSION the kernel reads no
+    // attribute (NULL, size 0) and returns the ABI version; no fd is made.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<RulesetAttr>(),
+            0usize,
+            CREATE_RULESET_VERSION,
+        )
+    };
+    r > 0
+}
+
 /// `struct landlock_ruleset_attr`, ABI 1 (the kernel accepts the short
 /// version from newer headers' point of view: size is passed).
 #[repr(C)]

@@ -7,4 +7,5 @@ pub mod mount;
 pub mod net;
 pub mod ns;
 pub mod process;
+pub mod sealed_exe;
 pub mod seccomp;
