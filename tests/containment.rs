@@ -76,8 +76,8 @@ int cmain(long argc, char **argv, char **envp) {
     if (argc > 1 && seq(argv[1], "stage2")) {
         long fd = sc(2, (long)"/proc/self/fd/3", 01 /* O_WRONLY */, 0, 0);
         if (fd < 0) { say("reopen refused\n"); return 1; }
-        sc(18, fd, (long)"PWNED", 5, 0);
-        say("overwrote the host binary\n");
+        if (sc(18, fd, (long)"PWNED", 5, 0) != 5) { say("write refused\n"); return 1; }
+        say("overwrote the binary\n");
         return 0;
     }
     say("payload: no stage\n");
@@ -88,8 +88,11 @@ int cmain(long argc, char **argv, char **envp) {
 /// Runs `berth run -i IMAGE` with the test's own berth copy, plays the
 /// payload's protocol (kill -9 berth after "ready", then close stdin) and
 /// returns what the container and berth said.
-fn run_cve_2019_5736(env: &TestEnv, berth: &Path, image: &str) -> String {
+/// With `sealed`, berth behaves as on a kernel without Landlock and runs
+/// from a sealed memfd copy of itself instead.
+fn run_cve_2019_5736(env: &TestEnv, berth: &Path, image: &str, sealed: bool) -> String {
     let mut child = Command::new(berth)
+        .env("BERTH_TEST_NO_LANDLOCK", if sealed { "1" } else { "0" })
         .args(["--root", env.root.to_str().unwrap()])
         .args(["run", "--rm", "-i", "--network", "none", image])
         .stdin(Stdio::piped())
@@ -149,17 +152,19 @@ berthtest!(
             r#"["/proc/self/exe", "stage1"]"#,
         );
         let berth = own_berth(&env);
-        let before = head_of(&berth);
-        let said = run_cve_2019_5736(&env, &berth, "exe");
-        let after = head_of(&berth);
-        assert_eq!(
-            before, after,
-            "the container overwrote the host's berth binary:\n{said}"
-        );
-        assert!(
-            said.contains("magic link"),
-            "berth did not say why it refused:\n{said}"
-        );
+        for sealed in [false, true] {
+            let before = head_of(&berth);
+            let said = run_cve_2019_5736(&env, &berth, "exe", sealed);
+            let after = head_of(&berth);
+            assert_eq!(
+                before, after,
+                "the container overwrote the host's berth binary:\n{said}"
+            );
+            assert!(
+                said.contains("magic link"),
+                "berth did not say why it refused:\n{said}"
+            );
+        }
     }
 );
 
@@ -184,17 +189,21 @@ berthtest!(
             r#"["/s.sh"]"#,
         );
         let berth = own_berth(&env);
-        let before = head_of(&berth);
-        let said = run_cve_2019_5736(&env, &berth, "script");
-        let after = head_of(&berth);
-        assert_eq!(
-            before, after,
-            "the container overwrote the host's berth binary:\n{said}"
-        );
-        assert!(
-            !said.contains("ready"),
-            "berth's binary ran in the container:\n{said}"
-        );
+        for sealed in [false, true] {
+            let before = head_of(&berth);
+            let said = run_cve_2019_5736(&env, &berth, "script", sealed);
+            let after = head_of(&berth);
+            assert_eq!(
+                before, after,
+                "the container overwrote the host's berth binary:\n{said}"
+            );
+            // With Landlock the kernel refuses the interpreter; the sealed
+            // copy does run, and cannot be written.
+            assert!(
+                sealed || !said.contains("ready"),
+                "berth's binary ran in the container:\n{said}"
+            );
+        }
     }
 );
 
