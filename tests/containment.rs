@@ -693,3 +693,53 @@ berthtest!(output_flood_passes_through_in_bounded_memory, |env| {
         );
     }
 });
+
+/// Runs `cmd` to completion, failing the test if it takes longer than
+/// [`HANG`] (for commands that, unfixed, never end).
+fn output_bounded(mut cmd: Command, what: &str) -> std::process::Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what}: berth did not end");
+        }
+    }
+}
+
+berthtest!(init_with_a_terminal_relays_the_output, |env| {
+    env.import_busybox();
+    let out = output_bounded(
+        berth_cmd(
+            &env,
+            &[
+                "run",
+                "--rm",
+                "--init",
+                "-t",
+                "--network",
+                "none",
+                "busybox",
+                "echo",
+                "through-the-pty",
+            ],
+        ),
+        "--init -t",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("through-the-pty"));
+});
