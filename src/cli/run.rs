@@ -376,7 +376,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         match result {
             Ok(exit) => Ok(exit.0),
             Err(f) => {
-                eprintln!("berth: {}", f.message);
+                // Written by the container's side: it may quote the image.
+                eprintln!("berth: {}", crate::term::escape(&f.message));
                 Ok(f.code)
             }
         }
