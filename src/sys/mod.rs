@@ -5,5 +5,6 @@ pub mod fs;
 pub mod mount;
 pub mod net;
 pub mod ns;
+pub mod pidfd;
 pub mod process;
 pub mod seccomp;
