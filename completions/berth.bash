@@ -448,7 +448,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rm)
-            opts="-h --root --log-level --help"
+            opts="-f -h --force --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

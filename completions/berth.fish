@@ -112,6 +112,7 @@ complete -c berth -n "__fish_berth_using_subcommand ps" -l no-trunc -d 'Do not t
 complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r

@@ -21,7 +21,9 @@ impl Log for Logger {
             Level::Debug => "debug",
             Level::Trace => "trace",
         };
-        eprintln!("berth: {tag}: {}", r.args());
+        // A warning may quote an image or a container (a path, a message).
+        let text = r.args().to_string();
+        eprintln!("berth: {tag}: {}", crate::term::escape(&text));
     }
 
     fn flush(&self) {}

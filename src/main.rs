@@ -13,6 +13,7 @@ mod runtime;
 mod store;
 #[allow(unsafe_code)]
 mod sys;
+mod term;
 mod time;
 
 fn main() {

@@ -220,7 +220,12 @@ impl Builder<'_> {
         if self.opts.quiet {
             return;
         }
-        eprintln!("STEP {}/{}: {}", self.step, self.steps, i.original);
+        eprintln!(
+            "STEP {}/{}: {}",
+            self.step,
+            self.steps,
+            crate::term::escape(&i.original)
+        );
     }
 
     fn run_stage(&mut self, stage: &Stage, global: &BTreeMap<String, String>) -> Result<State> {

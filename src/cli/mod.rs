@@ -145,8 +145,9 @@ pub fn report(e: &anyhow::Error) -> i32 {
     {
         return 0;
     }
-    let text = format!("{e:#}").replace('\n', " ");
-    eprintln!("berth: {text}");
+    // The chain may carry a container's message or an image's strings.
+    let text = format!("{e:#}");
+    eprintln!("berth: {}", crate::term::escape(&text));
     125
 }
 

@@ -1,7 +1,9 @@
 //! Listings: aligned tables, `--format json`, and `-q` ids, the same way for
 //! every verb.
 
+use crate::term::escape;
 use anyhow::Result;
+use std::borrow::Cow;
 use std::io::Write;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -11,10 +13,15 @@ pub enum Format {
     Json,
 }
 
-/// Prints rows under a header, columns padded to their widest cell.
+/// Prints rows under a header, columns padded to their widest cell. Cells are
+/// escaped (names, commands and history come from images and containers).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let rows: Vec<Vec<Cow<str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| escape(c)).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in rows {
+    for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
@@ -32,8 +39,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
         writeln!(out, "{}", s.trim_end())
     };
     line(header.to_vec())?;
-    for r in rows {
-        line(r.iter().map(String::as_str).collect())?;
+    for r in &rows {
+        line(r.iter().map(|c| c.as_ref()).collect())?;
     }
     Ok(())
 }
@@ -45,10 +52,11 @@ pub fn json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
+/// One item a line (`-q`), escaped like table cells.
 pub fn lines<I: IntoIterator<Item = String>>(items: I) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for i in items {
-        writeln!(out, "{i}")?;
+        writeln!(out, "{}", escape(&i))?;
     }
     Ok(())
 }

@@ -22,10 +22,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let list: Vec<_> = Containers::new(&ctx.root)
-        .list()?
+    let list: Vec<_> = super::rm::sweep(&Containers::new(&ctx.root))
         .into_iter()
-        .filter(|m| a.all || m.state == State::Running)
+        .filter(|m| a.all || matches!(m.state, State::Running | State::Orphaned))
         .collect();
     if a.format == Format::Json {
         output::json(&list)?;
@@ -47,6 +46,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         .map(|m| {
             let status = match (&m.state, m.exit_code) {
                 (State::Exited, Some(c)) => format!("Exited ({c})"),
+                (State::Orphaned, _) => "Orphaned (berth killed; rm -f ends it)".to_string(),
                 (s, _) => format!("{s:?}"),
             };
             let created = crate::time::parse_rfc3339(&m.created)

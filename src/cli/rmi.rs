@@ -55,7 +55,7 @@ fn remove_one(
         // Removing one of several names only untags, as Docker does.
         Some(name) if img.names.len() > 1 => {
             store.untag(lock, &img.digest, std::slice::from_ref(&name))?;
-            println!("Untagged: {name}");
+            println!("Untagged: {}", crate::term::escape(&name));
             return Ok(());
         }
         _ if !users.is_empty() => {
@@ -74,7 +74,7 @@ fn remove_one(
     }
     store.remove_image(lock, &img.digest)?;
     for n in &img.names {
-        println!("Untagged: {n}");
+        println!("Untagged: {}", crate::term::escape(n));
     }
     println!("Deleted: {}", img.id().hex());
     Ok(())

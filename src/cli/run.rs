@@ -1,7 +1,7 @@
 //! `berth run [OPTIONS] IMAGE [COMMAND [ARG…]]`
 
 use super::Ctx;
-use crate::container::{Containers, Meta, State};
+use crate::container::{Containers, Meta, Process, State};
 use crate::image::unpack::{ensure_layers, remove_layer_tree};
 use crate::runtime::idmap::IdMapping;
 use crate::runtime::monitor::{self, Options};
@@ -276,8 +276,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let net = network::Plan::new(&a.network, &a.publish)?;
     let new_netns = net.new_netns();
 
-    // The record.
+    // The record. What a killed berth left behind goes first (a few small reads).
     let containers = Containers::new(&ctx.root);
+    super::rm::sweep(&containers);
     let meta = containers.create(
         a.name.as_deref(),
         Meta {
@@ -289,6 +290,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             created: crate::time::rfc3339(crate::time::now_epoch()),
             state: State::Created,
             pid: None,
+            pid_start: None,
+            monitor: Some(Process::current()?),
+            auto_remove: a.rm,
             exit_code: None,
             layers: layers.iter().map(|c| c.hex().to_string()).collect(),
             stop_signal: a.stop_signal.clone().or_else(|| cfg.stop_signal.clone()),
@@ -372,6 +376,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             let mut running = meta.clone();
             running.state = State::Running;
             running.pid = Some(pid.as_raw());
+            // Not yet started (it waits for our go), so /proc has it.
+            running.pid_start = Some(Process::of(pid.as_raw())?.start);
             containers.save(&running)
         };
         let result = monitor::run(Options {
@@ -388,7 +394,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         match result {
             Ok(exit) => Ok(exit.0),
             Err(f) => {
-                eprintln!("berth: {}", f.message);
+                // Written by the container's side: it may quote the image.
+                eprintln!("berth: {}", crate::term::escape(&f.message));
                 Ok(f.code)
             }
         }

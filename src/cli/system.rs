@@ -54,7 +54,7 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
     }
     if !report.errors.is_empty() {
         for e in &report.errors {
-            eprintln!("berth: {e}");
+            eprintln!("berth: {}", crate::term::escape(&e.to_string()));
         }
         bail!(
             "the store at `{}` is not valid: {} problem(s)",

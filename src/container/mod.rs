@@ -1,5 +1,12 @@
 //! Container records under `<root>/containers/<id>/`: ids, names, meta.json,
-//! state. No kernel calls here.
+//! state. No kernel calls here; what /proc says of a recorded process comes
+//! from sys::pidfd.
+//!
+//! A record is written by the berth that runs the container (its monitor).
+//! When that berth is killed (kill -9, OOM), nobody writes the end: the record
+//! names the monitor and the container's pid 1, each with its start time so a
+//! reused pid is not mistaken for them, and [`Containers::settle`] works out
+//! what became of them from /proc.
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -11,7 +18,45 @@ use std::path::{Path, PathBuf};
 pub enum State {
     Created,
     Running,
+    /// Its berth was killed, but its pid 1 cleared the parent-death signal and
+    /// runs on: `rm -f` ends its pid namespace.
+    Orphaned,
     Exited,
+}
+
+/// One process, told apart from later ones that reuse its pid.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Process {
+    pub pid: i32,
+    /// Clock ticks after boot when it started (field 22 of /proc/PID/stat).
+    pub start: u64,
+}
+
+impl Process {
+    /// This berth process.
+    pub fn current() -> Result<Process> {
+        Process::of(std::process::id() as i32)
+    }
+
+    pub fn of(pid: i32) -> Result<Process> {
+        let stat =
+            crate::sys::pidfd::stat(pid).with_context(|| format!("reading /proc/{pid}/stat"))?;
+        Ok(Process {
+            pid,
+            start: stat.start,
+        })
+    }
+
+    /// Still running user code: same pid and start time, and neither a
+    /// zombie nor on its way out (a SIGKILLed container whose output pipe has
+    /// closed is exiting, not orphaned).
+    pub fn alive(&self) -> bool {
+        crate::sys::pidfd::stat(self.pid).is_ok_and(|s| {
+            s.start == self.start
+                && !matches!(s.state, b'Z' | b'X' | b'x')
+                && s.flags & crate::sys::pidfd::PF_EXITING == 0
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -24,8 +69,19 @@ pub struct Meta {
     pub command: Vec<String>,
     pub created: String,
     pub state: State,
+    /// The container's pid 1 as the host sees it.
     #[serde(default)]
     pub pid: Option<i32>,
+    /// `pid`'s start time (see [`Process`]).
+    #[serde(default)]
+    pub pid_start: Option<u64>,
+    /// The berth process that runs the container and writes its end.
+    #[serde(default)]
+    pub monitor: Option<Process>,
+    /// `--rm`: removed when it exits, by its berth or, when that was killed,
+    /// by the next berth that lists containers.
+    #[serde(default)]
+    pub auto_remove: bool,
     #[serde(default)]
     pub exit_code: Option<i32>,
     /// Chain ids of the image's layers, bottom first: kept alive while the container exists.
@@ -106,6 +162,41 @@ impl Containers {
         Ok(out)
     }
 
+    /// Brings a record whose berth is gone up to date with /proc, and saves
+    /// it when that changed it: `Orphaned` while its pid 1 lives on, else
+    /// `Exited` (with no exit code: nobody saw it). Returns whether the
+    /// container is over and was to be removed (`--rm`): the caller removes it.
+    pub fn settle(&self, m: &mut Meta) -> Result<bool> {
+        if m.state == State::Exited {
+            return Ok(m.auto_remove);
+        }
+        let Some(monitor) = m.monitor else {
+            // Written before records named their monitor: the pid alone.
+            if m.state == State::Running && m.pid.is_some_and(|p| !pid_exists(p)) {
+                m.state = State::Exited;
+                self.save(m)?;
+            }
+            return Ok(false);
+        };
+        if monitor.alive() {
+            return Ok(false);
+        }
+        let container = m
+            .pid
+            .zip(m.pid_start)
+            .map(|(pid, start)| Process { pid, start });
+        let state = if container.is_some_and(|c| c.alive()) {
+            State::Orphaned
+        } else {
+            State::Exited
+        };
+        if state != m.state {
+            m.state = state;
+            self.save(m)?;
+        }
+        Ok(m.state == State::Exited && m.auto_remove)
+    }
+
     /// By full id, unique id prefix, or name.
     pub fn find(&self, spec: &str) -> Result<Meta> {
         let all = self.list()?;
@@ -119,6 +210,10 @@ impl Containers {
             _ => bail!("container id prefix `{spec}` is ambiguous"),
         }
     }
+}
+
+fn pid_exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn random_id() -> Result<String> {

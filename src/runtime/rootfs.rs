@@ -166,12 +166,18 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
                     .0;
                 let is_dir =
                     nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
-                if m.seed {
-                    seed_volume(fd, Path::new(&m.dest))
+                let seeded = m.seed
+                    && seed_volume(fd, Path::new(&m.dest))
                         .with_context(|| format!("filling volume `{}` from the image", m.dest))?;
-                }
                 bind_fd(fd, Path::new(&m.dest), is_dir, *readonly)
                     .with_context(|| format!("mounting volume on `{}`", m.dest))?;
+                if seeded {
+                    // The volume has moved on to its target: the scratch point is an
+                    // empty dir again, and the next new volume is seeded through it.
+                    fs::remove_dir(SEED_SCRATCH).with_context(|| {
+                        format!("removing `{SEED_SCRATCH}` after filling `{}`", m.dest)
+                    })?;
+                }
             }
         }
     }
@@ -240,18 +246,22 @@ fn mount_overlay(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
+/// Where a new volume is filled, in our own /dev tmpfs.
+const SEED_SCRATCH: &str = "/dev/.berth-seed";
+
 /// Copies the image's content at `dest` into a new volume: the volume is
-/// attached at a scratch point in our own /dev tmpfs, filled, and then moved
-/// to `dest` by the caller's attach (move_mount moves an attached tree).
-fn seed_volume(fd: &OwnedFd, dest: &Path) -> Result<()> {
+/// attached at [`SEED_SCRATCH`], filled, and then moved to `dest` by the
+/// caller's attach (move_mount moves an attached tree), which then removes the
+/// scratch dir. Returns whether the scratch point was used.
+fn seed_volume(fd: &OwnedFd, dest: &Path) -> Result<bool> {
     if !dest.is_dir() {
-        return Ok(());
+        return Ok(false);
     }
-    let scratch = Path::new("/dev/.berth-seed");
-    fs::create_dir(scratch)?;
+    let scratch = Path::new(SEED_SCRATCH);
+    fs::create_dir(scratch).with_context(|| format!("creating `{SEED_SCRATCH}`"))?;
     crate::sys::mount::attach(fd, scratch)?;
     copy_tree(dest, scratch)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The copy fallback: layers applied bottom first into the (empty) root,

@@ -70,7 +70,9 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
-/// Parses `-v SRC:DST[:ro|rw]`. Named volumes (SRC without `/`) resolve under `volumes_dir`.
+/// Parses `-v SRC:DST[:ro|rw]`. As in Docker, SRC starting with `/` or `.` is a
+/// host path to bind; anything else must be a volume name (see
+/// [`is_volume_name`]) and resolves under `volumes_dir`.
 pub fn parse_volume(
     v: &str,
     volumes_dir: &std::path::Path,
@@ -101,11 +103,10 @@ pub fn parse_volume(
     let (source, named) = if src.starts_with('/') || src.starts_with('.') {
         (PathBuf::from(src), None)
     } else {
-        if !src
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-        {
-            return Err(format!("invalid volume name `{src}`"));
+        if !is_volume_name(src) {
+            return Err(format!(
+                "invalid volume name `{src}`: use a letter or digit, then letters, digits, `_`, `.` and `-`"
+            ));
         }
         (volumes_dir.join(src).join("_data"), Some(src.to_string()))
     };
@@ -151,6 +152,12 @@ pub fn parse_mount(
                     "invalid mount `{m}`: a bind source must be an absolute path"
                 ));
             }
+            // `..` or `./x` must not fall through to parse_volume's host bind.
+            if kind == "volume" && !is_volume_name(src) {
+                return Err(format!(
+                    "invalid mount `{m}`: invalid volume name `{src}`: use a letter or digit, then letters, digits, `_`, `.` and `-`"
+                ));
+            }
             parse_volume(
                 &format!("{src}:{dst}:{}", if ro { "ro" } else { "rw" }),
                 volumes_dir,
@@ -158,6 +165,15 @@ pub fn parse_mount(
         }
         other => Err(format!("invalid mount `{m}`: unknown type `{other}`")),
     }
+}
+
+/// Docker's volume names, `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: never `.`, `..`, a
+/// path, or anything that would leave `volumes_dir` when joined to it.
+pub fn is_volume_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 pub fn tmpfs(dest: &str, options: &str) -> Mount {
@@ -246,6 +262,30 @@ mod tests {
         assert!(parse_volume("/a:rel", Path::new("/v")).is_err());
         assert!(parse_volume("/a:/b:xx", Path::new("/v")).is_err());
         assert!(parse_volume("/a", Path::new("/v")).is_err());
+        assert!(parse_volume("-x:/d", Path::new("/v")).is_err());
+        assert!(parse_volume("_x:/d", Path::new("/v")).is_err());
+    }
+
+    #[test]
+    fn a_volume_mount_takes_only_volume_names() {
+        for src in [
+            "..", ".", "./x", "../x", "/abs", "a/b", "-a", "_a", ".a", "a b",
+        ] {
+            let m = format!("type=volume,source={src},target=/d");
+            assert!(parse_mount(&m, Path::new("/v")).is_err(), "{m}");
+        }
+        for src in ["a", "A.b-c_d", "0", "a..b"] {
+            let m = format!("type=volume,source={src},target=/d");
+            let (m, named) = parse_mount(&m, Path::new("/v")).unwrap();
+            assert_eq!(named.as_deref(), Some(src));
+            assert_eq!(
+                m.kind,
+                MountKind::Bind {
+                    source: Path::new("/v").join(src).join("_data"),
+                    readonly: false
+                }
+            );
+        }
     }
 
     #[test]

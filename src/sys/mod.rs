@@ -6,6 +6,7 @@ pub mod landlock;
 pub mod mount;
 pub mod net;
 pub mod ns;
+pub mod pidfd;
 pub mod process;
 pub mod sealed_exe;
 pub mod seccomp;

@@ -351,6 +351,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The process id, to signal it.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     pub fn wait(self) -> Run {
         let status = match self.rx.recv_timeout(COMMAND_TIMEOUT) {
             Ok(s) => s.unwrap_or_else(|e| panic!("wait for `{}`: {e}", self.shown)),
