@@ -743,3 +743,129 @@ berthtest!(init_with_a_terminal_relays_the_output, |env| {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("through-the-pty"));
 });
+
+/// Asks the kernel to type a character into the terminal on stdout
+/// (TIOCSTI), and says whether it could.
+const TIOCSTI_PROBE: &str = r#"
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) {
+    char c = 'X';
+    puts(ioctl(1, TIOCSTI, &c) == 0 ? "sti-accepted" : "sti-refused");
+    return 0;
+}
+"#;
+
+berthtest!(a_container_cannot_type_into_the_callers_terminal, |env| {
+    let probe = compile_static(env.dir(), "sti", TIOCSTI_PROBE, false);
+    image_with(&env, "sti", &[(&probe, "/sti")], r#"["/sti"]"#);
+    // berth in a session whose controlling terminal is a pty, with the pty
+    // on stdio, as in an interactive shell.
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let mut cmd = berth_cmd(&env, &["run", "--rm", "--network", "none", "sti"]);
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave.try_clone().unwrap());
+    // SAFETY: setsid and ioctl are async-signal-safe; between fork and exec.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = output_bounded_with(cmd, std::fs::File::from(pty.master), slave);
+    assert!(out.contains("sti-refused"), "{out}");
+});
+
+/// Like [`output_bounded`] for a command on a terminal: returns what it
+/// wrote to the pty `master` (the test's copy of the slave is dropped once
+/// the command runs, so the read ends when it does).
+fn output_bounded_with(
+    mut cmd: Command,
+    mut master: std::fs::File,
+    slave: std::fs::File,
+) -> String {
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    drop(slave);
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        // EIO once no one holds the slave.
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        let _ = child.wait();
+        let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+    });
+    rx.recv_timeout(HANG).unwrap_or_else(|_| {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("berth did not end");
+    })
+}
+
+berthtest!(
+    volume_seeding_does_not_follow_an_image_symlink_into_proc,
+    |env| {
+        env.import_busybox();
+        let ctx = env.path("ctx");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(
+            ctx.join("Dockerfile"),
+            "FROM busybox\nRUN ln -s /proc/self/fd/3 /data && ln -s /proc/self/fd /fds\n",
+        )
+        .unwrap();
+        assert_ok(
+            &env.berth(&["build", "-q", "-t", "links", ctx.to_str().unwrap()])
+                .run(),
+        );
+        env.write("host/secret-marker", "host file");
+        for (vol, dest) in [("v1", "/data"), ("v2", "/fds")] {
+            let dir = std::fs::File::open(env.path("host")).unwrap();
+            let volume = format!("{vol}:{dest}");
+            let cmd = berth_cmd(
+                &env,
+                &[
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "-v",
+                    &volume,
+                    "links",
+                    "true",
+                ],
+            );
+            // Whether berth then mounts the volume there or refuses is its
+            // business; what it copied into the volume is the host's.
+            let _ = with_fd(cmd, 3, dir).output().unwrap();
+            let listing = env
+                .berth(&[
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "-v",
+                    &format!("{vol}:/v"),
+                    "busybox",
+                    "ls",
+                    "-a",
+                    "/v",
+                ])
+                .ok();
+            assert!(!listing.contains("secret-marker"), "{dest}: {listing}");
+            assert!(!listing.contains("host"), "{dest}: {listing}");
+        }
+    }
+);

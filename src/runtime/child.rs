@@ -82,6 +82,11 @@ fn setup(
     // (the host's berth binary). Not before "go": the monitor's newuidmap
     // and pasta need /proc/PID of this process until then.
     nix::sys::prctl::set_dumpable(false).context("making berth's side non-dumpable")?;
+    // A session of its own, with no controlling terminal: the container's
+    // stdio may be the caller's terminal, and TIOCSTI on the caller's
+    // controlling terminal would type commands into the caller's shell.
+    // (`-t` then makes its own pty the controlling terminal.)
+    nix::unistd::setsid().context("starting the container's session")?;
     nix::unistd::sethostname(&spec.hostname).context("setting the hostname")?;
     if spec.new_netns {
         // Our own namespace starts with `lo` down (pasta brings it up too;

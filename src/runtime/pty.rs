@@ -13,10 +13,10 @@ use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-/// Child side, after pivot_root: a new session whose controlling terminal
-/// is a fresh pty slave on fds 0-2; the master goes to the monitor.
+/// Child side, after pivot_root, in the session the child started: its
+/// controlling terminal becomes a fresh pty slave on fds 0-2; the master
+/// goes to the monitor.
 pub fn child_setup(sock: &UnixStream) -> Result<()> {
-    nix::unistd::setsid().context("starting a session for the terminal")?;
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
         .context("opening /dev/ptmx")?;
     grantpt(&master).context("grantpt")?;

@@ -254,14 +254,37 @@ const SEED_SCRATCH: &str = "/dev/.berth-seed";
 /// caller's attach (move_mount moves an attached tree), which then removes the
 /// scratch dir. Returns whether the scratch point was used.
 fn seed_volume(fd: &OwnedFd, dest: &Path) -> Result<bool> {
-    if !dest.is_dir() {
+    let Some(src) = image_dir(dest) else {
         return Ok(false);
-    }
+    };
     let scratch = Path::new(SEED_SCRATCH);
     fs::create_dir(scratch).with_context(|| format!("creating `{SEED_SCRATCH}`"))?;
     crate::sys::mount::attach(fd, scratch)?;
-    copy_tree(dest, scratch)?;
+    // Through our own fd to the directory checked above: nothing of the
+    // container runs yet that could swap what is below it.
+    let src_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&src));
+    copy_tree(Path::new(&src_path), scratch)?;
     Ok(true)
+}
+
+/// The image's directory at `dest`, if there is one: resolved inside the
+/// root, without /proc magic links and without leaving the root's own mount
+/// (RESOLVE_NO_XDEV). An image's `/data -> /proc/self/fd/3` (or `/proc`,
+/// `/dev`, a volume mounted before) is not the image's content, and
+/// copying it would copy whatever a host fd or the kernel shows there.
+fn image_dir(dest: &Path) -> Option<OwnedFd> {
+    use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_XDEV, openat2};
+    use std::os::unix::ffi::OsStrExt;
+    let root = fs::File::open("/").ok()?;
+    let c = std::ffi::CString::new(dest.as_os_str().as_bytes()).ok()?;
+    openat2(
+        std::os::fd::AsFd::as_fd(&root),
+        &c,
+        libc::O_PATH | libc::O_DIRECTORY,
+        0,
+        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+    )
+    .ok()
 }
 
 /// The copy fallback: layers applied bottom first into the (empty) root,
