@@ -7,6 +7,7 @@ mod macros;
 
 mod build;
 mod conformance;
+mod containment_load;
 mod docs;
 mod hostile;
 mod interop;
