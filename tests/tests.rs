@@ -9,6 +9,7 @@ mod build;
 mod conformance;
 mod containment;
 mod containment_build;
+mod containment_load;
 mod containment_misc;
 mod docs;
 mod hostile;

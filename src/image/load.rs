@@ -6,6 +6,12 @@
 //! enters the store until every blob has matched its digest and every layer
 //! has unpacked and matched its diffID; then, under the lock, it is all
 //! renamed into place and the index updated last.
+//!
+//! The archive is untrusted, and compressed it can be tiny: what it makes us
+//! hold is bounded. Link entries are names for other entries, never copies;
+//! small files stay in memory only up to [`MEM_BUDGET`] in all (then they go
+//! to temporary blobs like large ones); names, entries and the images'
+//! configs are capped; decompressed sizes are bounded by [`layer::decompress`].
 
 use super::unpack::{PendingLayer, Unpacker};
 use crate::layer;
@@ -15,30 +21,101 @@ use crate::store::blobs::PendingBlob;
 use crate::store::digest::Digest;
 use crate::store::oci::{self, Descriptor, ImageConfig, Index, Manifest};
 use anyhow::{Context, Result, anyhow, bail};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Cursor, Read};
 
-/// Files up to this size stay in memory (configs, manifests, small layers).
+/// Files up to this size stay in memory (configs, manifests, small layers),
+/// while [`MEM_BUDGET`] lasts. It is also the largest manifest, index or
+/// config we accept.
 const IN_MEMORY: u64 = 1 << 20;
 
+/// What the archive may make us keep in memory: the small files kept there
+/// (beyond it they spill to temporary blobs, so no real archive fails on
+/// it), and separately the entry names and the images' configs and
+/// manifests (beyond it the archive is refused). A `docker save` of a
+/// hundred images holds a few MiB of JSON; a gzip-compressed archive of a
+/// few KB can claim gigabytes (issue 8: 5 KB made the old reader use 623 MB).
+const MEM_BUDGET: u64 = 64 << 20;
+
+/// Files and links in one archive. `docker save` writes about four entries
+/// per layer, so this is thousands of images; beyond it, a forged archive
+/// would only cost us time and temporary files.
+const MAX_ENTRIES: usize = 1 << 18;
+
+/// How many links a name may go through to reach a file (Linux's MAXSYMLINKS).
+const MAX_LINK_HOPS: usize = 40;
+
 enum Item {
-    Mem(Vec<u8>),
+    Mem { bytes: Vec<u8>, digest: Digest },
     Blob(PendingBlob),
 }
 
 impl Item {
     fn digest(&self) -> Digest {
         match self {
-            Item::Mem(b) => Digest::of(b),
+            Item::Mem { digest, .. } => digest.clone(),
             Item::Blob(p) => p.digest.clone(),
+        }
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            Item::Mem { bytes, .. } => bytes.len() as u64,
+            Item::Blob(p) => p.size,
         }
     }
 
     fn reader(&self) -> Result<Box<dyn Read + '_>> {
         Ok(match self {
-            Item::Mem(b) => Box::new(Cursor::new(b)),
+            Item::Mem { bytes, .. } => Box::new(Cursor::new(bytes)),
             Item::Blob(p) => Box::new(std::fs::File::open(p.path())?),
         })
+    }
+
+    /// The whole content, for JSON: borrowed when in memory, read back when
+    /// it spilled to a blob.
+    fn bytes(&self) -> Result<Cow<'_, [u8]>> {
+        match self {
+            Item::Mem { bytes, .. } => Ok(Cow::Borrowed(bytes)),
+            Item::Blob(p) if p.size <= IN_MEMORY => Ok(Cow::Owned(std::fs::read(p.path())?)),
+            Item::Blob(p) => bail!("{} bytes is too large for JSON", p.size),
+        }
+    }
+}
+
+/// The archive's files by name, and its links (symlinks and hardlinks) as
+/// names of other entries: an alias costs its name, whatever it points to.
+#[derive(Default)]
+struct Items {
+    files: HashMap<String, Item>,
+    links: HashMap<String, String>,
+}
+
+impl Items {
+    /// The file `name` is, or reaches through links.
+    fn resolve<'a>(&'a self, mut name: &'a str) -> Option<&'a str> {
+        for _ in 0..=MAX_LINK_HOPS {
+            match self.links.get(name) {
+                Some(target) => name = target,
+                None => return self.files.contains_key(name).then_some(name),
+            }
+        }
+        None
+    }
+
+    fn get(&self, name: &str) -> Option<&Item> {
+        self.files.get(self.resolve(name)?)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.resolve(name).is_some()
+    }
+
+    /// Takes the file out (for its commit); its aliases then name nothing.
+    fn remove(&mut self, name: &str) -> Option<Item> {
+        let key = self.resolve(name)?.to_string();
+        self.files.remove(&key)
     }
 }
 
@@ -64,6 +141,9 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
         bail!("not a docker-archive or oci-archive: no manifest.json or index.json in it");
     };
     let mut pending: BTreeMap<Digest, PendingLayer> = BTreeMap::new();
+    // The diffID of each archive file checked so far: a blob that many
+    // layers name (through links, or in many images) is decompressed once.
+    let mut checked: HashMap<String, Digest> = HashMap::new();
     for f in &found {
         let config: ImageConfig =
             serde_json::from_slice(&f.config).context("parsing the image config")?;
@@ -80,26 +160,28 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
             .zip(diff_ids)
             .zip(&f.layer_items)
         {
-            let blob = items
-                .get(item)
-                .ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?;
-            let early = speculative.remove(item);
+            let key = items
+                .resolve(item)
+                .ok_or_else(|| anyhow!("layer `{item}` is missing from the archive"))?
+                .to_string();
+            let blob = &items.files[&key];
+            let early = speculative.remove(&key);
             if pending.contains_key(chain) || store.layer_meta_path(chain).exists() {
                 // Already unpacked: the archive's blob must still be what the
                 // config claims, or it would enter the store under a trusted diffID.
-                if let Some(l) = &early {
-                    if l.diff_id != *diff_id {
-                        bail!(
-                            "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}",
-                            l.diff_id
-                        );
+                let actual = match (early, checked.get(&key)) {
+                    (Some(l), _) => l.diff_id.clone(),
+                    (None, Some(d)) => d.clone(),
+                    (None, None) => {
+                        let mut tar = layer::decompress(BufReader::new(blob.reader()?))
+                            .with_context(|| format!("layer `{item}`"))?;
+                        let mut w = crate::store::digest::HashingWriter::new(std::io::sink());
+                        std::io::copy(&mut tar, &mut w)
+                            .with_context(|| format!("layer `{item}`"))?;
+                        w.finish().1
                     }
-                    continue;
-                }
-                let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
-                let mut w = crate::store::digest::HashingWriter::new(std::io::sink());
-                std::io::copy(&mut tar, &mut w).with_context(|| format!("layer `{item}`"))?;
-                let (_, actual, _) = w.finish();
+                };
+                checked.insert(key, actual.clone());
                 if actual != *diff_id {
                     bail!(
                         "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {actual}"
@@ -110,12 +192,14 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
             let layer = match early {
                 Some(l) => l,
                 None => {
-                    let mut tar = layer::decompress(BufReader::new(blob.reader()?))?;
+                    let mut tar = layer::decompress(BufReader::new(blob.reader()?))
+                        .with_context(|| format!("layer `{item}`"))?;
                     unpacker
                         .unpack(store, &mut tar, None)
                         .with_context(|| format!("layer `{item}`"))?
                 }
             };
+            checked.insert(key, layer.diff_id.clone());
             if layer.diff_id != *diff_id {
                 bail!(
                     "layer `{item}`: digest mismatch: the config says {diff_id}, the content is {}",
@@ -139,8 +223,8 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
                 Some(Item::Blob(p)) => {
                     p.commit(Some(&l.digest))?;
                 }
-                Some(Item::Mem(b)) => {
-                    store.put_blob(&b)?;
+                Some(Item::Mem { bytes, .. }) => {
+                    store.put_blob(&bytes)?;
                 }
                 None if store.has_blob(&l.digest) => {}
                 None => bail!("layer blob {} is missing from the archive", l.digest),
@@ -164,8 +248,8 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
     Ok(loaded)
 }
 
-/// Reads every file of the archive once. Symlinks (which some writers use
-/// for shared layers) become aliases of their targets.
+/// Reads every file of the archive once. Symlinks and hardlinks (which some
+/// writers use for shared layers) become aliases of their targets.
 /// Large entries are layers, almost always: each is unpacked as it streams
 /// by (one pass: the blob is written, hashed and unpacked together). An entry
 /// that does not unpack is only kept as a blob; if it turns out to be a
@@ -176,86 +260,94 @@ fn read_archive(
     store: &Store,
     input: Box<dyn Read>,
     unpacker: &Unpacker,
-) -> Result<(HashMap<String, Item>, Speculative)> {
+) -> Result<(Items, Speculative)> {
     let mut speculative = HashMap::new();
     let stream = layer::decompress(BufReader::with_capacity(1 << 20, input))
         .context("reading the archive")?;
     let mut archive = tar::Archive::new(stream);
-    let mut items = HashMap::new();
-    let mut links = Vec::new();
+    let mut items = Items::default();
+    // Bytes of small files held in memory, and of names (files and links).
+    let (mut in_memory, mut names) = (0u64, 0u64);
     for entry in archive.entries().context("reading the archive")? {
         let mut entry = entry.context("reading the archive")?;
+        let kind = entry.header().entry_type();
+        let is_link = matches!(kind, tar::EntryType::Symlink | tar::EntryType::Link);
+        if !is_link && !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            continue;
+        }
+        if items.files.len() + items.links.len() >= MAX_ENTRIES {
+            bail!("reading the archive: more than {MAX_ENTRIES} files and links");
+        }
         let name = clean(
             &entry
                 .path()
                 .context("reading the archive")?
                 .to_string_lossy(),
         );
-        match entry.header().entry_type() {
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let size = entry.size();
-                let item = if size <= IN_MEMORY {
-                    let mut buf = Vec::with_capacity(size as usize);
-                    entry
-                        .read_to_end(&mut buf)
-                        .with_context(|| format!("reading `{name}` from the archive"))?;
-                    Item::Mem(buf)
-                } else {
-                    let mut w = store.blob_writer()?;
-                    {
-                        let mut raw = std::io::BufReader::with_capacity(
-                            1 << 20,
-                            Tee {
-                                inner: &mut entry,
-                                out: &mut w,
-                            },
-                        );
-                        let unpacked = layer::decompress(&mut raw)
-                            .map_err(anyhow::Error::from)
-                            .and_then(|mut tar| unpacker.unpack(store, &mut tar, None));
-                        if let Ok(l) = unpacked {
-                            speculative.insert(name.clone(), l);
-                        }
-                        // The rest of the entry (all of it after a failed unpack)
-                        // still goes through the tee into the blob.
-                        std::io::copy(&mut raw, &mut std::io::sink())
-                            .with_context(|| format!("reading `{name}` from the archive"))?;
-                    }
-                    Item::Blob(w.finish()?)
-                };
-                items.insert(name, item);
-            }
-            tar::EntryType::Symlink | tar::EntryType::Link => {
-                if let Some(target) = entry.link_name()? {
-                    let base = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                    let t = target.to_string_lossy();
-                    let resolved =
-                        if entry.header().entry_type() == tar::EntryType::Link || base.is_empty() {
-                            clean(&t)
-                        } else {
-                            clean(&format!("{base}/{t}"))
-                        };
-                    links.push((name, resolved));
-                }
-            }
-            _ => {}
+        names += name.len() as u64;
+        if names > MEM_BUDGET {
+            bail!(
+                "reading the archive: its names take more than {} MiB",
+                MEM_BUDGET >> 20
+            );
         }
-    }
-    for (name, target) in links {
-        if let Some(Item::Mem(b)) = items.get(&target) {
-            let b = b.clone();
-            items.insert(name, Item::Mem(b));
-        } else if items.contains_key(&target) {
-            // Large aliased blobs: re-point by name; the content is the same file.
-            let alias = match items.get(&target) {
-                Some(Item::Blob(p)) => {
-                    let mut w = store.blob_writer()?;
-                    std::io::copy(&mut std::fs::File::open(p.path())?, &mut w)?;
-                    Item::Blob(w.finish()?)
+        if is_link {
+            if let Some(target) = entry.link_name()? {
+                let base = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                let t = target.to_string_lossy();
+                let resolved = if kind == tar::EntryType::Link || base.is_empty() {
+                    clean(&t)
+                } else {
+                    clean(&format!("{base}/{t}"))
+                };
+                names += resolved.len() as u64;
+                // A later entry of the same name replaces an earlier one.
+                items.files.remove(&name);
+                items.links.insert(name, resolved);
+            }
+            continue;
+        }
+        let size = entry.size();
+        let item = if size <= IN_MEMORY && in_memory + size <= MEM_BUDGET {
+            in_memory += size;
+            let mut bytes = Vec::with_capacity(size as usize);
+            entry
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("reading `{name}` from the archive"))?;
+            let digest = Digest::of(&bytes);
+            Item::Mem { bytes, digest }
+        } else if size <= IN_MEMORY {
+            // Over the budget: a small file waits on disk instead.
+            let mut w = store.blob_writer()?;
+            std::io::copy(&mut entry, &mut w)
+                .with_context(|| format!("reading `{name}` from the archive"))?;
+            Item::Blob(w.finish()?)
+        } else {
+            let mut w = store.blob_writer()?;
+            {
+                let mut raw = std::io::BufReader::with_capacity(
+                    1 << 20,
+                    Tee {
+                        inner: &mut entry,
+                        out: &mut w,
+                    },
+                );
+                let unpacked = layer::decompress(&mut raw)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut tar| unpacker.unpack(store, &mut tar, None));
+                if let Ok(l) = unpacked {
+                    speculative.insert(name.clone(), l);
                 }
-                _ => continue,
-            };
-            items.insert(name, alias);
+                // The rest of the entry (all of it after a failed unpack)
+                // still goes through the tee into the blob.
+                std::io::copy(&mut raw, &mut std::io::sink())
+                    .with_context(|| format!("reading `{name}` from the archive"))?;
+            }
+            Item::Blob(w.finish()?)
+        };
+        items.links.remove(&name);
+        if let Some(Item::Mem { bytes, .. }) = items.files.insert(name, item) {
+            in_memory -= bytes.len() as u64;
         }
     }
     Ok((items, speculative))
@@ -276,16 +368,33 @@ fn clean(p: &str) -> String {
     out.join("/")
 }
 
-fn mem<'a>(items: &'a HashMap<String, Item>, name: &str) -> Result<&'a [u8]> {
+/// The content of a JSON file of the archive (index, manifest, config).
+fn mem<'a>(items: &'a Items, name: &str) -> Result<Cow<'a, [u8]>> {
     match items.get(name) {
-        Some(Item::Mem(b)) => Ok(b),
-        Some(Item::Blob(_)) => bail!("`{name}` is too large for a manifest or config"),
+        Some(item) if item.size() <= IN_MEMORY => item
+            .bytes()
+            .with_context(|| format!("reading `{name}` from the archive")),
+        Some(_) => bail!("`{name}` is too large for a manifest or config"),
         None => bail!("`{name}` is missing from the archive"),
     }
 }
 
+/// Counts `n` more bytes of configs and manifests held for the images found:
+/// each image holds its own, so an archive listing one config many times
+/// must not make us hold it many times over.
+fn keep(kept: &mut u64, n: usize) -> Result<()> {
+    *kept += n as u64;
+    if *kept > MEM_BUDGET {
+        bail!(
+            "the archive's images take more than {} MiB of configs and manifests",
+            MEM_BUDGET >> 20
+        );
+    }
+    Ok(())
+}
+
 /// A blob of an OCI layout, checked against the digest that names it.
-fn oci_blob<'a>(items: &'a HashMap<String, Item>, d: &Digest) -> Result<&'a Item> {
+fn oci_blob<'a>(items: &'a Items, d: &Digest) -> Result<&'a Item> {
     let name = format!("blobs/sha256/{}", d.hex());
     let item = items
         .get(&name)
@@ -297,23 +406,28 @@ fn oci_blob<'a>(items: &'a HashMap<String, Item>, d: &Digest) -> Result<&'a Item
     Ok(item)
 }
 
-fn oci_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
+/// An OCI blob holding JSON: a manifest, an index or a config.
+fn oci_json<'a>(items: &'a Items, what: &str, d: &Digest) -> Result<Cow<'a, [u8]>> {
+    let item = oci_blob(items, d)?;
+    if item.size() > IN_MEMORY {
+        bail!("{what} {d} is too large");
+    }
+    item.bytes().with_context(|| format!("reading {what} {d}"))
+}
+
+fn oci_images(items: &Items) -> Result<Vec<Found>> {
     let index: Index =
-        serde_json::from_slice(mem(items, "index.json")?).context("parsing index.json")?;
+        serde_json::from_slice(&mem(items, "index.json")?).context("parsing index.json")?;
     let mut found = Vec::new();
+    let mut kept = 0;
     for desc in &index.manifests {
         let names = desc.ref_name().and_then(full_name).into_iter().collect();
         let manifest_desc = pick_platform(items, desc)?;
-        let bytes = match oci_blob(items, &manifest_desc.digest)? {
-            Item::Mem(b) => b,
-            Item::Blob(_) => bail!("manifest {} is too large", manifest_desc.digest),
-        };
-        let mut manifest: Manifest = serde_json::from_slice(bytes)
+        let bytes = oci_json(items, "manifest", &manifest_desc.digest)?;
+        let mut manifest: Manifest = serde_json::from_slice(&bytes)
             .with_context(|| format!("parsing manifest {}", manifest_desc.digest))?;
-        let config = match oci_blob(items, &manifest.config.digest)? {
-            Item::Mem(b) => b.clone(),
-            Item::Blob(_) => bail!("config {} is too large", manifest.config.digest),
-        };
+        let config = oci_json(items, "config", &manifest.config.digest)?.into_owned();
+        keep(&mut kept, bytes.len() + config.len())?;
         for l in &manifest.layers {
             oci_blob(items, &l.digest)?;
         }
@@ -335,14 +449,12 @@ fn oci_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
 
 /// An index entry that is itself an index (multi-platform) resolves to the
 /// manifest for this machine.
-fn pick_platform(items: &HashMap<String, Item>, desc: &Descriptor) -> Result<Descriptor> {
+fn pick_platform(items: &Items, desc: &Descriptor) -> Result<Descriptor> {
     if desc.media_type != oci::MEDIA_INDEX && desc.media_type != oci::DOCKER_MANIFEST_LIST {
         return Ok(desc.clone());
     }
-    let inner = match oci_blob(items, &desc.digest)? {
-        Item::Mem(b) => serde_json::from_slice::<Index>(b).context("parsing an image index")?,
-        Item::Blob(_) => bail!("index {} is too large", desc.digest),
-    };
+    let inner = serde_json::from_slice::<Index>(&oci_json(items, "index", &desc.digest)?)
+        .context("parsing an image index")?;
     inner
         .manifests
         .into_iter()
@@ -373,7 +485,7 @@ fn to_oci_media_types(m: &mut Manifest) {
     }
 }
 
-fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
+fn docker_images(items: &Items) -> Result<Vec<Found>> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Entry {
@@ -383,10 +495,16 @@ fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
         layers: Vec<String>,
     }
     let entries: Vec<Entry> =
-        serde_json::from_slice(mem(items, "manifest.json")?).context("parsing manifest.json")?;
+        serde_json::from_slice(&mem(items, "manifest.json")?).context("parsing manifest.json")?;
     let mut found = Vec::new();
+    let mut kept = 0;
     for e in entries {
-        let config = mem(items, &clean(&e.config))?.to_vec();
+        let config = mem(items, &clean(&e.config))?.into_owned();
+        // A layer's descriptor and name cost about this much each.
+        keep(
+            &mut kept,
+            config.len() + e.layers.iter().map(|l| 128 + l.len()).sum::<usize>(),
+        )?;
         let mut layers = Vec::new();
         let mut layer_items = Vec::new();
         for l in &e.layers {
@@ -402,11 +520,7 @@ fn docker_images(items: &HashMap<String, Item>) -> Result<Vec<Found>> {
                 layer::Compression::Zstd => oci::MEDIA_LAYER_ZSTD,
                 layer::Compression::None => oci::MEDIA_LAYER_TAR,
             };
-            let size = match item {
-                Item::Mem(b) => b.len() as u64,
-                Item::Blob(p) => p.size,
-            };
-            layers.push(Descriptor::new(media, item.digest(), size));
+            layers.push(Descriptor::new(media, item.digest(), item.size()));
             layer_items.push(name);
         }
         let cfg = Descriptor::new(oci::MEDIA_CONFIG, Digest::of(&config), config.len() as u64);

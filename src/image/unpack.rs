@@ -196,6 +196,9 @@ pub fn run_helper_io(
     })
     .stderr(Stdio::piped());
     let mut child = userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
+    // A failure to read the input (a corrupt or oversized stream) is the
+    // cause; the helper then only sees its input end early.
+    let mut read_error = None;
     let copied = match (input, child.stdin.take()) {
         (Some(input), Some(mut stdin)) => {
             // A 1 MiB pipe: a layer crosses it in 16× fewer wake-ups than
@@ -211,7 +214,10 @@ pub fn run_helper_io(
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => break Err(e),
+                    Err(e) => {
+                        read_error = Some(e);
+                        break Ok(());
+                    }
                 }
             }
         }
@@ -224,6 +230,9 @@ pub fn run_helper_io(
     let out = child
         .wait_with_output()
         .context("waiting for the user namespace helper")?;
+    if let Some(e) = read_error {
+        return Err(e).context("reading layer tar");
+    }
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr);
         let line = msg
