@@ -16,6 +16,21 @@ use std::time::Duration;
 /// test fails instead of waiting for the harness's much longer limit.
 const HANG: Duration = Duration::from_secs(60);
 
+/// Runs `f` (which waits on berth, process `pid`, one way or another) and
+/// returns what it returns; after [`HANG`], kills berth and fails the test.
+fn within<T: Send + 'static>(pid: u32, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(HANG).unwrap_or_else(|_| {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("{what}: berth did not end within {HANG:?}");
+    })
+}
+
 /// Builds `tag` FROM busybox with `files` (host path → image path) copied in
 /// and the given ENTRYPOINT (JSON form).
 fn image_with(env: &TestEnv, tag: &str, files: &[(&Path, &str)], entrypoint: &str) {
@@ -40,7 +55,11 @@ fn image_with(env: &TestEnv, tag: &str, files: &[(&Path, &str)], entrypoint: &st
 /// the user the container's root maps to (root's berth, `cargo install`).
 fn own_berth(env: &TestEnv) -> PathBuf {
     let p = env.path("berth");
-    std::fs::copy(berth_bin(), &p).unwrap();
+    // Copied by `cp`, not std::fs::copy: a write fd of ours, inherited by a
+    // child another test thread forks meanwhile, would make exec fail with
+    // ETXTBSY.
+    let ok = Command::new("cp").arg(berth_bin()).arg(&p).status().unwrap();
+    assert!(ok.success());
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
 }
@@ -103,22 +122,13 @@ fn run_cve_2019_5736(env: &TestEnv, berth: &Path, image: &str, sealed: bool) -> 
     let stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut stderr = child.stderr.take().unwrap();
-    let mut said = String::new();
-    let (tx, rx) = mpsc::channel();
     let pid = child.id();
-    std::thread::spawn(move || {
+    let first = within(pid, "the CVE-2019-5736 container", move || {
         let mut first = String::new();
         let _ = stdout.read_line(&mut first);
-        let _ = tx.send(first);
-        let mut rest = String::new();
-        let _ = stdout.read_to_string(&mut rest);
-        rest
+        (first, stdout)
     });
-    let first = rx.recv_timeout(HANG).unwrap_or_else(|_| {
-        let _ = child.kill();
-        panic!("the container neither started nor failed");
-    });
-    said += &first;
+    let (first, mut stdout) = first;
     if first == "ready\n" {
         // The payload runs; berth dies as a CI timeout or the OOM killer
         // would end it.
@@ -128,9 +138,12 @@ fn run_cve_2019_5736(env: &TestEnv, berth: &Path, image: &str, sealed: bool) -> 
     }
     let _ = child.wait();
     drop(stdin);
-    let mut err = String::new();
-    let _ = stderr.read_to_string(&mut err);
-    said + &err
+    within(pid, "the payload after berth", move || {
+        let mut said = first;
+        let _ = stdout.read_to_string(&mut said);
+        let _ = stderr.read_to_string(&mut said);
+        said
+    })
 }
 
 berthtest!(
@@ -307,19 +320,9 @@ fn sigterm_after_ready(env: &TestEnv, args: &[&str]) -> Option<i32> {
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait());
-    });
-    match rx.recv_timeout(HANG) {
-        Ok(s) => s.unwrap().code(),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("SIGTERM to berth did not reach the container");
-        }
-    }
+    within(pid, "SIGTERM to berth under --init", move || {
+        child.wait().unwrap().code()
+    })
 }
 
 berthtest!(init_forwards_signals_to_the_command, |env| {
@@ -701,20 +704,7 @@ fn output_bounded(mut cmd: Command, what: &str) -> std::process::Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(HANG) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{what}: berth did not end");
-        }
-    }
+    within(child.id(), what, move || child.wait_with_output().unwrap())
 }
 
 berthtest!(init_with_a_terminal_relays_the_output, |env| {
@@ -792,9 +782,7 @@ fn output_bounded_with(
     let mut child = cmd.spawn().unwrap();
     drop(cmd);
     drop(slave);
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    within(child.id(), "berth on a terminal", move || {
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
         // EIO once no one holds the slave.
@@ -805,13 +793,7 @@ fn output_bounded_with(
             out.extend_from_slice(&buf[..n]);
         }
         let _ = child.wait();
-        let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
-    });
-    rx.recv_timeout(HANG).unwrap_or_else(|_| {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-        panic!("berth did not end");
+        String::from_utf8_lossy(&out).into_owned()
     })
 }
 
