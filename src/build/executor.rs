@@ -124,6 +124,28 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
     Ok((path, name, got.to_string()))
 }
 
+/// The scratch dirs a COPY/ADD fills (downloads, heredocs, unpacked
+/// archives): removed when dropped, so a source that fails halfway (a
+/// refused or failed download, a bad heredoc name) leaves none in the store.
+#[derive(Default)]
+struct Scratch(Vec<PathBuf>);
+
+impl Scratch {
+    fn make(&mut self, store: &Store) -> Result<PathBuf> {
+        let d = scratch_dir(store)?;
+        self.0.push(d.clone());
+        Ok(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = remove_layer_tree(d);
+        }
+    }
+}
+
 /// Whether `p` (absolute in the image) is in one of `layers`. Looked up
 /// fd-relative without following symlinks: a layer's absolute symlink would
 /// otherwise be followed on the host (`/x -> /home/USER`).
@@ -1017,7 +1039,7 @@ impl Builder<'_> {
         let from = from_expanded.as_deref();
         let mut unmatched_globs = 0;
         let mut inline_dir: Option<PathBuf> = None;
-        let mut extracted: Vec<PathBuf> = Vec::new();
+        let mut scratch = Scratch::default();
         // `--exclude=PATTERN` (repeatable) and `--parents`; `--link` changes
         // nothing here: every COPY already makes an independent layer.
         let excludes = context::Ignore::parse(
@@ -1047,7 +1069,7 @@ impl Builder<'_> {
                 _ if url.is_some() => {
                     let dir = match &inline_dir {
                         Some(d) => d.clone(),
-                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                        None => inline_dir.insert(scratch.make(self.store)?).clone(),
                     };
                     let (file, name, digest) = download(src, &dir, i.flag("checksum"))
                         .map_err(|e| anyhow!("ADD failed: {src}: {e:#}"))?;
@@ -1058,7 +1080,7 @@ impl Builder<'_> {
                 (Some(h), _) => {
                     let dir = match &inline_dir {
                         Some(d) => d.clone(),
-                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                        None => inline_dir.insert(scratch.make(self.store)?).clone(),
                     };
                     if h.name.is_empty() || h.name.contains('/') || h.name == "." || h.name == ".."
                     {
@@ -1138,7 +1160,7 @@ impl Builder<'_> {
                     };
                 let host = match archive {
                     Some(tar) => {
-                        let dir = scratch_dir(self.store)?;
+                        let dir = scratch.make(self.store)?;
                         let own = if nix::unistd::geteuid().is_root() {
                             crate::layer::Ownership::Preserve
                         } else {
@@ -1150,10 +1172,8 @@ impl Builder<'_> {
                             &crate::layer::ApplyOptions { ownership: own },
                         );
                         if let Err(e) = unpacked {
-                            let _ = remove_layer_tree(&dir);
                             return Err(e.context(format!("ADD failed: unpacking `{rel}`")));
                         }
-                        extracted.push(dir.clone());
                         dir
                     }
                     None => host,
@@ -1210,9 +1230,7 @@ impl Builder<'_> {
             if from.is_some() { "dir" } else { "file" }
         );
         if let Some(l) = self.cached(&key) {
-            for d in inline_dir.iter().chain(&extracted) {
-                let _ = remove_layer_tree(d);
-            }
+            drop(scratch);
             if !self.opts.quiet {
                 eprintln!("--> Using cache {}", l.chain.short());
             }
@@ -1221,9 +1239,7 @@ impl Builder<'_> {
         }
         let upper = scratch_dir(self.store)?;
         let copied = self.access.copy(&upper, &ops);
-        for d in inline_dir.iter().chain(&extracted) {
-            let _ = remove_layer_tree(d);
-        }
+        drop(scratch);
         if let Err(e) = copied {
             let _ = remove_layer_tree(&upper);
             return Err(e.context(format!("{} failed", i.keyword)));
