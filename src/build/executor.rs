@@ -4,6 +4,7 @@
 //! args in effect and — for COPY/ADD — the content it copies.
 
 use super::context::{self, Ignore};
+use super::fetch;
 use super::instr::Instr;
 use super::steps::{Access, BuiltLayer, CopyOp, commit_upper, scratch_dir};
 use crate::image::unpack::{Unpacker, ensure_layers, remove_layer_tree};
@@ -94,8 +95,14 @@ fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
 
 /// Fetches `url` into `dir` (the name is the URL's last path segment),
 /// hashing it on the way; `checksum` (`sha256:HEX`) must match when given.
+/// Host-only addresses are refused unless `allow_host` (see `fetch`).
 /// Returns the file, its name and its digest.
-fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, String, String)> {
+fn download(
+    url: &str,
+    dir: &Path,
+    checksum: Option<&str>,
+    allow_host: bool,
+) -> Result<(PathBuf, String, String)> {
     let want = checksum
         .map(crate::store::digest::Digest::parse)
         .transpose()?;
@@ -106,7 +113,13 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .unwrap_or("download")
         .to_string();
-    let resp = ureq::get(url).call().map_err(|e| anyhow!("{e}"))?;
+    let resp = fetch::agent(allow_host)
+        .get(url)
+        .call()
+        .map_err(|e| match fetch::refusal(&e) {
+            Some(r) => anyhow!("{r}"),
+            None => anyhow!("{e}"),
+        })?;
     let mut body = resp.into_body().into_reader();
     let path = dir.join(&name);
     let file = std::fs::File::create(&path)?;
@@ -1071,8 +1084,9 @@ impl Builder<'_> {
                         Some(d) => d.clone(),
                         None => inline_dir.insert(scratch.make(self.store)?).clone(),
                     };
-                    let (file, name, digest) = download(src, &dir, i.flag("checksum"))
-                        .map_err(|e| anyhow!("ADD failed: {src}: {e:#}"))?;
+                    let (file, name, digest) =
+                        download(src, &dir, i.flag("checksum"), self.opts.allow_network_host)
+                            .map_err(|e| anyhow!("ADD {src}: {e:#}"))?;
                     hasher.update(digest.as_bytes());
                     vec![(file, name)]
                 }
