@@ -54,7 +54,7 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l label -d 'Add a la
 complete -c berth -n "__fish_berth_using_subcommand build" -l timestamp -d 'Clamp created times and file mtimes to this epoch (reproducible builds)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l iidfile -d 'Write the image id to FILE' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)' -r
-complete -c berth -n "__fish_berth_using_subcommand build" -l allow -d 'Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host\'s network' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l allow -d 'Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host\'s network and `ADD <url>` fetch from host-only addresses (loopback, link-local)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l secret -d 'A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l pull -d 'Pull policy for base images: never or missing (local images only)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F

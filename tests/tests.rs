@@ -8,6 +8,7 @@ mod macros;
 mod build;
 mod conformance;
 mod containment;
+mod containment_add;
 mod containment_build;
 mod containment_load;
 mod containment_misc;

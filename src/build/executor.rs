@@ -4,6 +4,7 @@
 //! args in effect and — for COPY/ADD — the content it copies.
 
 use super::context::{self, Ignore};
+use super::fetch;
 use super::instr::Instr;
 use super::steps::{Access, BuiltLayer, CopyOp, commit_upper, scratch_dir};
 use crate::image::unpack::{Unpacker, ensure_layers, remove_layer_tree};
@@ -94,8 +95,14 @@ fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
 
 /// Fetches `url` into `dir` (the name is the URL's last path segment),
 /// hashing it on the way; `checksum` (`sha256:HEX`) must match when given.
+/// Host-only addresses are refused unless `allow_host` (see `fetch`).
 /// Returns the file, its name and its digest.
-fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, String, String)> {
+fn download(
+    url: &str,
+    dir: &Path,
+    checksum: Option<&str>,
+    allow_host: bool,
+) -> Result<(PathBuf, String, String)> {
     let want = checksum
         .map(crate::store::digest::Digest::parse)
         .transpose()?;
@@ -106,7 +113,13 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .unwrap_or("download")
         .to_string();
-    let resp = ureq::get(url).call().map_err(|e| anyhow!("{e}"))?;
+    let resp = fetch::agent(allow_host)
+        .get(url)
+        .call()
+        .map_err(|e| match fetch::refusal(&e) {
+            Some(r) => anyhow!("{r}"),
+            None => anyhow!("{e}"),
+        })?;
     let mut body = resp.into_body().into_reader();
     let path = dir.join(&name);
     let file = std::fs::File::create(&path)?;
@@ -122,6 +135,28 @@ fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<(PathBuf, S
     // Docker gives downloaded files mode 0600.
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok((path, name, got.to_string()))
+}
+
+/// The scratch dirs a COPY/ADD fills (downloads, heredocs, unpacked
+/// archives): removed when dropped, so a source that fails halfway (a
+/// refused or failed download, a bad heredoc name) leaves none in the store.
+#[derive(Default)]
+struct Scratch(Vec<PathBuf>);
+
+impl Scratch {
+    fn make(&mut self, store: &Store) -> Result<PathBuf> {
+        let d = scratch_dir(store)?;
+        self.0.push(d.clone());
+        Ok(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = remove_layer_tree(d);
+        }
+    }
 }
 
 /// Whether `p` (absolute in the image) is in one of `layers`. Looked up
@@ -1017,7 +1052,7 @@ impl Builder<'_> {
         let from = from_expanded.as_deref();
         let mut unmatched_globs = 0;
         let mut inline_dir: Option<PathBuf> = None;
-        let mut extracted: Vec<PathBuf> = Vec::new();
+        let mut scratch = Scratch::default();
         // `--exclude=PATTERN` (repeatable) and `--parents`; `--link` changes
         // nothing here: every COPY already makes an independent layer.
         let excludes = context::Ignore::parse(
@@ -1047,10 +1082,11 @@ impl Builder<'_> {
                 _ if url.is_some() => {
                     let dir = match &inline_dir {
                         Some(d) => d.clone(),
-                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                        None => inline_dir.insert(scratch.make(self.store)?).clone(),
                     };
-                    let (file, name, digest) = download(src, &dir, i.flag("checksum"))
-                        .map_err(|e| anyhow!("ADD failed: {src}: {e:#}"))?;
+                    let (file, name, digest) =
+                        download(src, &dir, i.flag("checksum"), self.opts.allow_network_host)
+                            .map_err(|e| anyhow!("ADD {src}: {e:#}"))?;
                     hasher.update(digest.as_bytes());
                     vec![(file, name)]
                 }
@@ -1058,7 +1094,7 @@ impl Builder<'_> {
                 (Some(h), _) => {
                     let dir = match &inline_dir {
                         Some(d) => d.clone(),
-                        None => inline_dir.insert(scratch_dir(self.store)?).clone(),
+                        None => inline_dir.insert(scratch.make(self.store)?).clone(),
                     };
                     if h.name.is_empty() || h.name.contains('/') || h.name == "." || h.name == ".."
                     {
@@ -1138,7 +1174,7 @@ impl Builder<'_> {
                     };
                 let host = match archive {
                     Some(tar) => {
-                        let dir = scratch_dir(self.store)?;
+                        let dir = scratch.make(self.store)?;
                         let own = if nix::unistd::geteuid().is_root() {
                             crate::layer::Ownership::Preserve
                         } else {
@@ -1150,10 +1186,8 @@ impl Builder<'_> {
                             &crate::layer::ApplyOptions { ownership: own },
                         );
                         if let Err(e) = unpacked {
-                            let _ = remove_layer_tree(&dir);
                             return Err(e.context(format!("ADD failed: unpacking `{rel}`")));
                         }
-                        extracted.push(dir.clone());
                         dir
                     }
                     None => host,
@@ -1210,9 +1244,7 @@ impl Builder<'_> {
             if from.is_some() { "dir" } else { "file" }
         );
         if let Some(l) = self.cached(&key) {
-            for d in inline_dir.iter().chain(&extracted) {
-                let _ = remove_layer_tree(d);
-            }
+            drop(scratch);
             if !self.opts.quiet {
                 eprintln!("--> Using cache {}", l.chain.short());
             }
@@ -1221,9 +1253,7 @@ impl Builder<'_> {
         }
         let upper = scratch_dir(self.store)?;
         let copied = self.access.copy(&upper, &ops);
-        for d in inline_dir.iter().chain(&extracted) {
-            let _ = remove_layer_tree(d);
-        }
+        drop(scratch);
         if let Err(e) = copied {
             let _ = remove_layer_tree(&upper);
             return Err(e.context(format!("{} failed", i.keyword)));

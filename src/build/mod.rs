@@ -11,6 +11,7 @@ mod check;
 pub mod context;
 pub mod executor;
 mod expand;
+mod fetch;
 mod heredoc;
 pub mod instr;
 mod parser;

@@ -39,7 +39,7 @@ pub struct Args {
     /// Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)
     #[arg(long, default_value = "none", value_name = "MODE")]
     network: String,
-    /// Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host's network
+    /// Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host's network and `ADD <url>` fetch from host-only addresses (loopback, link-local)
     #[arg(long, value_name = "ENTITLEMENT")]
     allow: Vec<String>,
     /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)

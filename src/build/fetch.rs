@@ -1,0 +1,187 @@
+//! The HTTP client of `ADD <url>`. berth downloads from the host's network
+//! namespace, where services bound to loopback trust their callers (and
+//! 169.254.169.254 hands out cloud credentials). A `RUN` reaches them only
+//! with `--allow network.host`; an `ADD` must not reach them without it
+//! either. So the agent's resolver drops host-only addresses: every
+//! connection ureq opens — each redirect hop, a proxy — gets its addresses
+//! from the resolver, and ureq connects to exactly the addresses returned,
+//! so what is checked is what is connected to (no second lookup, no window
+//! for DNS rebinding).
+//!
+//! ureq's resolver API is `unversioned` (outside its semver promise);
+//! Cargo.lock pins the version this was written against.
+
+use std::fmt;
+use std::net::IpAddr;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// An agent for `ADD <url>`: unless `allow_host` (the user's
+/// `--allow network.host`), it refuses to connect to host-only addresses.
+pub(super) fn agent(allow_host: bool) -> ureq::Agent {
+    if allow_host {
+        return ureq::Agent::new_with_defaults();
+    }
+    ureq::Agent::with_parts(
+        Config::default(),
+        DefaultConnector::new(),
+        NoHostOnly(DefaultResolver::default()),
+    )
+}
+
+/// Addresses that reach the host itself rather than some other machine:
+/// loopback, unspecified (connecting to 0.0.0.0 or :: reaches loopback on
+/// Linux; 0.0.0.0/8 is "this host on this network") and link-local (the
+/// cloud metadata service), also in their IPv4-mapped IPv6 forms. Private
+/// LAN ranges are other machines: internal artifact servers stay allowed.
+pub(super) fn is_host_only(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.octets()[0] == 0 || v4.is_link_local(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_host_only(IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Why a connection was refused; ureq carries it as an `io::Error` and
+/// `refusal` finds it again.
+#[derive(Debug)]
+pub(super) struct HostOnly {
+    host: String,
+    ip: IpAddr,
+    proxy: bool,
+}
+
+impl fmt::Display for HostOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.proxy { "the proxy " } else { "" };
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        if host.parse::<IpAddr>().is_ok() {
+            write!(f, "{what}{} is a host-only address", self.ip)?;
+        } else {
+            write!(
+                f,
+                "{what}{host} resolves to {}, a host-only address",
+                self.ip
+            )?;
+        }
+        write!(
+            f,
+            ": network.host is not allowed \
+             (use `berth build --allow network.host` to allow it)"
+        )
+    }
+}
+
+impl std::error::Error for HostOnly {}
+
+/// The refusal behind a ureq error, if that is what it is.
+pub(super) fn refusal(e: &ureq::Error) -> Option<&HostOnly> {
+    match e {
+        ureq::Error::Io(io) => io.get_ref()?.downcast_ref(),
+        _ => None,
+    }
+}
+
+#[derive(Debug)]
+struct NoHostOnly(DefaultResolver);
+
+impl Resolver for NoHostOnly {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let all = self.0.resolve(uri, config, timeout)?;
+        let mut kept = self.empty();
+        let mut refused = None;
+        for a in all.iter() {
+            if is_host_only(a.ip()) {
+                refused.get_or_insert(a.ip());
+            } else {
+                kept.push(*a);
+            }
+        }
+        match refused {
+            // A name with both kinds connects to the others only.
+            Some(ip) if kept.is_empty() => Err(ureq::Error::Io(std::io::Error::other(HostOnly {
+                host: uri.host().unwrap_or_default().to_string(),
+                ip,
+                proxy: config.proxy().is_some_and(|p| p.uri() == uri),
+            }))),
+            _ => Ok(kept),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_only_addresses() {
+        for a in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "0.0.0.0",
+            "169.254.169.254",
+            "::1",
+            "::",
+            "fe80::1",
+            "febf::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:0.0.0.0",
+        ] {
+            assert!(is_host_only(a.parse().unwrap()), "{a}");
+        }
+        for a in [
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "93.184.216.34",
+            "169.255.0.1",
+            "fd00::1",
+            "fec0::1",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_host_only(a.parse().unwrap()), "{a}");
+        }
+    }
+
+    fn resolve(uri: &str) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        NoHostOnly(DefaultResolver::default()).resolve(
+            &uri.parse().unwrap(),
+            &Config::default(),
+            NextTimeout::default(),
+        )
+    }
+
+    // Every connection, each redirect hop included, takes its addresses from
+    // the resolver: refusing here refuses a redirect to the host too.
+    #[test]
+    fn resolver_refuses_host_only_and_keeps_others() {
+        let e = resolve("http://127.0.0.1:18080/secret.txt").unwrap_err();
+        assert_eq!(
+            refusal(&e).map(|r| r.to_string()).as_deref(),
+            Some(
+                "127.0.0.1 is a host-only address: network.host is not allowed \
+                 (use `berth build --allow network.host` to allow it)"
+            )
+        );
+        let e = resolve("http://[::ffff:169.254.169.254]/latest/meta-data/").unwrap_err();
+        assert!(refusal(&e).is_some(), "{e}");
+        let e = resolve("http://localhost:8080/").unwrap_err();
+        let msg = refusal(&e).map(|r| r.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("localhost resolves to "), "{msg}");
+        let ok = resolve("http://10.1.2.3:8080/").unwrap();
+        assert_eq!(ok.len(), 1);
+    }
+}
