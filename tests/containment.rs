@@ -58,7 +58,11 @@ fn own_berth(env: &TestEnv) -> PathBuf {
     // Copied by `cp`, not std::fs::copy: a write fd of ours, inherited by a
     // child another test thread forks meanwhile, would make exec fail with
     // ETXTBSY.
-    let ok = Command::new("cp").arg(berth_bin()).arg(&p).status().unwrap();
+    let ok = Command::new("cp")
+        .arg(berth_bin())
+        .arg(&p)
+        .status()
+        .unwrap();
     assert!(ok.success());
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
