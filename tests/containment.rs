@@ -262,16 +262,18 @@ berthtest!(
         env.import_busybox();
         let out = env
         .berth(&["run", "--rm", "--init", "--network", "none", "busybox", "sh", "-c",
-            "cat /proc/1/environ; (exec 3</proc/1/mem) && echo MEM-OPENED; readlink /proc/1/exe && echo EXE-READ; ls /proc/1/fd/ && echo FDS-LISTED; true"])
+            "cat /proc/1/cmdline; echo; cat /proc/1/environ; (exec 3</proc/1/mem) && echo MEM-OPENED; readlink /proc/1/exe && echo EXE-READ; ls /proc/1/fd/ && echo FDS-LISTED; true"])
         .env("AWS_SECRET_ACCESS_KEY", "berth-test-secret-2f9a")
         .run();
         assert_ok(&out);
         let all = format!("{}{}", out.stdout(), out.stderr());
+        assert!(out.stdout().starts_with("berth-init"), "{all}");
         for leak in [
             "berth-test-secret-2f9a",
             "MEM-OPENED",
             "EXE-READ",
             "FDS-LISTED",
+            "--root",
         ] {
             assert!(!all.contains(leak), "`{leak}` from berth's pid 1:\n{all}");
         }

@@ -168,9 +168,9 @@ fn setup(
         // We are pid 1 and stay berth's code for the container's life: keep
         // no fd but the container's stdio (the report pipe held open would
         // keep the monitor waiting for ever) and no trace of the caller's
-        // environment. Exits from the reaper, so no OwnedFd is dropped twice.
+        // environment or of berth's arguments. Exits from the reaper, so no OwnedFd is dropped twice.
         let _ = crate::sys::process::close_from(3);
-        let _ = crate::sys::process::wipe_initial_environ();
+        let _ = crate::sys::process::wipe_initial_args_and_environ("berth-init");
         super::init::reap_and_forward(pid);
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;

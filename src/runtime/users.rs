@@ -26,18 +26,26 @@ fn read_in_layer(layer: &std::path::Path, name: &str) -> Option<String> {
     use std::os::fd::AsFd;
     let dir = std::fs::File::open(layer).ok()?;
     let path = std::ffi::CString::new(format!("etc/{name}")).ok()?;
+    // O_PATH first: an image's etc/passwd may be a device node (root's
+    // unpacks keep them), and opening one can have effects (a watchdog
+    // armed, a tape rewound). Only a regular file is then opened for reading.
     let fd = openat2(
         dir.as_fd(),
         &path,
-        libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK,
+        libc::O_PATH,
         0,
         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     )
     .ok()?;
-    let file = std::fs::File::from(fd);
-    if !file.metadata().ok()?.is_file() {
+    if !std::fs::File::from(fd.try_clone().ok()?)
+        .metadata()
+        .ok()?
+        .is_file()
+    {
         return None;
     }
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+    let file = std::fs::File::open(format!("/proc/self/fd/{raw}")).ok()?;
     let mut text = String::new();
     file.take(1 << 20).read_to_string(&mut text).ok()?;
     Some(text)

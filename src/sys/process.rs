@@ -188,11 +188,13 @@ pub fn reset_signal_dispositions() {
     }
 }
 
-/// Overwrites this process's initial environment block (what
-/// /proc/PID/environ shows: env_start..env_end from /proc/self/stat) with
-/// zeros. `--init`'s reaper is a copy of the monitor and would otherwise show
-/// the caller's environment, secrets included, to the container.
-pub fn wipe_initial_environ() -> io::Result<()> {
+/// Overwrites this process's initial command line and environment (what
+/// /proc/PID/cmdline and /proc/PID/environ show: arg_start..arg_end and
+/// env_start..env_end from /proc/self/stat): the command line becomes
+/// `name`, the environment zeros. `--init`'s reaper is a copy of the monitor
+/// and would otherwise show the container the caller's environment, secrets
+/// included, and berth's own arguments (store and volume paths).
+pub fn wipe_initial_args_and_environ(name: &str) -> io::Result<()> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
     // Fields after the command name, which is in parentheses and may hold
     // spaces: the first of them is field 3 (state).
@@ -207,14 +209,23 @@ pub fn wipe_initial_environ() -> io::Result<()> {
             .and_then(|f| f.parse().ok())
             .ok_or_else(|| io::Error::other("unreadable /proc/self/stat"))
     };
-    let (start, end) = (field(51)?, field(52)?);
-    if start == 0 || end <= start {
-        return Ok(());
+    for (start, end, text) in [(field(48)?, field(49)?, name), (field(50)?, field(51)?, "")] {
+        if start == 0 || end <= start {
+            continue;
+        }
+        let len = end - start;
+        // SAFETY: start..end is the kernel's record of this process's own
+        // initial argument or environment strings, in its writable stack
+        // mapping; libc's `environ` and Rust's saved argv point into it, and
+        // nothing reads them after this (the caller is the reaper, which never
+        // looks at its arguments or environment again). `text` is written
+        // only when it fits with its NUL.
+        unsafe {
+            std::ptr::write_bytes(start as *mut u8, 0, len);
+            if text.len() < len {
+                std::ptr::copy_nonoverlapping(text.as_ptr(), start as *mut u8, text.len());
+            }
+        }
     }
-    // SAFETY: env_start..env_end is the kernel's record of this process's own
-    // initial environment strings, in its writable stack mapping; libc's
-    // `environ` array points into it, and nothing reads it after this (the
-    // caller is the reaper, which never calls getenv again).
-    unsafe { std::ptr::write_bytes(start as *mut u8, 0, end - start) };
     Ok(())
 }
