@@ -9,6 +9,7 @@ mod build;
 mod conformance;
 mod containment;
 mod containment_add;
+mod containment_bind;
 mod containment_build;
 mod containment_load;
 mod containment_misc;

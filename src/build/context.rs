@@ -211,6 +211,16 @@ pub fn within(base: &Path, rel: &str) -> Option<PathBuf> {
     Some(p)
 }
 
+/// Whether the context-relative `rel` is in the context a build sees: not
+/// excluded, or a real directory (not a symlink) something re-included lies
+/// under. What a `RUN --mount=type=bind` may name.
+pub fn visible(context: &Path, rel: &str, ignore: &Ignore) -> bool {
+    let is_dir = fs::symlink_metadata(context.join(rel)).is_ok_and(|m| m.is_dir());
+    rel.is_empty()
+        || !ignore.excluded(rel)
+        || (is_dir && !ignore.prunes(rel, true) && includes_below(context, rel, ignore))
+}
+
 /// Whether anything under directory `rel` survives `.dockerignore`.
 fn includes_below(context: &Path, rel: &str, ignore: &Ignore) -> bool {
     let Ok(rd) = fs::read_dir(context.join(rel)) else {
@@ -309,6 +319,24 @@ mod tests {
         assert!(!j.prunes("stuff/keep", true));
         assert!(!j.excluded("stuff/keep/x"));
         assert!(j.prunes("stuff/other", false));
+    }
+
+    #[test]
+    fn visible_is_what_survives_dockerignore() {
+        let ctx = tempfile::tempdir().unwrap();
+        for f in [".env", "app/a", "conf/public", "conf/private", "old/x"] {
+            let p = ctx.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "").unwrap();
+        }
+        let i = Ignore::parse(".env\nconf\n!conf/public\nold\n");
+        let v = |rel: &str| visible(ctx.path(), rel, &i);
+        assert!(v("") && v("app") && v("app/a"));
+        assert!(!v(".env") && !v("old") && !v("old/x"));
+        // An excluded dir stays for what an exception brings back.
+        assert!(v("conf") && v("conf/public") && !v("conf/private"));
+        let skip = excluded_under(ctx.path(), "conf", &i).unwrap();
+        assert_eq!(skip, vec![ctx.path().join("conf/private")]);
     }
 
     #[test]

@@ -68,6 +68,32 @@ struct RunExtras {
     /// Mount targets missing from the image: removed from the layer afterwards.
     stubs: Vec<String>,
     network_host: bool,
+    /// Binds of context directories holding ignored files, by index in
+    /// `mounts`: their filtered copy is made only if the step runs.
+    views: Vec<(usize, ContextView)>,
+}
+
+/// A context directory as `.dockerignore` filters it, for a bind mount.
+struct ContextView {
+    /// The directory in the context.
+    src: PathBuf,
+    /// What `.dockerignore` excludes under it.
+    skip: Vec<PathBuf>,
+    /// Its path and filtered content hash: the same key, the same copy.
+    key: String,
+}
+
+/// The filtered copies of context directories made for bind mounts: once
+/// per build and content, reused by later steps, removed with the build.
+#[derive(Default)]
+struct ContextViews(BTreeMap<String, PathBuf>);
+
+impl Drop for ContextViews {
+    fn drop(&mut self) {
+        for d in self.0.values() {
+            let _ = remove_layer_tree(d);
+        }
+    }
 }
 
 /// `p` as a tar stream if it is a tar archive: plain, gzip, zstd, bzip2 or
@@ -181,6 +207,7 @@ pub struct Builder<'a> {
     idmap: String,
     mapping: IdMapping,
     ignore: Ignore,
+    views: ContextViews,
     done: Vec<(Option<String>, State)>,
     step: usize,
     steps: usize,
@@ -197,6 +224,7 @@ pub fn build(store: &Store, opts: BuildOptions) -> Result<Digest> {
         idmap: unpacker.idmap(),
         mapping: IdMapping::for_current_user()?,
         ignore,
+        views: ContextViews::default(),
         opts,
         done: Vec::new(),
         step: 0,
@@ -570,7 +598,7 @@ impl Builder<'_> {
             }
         }
         let args_text: Vec<String> = st.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let extras = self.run_extras(st, i)?;
+        let mut extras = self.run_extras(st, i)?;
         // Mount specs are part of the key; a secret's content never is.
         let mount_text: Vec<&str> = i
             .flags
@@ -597,6 +625,7 @@ impl Builder<'_> {
             self.add_layer(st, key, l, created_by);
             return Ok(());
         }
+        self.materialise_views(&mut extras)?;
         let upper = scratch_dir(self.store)?;
         let work = scratch_dir(self.store)?;
         let target = scratch_dir(self.store)?;
@@ -654,6 +683,7 @@ impl Builder<'_> {
             scratch: Vec::new(),
             stubs: Vec::new(),
             network_host: self.opts.network_host,
+            views: Vec::new(),
         };
         if let Some(n) = i.flag("network") {
             x.network_host = match n {
@@ -675,6 +705,7 @@ impl Builder<'_> {
             if k != "mount" {
                 continue;
             }
+            let mut view = None;
             let mut kv: BTreeMap<&str, &str> = BTreeMap::new();
             for part in spec.split(',') {
                 let (a, b) = part.split_once('=').unwrap_or((part, "true"));
@@ -741,15 +772,42 @@ impl Builder<'_> {
                             {
                                 bail!("--mount source `{src}` is a symlink");
                             }
+                            // The step sees the context as COPY does, as
+                            // BuildKit sends it: without what .dockerignore
+                            // excludes (`.env`, keys), which it could
+                            // otherwise print or bake into the layer.
+                            let rel = rel
+                                .split('/')
+                                .filter(|c| !c.is_empty() && *c != ".")
+                                .collect::<Vec<_>>()
+                                .join("/");
+                            if !context::visible(&self.opts.context, &rel, &self.ignore) {
+                                bail!(
+                                    "--mount source `{src}`: no such file or directory (excluded by .dockerignore)"
+                                );
+                            }
                             // What the step sees is part of its cache key.
                             let mut h = Sha256::new();
-                            context::hash_tree(
-                                &mut h,
-                                &self.opts.context,
-                                rel,
-                                &context::Ignore::parse(""),
-                            )?;
-                            x.content.push_str(&hex::encode(h.finalize()));
+                            context::hash_tree(&mut h, &self.opts.context, &rel, &self.ignore)?;
+                            let content = hex::encode(h.finalize());
+                            x.content.push_str(&content);
+                            // A directory with nothing excluded in it is bound
+                            // as it is; otherwise a filtered copy is, made
+                            // only if the step runs (see `materialise_views`).
+                            if p.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                                let skip = context::excluded_under(
+                                    &self.opts.context,
+                                    &rel,
+                                    &self.ignore,
+                                )?;
+                                if !skip.is_empty() {
+                                    view = Some(ContextView {
+                                        src: p.clone(),
+                                        skip,
+                                        key: format!("{rel}\0{content}"),
+                                    });
+                                }
+                            }
                             p
                         }
                         Some(stage) => {
@@ -851,6 +909,9 @@ impl Builder<'_> {
             if !exists_in(&lowers, &target) {
                 x.stubs.push(target.clone());
             }
+            if let Some(v) = view {
+                x.views.push((x.mounts.len(), v));
+            }
             x.mounts.push(spec::Mount {
                 kind: spec::MountKind::Bind {
                     source,
@@ -861,6 +922,44 @@ impl Builder<'_> {
             });
         }
         Ok(x)
+    }
+
+    /// Points the binds of context directories holding ignored files at a
+    /// filtered copy in the build's scratch space. A copy, not hardlinks:
+    /// the bind is read-only, but a link would still be the user's own file.
+    fn materialise_views(&mut self, x: &mut RunExtras) -> Result<()> {
+        for (idx, v) in x.views.drain(..) {
+            let dir = match self.views.0.get(&v.key) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = scratch_dir(self.store)?;
+                    // Recorded first: a failed copy is removed with the rest.
+                    self.views.0.insert(v.key.clone(), d.clone());
+                    let op = CopyOp {
+                        src: v.src.clone(),
+                        dst: PathBuf::from("view"),
+                        contents: true,
+                        owner: None,
+                        chmod: None,
+                        skip: v.skip,
+                        keep_owner: true,
+                    };
+                    self.access.copy(&d, &[op]).with_context(|| {
+                        format!("copying `{}` for a bind mount", v.src.display())
+                    })?;
+                    d
+                }
+            };
+            if let spec::MountKind::Bind { source, .. } = &mut x.mounts[idx].kind {
+                log::debug!(
+                    "RUN: bind of `{}` filtered by .dockerignore: `{}`",
+                    v.src.display(),
+                    dir.display()
+                );
+                *source = dir.join("view");
+            }
+        }
+        Ok(())
     }
 
     fn run_container(
