@@ -622,6 +622,10 @@ impl Builder<'_> {
             if !self.opts.quiet {
                 eprintln!("--> Using cache {}", l.chain.short());
             }
+            // A `bind,from=STAGE` source was copied to compute the key.
+            for d in &extras.scratch {
+                let _ = remove_layer_tree(d);
+            }
             self.add_layer(st, key, l, created_by);
             return Ok(());
         }
