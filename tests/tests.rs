@@ -12,6 +12,7 @@ mod containment_add;
 mod containment_build;
 mod containment_load;
 mod containment_misc;
+mod containment_tar;
 mod docs;
 mod hostile;
 mod interop;
