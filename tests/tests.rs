@@ -13,6 +13,7 @@ mod containment_bind;
 mod containment_build;
 mod containment_load;
 mod containment_misc;
+mod containment_tar;
 mod docs;
 mod hostile;
 mod interop;

@@ -264,7 +264,7 @@ fn read_archive(
     let mut speculative = HashMap::new();
     let stream = layer::decompress(BufReader::with_capacity(1 << 20, input))
         .context("reading the archive")?;
-    let mut archive = tar::Archive::new(stream);
+    let mut archive = layer::TarArchive::new(stream);
     let mut items = Items::default();
     // Bytes of small files held in memory, and of names (files and links).
     let (mut in_memory, mut names) = (0u64, 0u64);

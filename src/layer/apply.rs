@@ -100,7 +100,7 @@ pub fn apply(tar: impl Read, dest: &Path, opts: &ApplyOptions) -> Result<ApplyRe
         warned_squash: false,
         buf: vec![0; COPY_BUF],
     };
-    let mut archive = tar::Archive::new(tar);
+    let mut archive = super::TarArchive::new(tar);
     for entry in archive.entries().context("reading layer tar")? {
         let mut entry = entry.context("reading layer tar")?;
         let name = entry.path_bytes().into_owned();

@@ -5,6 +5,7 @@
 mod apply;
 mod compress;
 mod diff;
+mod headers;
 mod tree;
 
 #[cfg(test)]
@@ -17,6 +18,7 @@ pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
 pub use diff::{DiffOptions, diff, is_opaque};
+pub use headers::TarArchive;
 #[allow(unused_imports)]
 pub use tree::{
     disk_usage, exists_beneath, lstat_beneath, parent_beneath, remove_beneath, remove_tree,

@@ -108,6 +108,43 @@ impl RawTar {
         self.file(header_name, data)
     }
 
+    /// A file preceded by a PAX extended header holding `records`, in
+    /// order (`path`, `SCHILY.xattr.user.…`, anything).
+    pub fn pax_records_file(
+        &mut self,
+        records: &[(&str, &[u8])],
+        header_name: &str,
+        data: &[u8],
+    ) -> &mut RawTar {
+        let mut body = Vec::new();
+        for (key, value) in records {
+            // "LEN KEY=VALUE\n", where LEN counts its own digits too.
+            let rest = key.len() + value.len() + 3;
+            let mut len = rest + 1;
+            while len.to_string().len() + rest != len {
+                len += 1;
+            }
+            body.extend_from_slice(format!("{len} {key}=").as_bytes());
+            body.extend_from_slice(value);
+            body.push(b'\n');
+        }
+        self.header(b"PaxHeaders/x", b'x', body.len() as u64, b"", 0o644, USTAR);
+        self.data(&body);
+        self.file(header_name, data)
+    }
+
+    /// Only the header of an extension entry (`L`, `K`, `x`) claiming
+    /// `size` bytes: the caller appends (or streams) the data itself.
+    pub fn extension_header(&mut self, kind: u8, size: u64) -> &mut RawTar {
+        let magic = if matches!(kind, b'L' | b'K') {
+            GNU
+        } else {
+            USTAR
+        };
+        self.header(b"././@LongLink", kind, size, b"", 0o644, magic);
+        self
+    }
+
     /// A file with a GNU long name (`././@LongLink`, type `L`).
     pub fn gnu_long_file(&mut self, long_name: &str, data: &[u8]) -> &mut RawTar {
         let mut name = long_name.as_bytes().to_vec();
