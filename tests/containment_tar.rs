@@ -177,3 +177,28 @@ fn find(dir: &Path, suffix: &str) -> Option<PathBuf> {
     }
     None
 }
+
+berthtest!(import_refuses_a_sparse_file_that_is_all_hole, |env| {
+    // 1 TiB of made-up zeros from one 512-byte header: past the bound on a
+    // layer's files, refused before anything is written. `ulimit -f` keeps
+    // a berth without the bound from filling the disk (it then fails
+    // otherwise, and this test with it).
+    env.import_busybox();
+    let before = env.snapshot();
+    let tar = RawTar::new()
+        .sparse_hole("hole", 1 << 40)
+        .file("hello", b"hi\n")
+        .finish();
+    let path = env.write("hole.tar.gz", util::gzip(&tar));
+    let mut cmd = Cmd::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -f 1048576 && exec \"$0\" \"$@\"")
+        .arg(util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(&["import", path.to_str().unwrap(), "x/hole:1"])
+        .current_dir(env.dir());
+    let out = cmd.run();
+    assert_fails_125(&out, "the layer's files add up to more than 256 GiB");
+    eqnice!(before, env.snapshot(), "the store changed");
+});

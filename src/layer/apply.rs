@@ -468,6 +468,17 @@ impl Extractor {
         name: &[u8],
         meta: Meta,
     ) -> Result<()> {
+        let size = entry.size();
+        // A GNU sparse entry's holes are made up by tar-rs, not read from the
+        // stream, so the decompression bound does not see them: the files of
+        // one layer are held to the same bound here.
+        let max = super::compress::max_decompressed();
+        if self.report.bytes.saturating_add(size) > max {
+            bail!(
+                "the layer's files add up to more than {} (a sparse-file bomb?)",
+                super::compress::size(max)
+            );
+        }
         let flags =
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let mode = Mode::from_bits_truncate(0o600);
@@ -480,7 +491,6 @@ impl Extractor {
         }
         .context("creating file")?;
         let mut file = std::fs::File::from(fd);
-        let size = entry.size();
         let mut done = 0u64;
         loop {
             let n = match entry.read(&mut self.buf) {

@@ -48,7 +48,7 @@ const MAX_DECOMPRESSED: u64 = 256 << 30;
 /// [`MAX_DECOMPRESSED`], so a bomb test need not inflate 256 GiB.
 const TEST_MAX_ENV: &str = "BERTH_TEST_MAX_DECOMPRESSED";
 
-fn max_decompressed() -> u64 {
+pub(super) fn max_decompressed() -> u64 {
     static MAX: OnceLock<u64> = OnceLock::new();
     *MAX.get_or_init(|| {
         std::env::var(TEST_MAX_ENV)
@@ -114,7 +114,7 @@ impl<R: Read> Read for Bounded<R> {
 }
 
 /// `8 MiB`, `256 GiB`, `1000 bytes`.
-fn size(n: u64) -> String {
+pub(super) fn size(n: u64) -> String {
     match n {
         n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
         n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),

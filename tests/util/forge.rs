@@ -157,6 +157,31 @@ impl RawTar {
         self
     }
 
+    /// A GNU sparse file (`S`) with no data, all hole: `real_size` bytes
+    /// that tar-rs makes up as zeros, from a header of 512 bytes.
+    pub fn sparse_hole(&mut self, name: &str, real_size: u64) -> &mut RawTar {
+        self.header(name.as_bytes(), b'S', 0, b"", 0o644, GNU);
+        let start = self.buf.len() - BLOCK;
+        let h = &mut self.buf[start..];
+        // GNU base-256 numbers: the high bit of the first byte set, the
+        // value big-endian in the rest.
+        let base256 = |field: &mut [u8], v: u64| {
+            field.fill(0);
+            field[0] = 0x80;
+            let n = field.len();
+            field[n - 8..].copy_from_slice(&v.to_be_bytes());
+        };
+        // One sparse block: data at offset `real_size`, 0 bytes long, so the
+        // whole file before it is a hole.
+        base256(&mut h[386..398], real_size);
+        Self::octal(&mut h[398..410], 0);
+        base256(&mut h[483..495], real_size);
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        self
+    }
+
     /// The archive so far, without the end-of-archive blocks.
     pub fn unfinished(&self) -> Vec<u8> {
         self.buf.clone()
