@@ -111,6 +111,26 @@ int cmain(long argc, char **argv, char **envp) {
 /// Runs `berth run -i IMAGE` with the test's own berth copy, plays the
 /// payload's protocol (kill -9 berth after "ready", then close stdin) and
 /// returns what the container and berth said.
+/// Plays the attack with the user's own berth copy twice, with Landlock
+/// and with the sealed-copy fallback; checks the binary survived each time
+/// and returns (sealed, what was said) for further checks.
+fn attack_both_ways(env: &TestEnv, image: &str) -> Vec<(bool, String)> {
+    let berth = own_berth(env);
+    [false, true]
+        .into_iter()
+        .map(|sealed| {
+            let before = head_of(&berth);
+            let said = run_cve_2019_5736(env, &berth, image, sealed);
+            assert_eq!(
+                before,
+                head_of(&berth),
+                "the container overwrote the host's berth binary (sealed: {sealed}):\n{said}"
+            );
+            (sealed, said)
+        })
+        .collect()
+}
+
 /// With `sealed`, berth behaves as on a kernel without Landlock and runs
 /// from a sealed memfd copy of itself instead.
 fn run_cve_2019_5736(env: &TestEnv, berth: &Path, image: &str, sealed: bool) -> String {
@@ -168,15 +188,7 @@ berthtest!(
             ],
             r#"["/proc/self/exe", "stage1"]"#,
         );
-        let berth = own_berth(&env);
-        for sealed in [false, true] {
-            let before = head_of(&berth);
-            let said = run_cve_2019_5736(&env, &berth, "exe", sealed);
-            let after = head_of(&berth);
-            assert_eq!(
-                before, after,
-                "the container overwrote the host's berth binary:\n{said}"
-            );
+        for (_, said) in attack_both_ways(&env, "exe") {
             assert!(
                 said.contains("magic link"),
                 "berth did not say why it refused:\n{said}"
@@ -205,15 +217,7 @@ berthtest!(
             ],
             r#"["/s.sh"]"#,
         );
-        let berth = own_berth(&env);
-        for sealed in [false, true] {
-            let before = head_of(&berth);
-            let said = run_cve_2019_5736(&env, &berth, "script", sealed);
-            let after = head_of(&berth);
-            assert_eq!(
-                before, after,
-                "the container overwrote the host's berth binary:\n{said}"
-            );
+        for (sealed, said) in attack_both_ways(&env, "script") {
             // With Landlock the kernel refuses the interpreter; the sealed
             // copy does run, and cannot be written.
             assert!(

@@ -20,15 +20,7 @@ const TEST_CAP: u64 = 8 << 20;
 
 /// `berth --root <root> ARGS…` under `ulimit -v MEM_LIMIT_KIB`.
 fn berth_limited(env: &TestEnv, args: &[&str]) -> Cmd {
-    let mut cmd = Cmd::new("sh");
-    cmd.arg("-c")
-        .arg(format!("ulimit -v {MEM_LIMIT_KIB} && exec \"$0\" \"$@\""))
-        .arg(util::berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(args)
-        .current_dir(env.dir());
-    cmd
+    env.berth_under_ulimit(&format!("-v {MEM_LIMIT_KIB}"), args)
 }
 
 /// A layer tar with one small file.

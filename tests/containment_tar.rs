@@ -54,15 +54,7 @@ fn bomb(kind: u8, codec: Codec) -> Option<Vec<u8>> {
 
 /// `berth --root <root> ARGS…` under `ulimit -v MEM_LIMIT_KIB`.
 fn berth_limited(env: &TestEnv, args: &[&str]) -> Cmd {
-    let mut cmd = Cmd::new("sh");
-    cmd.arg("-c")
-        .arg(format!("ulimit -v {MEM_LIMIT_KIB} && exec \"$0\" \"$@\""))
-        .arg(util::berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(args)
-        .current_dir(env.dir());
-    cmd
+    env.berth_under_ulimit(&format!("-v {MEM_LIMIT_KIB}"), args)
 }
 
 /// `berth import` of the bomb fails as it should, the store untouched.
@@ -190,15 +182,12 @@ berthtest!(import_refuses_a_sparse_file_that_is_all_hole, |env| {
         .file("hello", b"hi\n")
         .finish();
     let path = env.write("hole.tar.gz", util::gzip(&tar));
-    let mut cmd = Cmd::new("sh");
-    cmd.arg("-c")
-        .arg("ulimit -f 1048576 && exec \"$0\" \"$@\"")
-        .arg(util::berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(&["import", path.to_str().unwrap(), "x/hole:1"])
-        .current_dir(env.dir());
-    let out = cmd.run();
-    assert_fails_125(&out, "the layer's files add up to more than 256 GiB");
+    let out = env
+        .berth_under_ulimit(
+            "-f 1048576",
+            &["import", path.to_str().unwrap(), "x/hole:1"],
+        )
+        .run();
+    assert_fails_125(&out, "the layer's files would add up to more than 256 GiB");
     eqnice!(before, env.snapshot(), "the store changed");
 });

@@ -144,6 +144,23 @@ impl TestEnv {
         cmd
     }
 
+    /// `berth --root <root> ARGS…` run through `sh -c 'ulimit LIMIT && exec …'`:
+    /// a bound the test sets on berth itself (`-v KIB` memory, `-f BLOCKS`
+    /// file size), so an unbounded berth fails instead of hurting the machine.
+    pub fn berth_under_ulimit<S: AsRef<OsStr>>(&self, limit: &str, args: &[S]) -> Cmd {
+        let mut cmd = Cmd::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
+            .arg(berth_bin())
+            .arg("--root")
+            .arg(&self.root);
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.current_dir(self.dir());
+        cmd
+    }
+
     /// Import the busybox test image as `busybox` and return its id.
     pub fn import_busybox(&self) -> String {
         self.import(&busybox_tar(), "busybox", &[])
