@@ -139,6 +139,7 @@ fn download(
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .unwrap_or("download")
         .to_string();
+    fetch::check_proxied_target(url, allow_host).map_err(|r| anyhow!("{r}"))?;
     let resp = fetch::agent(allow_host)
         .get(url)
         .call()

@@ -48,6 +48,69 @@ pub(super) fn is_host_only(ip: IpAddr) -> bool {
     }
 }
 
+/// Whether connecting to `ip` reaches this machine: a host-only address, or
+/// one of the addresses of its own interfaces (a service bound to 0.0.0.0
+/// answers on the host's LAN address too, which a RUN step cannot reach).
+pub(super) fn reaches_this_host(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    is_host_only(ip) || own_addresses().contains(&ip)
+}
+
+/// The addresses of this machine's interfaces, read once.
+fn own_addresses() -> &'static [IpAddr] {
+    static OWN: std::sync::OnceLock<Vec<IpAddr>> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| {
+        let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+            return Vec::new();
+        };
+        addrs
+            .filter_map(|a| a.address)
+            .filter_map(|a| {
+                a.as_sockaddr_in()
+                    .map(|v4| IpAddr::V4(v4.ip()))
+                    .or_else(|| a.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip())))
+            })
+            .collect()
+    })
+}
+
+/// With a proxy (`HTTP_PROXY` and friends, which ureq honours) the resolver
+/// sees only the proxy's address and the proxy resolves the target: the
+/// target's own host is checked here, before the request — a literal
+/// address as is, a name as this machine resolves it (when it cannot, the
+/// proxy decides). A redirect followed through a proxy is not checked again.
+pub(super) fn check_proxied_target(url: &str, allow_host: bool) -> Result<(), HostOnly> {
+    use std::net::ToSocketAddrs;
+    if allow_host || Config::default().proxy().is_none() {
+        return Ok(());
+    }
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Ok(());
+    };
+    let Some(host) = uri.host() else {
+        return Ok(());
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<IpAddr> = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => (bare, uri.port_u16().unwrap_or(80))
+            .to_socket_addrs()
+            .map(|a| a.map(|s| s.ip()).collect())
+            .unwrap_or_default(),
+    };
+    match addrs.into_iter().find(|ip| reaches_this_host(*ip)) {
+        Some(ip) => Err(HostOnly {
+            host: host.to_string(),
+            ip,
+            proxy: false,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Why a connection was refused; ureq carries it as an `io::Error` and
 /// `refusal` finds it again.
 #[derive(Debug)]
@@ -62,7 +125,12 @@ impl fmt::Display for HostOnly {
         let what = if self.proxy { "the proxy " } else { "" };
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         if host.parse::<IpAddr>().is_ok() {
-            write!(f, "{what}{} is a host-only address", self.ip)?;
+            let kind = if is_host_only(self.ip) {
+                "a host-only address"
+            } else {
+                "an address of this host"
+            };
+            write!(f, "{what}{} is {kind}", self.ip)?;
         } else {
             write!(
                 f,
@@ -102,7 +170,7 @@ impl Resolver for NoHostOnly {
         let mut kept = self.empty();
         let mut refused = None;
         for a in all.iter() {
-            if is_host_only(a.ip()) {
+            if reaches_this_host(a.ip()) {
                 refused.get_or_insert(a.ip());
             } else {
                 kept.push(*a);
@@ -154,6 +222,21 @@ mod tests {
         ] {
             assert!(!is_host_only(a.parse().unwrap()), "{a}");
         }
+    }
+
+    #[test]
+    fn own_interface_addresses_reach_this_host() {
+        // Every machine has loopback; others when it has a network.
+        assert!(own_addresses().iter().all(|ip| reaches_this_host(*ip)));
+        for ip in own_addresses() {
+            if let IpAddr::V4(v4) = ip {
+                assert!(reaches_this_host(IpAddr::V6(v4.to_ipv6_mapped())), "{v4}");
+            }
+        }
+        assert!(
+            !reaches_this_host("192.0.2.254".parse().unwrap())
+                || own_addresses().contains(&"192.0.2.254".parse().unwrap())
+        );
     }
 
     fn resolve(uri: &str) -> Result<ResolvedSocketAddrs, ureq::Error> {

@@ -82,6 +82,12 @@ const COPY_BUF: usize = 256 * 1024;
 /// at an entry boundary is accepted too, as Go's archive/tar and tar-rs do);
 /// the caller drains any trailing bytes. On error the directory is left
 /// half-written: the caller deletes it.
+/// XATTR_SIZE_MAX: the largest xattr value the kernel accepts.
+const XATTR_VALUE_MAX: usize = 64 * 1024;
+
+/// What the directories' deferred metadata may hold in memory per layer.
+const DIRS_KEPT_MAX: usize = 256 << 20;
+
 pub fn apply(tar: impl Read, dest: &Path, opts: &ApplyOptions) -> Result<ApplyReport> {
     let root = nix::fcntl::open(
         dest,
@@ -96,6 +102,7 @@ pub fn apply(tar: impl Read, dest: &Path, opts: &ApplyOptions) -> Result<ApplyRe
         parent: None,
         dirs: Vec::new(),
         dir_index: HashMap::new(),
+        dirs_kept: 0,
         warned_devices: false,
         warned_squash: false,
         buf: vec![0; COPY_BUF],
@@ -137,6 +144,8 @@ struct Extractor {
     parent: Option<(CString, OwnedFd)>,
     dirs: Vec<DirMeta>,
     dir_index: HashMap<Vec<u8>, usize>,
+    /// Bytes of names and xattrs kept in `dirs` (and its index).
+    dirs_kept: usize,
     warned_devices: bool,
     warned_squash: bool,
     buf: Vec<u8>,
@@ -226,6 +235,14 @@ fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Meta> {
                     log::debug!("layer: skipping xattr `{}`", String::from_utf8_lossy(name));
                     continue;
                 }
+                // The kernel takes no value larger (XATTR_SIZE_MAX); a larger
+                // one is no image's content, only memory kept until the end.
+                if ext.value_bytes().len() > XATTR_VALUE_MAX {
+                    bail!(
+                        "xattr `{}` is larger than 64 KiB",
+                        String::from_utf8_lossy(name)
+                    );
+                }
                 if let Ok(n) = CString::new(name) {
                     meta.xattrs.push((n, ext.value_bytes().to_vec()));
                 }
@@ -250,7 +267,7 @@ impl Extractor {
                 bail!("the layer root can only be a directory");
             }
             let meta = meta_of(entry)?;
-            self.record_dir(Vec::new(), 0, meta);
+            self.record_dir(Vec::new(), 0, meta)?;
             return Ok(());
         };
 
@@ -428,7 +445,7 @@ impl Extractor {
                     }
                     Err(e) => return Err(e).context("creating directory"),
                 }
-                self.record_dir(join(comps), comps.len(), meta);
+                self.record_dir(join(comps), comps.len(), meta)?;
                 Ok(())
             }
             EntryType::Symlink => {
@@ -622,13 +639,27 @@ impl Extractor {
         Ok(())
     }
 
-    fn record_dir(&mut self, path: Vec<u8>, depth: usize, meta: Meta) {
+    /// Directories' metadata is applied at the end (see [`finish_dirs`]), so
+    /// it is kept until then: a budget for the layer, since a small
+    /// compressed layer can name many directories with large xattrs.
+    fn record_dir(&mut self, path: Vec<u8>, depth: usize, meta: Meta) -> Result<()> {
+        let cost = 2 * path.len()
+            + meta
+                .xattrs
+                .iter()
+                .map(|(n, v)| n.as_bytes().len() + v.len())
+                .sum::<usize>();
+        self.dirs_kept = self.dirs_kept.saturating_add(cost);
+        if self.dirs_kept > DIRS_KEPT_MAX {
+            bail!("the layer's directories' names and xattrs add up to more than 256 MiB");
+        }
         if let Some(&i) = self.dir_index.get(&path) {
             self.dirs[i].meta = meta;
-            return;
+            return Ok(());
         }
         self.dir_index.insert(path.clone(), self.dirs.len());
         self.dirs.push(DirMeta { path, depth, meta });
+        Ok(())
     }
 
     /// Apply directories' metadata, deepest first, so that every directory

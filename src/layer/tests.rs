@@ -819,3 +819,14 @@ fn disk_usage_counts_blocks_and_hardlinks_once() {
     assert!(big >= 100_000);
     assert!(used >= big && used < 2 * big, "used {used}, big {big}");
 }
+
+#[test]
+fn rejects_an_xattr_value_the_kernel_would_not_take() {
+    let fx = Fixture::new();
+    let big = vec![b'A'; 64 * 1024 + 1];
+    let tar = Tar::default()
+        .pax(&[("SCHILY.xattr.user.big", &big)])
+        .dir("d")
+        .finish();
+    fx.reject(&tar, "xattr `user.big` is larger than 64 KiB");
+}
