@@ -223,7 +223,7 @@ fn check_exec(root: &std::fs::File, p: &Path) -> Result<(), Errno> {
         std::env::current_dir().map_err(|_| Errno::ENOENT)?.join(p)
     };
     let c = CString::new(abs.as_os_str().as_bytes()).map_err(|_| Errno::ENOENT)?;
-    crate::sys::fs::openat2(
+    let fd = crate::sys::fs::openat2(
         std::os::fd::AsFd::as_fd(root),
         &c,
         libc::O_PATH,
@@ -231,9 +231,7 @@ fn check_exec(root: &std::fs::File, p: &Path) -> Result<(), Errno> {
         crate::sys::fs::RESOLVE_IN_ROOT | crate::sys::fs::RESOLVE_NO_MAGICLINKS,
     )
     .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
-    let meta = std::fs::metadata(p)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
-    if meta.is_dir() {
+    if nix::sys::stat::fstat(&fd)?.st_mode & libc::S_IFMT == libc::S_IFDIR {
         return Err(Errno::EACCES);
     }
     nix::unistd::access(p, nix::unistd::AccessFlags::X_OK)

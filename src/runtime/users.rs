@@ -37,11 +37,7 @@ fn read_in_layer(layer: &std::path::Path, name: &str) -> Option<String> {
         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     )
     .ok()?;
-    if !std::fs::File::from(fd.try_clone().ok()?)
-        .metadata()
-        .ok()?
-        .is_file()
-    {
+    if nix::sys::stat::fstat(&fd).ok()?.st_mode & libc::S_IFMT != libc::S_IFREG {
         return None;
     }
     let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);

@@ -24,16 +24,35 @@ pub fn stat(pid: i32) -> io::Result<Stat> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unreadable /proc/PID/stat"))
 }
 
-/// The command name (field 2) may hold spaces and parentheses: the fields
-/// after it start after its last `)`.
 fn parse_stat(text: &str) -> Option<Stat> {
-    let rest = &text[text.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let f = StatFields::parse(text)?;
     Some(Stat {
-        state: *f.first()?.as_bytes().first()?,
-        flags: f.get(9 - 3)?.parse().ok()?,
-        start: f.get(22 - 3)?.parse().ok()?,
+        state: f.state()?,
+        flags: f.num(9)?,
+        start: f.num(22)?,
     })
+}
+
+/// The fields of a /proc/PID/stat text, numbered as in proc(5).
+pub struct StatFields<'a>(Vec<&'a str>);
+
+impl<'a> StatFields<'a> {
+    /// The command name (field 2) may hold spaces and parentheses: the
+    /// fields after it start after its last `)`.
+    pub fn parse(text: &'a str) -> Option<StatFields<'a>> {
+        let rest = &text[text.rfind(')')? + 1..];
+        Some(StatFields(rest.split_ascii_whitespace().collect()))
+    }
+
+    /// Field 3, the state letter.
+    pub fn state(&self) -> Option<u8> {
+        self.0.first()?.as_bytes().first().copied()
+    }
+
+    /// Field `n` (3 or later) as a number.
+    pub fn num(&self, n: usize) -> Option<u64> {
+        self.0.get(n.checked_sub(3)?)?.parse().ok()
+    }
 }
 
 /// Whether `pid` is pid 1 of a pid namespace below ours: the last of the ids

@@ -109,20 +109,19 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
 /// stays out of the container (CVE-2024-21626), while fds berth still needs
 /// before the exec (its report pipe) keep working.
 pub fn cloexec_from(first: u32) -> io::Result<()> {
-    // SAFETY: close_range only changes fd flags in this process's table.
-    let r = unsafe { libc::close_range(first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_int) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    close_range(first, libc::CLOSE_RANGE_CLOEXEC)
 }
 
 /// Closes every fd from `first` up (close_range(2)).
 pub fn close_from(first: u32) -> io::Result<()> {
-    // SAFETY: closing fds of this process: the caller owns the table from
-    // `first` up and holds no Rust object for any of them after this call.
-    let r = unsafe { libc::close_range(first, u32::MAX, 0) };
+    close_range(first, 0)
+}
+
+fn close_range(first: u32, flags: libc::c_uint) -> io::Result<()> {
+    // SAFETY: close_range only closes or flags fds of this process from
+    // `first` up; callers hold no Rust object for any of them afterwards (a
+    // closed one) or keep using them (close-on-exec only).
+    let r = unsafe { libc::close_range(first, u32::MAX, flags as libc::c_int) };
     if r < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -196,17 +195,12 @@ pub fn reset_signal_dispositions() {
 /// included, and berth's own arguments (store and volume paths).
 pub fn wipe_initial_args_and_environ(name: &str) -> io::Result<()> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // Fields after the command name, which is in parentheses and may hold
-    // spaces: the first of them is field 3 (state).
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
+    let fields = super::pidfd::StatFields::parse(&stat)
         .ok_or_else(|| io::Error::other("unreadable /proc/self/stat"))?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
     let field = |n: usize| -> io::Result<usize> {
         fields
-            .get(n - 3)
-            .and_then(|f| f.parse().ok())
+            .num(n)
+            .map(|v| v as usize)
             .ok_or_else(|| io::Error::other("unreadable /proc/self/stat"))
     };
     for (start, end, text) in [(field(48)?, field(49)?, name), (field(50)?, field(51)?, "")] {
