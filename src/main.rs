@@ -1,12 +1,14 @@
 //! berth: parse the command line, set up logging, dispatch to a verb, and turn
 //! the outcome into Docker's exit codes (125 = berth failed).
 
-mod build;
+mod builder;
 mod cli;
 mod container;
+mod ident;
 mod image;
 mod layer;
 mod logger;
+mod net;
 mod paths;
 mod reference;
 mod runtime;

@@ -2,7 +2,7 @@
 //! Dockerfile alone must not reach services bound to the host's loopback
 //! through it, as `RUN --network=host` cannot (security review of ADD).
 //! A redirect to such an address is refused by the same check: every hop's
-//! addresses come from the agent's resolver (unit tests in src/build/fetch.rs).
+//! addresses come from the agent's resolver (unit tests in src/net/fetch.rs).
 
 use crate::util::{TestEnv, assert_fails_125, assert_ok};
 use std::io::{Read, Write};

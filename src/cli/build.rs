@@ -1,7 +1,7 @@
 //! `berth build [-f FILE] [-t REF]… CONTEXT`
 
 use super::Ctx;
-use crate::build::executor::{BuildOptions, build};
+use crate::builder::executor::{BuildOptions, build};
 use crate::reference::Reference;
 use anyhow::{Context, Result, anyhow};
 use std::collections::BTreeMap;
@@ -130,7 +130,7 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         std::fs::read_to_string(&dockerfile)
             .with_context(|| format!("reading `{}`", dockerfile.display()))?
     };
-    let instructions = crate::build::instr::parse(&text).map_err(|e| anyhow!("{e}"))?;
+    let instructions = crate::builder::instr::parse(&text).map_err(|e| anyhow!("{e}"))?;
     let tags = a
         .tag
         .iter()

@@ -154,16 +154,16 @@ pub fn report(e: &anyhow::Error) -> i32 {
 /// `berth __helper VERB PATH`: the user namespace helper (see image::unpack).
 fn helper(args: &[std::ffi::OsString]) -> i32 {
     let run = || -> anyhow::Result<()> {
-        crate::runtime::userns::enter()?;
+        crate::ident::userns::enter()?;
         let _ = crate::logger::init(None);
         let verb = args.get(2).and_then(|v| v.to_str()).unwrap_or("");
         let path = args.get(3).map(PathBuf::from).unwrap_or_default();
         match verb {
-            v if v == "diff" || v.starts_with("diff:") => crate::build::steps::helper_diff(
+            v if v == "diff" || v.starts_with("diff:") => crate::builder::steps::helper_diff(
                 &path,
                 v.strip_prefix("diff:").and_then(|e| e.parse().ok()),
             ),
-            "copy" => crate::build::steps::helper_copy(&path),
+            "copy" => crate::builder::steps::helper_copy(&path),
             _ => crate::image::unpack::helper_main(verb, &path),
         }
     };

@@ -2,11 +2,12 @@
 
 use super::Ctx;
 use crate::container::{Containers, Meta, Process, State};
+use crate::ident::idmap::IdMapping;
+use crate::ident::users;
 use crate::image::unpack::{ensure_layers, remove_layer_tree};
-use crate::runtime::idmap::IdMapping;
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::spec::{self, Spec};
-use crate::runtime::{caps, network, seccomp, users};
+use crate::runtime::{caps, network, seccomp};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
 

@@ -7,9 +7,9 @@
 //! are the user's own and the image's ids and modes go to `user.berth.*`
 //! xattrs. Real root unpacks directly and chowns.
 
+use crate::ident::idmap::IdMapping;
+use crate::ident::userns;
 use crate::layer::{self, ApplyOptions, Ownership};
-use crate::runtime::idmap::IdMapping;
-use crate::runtime::userns;
 use crate::store::digest::Digest;
 use crate::store::{Store, TMP_PREFIX};
 use anyhow::{Context, Result, anyhow};

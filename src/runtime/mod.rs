@@ -5,7 +5,6 @@
 pub mod binary_guard;
 pub mod caps;
 pub mod child;
-pub mod idmap;
 pub mod init;
 pub mod monitor;
 pub mod network;
@@ -14,5 +13,3 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
 pub mod syscalls;
-pub mod userns;
-pub mod users;

@@ -7,10 +7,10 @@
 //! them just before execve.
 
 use super::child::{self, Message, Pipes};
-use super::idmap::IdMapping;
 use super::pty;
 use super::rootfs::EtcFile;
 use super::spec::Spec;
+use crate::ident::idmap::IdMapping;
 use anyhow::{Context, Result, anyhow};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};

@@ -137,14 +137,14 @@ impl Plan {
         let mode = match mode {
             "host" => Mode::Host,
             "none" => Mode::None,
-            "slirp4netns" => match super::idmap::find_tool("slirp4netns") {
+            "slirp4netns" => match crate::ident::idmap::find_tool("slirp4netns") {
                 Some(p) => Mode::Slirp(p),
                 None => bail!("slirp4netns is not installed (Debian: apt-get install slirp4netns)"),
             },
             "private" | "pasta" | "default" | "bridge" => {
                 match (
-                    super::idmap::find_tool("pasta"),
-                    super::idmap::find_tool("slirp4netns"),
+                    crate::ident::idmap::find_tool("pasta"),
+                    crate::ident::idmap::find_tool("slirp4netns"),
                 ) {
                     (Some(p), _) => Mode::Pasta(p),
                     (None, _) if !ports.is_empty() => bail!(

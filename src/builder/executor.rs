@@ -4,15 +4,15 @@
 //! args in effect and — for COPY/ADD — the content it copies.
 
 use super::context::{self, Ignore};
-use super::fetch;
-use super::instr::Instr;
+use super::dockerfile::instr::Instr;
 use super::steps::{Access, BuiltLayer, CopyOp, commit_upper, scratch_dir};
+use crate::ident::idmap::IdMapping;
+use crate::ident::users;
 use crate::image::unpack::{Unpacker, ensure_layers, remove_layer_tree};
-use crate::runtime::idmap::IdMapping;
+use crate::net::fetch::download;
 use crate::runtime::monitor::{self, Options};
-use crate::runtime::rootfs::EtcFile;
 use crate::runtime::spec::{self, Spec};
-use crate::runtime::{caps, seccomp, users};
+use crate::runtime::{caps, seccomp};
 use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::oci::{self, Descriptor, History, ImageConfig, Manifest, RootFs};
@@ -119,51 +119,6 @@ fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
     Some(Box::new(std::io::Cursor::new(block).chain(reader)))
 }
 
-/// Fetches `url` into `dir` (the name is the URL's last path segment),
-/// hashing it on the way; `checksum` (`sha256:HEX`) must match when given.
-/// Host-only addresses are refused unless `allow_host` (see `fetch`).
-/// Returns the file, its name and its digest.
-fn download(
-    url: &str,
-    dir: &Path,
-    checksum: Option<&str>,
-    allow_host: bool,
-) -> Result<(PathBuf, String, String)> {
-    let want = checksum
-        .map(crate::store::digest::Digest::parse)
-        .transpose()?;
-    let name = url
-        .split(['?', '#'])
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-        .unwrap_or("download")
-        .to_string();
-    fetch::check_proxied_target(url, allow_host).map_err(|r| anyhow!("{r}"))?;
-    let resp = fetch::agent(allow_host)
-        .get(url)
-        .call()
-        .map_err(|e| match fetch::refusal(&e) {
-            Some(r) => anyhow!("{r}"),
-            None => anyhow!("{e}"),
-        })?;
-    let mut body = resp.into_body().into_reader();
-    let path = dir.join(&name);
-    let file = std::fs::File::create(&path)?;
-    let mut w = crate::store::digest::HashingWriter::new(std::io::BufWriter::new(file));
-    std::io::copy(&mut body, &mut w)?;
-    let (out, got, _) = w.finish();
-    out.into_inner().map_err(|e| e.into_error())?;
-    if let Some(want) = want
-        && want != got
-    {
-        bail!("checksum mismatch: expected {want}, got {got}");
-    }
-    // Docker gives downloaded files mode 0600.
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    Ok((path, name, got.to_string()))
-}
-
 /// The scratch dirs a COPY/ADD fills (downloads, heredocs, unpacked
 /// archives): removed when dropped, so a source that fails halfway (a
 /// refused or failed download, a bad heredoc name) leaves none in the store.
@@ -248,7 +203,7 @@ impl Builder<'_> {
                 let lookup = move |n: &str| scope.get(n).cloned();
                 let v = match (self.opts.build_args.get(k), v) {
                     (Some(b), _) => b.clone(),
-                    (None, Some(v)) => super::expand(v, i.escape, &lookup)
+                    (None, Some(v)) => super::dockerfile::expand(v, i.escape, &lookup)
                         .map_err(|e| anyhow!(err(i, &format!("{e:#}"))))?,
                     (None, None) => String::new(),
                 };
@@ -308,7 +263,7 @@ impl Builder<'_> {
             .flatten()
             .filter_map(|t| t.as_str())
         {
-            let parsed = super::instr::parse_fragment(t)
+            let parsed = super::dockerfile::instr::parse_fragment(t)
                 .map_err(|e| anyhow!(err(&stage.from, &format!("ONBUILD {t}: {e}"))))?;
             for i in parsed {
                 self.instruction(&mut st, &i)
@@ -383,7 +338,7 @@ impl Builder<'_> {
                 for (k, v) in &i.pairs {
                     let v = match (self.opts.build_args.get(k), v) {
                         (Some(b), _) => b.clone(),
-                        (None, Some(v)) => super::expand(v, i.escape, &lookup)?,
+                        (None, Some(v)) => super::dockerfile::expand(v, i.escape, &lookup)?,
                         (None, None) => builtin_arg(k).unwrap_or_default(),
                     };
                     st.args.insert(k.clone(), v);
@@ -392,7 +347,8 @@ impl Builder<'_> {
             "ENV" => {
                 let env = c.env.get_or_insert_with(Vec::new);
                 for (k, v) in &i.pairs {
-                    let v = super::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?;
+                    let v =
+                        super::dockerfile::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?;
                     env.retain(|e| e.split('=').next() != Some(k.as_str()));
                     env.push(format!("{k}={v}"));
                 }
@@ -400,10 +356,10 @@ impl Builder<'_> {
             "LABEL" => {
                 let labels = c.labels.get_or_insert_with(Default::default);
                 for (k, v) in &i.pairs {
-                    let k = super::expand(k, i.escape, &lookup)?;
+                    let k = super::dockerfile::expand(k, i.escape, &lookup)?;
                     labels.insert(
                         k,
-                        super::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?,
+                        super::dockerfile::expand(v.as_deref().unwrap_or(""), i.escape, &lookup)?,
                     );
                 }
             }
@@ -1574,7 +1530,7 @@ fn healthcheck(i: &Instr) -> Vec<String> {
 /// BuildKit's word expansion (`$V`, `${V:-w}`, …) with quote removal; a
 /// word it cannot expand is kept as written.
 fn expand(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    super::expand(word, '\\', lookup).unwrap_or_else(|_| word.to_string())
+    super::dockerfile::expand(word, '\\', lookup).unwrap_or_else(|_| word.to_string())
 }
 
 fn split_stages(all: &[Instr]) -> Result<(Vec<Instr>, Vec<Stage>)> {

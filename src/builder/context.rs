@@ -45,12 +45,6 @@ impl Ignore {
         Ignore { rules }
     }
 
-    /// Whether `!` rules exist: then an excluded directory may still hold
-    /// re-included files, and walks must look inside it.
-    pub fn has_exceptions(&self) -> bool {
-        self.rules.iter().any(|(_, neg)| *neg)
-    }
-
     /// Whether `path` is excluded and nothing under it can come back: a
     /// walk may skip it whole.
     pub fn prunes(&self, path: &str, is_dir: bool) -> bool {

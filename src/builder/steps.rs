@@ -7,9 +7,9 @@
 //! they are owned by host ids the user cannot read or chown, so copying and
 //! diffing run in the user namespace helper (`berth __helper copy|diff`).
 
+use crate::ident::idmap::IdMapping;
 use crate::image::unpack::{LayerMeta, Unpacker, remove_layer_tree, run_helper, run_helper_io};
 use crate::layer::{self, DiffOptions};
-use crate::runtime::idmap::IdMapping;
 use crate::store::digest::Digest;
 use crate::store::{Store, TMP_PREFIX};
 use anyhow::{Context, Result, bail};

@@ -11,8 +11,10 @@
 //! ureq's resolver API is `unversioned` (outside its semver promise);
 //! Cargo.lock pins the version this was written against.
 
+use anyhow::{Result, anyhow, bail};
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -20,7 +22,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// An agent for `ADD <url>`: unless `allow_host` (the user's
 /// `--allow network.host`), it refuses to connect to host-only addresses.
-pub(super) fn agent(allow_host: bool) -> ureq::Agent {
+fn agent(allow_host: bool) -> ureq::Agent {
     if allow_host {
         return ureq::Agent::new_with_defaults();
     }
@@ -36,7 +38,7 @@ pub(super) fn agent(allow_host: bool) -> ureq::Agent {
 /// Linux; 0.0.0.0/8 is "this host on this network") and link-local (the
 /// cloud metadata service), also in their IPv4-mapped IPv6 forms. Private
 /// LAN ranges are other machines: internal artifact servers stay allowed.
-pub(super) fn is_host_only(ip: IpAddr) -> bool {
+pub(crate) fn is_host_only(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback() || v4.octets()[0] == 0 || v4.is_link_local(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -51,7 +53,7 @@ pub(super) fn is_host_only(ip: IpAddr) -> bool {
 /// Whether connecting to `ip` reaches this machine: a host-only address, or
 /// one of the addresses of its own interfaces (a service bound to 0.0.0.0
 /// answers on the host's LAN address too, which a RUN step cannot reach).
-pub(super) fn reaches_this_host(ip: IpAddr) -> bool {
+pub(crate) fn reaches_this_host(ip: IpAddr) -> bool {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
@@ -82,7 +84,7 @@ fn own_addresses() -> &'static [IpAddr] {
 /// target's own host is checked here, before the request — a literal
 /// address as is, a name as this machine resolves it (when it cannot, the
 /// proxy decides). A redirect followed through a proxy is not checked again.
-pub(super) fn check_proxied_target(url: &str, allow_host: bool) -> Result<(), HostOnly> {
+fn check_proxied_target(url: &str, allow_host: bool) -> Result<(), HostOnly> {
     use std::net::ToSocketAddrs;
     if allow_host || Config::default().proxy().is_none() {
         return Ok(());
@@ -114,7 +116,7 @@ pub(super) fn check_proxied_target(url: &str, allow_host: bool) -> Result<(), Ho
 /// Why a connection was refused; ureq carries it as an `io::Error` and
 /// `refusal` finds it again.
 #[derive(Debug)]
-pub(super) struct HostOnly {
+struct HostOnly {
     host: String,
     ip: IpAddr,
     proxy: bool,
@@ -149,7 +151,7 @@ impl fmt::Display for HostOnly {
 impl std::error::Error for HostOnly {}
 
 /// The refusal behind a ureq error, if that is what it is.
-pub(super) fn refusal(e: &ureq::Error) -> Option<&HostOnly> {
+fn refusal(e: &ureq::Error) -> Option<&HostOnly> {
     match e {
         ureq::Error::Io(io) => io.get_ref()?.downcast_ref(),
         _ => None,
@@ -186,6 +188,51 @@ impl Resolver for NoHostOnly {
             _ => Ok(kept),
         }
     }
+}
+
+/// Fetches `url` into `dir` (the name is the URL's last path segment),
+/// hashing it on the way; `checksum` (`sha256:HEX`) must match when given.
+/// Host-only addresses are refused unless `allow_host` (see `fetch`).
+/// Returns the file, its name and its digest.
+pub(crate) fn download(
+    url: &str,
+    dir: &Path,
+    checksum: Option<&str>,
+    allow_host: bool,
+) -> Result<(PathBuf, String, String)> {
+    let want = checksum
+        .map(crate::store::digest::Digest::parse)
+        .transpose()?;
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .unwrap_or("download")
+        .to_string();
+    check_proxied_target(url, allow_host).map_err(|r| anyhow!("{r}"))?;
+    let resp = agent(allow_host)
+        .get(url)
+        .call()
+        .map_err(|e| match refusal(&e) {
+            Some(r) => anyhow!("{r}"),
+            None => anyhow!("{e}"),
+        })?;
+    let mut body = resp.into_body().into_reader();
+    let path = dir.join(&name);
+    let file = std::fs::File::create(&path)?;
+    let mut w = crate::store::digest::HashingWriter::new(std::io::BufWriter::new(file));
+    std::io::copy(&mut body, &mut w)?;
+    let (out, got, _) = w.finish();
+    out.into_inner().map_err(|e| e.into_error())?;
+    if let Some(want) = want
+        && want != got
+    {
+        bail!("checksum mismatch: expected {want}, got {got}");
+    }
+    // Docker gives downloaded files mode 0600.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok((path, name, got.to_string()))
 }
 
 #[cfg(test)]
