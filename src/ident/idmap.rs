@@ -4,7 +4,6 @@
 //! user's own id, container ids 1..=N are the start of the range, N capped so that container
 //! ids stop at 65535. Without a range (or without the setuid helpers) container root is the
 //! user alone. Real root gets the identity mapping.
-#![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

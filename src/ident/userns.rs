@@ -21,7 +21,6 @@
 //! The child maps nothing itself: only the parent, in the parent namespace, may write maps
 //! with the setuid helpers. No exec happens after unshare, so the child keeps the full
 //! capability set the kernel grants the creator of a user namespace.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};

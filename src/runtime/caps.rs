@@ -16,8 +16,6 @@
 //! gives the process every capability of its bounding set (root is treated as having full
 //! file capabilities), and no_new_privs further limits the new permitted set to the old one.
 
-#![allow(dead_code)]
-
 use anyhow::{Context, Result, bail};
 use caps::{CapSet, Capability, CapsHashSet};
 
@@ -160,15 +158,15 @@ pub fn apply(keep: &CapsHashSet, uid: u32) -> Result<()> {
     Ok(())
 }
 
-/// The bit mask `/proc/<pid>/status` shows for `set` (`CapEff:\t{:016x}`); the default set
-/// is `00000000a80425fb`.
-pub fn mask(set: &CapsHashSet) -> u64 {
-    set.iter().fold(0, |m, c| m | c.bitmask())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bit mask `/proc/<pid>/status` shows for `set` (`CapEff:\t{:016x}`); the
+    /// default set is `00000000a80425fb`.
+    fn mask(set: &CapsHashSet) -> u64 {
+        set.iter().fold(0, |m, c| m | c.bitmask())
+    }
 
     fn strings(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()

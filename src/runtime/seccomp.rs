@@ -45,8 +45,6 @@
 //! Argument values are compared as 64-bit values, as libseccomp does (`SCMP_CMP_*` take a
 //! 64-bit datum); `SCMP_CMP_MASKED_EQ` is `(arg & value) == valueTwo`.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::path::Path;
 

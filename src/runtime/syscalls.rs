@@ -38,8 +38,6 @@
 //! print("".join(out), end="")
 //! ```
 
-#![allow(dead_code)]
-
 /// The syscall number of `name` on the architecture berth was built for, or `None` when
 /// this architecture has no such syscall (e.g. `arch_prctl` on aarch64, `_llseek` on any
 /// 64-bit one): libseccomp skips those too.

@@ -3,7 +3,6 @@
 //! Thin, typed wrappers over syscalls that nix does not expose in the shape we
 //! need (openat2 with our own `open_how`, since libc's is `#[non_exhaustive]`;
 //! fd-based xattrs). No policy: callers decide flags and what an errno means.
-#![allow(dead_code)]
 
 use std::ffi::CStr;
 use std::io;

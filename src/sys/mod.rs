@@ -9,4 +9,5 @@ pub mod ns;
 pub mod pidfd;
 pub mod process;
 pub mod sealed_exe;
+#[cfg(test)]
 pub mod seccomp;

@@ -3,7 +3,6 @@
 //! nix covers unshare(2), setresuid(2) and setresgid(2); what is left here is handing a file
 //! descriptor to a re-executed child: clearing FD_CLOEXEC between fork and exec (which needs
 //! `pre_exec`), and taking ownership of the inherited number on the other side.
-#![allow(dead_code)]
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};

@@ -1,9 +1,7 @@
-//! Seccomp between fork and exec of a `std::process::Command`: what berth's own process
-//! cannot do without `unsafe` (`CommandExt::pre_exec`). The container child installs its
-//! filters itself (`runtime::seccomp::install`); this serves commands berth spawns directly
-//! and the tests that watch a real filter at work.
-
-#![allow(dead_code)]
+//! Seccomp between fork and exec of a `std::process::Command`, for the unit tests that
+//! watch a real filter at work (`runtime::seccomp`'s tests): what they cannot do without
+//! `unsafe` (`CommandExt::pre_exec`). Test code only: the container child installs its
+//! filters itself (`runtime::seccomp::install`), and berth spawns nothing else under one.
 
 use std::io;
 use std::os::unix::process::CommandExt;
