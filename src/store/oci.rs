@@ -1,5 +1,13 @@
 //! The OCI image-spec documents berth reads and writes. Unknown fields are kept
 //! (`extra`) so a document read and written again loses nothing.
+//!
+//! Hand-written on purpose, not oci-spec's `image` types (which the runtime
+//! side does use): those drop what they do not model, and images carry
+//! fields they do not model — Docker-only config keys (`Healthcheck`,
+//! `OnBuild`, `Shell`, `ArgsEscaped`), a Docker manifest list's media types,
+//! vendor annotations and fields of later spec versions. An image loaded and
+//! saved again must keep its digest, so every document here round-trips
+//! byte-for-byte what it does not understand.
 
 use super::digest::Digest;
 use serde::{Deserialize, Serialize};
