@@ -591,3 +591,61 @@ CMD [\"id -un; pwd\"]\n";
     };
     assert_eq!(modes, format!("700 {owner}\n640 root\nshell-form\n"));
 });
+
+// Issue 9: a stage the target does not need is never built, even when the
+// target names its base or a stage to copy from through an ARG.
+berthtest!(build_skips_stages_the_target_does_not_need, |env| {
+    env.import_busybox();
+    let df = "ARG BASE=busybox\n\
+FROM busybox AS broken\n\
+RUN echo RAN-BROKEN | tr A-Z a-z; exit 3\n\
+FROM busybox AS good\n\
+RUN echo good > /good\n\
+FROM $BASE\n\
+ARG SRC=good\n\
+COPY --from=$SRC /good /good\n";
+    let ctx = context(&env, &[("Dockerfile", df)]);
+    let out = build(&env, &ctx, &["-t", "localhost/skip"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    assert!(!out.stderr().contains("ran-broken"), "{}", out.stderr());
+    let got = run_none(&env, &["localhost/skip", "cat", "/good"]);
+    assert_eq!(got, "good\n");
+});
+
+// Issue 9: every word goes through the one expansion: `${V:?msg}` fails the
+// build with the message and the line, and `# escape=` is respected.
+berthtest!(
+    build_expansion_errors_and_escape_directive_reach_the_user,
+    |env| {
+        env.import_busybox();
+        for (df, msg) in [
+            (
+                "FROM busybox\nWORKDIR ${NOPE:?set NOPE to the work dir}\n",
+                "Dockerfile:2: expanding `${NOPE:?set NOPE to the work dir}`",
+            ),
+            (
+                "FROM busybox\nCOPY f ${DEST:?no-destination-given}\n",
+                "Dockerfile:2: expanding `${DEST:?no-destination-given}`",
+            ),
+        ] {
+            let ctx = context(&env, &[("Dockerfile", df), ("f", "f\n")]);
+            let out = build(&env, &ctx, &[]);
+            assert_build_fails(&out, msg);
+            let last = out.stderr().lines().last().unwrap_or("").to_string();
+            assert!(
+                last.contains("set NOPE") || last.contains("no-destination-given"),
+                "{last}"
+            );
+        }
+        let ctx = context(
+            &env,
+            &[("Dockerfile", "# escape=`\nFROM busybox\nWORKDIR /a\\b\n")],
+        );
+        let out = build(&env, &ctx, &["-t", "localhost/esc"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        assert_eq!(
+            env.inspect("localhost/esc")["Config"]["WorkingDir"],
+            "/a\\b"
+        );
+    }
+);

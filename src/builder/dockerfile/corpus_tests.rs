@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::parse;
+use super::parser::parse;
 
 /// `$BERTH_CORPUS` when set (and then only it), else `shared/corpus` beside
 /// the repository, else `/work/shared/corpus`.

@@ -24,6 +24,7 @@ pub(crate) fn expand(
 
 /// Like [`expand`], then splits the result into words at unquoted
 /// whitespace (whitespace inside a variable's value splits too, as in sh).
+#[cfg(test)]
 pub(crate) fn expand_words(
     word: &str,
     escape: char,

@@ -176,6 +176,7 @@ impl Instruction {
     }
 
     /// The exec-form vector, or None for shell form and the rest.
+    #[cfg(test)]
     pub(crate) fn json(&self) -> Option<&[String]> {
         match &self.args {
             Args::Json(v) => Some(v),
@@ -199,6 +200,7 @@ impl Instruction {
     }
 
     /// BuildKit's parse dump: `keyword ["--flag"…] "arg"…`.
+    #[cfg(test)]
     pub(crate) fn dump(&self) -> String {
         let mut s = self.keyword.as_str().to_ascii_lowercase();
         if !self.flags.is_empty() {
@@ -216,6 +218,7 @@ impl Instruction {
     }
 }
 
+#[cfg(test)]
 impl Args {
     fn dump_into(&self, s: &mut String) {
         let mut arg = |a: &str| {
@@ -268,12 +271,14 @@ pub(crate) struct Dockerfile {
 
 impl Dockerfile {
     /// First and last line of the instructions.
+    #[cfg(test)]
     pub(crate) fn lines(&self) -> (usize, usize) {
         let first = self.instructions.first().map_or(0, |i| i.line);
         let last = self.instructions.last().map_or(0, |i| i.end_line);
         (first, last)
     }
 
+    #[cfg(test)]
     pub(crate) fn directive(&self, name: &str) -> Option<&str> {
         self.directives
             .iter()
@@ -282,6 +287,7 @@ impl Dockerfile {
     }
 
     /// BuildKit's parse dump, one `(…)` line per instruction.
+    #[cfg(test)]
     pub(crate) fn dump(&self) -> String {
         let lines: Vec<String> = self
             .instructions
@@ -793,6 +799,7 @@ pub(crate) fn quoted_words(rest: &str, escape: char) -> Vec<String> {
 }
 
 /// Go's `strconv.Quote`, which the dump format uses.
+#[cfg(test)]
 pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -826,6 +833,7 @@ pub(crate) fn go_quote(s: &str) -> String {
 
 /// Close to Go's `strconv.IsPrint`: no controls, no spaces but U+0020, no
 /// invisible formatting characters.
+#[cfg(test)]
 fn go_printable(c: char) -> bool {
     !(c.is_control()
         || (c.is_whitespace() && c != ' ')

@@ -1,0 +1,325 @@
+//! Stages: the Dockerfile split at each FROM, the stage graph (which stages
+//! the target needs: FROM <stage>, COPY --from=<stage>, RUN --mount from=<stage>),
+//! building a stage on first use, and the ARG/ENV scope every expansion
+//! reads. A stage nothing needs is never built, as with BuildKit and buildah.
+
+use super::dockerfile;
+use super::dockerfile::instr::{ArgDecl, Instr, Instruction};
+use super::executor::{Builder, State, at_line};
+use crate::image::unpack::ensure_layers;
+use crate::store::digest::Digest;
+use crate::store::oci::{self, ImageConfig, RootFs};
+use anyhow::{Context, Result, anyhow, bail};
+use std::collections::BTreeMap;
+
+/// One stage: its FROM and the instructions after it.
+#[derive(Clone)]
+pub(super) struct Stage {
+    pub name: Option<String>,
+    pub from: Instr,
+    /// The base as written: an image, a stage or `scratch`.
+    pub base: String,
+    pub body: Vec<Instr>,
+}
+
+/// The instructions before the first FROM, and the stages.
+pub(super) fn split(all: &[Instr]) -> Result<(Vec<Instr>, Vec<Stage>)> {
+    let mut global = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    for i in all {
+        if let Instruction::From(f) = &i.op {
+            stages.push(Stage {
+                name: f.name.clone(),
+                from: i.clone(),
+                base: f.image.clone(),
+                body: Vec::new(),
+            });
+        } else if let Some(s) = stages.last_mut() {
+            s.body.push(i.clone());
+        } else {
+            global.push(i.clone());
+        }
+    }
+    if stages.is_empty() {
+        bail!("Dockerfile: no FROM instruction");
+    }
+    Ok((global, stages))
+}
+
+/// The stage names a stage's steps give without variables: `COPY --from`
+/// and `RUN --mount=…,from=`.
+fn named_refs(s: &Stage) -> Vec<&str> {
+    let mut refs = Vec::new();
+    for i in &s.body {
+        match &i.op {
+            Instruction::Copy(c) => refs.extend(c.from.as_deref()),
+            Instruction::Run(r) => refs.extend(r.mounts.iter().filter_map(|m| m.from.as_deref())),
+            _ => {}
+        }
+    }
+    refs.retain(|r| !r.contains('$'));
+    refs
+}
+
+impl Builder<'_> {
+    /// `--target`'s stage, or the last.
+    pub(super) fn target(&self) -> Result<usize> {
+        match &self.opts.target {
+            Some(t) => self
+                .stages
+                .iter()
+                .position(|s| s.name.as_deref() == Some(t.as_str()))
+                .ok_or_else(|| anyhow!("target stage `{t}` not found")),
+            None => Ok(self.stages.len() - 1),
+        }
+    }
+
+    /// The stages `target` needs as the Dockerfile names them (FROM with
+    /// the global ARGs expanded), itself included, in file order. A stage
+    /// named through a variable in a step is found when that step runs.
+    pub(super) fn needed_stages(&self, target: usize) -> Vec<usize> {
+        let mut need = vec![target];
+        let mut i = 0;
+        while i < need.len() {
+            let at = need[i];
+            let s = &self.stages[at];
+            let lookup = |k: &str| self.global_args.get(k).cloned();
+            let base = dockerfile::expand(&s.base, s.from.escape, &lookup).ok();
+            let refs = named_refs(s).into_iter().chain(base.as_deref());
+            for idx in refs
+                .filter_map(|r| self.stage_index(r, at))
+                .collect::<Vec<_>>()
+            {
+                if !need.contains(&idx) {
+                    need.push(idx);
+                }
+            }
+            i += 1;
+        }
+        need.sort_unstable();
+        need
+    }
+
+    /// The stage `name` (a name or an index) refers to from stage `at`:
+    /// only earlier stages can be named.
+    fn stage_index(&self, name: &str, at: usize) -> Option<usize> {
+        self.stages[..at]
+            .iter()
+            .rposition(|s| s.name.as_deref() == Some(name))
+            .or_else(|| name.parse().ok().filter(|&i: &usize| i < at))
+    }
+
+    /// Stage `idx`'s result, building it first if nothing has yet.
+    pub(super) fn stage(&mut self, idx: usize) -> Result<State> {
+        if let Some(s) = &self.built[idx] {
+            return Ok(s.clone());
+        }
+        if !self.planned.contains(&idx) {
+            // Named through a variable: not in the count made up front.
+            self.planned.push(idx);
+            self.steps += self.stages[idx].body.len() + 1;
+        }
+        let outer = std::mem::replace(&mut self.at, idx);
+        let st = self.run_stage(idx);
+        self.at = outer;
+        let st = st?;
+        self.built[idx] = Some(st.clone());
+        Ok(st)
+    }
+
+    fn run_stage(&mut self, idx: usize) -> Result<State> {
+        let stage = self.stages[idx].clone();
+        self.say(&stage.from);
+        let lookup = |k: &str| self.global_args.get(k).cloned();
+        let base = dockerfile::expand(&stage.base, stage.from.escape, &lookup)
+            .and_then(|base| self.from(&base))
+            .map_err(|e| at_line(&stage.from, &e))?;
+        let mut st = base;
+        self.onbuild(&mut st, &stage.from)?;
+        for i in &stage.body {
+            self.say(i);
+            self.instruction(&mut st, i).map_err(|e| at_line(i, &e))?;
+        }
+        Ok(st)
+    }
+
+    /// The base image's ONBUILD triggers run first, as Docker does; the
+    /// new image does not inherit them.
+    fn onbuild(&mut self, st: &mut State, from: &Instr) -> Result<()> {
+        let triggers = st.config.config.extra.remove("OnBuild");
+        for t in triggers
+            .iter()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .filter_map(|t| t.as_str())
+        {
+            let parsed = dockerfile::instr::parse_fragment(t)
+                .map_err(|e| anyhow!("Dockerfile:{}: ONBUILD {t}: {e}", from.line))?;
+            for i in parsed {
+                self.instruction(st, &i)
+                    .map_err(|e| anyhow!("Dockerfile:{}: ONBUILD {t}: {e:#}", from.line))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The state FROM `base` starts with: nothing, an earlier stage or an image.
+    fn from(&mut self, base: &str) -> Result<State> {
+        if base == "scratch" {
+            let mut s = empty_state();
+            s.created = self.created();
+            return Ok(s);
+        }
+        if let Some(idx) = self.stages[..self.at]
+            .iter()
+            .rposition(|s| s.name.as_deref() == Some(base))
+        {
+            let mut s = self.stage(idx)?;
+            s.args.clear();
+            return Ok(s);
+        }
+        let img = self.store.resolve(base).with_context(|| {
+            format!("FROM `{base}` (berth has no registry client yet: import or load it first)")
+        })?;
+        let chains = ensure_layers(self.store, &img)?;
+        let chains: Vec<Digest> = chains.into_iter().rev().collect();
+        let layers = super::commit::image_layers(&img, chains);
+        let created = self
+            .opts
+            .epoch
+            .map(crate::time::rfc3339)
+            .or(img.config.created.clone())
+            .unwrap_or_else(|| self.created());
+        Ok(State {
+            config: img.config.clone(),
+            layers,
+            key: format!("image {}", img.id()),
+            args: BTreeMap::new(),
+            shell: vec!["/bin/sh".into(), "-c".into()],
+            created,
+        })
+    }
+
+    /// What `--from=name` (COPY, RUN --mount) reads: an earlier stage,
+    /// built now if it was not yet, or an image.
+    pub(super) fn stage_state(&mut self, name: &str) -> Result<State> {
+        if let Some(idx) = self.stage_index(name, self.at) {
+            return self.stage(idx);
+        }
+        let img = self
+            .store
+            .resolve(name)
+            .with_context(|| format!("COPY --from=`{name}`"))?;
+        let chains: Vec<Digest> = ensure_layers(self.store, &img)?.into_iter().rev().collect();
+        let layers = super::commit::image_layers(&img, chains);
+        Ok(State {
+            config: img.config.clone(),
+            layers,
+            key: format!("image {}", img.id()),
+            args: BTreeMap::new(),
+            shell: vec![],
+            created: String::new(),
+        })
+    }
+
+    /// The ARGs before the first FROM: earlier ones are in scope for later
+    /// defaults; a `--build-arg` wins over a default.
+    pub(super) fn global_args(&self, global: &[Instr]) -> Result<BTreeMap<String, String>> {
+        let mut args = BTreeMap::new();
+        for i in global {
+            let Instruction::Arg(decls) = &i.op else {
+                bail!("Dockerfile:{}: only ARG may come before FROM", i.line);
+            };
+            for d in decls {
+                let scope = args.clone();
+                let lookup = move |n: &str| scope.get(n).cloned();
+                let v = match (self.opts.build_args.get(&d.name), &d.default) {
+                    (Some(b), _) => b.clone(),
+                    (None, Some(v)) => dockerfile::expand(v, i.escape, &lookup)
+                        .map_err(|e| anyhow!("Dockerfile:{}: {e:#}", i.line))?,
+                    (None, None) => String::new(),
+                };
+                args.insert(d.name.clone(), v);
+            }
+        }
+        Ok(args)
+    }
+
+    /// `ARG` in a stage: a `--build-arg`, the default expanded, or one of
+    /// BuildKit's platform ARGs.
+    pub(super) fn arg(&self, st: &mut State, i: &Instr, decls: &[ArgDecl]) -> Result<()> {
+        let scope = Scope::of(st);
+        for d in decls {
+            let v = match (self.opts.build_args.get(&d.name), &d.default) {
+                (Some(b), _) => b.clone(),
+                (None, Some(v)) => scope.expand(i, v)?,
+                (None, None) => builtin_arg(&d.name).unwrap_or_default(),
+            };
+            st.args.insert(d.name.clone(), v);
+        }
+        Ok(())
+    }
+}
+
+/// The variables an instruction's words see: the stage's ENV, then its
+/// ARGs, as they were when the instruction started.
+pub(super) struct Scope {
+    env: Vec<String>,
+    args: BTreeMap<String, String>,
+}
+
+impl Scope {
+    pub(super) fn of(st: &State) -> Scope {
+        Scope {
+            env: st.config.config.env.clone().unwrap_or_default(),
+            args: st.args.clone(),
+        }
+    }
+
+    pub(super) fn get(&self, k: &str) -> Option<String> {
+        self.env
+            .iter()
+            .rev()
+            .find_map(|e| e.strip_prefix(k)?.strip_prefix('=').map(String::from))
+            .or_else(|| self.args.get(k).cloned())
+    }
+
+    /// BuildKit's word expansion with quote removal and the instruction's
+    /// escape character; `${V:?msg}` and bad syntax are errors.
+    pub(super) fn expand(&self, i: &Instr, word: &str) -> Result<String> {
+        dockerfile::expand(word, i.escape, &|k| self.get(k))
+    }
+}
+
+/// BuildKit's automatic platform ARGs (declared without a default): this
+/// machine is both the build and the target platform.
+fn builtin_arg(name: &str) -> Option<String> {
+    let arch = oci::host_arch();
+    Some(match name {
+        "BUILDPLATFORM" | "TARGETPLATFORM" => format!("linux/{arch}"),
+        "BUILDOS" | "TARGETOS" => "linux".into(),
+        "BUILDARCH" | "TARGETARCH" => arch.into(),
+        "BUILDVARIANT" | "TARGETVARIANT" => String::new(),
+        _ => return None,
+    })
+}
+
+/// FROM scratch: no layers, a default config.
+pub(super) fn empty_state() -> State {
+    State {
+        config: ImageConfig {
+            architecture: oci::host_arch().into(),
+            os: "linux".into(),
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: vec![],
+            },
+            ..Default::default()
+        },
+        layers: Vec::new(),
+        key: "scratch".into(),
+        created: crate::time::rfc3339(crate::time::now_epoch()),
+        args: BTreeMap::new(),
+        shell: vec!["/bin/sh".into(), "-c".into()],
+    }
+}
