@@ -612,6 +612,39 @@ COPY --from=$SRC /good /good\n";
     assert_eq!(got, "good\n");
 });
 
+// Issue 9: COPY/ADD heredoc bodies get ARG/ENV expanded when the delimiter
+// is unquoted, quotes kept (BuildKit's rule); a quoted delimiter keeps the
+// body as written.
+berthtest!(
+    build_copy_heredoc_expands_with_an_unquoted_delimiter,
+    |env| {
+        env.import_busybox();
+        let df = "FROM busybox\n\
+ARG WHO=world\n\
+ENV GREETING=hello\n\
+COPY <<EOT /expanded\n\
+$GREETING ${WHO} 'q' \"$WHO\" \\$WHO\n\
+EOT\n\
+ADD <<EOT /added\n\
+${WHO:-nobody}\n\
+EOT\n\
+COPY <<\"EOT\" /raw\n\
+$GREETING ${WHO}\n\
+EOT\n";
+        let ctx = context(&env, &[("Dockerfile", df)]);
+        let out = build(&env, &ctx, &["-t", "localhost/hdx"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let got = run_none(
+            &env,
+            &["localhost/hdx", "cat", "/expanded", "/added", "/raw"],
+        );
+        eqnice!(
+            "hello world 'q' \"world\" $WHO\nworld\n$GREETING ${WHO}\n",
+            got
+        );
+    }
+);
+
 // Issue 9: every word goes through the one expansion: `${V:?msg}` fails the
 // build with the message and the line, and `# escape=` is respected.
 berthtest!(

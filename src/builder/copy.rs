@@ -4,8 +4,8 @@
 //! Docker resolves it; the copy into a fresh upper dir, done by the helper.
 
 use super::context::{self, Ignore};
-use super::dockerfile::Heredoc;
 use super::dockerfile::instr::{Add, Copy, Files, Instr};
+use super::dockerfile::{Heredoc, expand_body};
 use super::executor::{Builder, State};
 use super::stages::Scope;
 use super::steps::{CopyOp, scratch_dir};
@@ -142,7 +142,7 @@ impl Builder<'_> {
         let mut plan = Plan::default();
         for src in srcs {
             let Some((origin, found)) =
-                self.sources(c, src, from.as_deref(), srcs.len(), &mut plan)?
+                self.sources(c, &scope, src, from.as_deref(), srcs.len(), &mut plan)?
             else {
                 continue;
             };
@@ -237,6 +237,7 @@ impl Builder<'_> {
     fn sources(
         &mut self,
         c: &CopyArgs,
+        scope: &Scope,
         src: &str,
         from: Option<&str>,
         count: usize,
@@ -256,7 +257,7 @@ impl Builder<'_> {
             plan.hasher.update(digest.as_bytes());
             (Origin::Inline, vec![(file, name)])
         } else if let Some(h) = heredoc {
-            (Origin::Inline, vec![self.heredoc_file(h, plan)?])
+            (Origin::Inline, vec![self.heredoc_file(h, scope, plan)?])
         } else if let Some(stage) = from {
             (Origin::Stage, self.stage_sources(c, src, stage, plan)?)
         } else {
@@ -285,11 +286,21 @@ impl Builder<'_> {
     /// `COPY <<EOF /dst`: the body becomes a file named after the
     /// delimiter; with an unquoted delimiter its variables are expanded
     /// first (BuildKit's rule; RUN heredocs are left to the shell).
-    fn heredoc_file(&self, h: &Heredoc, plan: &mut Plan) -> Result<(PathBuf, String)> {
+    fn heredoc_file(
+        &self,
+        h: &Heredoc,
+        scope: &Scope,
+        plan: &mut Plan,
+    ) -> Result<(PathBuf, String)> {
         if h.name.is_empty() || h.name.contains('/') || h.name == "." || h.name == ".." {
             bail!("invalid heredoc name `{}`", h.name);
         }
-        let content = h.content.clone();
+        let content = if h.expand {
+            expand_body(&h.content, &|k| scope.get(k))
+                .map_err(|e| anyhow!("heredoc `{}`: {e:#}", h.name))?
+        } else {
+            h.content.clone()
+        };
         let file = plan.inline_dir(self.store)?.join(&h.name);
         std::fs::write(&file, &content)?;
         plan.hasher.update(h.name.as_bytes());

@@ -95,6 +95,37 @@ pub(crate) fn chomp(content: &str) -> String {
         .collect()
 }
 
+/// A `COPY <<EOF`/`ADD <<EOF` body with variables expanded, as BuildKit
+/// does for an unquoted delimiter (`dockerfile2llb` `ExpandRaw`): a lexer
+/// with `\` as escape whatever `# escape=` says, unset variables empty, and
+/// quotes not processed — the body is file content, its quotes are its own.
+/// Escapes are processed (`\$X` is a literal `$X`, `\\` one backslash).
+/// RUN heredocs are not expanded here: the shell that reads them does it.
+pub(crate) fn expand_body(
+    content: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<String> {
+    // Our lexer has no "quotes are plain" switch; escaping each quote that
+    // is not already escaped makes it a plain character, which is the same.
+    let mut text = String::with_capacity(content.len());
+    let mut cs = content.chars();
+    while let Some(c) = cs.next() {
+        match c {
+            '\\' => {
+                text.push(c);
+                text.extend(cs.next());
+            }
+            '\'' | '"' => {
+                text.push('\\');
+                text.push(c);
+            }
+            c => text.push(c),
+        }
+    }
+    let (s, _) = Lexer::new('\\').process(&text, lookup)?;
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +174,14 @@ mod tests {
         assert!(names("RUN echo <<<word").is_empty());
         assert!(names("RUN echo 'open <<EOF").is_empty());
         assert!(names("RUN echo x << EOF").is_empty());
+    }
+
+    #[test]
+    fn bodies_expand_variables_and_keep_quotes() {
+        let vars = |k: &str| (k == "WHO").then(|| "world".to_string());
+        let got = expand_body("say 'hi $WHO' \"${WHO}\"\n\\$WHO ${NOPE}.\n", &vars).unwrap();
+        assert_eq!(got, "say 'hi world' \"world\"\n$WHO .\n");
+        assert!(expand_body("${NOPE:?must be set}", &vars).is_err());
     }
 
     #[test]

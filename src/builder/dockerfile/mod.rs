@@ -15,5 +15,5 @@ mod corpus_tests;
 
 pub(crate) use check::check;
 pub(crate) use expand::expand;
-pub(crate) use heredoc::Heredoc;
+pub(crate) use heredoc::{Heredoc, expand_body};
 pub(crate) use mount::{MountType, RunMount, Sharing};
