@@ -61,6 +61,43 @@ fn named_refs(s: &Stage) -> Vec<&str> {
     refs
 }
 
+/// The stages `target` needs as the Dockerfile names them (FROM with the
+/// global ARGs expanded, as BuildKit does), itself included, in file order.
+/// A stage a step names through a variable (`COPY --from=$X`) is found
+/// when that step runs.
+pub(super) fn needed(
+    stages: &[Stage],
+    target: usize,
+    global_args: &BTreeMap<String, String>,
+) -> Vec<usize> {
+    let mut need = vec![target];
+    let mut i = 0;
+    while i < need.len() {
+        let at = need[i];
+        let s = &stages[at];
+        let lookup = |k: &str| global_args.get(k).cloned();
+        let base = dockerfile::expand(&s.base, s.from.escape, &lookup).ok();
+        let refs = named_refs(s).into_iter().chain(base.as_deref());
+        for idx in refs.filter_map(|r| stage_index(stages, r, at)) {
+            if !need.contains(&idx) {
+                need.push(idx);
+            }
+        }
+        i += 1;
+    }
+    need.sort_unstable();
+    need
+}
+
+/// The stage `name` (a name or an index) refers to from stage `at`: only
+/// earlier stages can be named.
+fn stage_index(stages: &[Stage], name: &str, at: usize) -> Option<usize> {
+    stages[..at]
+        .iter()
+        .rposition(|s| s.name.as_deref() == Some(name))
+        .or_else(|| name.parse().ok().filter(|&i: &usize| i < at))
+}
+
 impl Builder<'_> {
     /// `--target`'s stage, or the last.
     pub(super) fn target(&self) -> Result<usize> {
@@ -74,39 +111,9 @@ impl Builder<'_> {
         }
     }
 
-    /// The stages `target` needs as the Dockerfile names them (FROM with
-    /// the global ARGs expanded), itself included, in file order. A stage
-    /// named through a variable in a step is found when that step runs.
+    /// The stages `target` needs as the Dockerfile names them: see [`needed`].
     pub(super) fn needed_stages(&self, target: usize) -> Vec<usize> {
-        let mut need = vec![target];
-        let mut i = 0;
-        while i < need.len() {
-            let at = need[i];
-            let s = &self.stages[at];
-            let lookup = |k: &str| self.global_args.get(k).cloned();
-            let base = dockerfile::expand(&s.base, s.from.escape, &lookup).ok();
-            let refs = named_refs(s).into_iter().chain(base.as_deref());
-            for idx in refs
-                .filter_map(|r| self.stage_index(r, at))
-                .collect::<Vec<_>>()
-            {
-                if !need.contains(&idx) {
-                    need.push(idx);
-                }
-            }
-            i += 1;
-        }
-        need.sort_unstable();
-        need
-    }
-
-    /// The stage `name` (a name or an index) refers to from stage `at`:
-    /// only earlier stages can be named.
-    fn stage_index(&self, name: &str, at: usize) -> Option<usize> {
-        self.stages[..at]
-            .iter()
-            .rposition(|s| s.name.as_deref() == Some(name))
-            .or_else(|| name.parse().ok().filter(|&i: &usize| i < at))
+        needed(&self.stages, target, &self.global_args)
     }
 
     /// Stage `idx`'s result, building it first if nothing has yet.
@@ -203,7 +210,7 @@ impl Builder<'_> {
     /// What `--from=name` (COPY, RUN --mount) reads: an earlier stage,
     /// built now if it was not yet, or an image.
     pub(super) fn stage_state(&mut self, name: &str) -> Result<State> {
-        if let Some(idx) = self.stage_index(name, self.at) {
+        if let Some(idx) = stage_index(&self.stages, name, self.at) {
             return self.stage(idx);
         }
         let img = self
@@ -321,5 +328,68 @@ pub(super) fn empty_state() -> State {
         created: crate::time::rfc3339(crate::time::now_epoch()),
         args: BTreeMap::new(),
         shell: vec!["/bin/sh".into(), "-c".into()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stages the last one needs, by name (`-` for an unnamed one).
+    fn needs(df: &str, build_args: &[(&str, &str)]) -> Vec<String> {
+        let all = dockerfile::instr::parse(df).unwrap();
+        let (global, stages) = split(&all).unwrap();
+        let mut args: BTreeMap<String, String> = BTreeMap::new();
+        for i in &global {
+            if let Instruction::Arg(decls) = &i.op {
+                for d in decls {
+                    args.insert(d.name.clone(), d.default.clone().unwrap_or_default());
+                }
+            }
+        }
+        args.extend(
+            build_args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        needed(&stages, stages.len() - 1, &args)
+            .into_iter()
+            .map(|i| stages[i].name.clone().unwrap_or_else(|| "-".into()))
+            .collect()
+    }
+
+    #[test]
+    fn a_stage_nothing_names_is_not_needed() {
+        let df = "FROM busybox AS unused\nRUN exit 3\nFROM busybox\nRUN true\n";
+        assert_eq!(needs(df, &[]), ["-"]);
+    }
+
+    #[test]
+    fn from_copy_from_and_mount_from_name_stages() {
+        let df = "FROM busybox AS a\nFROM busybox AS b\nFROM a AS c\nFROM busybox AS d\n\
+                  FROM busybox AS unused\nFROM c\nCOPY --from=b /x /x\n\
+                  RUN --mount=type=bind,from=d,target=/d true\n";
+        assert_eq!(needs(df, &[]), ["a", "b", "c", "d", "-"]);
+    }
+
+    #[test]
+    fn stages_are_named_by_index_and_only_backwards() {
+        let df = "FROM busybox AS a\nFROM busybox AS b\nCOPY --from=2 /x /x\nFROM busybox AS c\n";
+        assert_eq!(needs(df, &[]), ["c"]);
+        let df = "FROM busybox AS a\nFROM busybox\nCOPY --from=0 /y /y\n";
+        assert_eq!(needs(df, &[]), ["a", "-"]);
+    }
+
+    #[test]
+    fn from_takes_the_global_args() {
+        let df = "ARG BASE=busybox\nFROM busybox AS broken\nRUN exit 3\nFROM busybox AS dev\nFROM $BASE\n";
+        assert_eq!(needs(df, &[]), ["-"]);
+        assert_eq!(needs(df, &[("BASE", "dev")]), ["dev", "-"]);
+    }
+
+    #[test]
+    fn a_stage_named_through_a_variable_waits_for_its_step() {
+        let df = "FROM busybox AS a\nFROM busybox\nARG SRC=a\nCOPY --from=$SRC /x /x\n";
+        assert_eq!(needs(df, &[]), ["-"]);
     }
 }
