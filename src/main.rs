@@ -12,6 +12,7 @@ mod net;
 mod paths;
 mod reference;
 mod runtime;
+mod spec;
 mod store;
 #[allow(unsafe_code)]
 mod sys;

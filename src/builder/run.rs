@@ -7,11 +7,10 @@ use super::dockerfile::instr::{Command, Network, Run};
 use super::dockerfile::{MountType, RunMount, Sharing};
 use super::executor::{Builder, State};
 use super::steps::{CopyOp, scratch_dir};
-use crate::ident::users;
 use crate::image::unpack::remove_layer_tree;
-use crate::runtime::monitor::{self, Options};
-use crate::runtime::spec::{self, Spec};
-use crate::runtime::{caps, seccomp};
+use crate::runtime::network;
+use crate::spec::launch::{self, Launch, Stdio};
+use crate::spec::{self, ContainerOptions, Placement};
 use crate::store::digest::Digest;
 use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest as _, Sha256};
@@ -505,7 +504,7 @@ impl Builder<'_> {
         &self,
         st: &State,
         argv: &[String],
-        mut env: Vec<String>,
+        env: Vec<String>,
         extras: &RunExtras,
         [upper, work, target, etc_dir]: [&Path; 4],
     ) -> Result<i32> {
@@ -528,54 +527,31 @@ impl Builder<'_> {
                     .into_owned(),
             );
         }
-        let layer_dirs: Vec<PathBuf> = lowerdirs
-            .iter()
-            .map(|l| self.store.layers_dir().join(l))
-            .collect();
-        let c = &st.config.config;
-        let user_spec = c.user.clone().unwrap_or_default();
-        let user = users::resolve_in_layers(&user_spec, &[], &layer_dirs)?;
-        if !env.iter().any(|e| e.starts_with("PATH=")) {
-            env.insert(0, format!("PATH={}", spec::DEFAULT_PATH));
-        }
-        let caps = caps::default_set();
-        let hostname = "berth-build".to_string();
-        let etc = crate::runtime::rootfs::write_etc_files(etc_dir, &hostname, &[], &[])?;
-        let mapping = self.mapping.clone().for_process(user.uid, user.gid);
-        let spec = Spec {
-            args: argv.to_vec(),
-            env,
-            cwd: c
-                .working_dir
-                .clone()
-                .filter(|w| !w.is_empty())
-                .unwrap_or_else(|| "/".into()),
-            hostname,
-            rootfs: spec::Rootfs {
-                layers_dir: self.store.layers_dir(),
-                lowerdirs,
-                upper: upper.to_path_buf(),
-                work: work.to_path_buf(),
-                target: target.to_path_buf(),
-            },
-            mounts: extras.mounts.clone(),
-            read_only: false,
-            privileged: false,
-            no_new_privs: true,
-            seccomp: seccomp::default_programs(&caps)?,
-            caps,
-            rlimits: Vec::new(),
-            has_id_range: mapping.has_range(),
-            uid: user.uid,
-            gid: user.gid,
-            groups: user.groups,
-            new_netns: !extras.network_host,
-            init: false,
-            preserve_fds: 0,
+        let image = spec::Image {
+            name: "the build stage",
+            config: &st.config.config,
+            layers_dir: self.store.layers_dir(),
+            lowerdirs,
         };
-        // The step's output is progress, not the build's result: stdout goes to stderr.
+        // The step's argv as it is (no ENTRYPOINT), its env over the image's.
+        let network = network::Plan::new(if extras.network_host { "host" } else { "none" }, &[])?;
+        let mut opts = ContainerOptions::new(network);
+        opts.entrypoint = Some(String::new());
+        opts.command = argv.to_vec();
+        let image_env = st.config.config.env.clone().unwrap_or_default();
+        opts.env = env.into_iter().filter(|e| !image_env.contains(e)).collect();
+        opts.hostname = Some("berth-build".into());
+        opts.mounts = extras.mounts.iter().map(|m| (m.clone(), false)).collect();
+        let prepared = spec::prepare(image, opts, self.mapping.clone())?;
+        let (spec, extensions) = prepared.finish(&Placement {
+            etc_dir,
+            upper: upper.to_path_buf(),
+            work: work.to_path_buf(),
+            rootfs: target.to_path_buf(),
+            default_hostname: "berth-build",
+        })?;
         // -q: the step's output goes to a log whose tail a failure reports.
-        let quiet_log = if self.opts.quiet {
+        let log = if self.opts.quiet {
             Some(
                 std::fs::File::create(etc_dir.join("output.log"))
                     .context("creating the step's log")?,
@@ -583,33 +559,14 @@ impl Builder<'_> {
         } else {
             None
         };
-        let before_exec = || -> Result<()> {
-            if let Some(log) = &quiet_log {
-                nix::unistd::dup2_stdout(log)?;
-                nix::unistd::dup2_stderr(log)?;
-            } else {
-                nix::unistd::dup2_stdout(std::io::stderr())
-                    .context("redirecting the step's output")?;
-            }
-            let null = std::fs::File::open("/dev/null")?;
-            nix::unistd::dup2_stdin(&null)?;
-            Ok(())
-        };
-        let mut on_created = |_pid| Ok(());
-        let out = monitor::run(Options {
-            spec: &spec,
-            etc: &etc,
-            mapping: &mapping,
+        let launch = Launch {
+            stdio: Stdio::Step { log },
             sig_proxy: true,
-            on_created: &mut on_created,
-            child_before_exec: &before_exec,
-            tty: None,
-            stdin_open: false,
-        })?;
-        match out {
-            Ok(e) => Ok(e.0),
-            Err(f) => Err(anyhow!(f.message)),
-        }
+            network: &prepared.opts.network,
+            dir: etc_dir,
+            on_created: &mut |_pid| Ok(()),
+        };
+        launch::run(&spec, &extensions, launch)?.map_err(|f| anyhow!(f.message))
     }
 }
 

@@ -4,6 +4,7 @@
 mod build;
 mod builder;
 mod completion;
+mod container_opts;
 mod docs;
 mod history;
 mod images;

@@ -2,8 +2,8 @@
 //! namespaces, from the handshake to execve. Every failure is sent to the
 //! monitor as one message and the child exits; nothing here prints.
 
-use super::rootfs::{self, EtcFile};
-use super::spec::Spec;
+use super::plan::{DEFAULT_PATH, Plan};
+use super::rootfs;
 use anyhow::{Context, Result};
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
@@ -51,13 +51,8 @@ pub struct Pipes {
 }
 
 /// The clone callback. Never returns on success (execve replaces us).
-pub fn main(
-    spec: &Spec,
-    etc: &[EtcFile],
-    pipes: Pipes,
-    before_exec: &dyn Fn() -> Result<()>,
-) -> isize {
-    let msg = match setup(spec, etc, &pipes, before_exec) {
+pub fn main(spec: &Plan<'_>, pipes: Pipes, before_exec: &dyn Fn() -> Result<()>) -> isize {
+    let msg = match setup(spec, &pipes, before_exec) {
         Ok(m) => m,
         Err(e) => Message::Setup(format!("{e:#}")),
     };
@@ -65,12 +60,7 @@ pub fn main(
     125
 }
 
-fn setup(
-    spec: &Spec,
-    etc: &[EtcFile],
-    pipes: &Pipes,
-    before_exec: &dyn Fn() -> Result<()>,
-) -> Result<Message> {
+fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -> Result<Message> {
     let mut go = [0u8; 1];
     let n = std::fs::File::from(pipes.go.try_clone()?).read(&mut go)?;
     if n == 0 {
@@ -93,7 +83,7 @@ fn setup(
         // for --network none this is the only setup).
         super::network::loopback_up()?;
     }
-    rootfs::setup(spec, etc)?;
+    rootfs::setup(spec)?;
     // "/" is the container's root now: only files beneath it may ever be
     // executed in here (see binary_guard for the attack this closes).
     let root = std::fs::File::open("/").context("opening the container root")?;
@@ -133,7 +123,7 @@ fn setup(
         .env
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(super::spec::DEFAULT_PATH);
+        .unwrap_or(DEFAULT_PATH);
     let exe = match find_executable(&root, &spec.args[0], path) {
         Ok(p) => p,
         Err(errno) => return Ok(Message::Exec(errno as i32, spec.args[0].clone())),
@@ -160,7 +150,7 @@ fn setup(
     // a fresh shell, not as berth or its caller left them (SIGPIPE ignored).
     crate::sys::process::reset_signal_dispositions();
     // Last: after this only execve (and, for --init, the reaper's few calls) is certain to be allowed.
-    super::seccomp::install(&spec.seccomp)?;
+    super::seccomp::install(spec.seccomp)?;
     if spec.init
         && let Some(pid) =
             crate::sys::process::fork().context("starting the command under --init")?

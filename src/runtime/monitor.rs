@@ -7,10 +7,9 @@
 //! them just before execve.
 
 use super::child::{self, Message, Pipes};
+use super::extensions::Extensions;
+use super::plan::Plan;
 use super::pty;
-use super::rootfs::EtcFile;
-use super::spec::Spec;
-use crate::ident::idmap::IdMapping;
 use anyhow::{Context, Result, anyhow};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -19,6 +18,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+use oci_spec::runtime::Spec;
 use std::io::{IsTerminal, Read, Write};
 use std::os::fd::AsFd;
 
@@ -41,8 +41,7 @@ pub struct Exit(pub i32);
 
 pub struct Options<'a> {
     pub spec: &'a Spec,
-    pub etc: &'a [EtcFile],
-    pub mapping: &'a IdMapping,
+    pub extensions: &'a Extensions,
     pub sig_proxy: bool,
     /// Runs once the child exists and its maps are written, before it goes
     /// on (network setup); gets the child's pid.
@@ -62,6 +61,8 @@ pub struct ExecFailure {
 }
 
 pub fn run(o: Options<'_>) -> Result<std::result::Result<Exit, ExecFailure>> {
+    // Read once, here: the child only reads plain fields.
+    let plan = Plan::new(o.spec, o.extensions).context("reading the container's spec")?;
     let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let (rep_r, rep_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let mut mask = SigSet::empty();
@@ -72,7 +73,7 @@ pub fn run(o: Options<'_>) -> Result<std::result::Result<Exit, ExecFailure>> {
     mask.add(Signal::SIGWINCH);
     let mut old = SigSet::empty();
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
-    let result = run_blocked(o, (go_r, go_w), (rep_r, rep_w), &mask);
+    let result = run_blocked(o, &plan, (go_r, go_w), (rep_r, rep_w), &mask);
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
 }
@@ -81,6 +82,7 @@ type PipePair = (std::os::fd::OwnedFd, std::os::fd::OwnedFd);
 
 fn run_blocked(
     o: Options<'_>,
+    plan: &Plan<'_>,
     (go_r, go_w): PipePair,
     (rep_r, rep_w): PipePair,
     mask: &SigSet,
@@ -90,20 +92,18 @@ fn run_blocked(
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWUTS
         | CloneFlags::CLONE_NEWIPC;
-    if std::path::Path::new("/proc/self/ns/cgroup").exists() {
+    if plan.new_cgroupns && std::path::Path::new("/proc/self/ns/cgroup").exists() {
         flags |= CloneFlags::CLONE_NEWCGROUP;
     }
-    if o.spec.new_netns {
+    if plan.new_netns {
         flags |= CloneFlags::CLONE_NEWNET;
     }
-    let spec = o.spec;
-    let etc = o.etc;
     let before_exec = o.child_before_exec;
     let mut go_child = Some(go_r.try_clone()?);
     let mut rep_child = Some(rep_w.try_clone()?);
     let pid = crate::sys::process::clone_child(flags, || {
         let pipes = Pipes { go: go_child.take().expect("once"), report: rep_child.take().expect("once") };
-        child::main(spec, etc, pipes, before_exec)
+        child::main(plan, pipes, before_exec)
     })
     .map_err(|e| match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::ENOSPC) | Some(libc::EINVAL) => anyhow!(
@@ -114,7 +114,7 @@ fn run_blocked(
     // The child has its own copies; ours must close or EOF never comes.
     drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));
-    o.mapping
+    plan.mapping
         .write_for(pid.as_raw() as u32)
         .context("writing the container's id maps")?;
     (o.on_created)(pid)?;

@@ -11,84 +11,17 @@
 //! those binds is opened as an O_PATH fd before and mounted through
 //! /proc/self/fd.
 
-use super::spec::{Mount, MountKind, Spec};
+use super::extensions::Overlay;
+use super::plan::{Mount, MountKind, Plan};
 use anyhow::{Context, Result, bail};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use std::fs;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-/// runc's default masked paths: unreadable in the container.
-const MASKED: &[&str] = &[
-    "/proc/acpi",
-    "/proc/asound",
-    "/proc/interrupts",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-    "/sys/fs/cgroup",
-];
-
-/// runc's default read-only paths.
-const READONLY: &[&str] = &[
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
-/// Writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
-/// into `dir`, to be bound over the image's.
-pub fn write_etc_files(
-    dir: &std::path::Path,
-    hostname: &str,
-    add_host: &[String],
-    dns: &[String],
-) -> Result<Vec<EtcFile>> {
-    let mut hosts = format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
-    );
-    for h in add_host {
-        let (name, ip) = h
-            .split_once(':')
-            .ok_or_else(|| anyhow::anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
-        hosts.push_str(&format!("{ip}\t{name}\n"));
-    }
-    let resolv = if dns.is_empty() {
-        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
-    } else {
-        dns.iter().map(|d| format!("nameserver {d}\n")).collect()
-    };
-    let files = [
-        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
-        ("hosts", hosts, "/etc/hosts"),
-        ("resolv.conf", resolv, "/etc/resolv.conf"),
-    ];
-    let mut out = Vec::new();
-    for (name, text, dest) in files {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("writing `{}`", p.display()))?;
-        out.push(EtcFile { host: p, dest });
-    }
-    Ok(out)
-}
-
-/// Files generated per container and bound over the image's.
-pub struct EtcFile {
-    pub host: PathBuf,
-    pub dest: &'static str,
-}
-
-pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
+pub fn setup(spec: &Plan<'_>) -> Result<()> {
     mount(
         None::<&str>,
         "/",
@@ -111,17 +44,9 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
                 .map(|fd| (fd, m))
         })
         .collect::<Result<_>>()?;
-    let etc_fds: Vec<(OwnedFd, &str)> = etc
-        .iter()
-        .map(|e| {
-            crate::sys::mount::clone_tree(&e.host)
-                .with_context(|| format!("opening `{}`", e.host.display()))
-                .map(|fd| (fd, e.dest))
-        })
-        .collect::<Result<_>>()?;
 
-    let root = &spec.rootfs.target;
-    mount_overlay(spec)?;
+    let root = &spec.root;
+    mount_overlay(spec.overlay, root)?;
     let proc_dir = top_dir(root, "proc")?;
     mount(
         Some("proc"),
@@ -140,9 +65,6 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
     umount2(".", MntFlags::MNT_DETACH).context("detaching the host root")?;
     std::env::set_current_dir("/")?;
 
-    for (fd, dest) in &etc_fds {
-        bind_fd(fd, Path::new(dest), false, false).with_context(|| format!("mounting {dest}"))?;
-    }
     for m in &spec.mounts {
         match &m.kind {
             MountKind::Tmpfs { options } => {
@@ -181,22 +103,20 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
             }
         }
     }
-    if !spec.privileged {
-        for p in MASKED {
-            mask(p).with_context(|| format!("masking {p}"))?;
-        }
-        for p in READONLY {
-            if Path::new(p).exists() {
-                mount(
-                    Some(*p),
-                    *p,
-                    None::<&str>,
-                    MsFlags::MS_BIND | MsFlags::MS_REC,
-                    None::<&str>,
-                )
-                .with_context(|| format!("binding {p}"))?;
-                remount_ro(Path::new(p)).with_context(|| format!("making {p} read-only"))?;
-            }
+    for p in &spec.masked {
+        mask(p).with_context(|| format!("masking {p}"))?;
+    }
+    for p in &spec.readonly_paths {
+        if Path::new(p).exists() {
+            mount(
+                Some(p.as_str()),
+                p.as_str(),
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .with_context(|| format!("binding {p}"))?;
+            remount_ro(Path::new(p)).with_context(|| format!("making {p} read-only"))?;
         }
     }
     if spec.read_only {
@@ -205,8 +125,7 @@ pub fn setup(spec: &Spec, etc: &[EtcFile]) -> Result<()> {
     Ok(())
 }
 
-fn mount_overlay(spec: &Spec) -> Result<()> {
-    let r = &spec.rootfs;
+fn mount_overlay(r: &Overlay, target: &Path) -> Result<()> {
     // Relative lowerdirs keep the mount data under one page for deep images.
     std::env::set_current_dir(&r.layers_dir)
         .with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
@@ -222,7 +141,7 @@ fn mount_overlay(spec: &Spec) -> Result<()> {
     } else {
         mount(
             Some("overlay"),
-            &r.target,
+            target,
             Some("overlay"),
             MsFlags::empty(),
             Some(data.as_str()),
@@ -232,11 +151,11 @@ fn mount_overlay(spec: &Spec) -> Result<()> {
         log::warn!(
             "overlayfs refused ({e}): copying the image's layers instead (slower, uses more disk)"
         );
-        copy_layers(r).context("copying the image's layers into the container root")?;
+        copy_layers(r, target).context("copying the image's layers into the container root")?;
         // pivot_root needs a mount point.
         mount(
-            Some(&r.target),
-            &r.target,
+            Some(target),
+            target,
             None::<&str>,
             MsFlags::MS_BIND,
             None::<&str>,
@@ -289,9 +208,9 @@ fn image_dir(dest: &Path) -> Option<OwnedFd> {
 
 /// The copy fallback: layers applied bottom first into the (empty) root,
 /// overlay whiteouts (0:0 character devices) and opaque markers honoured.
-fn copy_layers(r: &super::spec::Rootfs) -> Result<()> {
+fn copy_layers(r: &Overlay, target: &Path) -> Result<()> {
     for layer in r.lowerdirs.iter().rev() {
-        copy_tree(&r.layers_dir.join(layer), &r.target)?;
+        copy_tree(&r.layers_dir.join(layer), target)?;
     }
     Ok(())
 }
@@ -359,7 +278,7 @@ fn top_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-fn mount_sys(spec: &Spec, dir: &Path) -> Result<()> {
+fn mount_sys(spec: &Plan<'_>, dir: &Path) -> Result<()> {
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY;
     // sysfs needs a network namespace of our own; otherwise bind the host's.
     if spec.new_netns && mount(Some("sysfs"), dir, Some("sysfs"), flags, None::<&str>).is_ok() {
@@ -371,7 +290,7 @@ fn mount_sys(spec: &Spec, dir: &Path) -> Result<()> {
     crate::sys::mount::attach(&tree, dir).context("binding /sys into the container")
 }
 
-fn mount_dev(spec: &Spec, dev: &Path) -> Result<()> {
+fn mount_dev(spec: &Plan<'_>, dev: &Path) -> Result<()> {
     mount(
         Some("tmpfs"),
         dev,

@@ -1,51 +1,12 @@
-//! What one container run needs, resolved before the child is cloned: the
-//! process, its root filesystem, mounts, identity and confinement. Pure data;
-//! the child executes it.
+//! The container's mounts as the user asks for them: `-v`, `--mount`,
+//! `--tmpfs` (and a RUN step's `--mount`, parsed by the builder), the files
+//! berth writes for /etc, and the paths masked from the container — and how
+//! they become the OCI spec's mounts.
 
-use std::path::PathBuf;
-
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-#[derive(Debug, Clone)]
-pub struct Spec {
-    pub args: Vec<String>,
-    pub env: Vec<String>,
-    pub cwd: String,
-    pub hostname: String,
-    pub rootfs: Rootfs,
-    pub mounts: Vec<Mount>,
-    pub read_only: bool,
-    pub privileged: bool,
-    pub no_new_privs: bool,
-    pub caps: caps::CapsHashSet,
-    /// Compiled filters, installed last; empty = unconfined.
-    pub seccomp: Vec<seccompiler::BpfProgram>,
-    pub rlimits: Vec<Rlimit>,
-    /// The mapping covers more than one id (gid 5 for devpts, setgroups allowed).
-    pub has_id_range: bool,
-    /// The user the process runs as, resolved from the image.
-    pub uid: u32,
-    pub gid: u32,
-    pub groups: Vec<u32>,
-    /// `--init`: pid 1 stays berth's reaper and the command runs as its child.
-    pub init: bool,
-    /// `--preserve-fds N`: fds 3..3+N go to the container's process open;
-    /// every other fd above 2 is closed at its exec.
-    pub preserve_fds: u32,
-    /// Own network namespace (`--network none` or the private default).
-    pub new_netns: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct Rootfs {
-    /// `<root>/layers`: lowerdirs are given relative to it (the mount data is one page).
-    pub layers_dir: PathBuf,
-    /// Chain ids of the layers, top first.
-    pub lowerdirs: Vec<String>,
-    pub upper: PathBuf,
-    pub work: PathBuf,
-    pub target: PathBuf,
-}
+use crate::runtime::plan::oci_mount;
+use anyhow::{Context, Result, anyhow};
+use oci_spec::runtime::Mount as OciMount;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountKind {
@@ -61,13 +22,6 @@ pub struct Mount {
     /// A named volume used for the first time: filled from the image's
     /// content at `dest` before it is mounted, as Docker does.
     pub seed: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rlimit {
-    pub resource: i32,
-    pub soft: u64,
-    pub hard: u64,
 }
 
 /// Parses `-v SRC:DST[:ro|rw]`. As in Docker, SRC starting with `/` or `.` is a
@@ -190,48 +144,102 @@ pub fn tmpfs(dest: &str, options: &str) -> Mount {
     }
 }
 
-/// Parses `--ulimit nofile=1024[:2048]`.
-pub fn parse_ulimit(s: &str) -> Result<Rlimit, String> {
-    let (name, vals) = s
-        .split_once('=')
-        .ok_or_else(|| format!("invalid ulimit `{s}`: expected NAME=SOFT[:HARD]"))?;
-    let resource = match name {
-        "core" => libc::RLIMIT_CORE,
-        "cpu" => libc::RLIMIT_CPU,
-        "data" => libc::RLIMIT_DATA,
-        "fsize" => libc::RLIMIT_FSIZE,
-        "locks" => libc::RLIMIT_LOCKS,
-        "memlock" => libc::RLIMIT_MEMLOCK,
-        "msgqueue" => libc::RLIMIT_MSGQUEUE,
-        "nice" => libc::RLIMIT_NICE,
-        "nofile" => libc::RLIMIT_NOFILE,
-        "nproc" => libc::RLIMIT_NPROC,
-        "rss" => libc::RLIMIT_RSS,
-        "rtprio" => libc::RLIMIT_RTPRIO,
-        "sigpending" => libc::RLIMIT_SIGPENDING,
-        "stack" => libc::RLIMIT_STACK,
-        _ => return Err(format!("invalid ulimit `{s}`: unknown resource `{name}`")),
-    } as i32;
-    let num = |v: &str| -> Result<u64, String> {
-        if v == "-1" || v == "unlimited" {
-            Ok(libc::RLIM_INFINITY)
-        } else {
-            v.parse()
-                .map_err(|_| format!("invalid ulimit `{s}`: `{v}` is not a number"))
-        }
-    };
-    let (soft, hard) = match vals.split_once(':') {
-        Some((a, b)) => (num(a)?, num(b)?),
-        None => (num(vals)?, num(vals)?),
-    };
-    if soft > hard {
-        return Err(format!("invalid ulimit `{s}`: soft limit above hard limit"));
+/// runc's default masked paths: unreadable in the container.
+pub const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    "/sys/fs/cgroup",
+];
+
+/// runc's default read-only paths.
+pub const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
+/// into `dir`, to be bound over the image's.
+pub fn write_etc_files(
+    dir: &Path,
+    hostname: &str,
+    add_host: &[String],
+    dns: &[String],
+) -> Result<Vec<OciMount>> {
+    let mut hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
+    );
+    for h in add_host {
+        let (name, ip) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("invalid --add-host `{h}`: expected HOST:IP"))?;
+        hosts.push_str(&format!("{ip}\t{name}\n"));
     }
-    Ok(Rlimit {
-        resource,
-        soft,
-        hard,
-    })
+    let resolv = if dns.is_empty() {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    } else {
+        dns.iter().map(|d| format!("nameserver {d}\n")).collect()
+    };
+    let files = [
+        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
+        ("hosts", hosts, "/etc/hosts"),
+        ("resolv.conf", resolv, "/etc/resolv.conf"),
+    ];
+    let mut out = Vec::new();
+    for (name, text, dest) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("writing `{}`", p.display()))?;
+        out.push(oci_mount(dest, "bind", p, &["rbind", "rw"]));
+    }
+    Ok(out)
+}
+
+/// Checks a mount's host side before the container exists: a named volume's
+/// directory is created (and marked to be filled from the image when new),
+/// a bind's source must exist.
+pub fn prepare_source(mut m: Mount, named: bool) -> Result<Mount> {
+    if let MountKind::Bind { source, .. } = &m.kind {
+        if named {
+            m.seed = !source.exists();
+            std::fs::create_dir_all(source)
+                .with_context(|| format!("creating volume `{}`", source.display()))?;
+        } else if !source.exists() {
+            return Err(anyhow!(
+                "bind mount source `{}`: no such file or directory",
+                source.display()
+            ));
+        }
+    }
+    Ok(m)
+}
+
+/// The mount as the OCI spec says it. A bind is recursive (berth clones the
+/// whole tree, as `rbind`); read-only applies to all of it.
+pub fn to_oci(m: &Mount) -> OciMount {
+    match &m.kind {
+        MountKind::Bind { source, readonly } => oci_mount(
+            &m.dest,
+            "bind",
+            source.clone(),
+            &["rbind", if *readonly { "ro" } else { "rw" }],
+        ),
+        MountKind::Tmpfs { options } => {
+            let opts: Vec<&str> = options.split(',').filter(|o| !o.is_empty()).collect();
+            oci_mount(&m.dest, "tmpfs", "tmpfs", &opts)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -289,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn mounts_and_ulimits() {
+    fn tmpfs_mounts_and_bind_sources() {
         let (m, _) = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m", Path::new("/v")).unwrap();
         assert_eq!(
             m.kind,
@@ -298,9 +306,5 @@ mod tests {
             }
         );
         assert!(parse_mount("type=bind,source=rel,target=/t", Path::new("/v")).is_err());
-        let l = parse_ulimit("nofile=100:200").unwrap();
-        assert_eq!((l.soft, l.hard), (100, 200));
-        assert!(parse_ulimit("nofile=3:2").is_err());
-        assert!(parse_ulimit("bogus=1").is_err());
     }
 }

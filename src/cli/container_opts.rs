@@ -1,0 +1,153 @@
+//! The flags that describe a container, shared by `berth run` and (next)
+//! `create`, and their conversion into the spec layer's typed options.
+
+use crate::runtime::network;
+use crate::spec::{self, ContainerOptions, confine, process};
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct ContainerFlags {
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    tty: bool,
+    /// Name of the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to take it from berth's environment)
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Read environment variables from a file
+    #[arg(long, value_name = "FILE")]
+    env_file: Vec<PathBuf>,
+    /// Override the image's entrypoint
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Run as USER[:GROUP] (names or numbers)
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Additional groups for the process
+    #[arg(long, value_name = "GROUP")]
+    group_add: Vec<String>,
+    /// Working directory in the container (created when missing)
+    #[arg(short, long, value_name = "DIR")]
+    workdir: Option<String>,
+    /// Bind mount or named volume: SRC:DST[:ro|rw]
+    #[arg(short, long = "volume", value_name = "SRC:DST[:OPTS]")]
+    volume: Vec<String>,
+    /// Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]
+    #[arg(long, value_name = "SPEC")]
+    mount: Vec<String>,
+    /// Mount a tmpfs at DST
+    #[arg(long, value_name = "DST[:OPTS]")]
+    tmpfs: Vec<String>,
+    /// Mount the root filesystem read-only
+    #[arg(long)]
+    read_only: bool,
+    /// Container hostname
+    #[arg(long)]
+    hostname: Option<String>,
+    /// Add HOST:IP to /etc/hosts
+    #[arg(long, value_name = "HOST:IP")]
+    add_host: Vec<String>,
+    /// DNS server for /etc/resolv.conf
+    #[arg(long, value_name = "IP")]
+    dns: Vec<String>,
+    /// Add a capability (or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability (or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Every capability in the user namespace, no seccomp, no masked paths
+    #[arg(long)]
+    privileged: bool,
+    /// seccomp=unconfined|FILE.json, no-new-privileges[=true|false]
+    #[arg(long, value_name = "OPT")]
+    security_opt: Vec<String>,
+    /// Resource limit NAME=SOFT[:HARD]
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    ulimit: Vec<String>,
+    /// Run berth's tiny init as pid 1: it forwards signals and reaps zombies
+    #[arg(long)]
+    init: bool,
+    /// Pass N more fds (3 to 3+N-1) from berth's caller to the container
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    preserve_fds: u32,
+    /// Signal that stops the container
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Forward signals berth receives to the container
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sig_proxy: bool,
+    /// User namespace: `keep-id` maps your own uid and gid to themselves and runs as them
+    #[arg(long, value_name = "MODE")]
+    userns: Option<String>,
+    /// Network: none, host, or private (the default; through pasta)
+    #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
+    network: String,
+    /// Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]
+    #[arg(short, long, value_name = "[IP:]HOST:CTR")]
+    publish: Vec<String>,
+}
+
+impl ContainerFlags {
+    /// The typed options; `command` replaces the image's CMD. Named volumes
+    /// resolve under `volumes_dir`.
+    pub fn options(&self, command: Vec<String>, volumes_dir: &Path) -> Result<ContainerOptions> {
+        // Before berth opens anything: a closed fd in the range would be taken
+        // by one of berth's own (the store lock) and handed to the container.
+        let fds = self.preserve_fds;
+        if let Some(fd) = (3..3 + fds as i32).find(|fd| !crate::sys::process::fd_is_open(*fd)) {
+            bail!("--preserve-fds {fds}: fd {fd} is not open");
+        }
+        if let Some(sig) = &self.stop_signal {
+            process::check_stop_signal(sig)?;
+        }
+        let (seccomp, no_new_privs) = confine::parse_security_opts(&self.security_opt)?;
+        let msg = anyhow::Error::msg;
+        let mut mounts = Vec::new();
+        for v in &self.volume {
+            let (m, named) = spec::parse_volume(v, volumes_dir).map_err(msg)?;
+            mounts.push((m, named.is_some()));
+        }
+        for m in &self.mount {
+            let (m, named) = spec::parse_mount(m, volumes_dir).map_err(msg)?;
+            mounts.push((m, named.is_some()));
+        }
+        for t in &self.tmpfs {
+            let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
+            mounts.push((spec::tmpfs(dst, opts), false));
+        }
+        Ok(ContainerOptions {
+            command,
+            entrypoint: self.entrypoint.clone(),
+            env: process::env_overrides(&self.env_file, &self.env)?,
+            user: self.user.clone(),
+            group_add: self.group_add.clone(),
+            keep_id: process::parse_userns(self.userns.as_deref())?,
+            workdir: self.workdir.clone(),
+            hostname: self.hostname.clone().filter(|h| !h.is_empty()),
+            add_host: self.add_host.clone(),
+            dns: self.dns.clone(),
+            mounts,
+            read_only: self.read_only,
+            privileged: self.privileged,
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            seccomp,
+            no_new_privs,
+            rlimits: (self.ulimit.iter())
+                .map(|u| confine::parse_ulimit(u).map_err(msg))
+                .collect::<Result<_>>()?,
+            init: self.init,
+            preserve_fds: fds,
+            tty: self.tty,
+            network: network::Plan::new(&self.network, &self.publish)?,
+            session_env: true,
+        })
+    }
+}

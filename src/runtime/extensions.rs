@@ -1,0 +1,37 @@
+//! What berth's runtime takes beside the OCI runtime spec: the parts of a
+//! container OCI cannot express. Everything else (process, root, hostname,
+//! mounts, namespaces, id mappings, masked paths) is in the
+//! `oci_spec::runtime::Spec` it is given with these.
+
+use std::path::PathBuf;
+
+/// berth's own extensions to the OCI runtime spec.
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    /// The overlay the spec's `root.path` is mounted from (OCI has only a
+    /// ready root directory).
+    pub overlay: Overlay,
+    /// Compiled filters, installed last; empty = unconfined. Compiled by the
+    /// caller so bad profiles fail before the container exists.
+    pub seccomp: Vec<seccompiler::BpfProgram>,
+    /// `--init`: pid 1 stays berth's reaper and the command runs as its child.
+    pub init: bool,
+    /// `--preserve-fds N`: fds 3..3+N go to the container's process open;
+    /// every other fd above 2 is closed at its exec.
+    pub preserve_fds: u32,
+    /// Destinations of the spec's bind mounts that are named volumes used for
+    /// the first time: filled from the image's content there before they are
+    /// mounted, as Docker does.
+    pub seed: Vec<PathBuf>,
+}
+
+/// The root's layers, mounted as one overlay at the spec's `root.path`.
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    /// `<root>/layers`: lowerdirs are given relative to it (the mount data is one page).
+    pub layers_dir: PathBuf,
+    /// Chain ids of the layers, top first.
+    pub lowerdirs: Vec<String>,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+}
