@@ -2,7 +2,7 @@
 //! typed options into what the runtime runs — an OCI runtime spec
 //! (`oci_spec::runtime::Spec`) and berth's [`Extensions`] (podman's specgen,
 //! youki's ContainerBuilder). `berth run` and the build's RUN steps use it;
-//! so will `create`, `exec` and a bundle for a peer runtime.
+//! so will `create`, `exec` and a bundle for a peer runtime ([`bundle`]).
 //!
 //! Two steps, because a container record is made between them: [`prepare`]
 //! checks and resolves everything that can fail on bad input (command, user,
@@ -10,6 +10,7 @@
 //! [`Prepared::finish`] then writes the container's /etc files into its
 //! directory and gives the spec.
 
+pub mod bundle;
 pub mod confine;
 pub mod launch;
 pub mod mounts;
