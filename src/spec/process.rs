@@ -155,3 +155,125 @@ pub fn check_stop_signal(sig: &str) -> Result<()> {
 pub fn layer_dirs(layers_dir: &Path, lowerdirs: &[String]) -> Vec<PathBuf> {
     lowerdirs.iter().map(|l| layers_dir.join(l)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ident::idmap::IdRange;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn entrypoint_and_cmd_combine_as_in_docker() {
+        let (ep, cmd) = (v(&["/ep", "-x"]), v(&["default"]));
+        let run = |e: Option<&str>, c: &[&str]| command(Some(&ep), Some(&cmd), e, &v(c));
+        assert_eq!(run(None, &[]), v(&["/ep", "-x", "default"]));
+        assert_eq!(run(None, &["mine"]), v(&["/ep", "-x", "mine"]));
+        // --entrypoint drops the image's CMD too.
+        assert_eq!(run(Some("/other"), &[]), v(&["/other"]));
+        assert_eq!(run(Some("/other"), &["a"]), v(&["/other", "a"]));
+        assert_eq!(run(Some(""), &["sh"]), v(&["sh"]));
+        assert_eq!(run(Some(""), &[]), Vec::<String>::new());
+        assert_eq!(command(None, None, None, &[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn env_overrides_replace_by_key_and_path_comes_first() {
+        let image = v(&["A=1", "B=2"]);
+        let env = environment(Some(&image), &v(&["A=3", "C=4=5"]), false);
+        assert_eq!(
+            env,
+            v(&[&format!("PATH={DEFAULT_PATH}"), "B=2", "A=3", "C=4=5"])
+        );
+        let env = environment(Some(&v(&["PATH=/x", "TERM=dumb"])), &[], true);
+        assert_eq!(env, v(&["PATH=/x", "TERM=dumb"]));
+        assert_eq!(environment(None, &[], true).last().unwrap(), "TERM=xterm");
+        // `PATHX` is not `PATH`.
+        assert!(!has(&v(&["PATHX=1"]), "PATH"));
+    }
+
+    #[test]
+    fn env_files_skip_comments_and_take_unset_keys_from_berth() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("e");
+        std::fs::write(&f, "# c\n\n X=1 \nBERTH_SPEC_TEST_UNSET_VAR\n").unwrap();
+        let got = env_overrides(&[f], &v(&["Y=2"])).unwrap();
+        assert_eq!(got, v(&["X=1", "Y=2"]));
+        assert!(env_overrides(&[dir.path().join("missing")], &[]).is_err());
+    }
+
+    #[test]
+    fn users_resolve_in_the_image_and_must_be_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("l1/etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\napp:x:70000:70000::/home/app:/bin/sh\nweb:x:33:33::/var/www:/bin/sh\n").unwrap();
+        std::fs::write(etc.join("group"), "root:x:0:\nweb:x:33:\n").unwrap();
+        let layers = layer_dirs(dir.path(), &v(&["l1"]));
+        let range = |host| IdMapping {
+            uids: vec![IdRange {
+                container: 0,
+                host,
+                size: 65536,
+            }],
+            gids: vec![IdRange {
+                container: 0,
+                host,
+                size: 65536,
+            }],
+        };
+        let (u, _) =
+            user_and_mapping(None, Some("web"), &[], false, range(100000), &layers, "img").unwrap();
+        assert_eq!(
+            (u.uid, u.gid, u.home.as_deref()),
+            (33, 33, Some("/var/www"))
+        );
+        // `-u` wins over the image's USER.
+        let (u, _) = user_and_mapping(
+            Some("0"),
+            Some("web"),
+            &[],
+            false,
+            range(100000),
+            &layers,
+            "img",
+        )
+        .unwrap();
+        assert_eq!(u.uid, 0);
+        let e = user_and_mapping(Some("app"), None, &[], false, range(100000), &layers, "img")
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("outside this user's id mapping"),
+            "{e:#}"
+        );
+        let e = user_and_mapping(
+            Some("nobody"),
+            None,
+            &[],
+            false,
+            range(100000),
+            &layers,
+            "img",
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with("resolving user `nobody` in `img`"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn userns_and_stop_signals() {
+        assert!(!parse_userns(None).unwrap());
+        assert!(parse_userns(Some("keep-id")).unwrap());
+        assert!(parse_userns(Some("auto")).is_err());
+        for ok in ["TERM", "sigkill", "SIGUSR1", "9"] {
+            assert!(check_stop_signal(ok).is_ok(), "{ok}");
+        }
+        for bad in ["NOPE", "999", ""] {
+            assert!(check_stop_signal(bad).is_err(), "{bad}");
+        }
+    }
+}
