@@ -16,7 +16,7 @@ pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
 pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
-pub use diff::{DiffOptions, diff, is_opaque};
+pub use diff::{DiffOptions, diff};
 pub use headers::TarArchive;
 #[allow(unused_imports)]
 pub use tree::{
