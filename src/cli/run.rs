@@ -295,7 +295,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             monitor: Some(Process::current()?),
             auto_remove: a.rm,
             exit_code: None,
-            layers: layers.iter().map(|c| c.hex().to_string()).collect(),
             stop_signal: a.stop_signal.clone().or_else(|| cfg.stop_signal.clone()),
         },
     )?;

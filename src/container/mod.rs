@@ -84,9 +84,6 @@ pub struct Meta {
     pub auto_remove: bool,
     #[serde(default)]
     pub exit_code: Option<i32>,
-    /// Chain ids of the image's layers, bottom first: kept alive while the container exists.
-    #[serde(default)]
-    pub layers: Vec<String>,
     /// The signal that stops it (`--stop-signal`, else the image's, else SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<String>,
@@ -223,4 +220,24 @@ fn random_id() -> Result<String> {
         .and_then(|mut f| f.read_exact(&mut buf))
         .context("reading /dev/urandom")?;
     Ok(hex::encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_written_by_an_older_berth_still_reads() {
+        // Older records carry `layers` (never read, no longer written).
+        let old = br#"{"id":"abc","name":"berth-abc","image":"busybox","image_id":"00",
+            "command":["sh"],"created":"2026-01-01T00:00:00Z","state":"exited",
+            "pid":7,"exit_code":0,"layers":["c1","c2"]}"#;
+        let m: Meta = serde_json::from_slice(old).unwrap();
+        assert_eq!(
+            (m.id.as_str(), &m.state, m.exit_code),
+            ("abc", &State::Exited, Some(0))
+        );
+        let again = serde_json::to_string(&m).unwrap();
+        assert!(!again.contains("layers"));
+    }
 }
