@@ -23,7 +23,7 @@ pub(super) struct RunExtras {
     /// Hash of the context content bind-mounted into the step.
     content: String,
     /// `sharing=locked` cache mounts, held until the RUN ends.
-    locks: Vec<crate::store::Lock>,
+    locks: Vec<crate::layout::Lock>,
     mounts: Vec<spec::Mount>,
     /// Scratch dirs made for the mounts, removed after the RUN.
     scratch: Vec<PathBuf>,
@@ -282,19 +282,17 @@ impl Builder<'_> {
             .clone()
             .ok_or_else(|| anyhow!("--mount type=cache needs a target"))?;
         let id = m.id.clone().unwrap_or_else(|| target.clone());
-        let dir = self
-            .store
-            .root()
-            .join("cache-mounts")
-            .join(Digest::of(id.as_bytes()).hex());
-        crate::store::private_dir(&dir)?;
+        let id = Digest::of(id.as_bytes());
+        let dir = self.store.layout().cache_mount(id.hex());
+        crate::layout::private_dir(&dir)?;
         match m.sharing.unwrap_or(Sharing::Shared) {
             Sharing::Shared | Sharing::Private => {}
             // One RUN at a time in this cache (berth builds its
             // stages one after the other; other builds wait).
-            Sharing::Locked => x
-                .locks
-                .push(crate::store::flock(&dir.with_extension("lock"), true)?),
+            Sharing::Locked => x.locks.push(crate::layout::flock(
+                &self.store.layout().cache_mount_lock(id.hex()),
+                true,
+            )?),
         }
         Ok(Bind {
             source: dir,
@@ -530,7 +528,7 @@ impl Builder<'_> {
         }
         let layer_dirs: Vec<PathBuf> = lowerdirs
             .iter()
-            .map(|l| self.store.layers_dir().join(l))
+            .map(|l| self.store.layout().layer(l))
             .collect();
         let c = &st.config.config;
         let user_spec = c.user.clone().unwrap_or_default();

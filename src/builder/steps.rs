@@ -10,8 +10,8 @@
 use crate::ident::idmap::IdMapping;
 use crate::image::unpack::{LayerMeta, Unpacker, remove_layer_tree, run_helper, run_helper_io};
 use crate::layer::{self, DiffOptions};
+use crate::store::Store;
 use crate::store::digest::Digest;
-use crate::store::{Store, TMP_PREFIX};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -279,10 +279,7 @@ pub fn chmod_mode(spec: &str, old: u32, is_dir: bool) -> Option<u32> {
 /// A fresh directory under `<root>/layers` (same filesystem as the layers,
 /// so the finished upper is renamed, not copied). Garbage if we crash.
 pub fn scratch_dir(store: &Store) -> Result<PathBuf> {
-    Ok(tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempdir_in(store.layers_dir())?
-        .keep())
+    store.layout().scratch_dir()
 }
 
 /// A layer a build step made.
@@ -330,7 +327,7 @@ pub fn commit_upper(
             size,
             idmap: idmap.to_string(),
         };
-        crate::store::write_atomic(&store.layer_meta_path(&chain), &serde_json::to_vec(&meta)?)?;
+        crate::layout::write_atomic(&store.layer_meta_path(&chain), &serde_json::to_vec(&meta)?)?;
     }
     if !store.has_blob(&diff_id) {
         bail!("layer blob {diff_id} vanished");

@@ -20,13 +20,13 @@ pub enum Verb {
 
 pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     let Verb::Prune { all, .. } = v;
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         return Ok(0);
     };
     let lock = store.lock()?;
-    let mut dirs = vec![ctx.root.join("cache")];
+    let mut dirs = vec![ctx.layout.cache()];
     if all {
-        dirs.push(ctx.root.join("cache-mounts"));
+        dirs.push(ctx.layout.cache_mounts());
     }
     for d in dirs.iter().filter(|d| d.exists()) {
         remove_layer_tree(d).with_context(|| format!("removing `{}`", d.display()))?;

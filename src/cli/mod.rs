@@ -70,12 +70,16 @@ enum Verb {
 
 /// What a verb needs from the global flags.
 pub struct Ctx {
-    pub root: PathBuf,
+    pub layout: crate::layout::Layout,
 }
 
 impl Ctx {
+    pub fn root(&self) -> &std::path::Path {
+        self.layout.root()
+    }
+
     pub fn store(&self) -> anyhow::Result<crate::store::Store> {
-        crate::store::Store::open(&self.root)
+        crate::store::Store::open(self.root())
     }
 }
 
@@ -109,7 +113,7 @@ pub fn main() -> i32 {
         return 125;
     }
     let ctx = Ctx {
-        root: crate::paths::root_dir(cli.root),
+        layout: crate::layout::Layout::pick(cli.root),
     };
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),

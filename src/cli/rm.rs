@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let containers = Containers::new(&ctx.root);
+    let containers = Containers::new(&ctx.layout);
     sweep(&containers);
     let mut code = 0;
     for spec in &a.containers {

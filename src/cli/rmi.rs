@@ -36,12 +36,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 
 fn remove_one(
     store: &crate::store::Store,
-    lock: &crate::store::Lock,
+    lock: &crate::layout::Lock,
     spec: &str,
     force: bool,
 ) -> Result<()> {
     let img = store.resolve(spec)?;
-    let users: Vec<String> = crate::container::Containers::new(store.root())
+    let users: Vec<String> = crate::container::Containers::new(store.layout())
         .list()?
         .into_iter()
         .filter(|c| c.image_id == img.id().hex())

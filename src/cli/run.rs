@@ -260,7 +260,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
 
     // Mounts.
-    let volumes_dir = ctx.root.join("volumes");
+    let volumes_dir = ctx.layout.volumes();
     let mut mounts = Vec::new();
     for v in &a.volume {
         let (m, named) = spec::parse_volume(v, &volumes_dir).map_err(anyhow::Error::msg)?;
@@ -278,7 +278,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let new_netns = net.new_netns();
 
     // The record. What a killed berth left behind goes first (a few small reads).
-    let containers = Containers::new(&ctx.root);
+    let containers = Containers::new(&ctx.layout);
     super::rm::sweep(&containers);
     let meta = containers.create(
         a.name.as_deref(),
@@ -300,9 +300,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     )?;
     let dir = containers.dir_of(&meta.id);
     let outcome = (|| -> Result<i32> {
-        for d in ["upper", "work", "rootfs"] {
-            std::fs::create_dir(dir.join(d))
-                .with_context(|| format!("creating `{}`", dir.join(d).display()))?;
+        let [upper, work, rootfs] = ctx.layout.container_rootfs_dirs(&meta.id);
+        for d in [&upper, &work, &rootfs] {
+            std::fs::create_dir(d).with_context(|| format!("creating `{}`", d.display()))?;
         }
         let hostname = if hostname.is_empty() {
             meta.id[..12].to_string()
@@ -330,9 +330,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             rootfs: spec::Rootfs {
                 layers_dir: store.layers_dir(),
                 lowerdirs: layers.iter().map(|c| c.hex().to_string()).collect(),
-                upper: dir.join("upper"),
-                work: dir.join("work"),
-                target: dir.join("rootfs"),
+                upper,
+                work,
+                target: rootfs,
             },
             mounts: mounts.clone(),
             read_only: a.read_only,

@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
 }
 
 fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         println!("store is empty");
         return Ok(0);
     };
@@ -74,13 +74,13 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
 }
 
 fn prune(ctx: &Ctx) -> Result<i32> {
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         return Ok(0);
     };
     // Exclusive: no import or load is writing temporary files now.
     let _work = store.work_lock(true)?;
     let lock = store.lock()?;
-    let cache = ctx.root.join("cache");
+    let cache = ctx.layout.cache();
     if cache.exists() {
         std::fs::remove_dir_all(&cache)
             .with_context(|| format!("removing the build cache `{}`", cache.display()))?;
@@ -91,7 +91,7 @@ fn prune(ctx: &Ctx) -> Result<i32> {
 }
 
 fn df(ctx: &Ctx, format: Format) -> Result<i32> {
-    let (images, size, layers) = match crate::store::Store::open_existing(&ctx.root) {
+    let (images, size, layers) = match crate::store::Store::open_existing(ctx.root()) {
         Some(store) => {
             let images = store.images()?;
             let mut blobs = 0;
@@ -134,11 +134,11 @@ fn df(ctx: &Ctx, format: Format) -> Result<i32> {
 fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
     if !force {
         if !std::io::stdin().is_terminal() {
-            bail!("refusing to remove `{}` without -f", ctx.root.display());
+            bail!("refusing to remove `{}` without -f", ctx.root().display());
         }
         eprint!(
             "Remove every image, layer and container under `{}`? [y/N] ",
-            ctx.root.display()
+            ctx.root().display()
         );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
@@ -146,8 +146,8 @@ fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
             return Ok(0);
         }
     }
-    if ctx.root.exists() {
-        remove_layer_tree(&ctx.root)?;
+    if ctx.root().exists() {
+        remove_layer_tree(ctx.root())?;
     }
     Ok(0)
 }

@@ -10,8 +10,9 @@
 use crate::ident::idmap::IdMapping;
 use crate::ident::userns;
 use crate::layer::{self, ApplyOptions, Ownership};
+use crate::layout::Layout;
+use crate::store::Store;
 use crate::store::digest::Digest;
-use crate::store::{Store, TMP_PREFIX};
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -73,11 +74,10 @@ impl Unpacker {
         tar: &'a mut dyn Read,
         tee: Option<&'a mut dyn Write>,
     ) -> Result<PendingLayer> {
-        let dir = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .tempdir_in(store.layers_dir())
-            .context("creating a temporary layer directory")?
-            .keep();
+        let dir = store
+            .layout()
+            .scratch_dir()
+            .context("creating a temporary layer directory")?;
         let mut pending = PendingLayer {
             dir: Some(dir.clone()),
             diff_id: Digest::of(b""),
@@ -128,7 +128,7 @@ impl PendingLayer {
             size: self.size,
             idmap: idmap.to_string(),
         };
-        crate::store::write_atomic(&store.layer_meta_path(chain), &serde_json::to_vec(&meta)?)
+        crate::layout::write_atomic(&store.layer_meta_path(chain), &serde_json::to_vec(&meta)?)
     }
 }
 
@@ -263,7 +263,7 @@ pub fn helper_main(verb: &str, path: &Path) -> Result<()> {
             let _work = path
                 .parent()
                 .and_then(Path::parent)
-                .map(|root| crate::store::flock(&root.join("work.lock"), false))
+                .map(|root| crate::layout::flock(&Layout::new(root).work_lock(), false))
                 .transpose()?;
             let stdin = io::stdin();
             let mut input = stdin.lock();

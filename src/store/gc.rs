@@ -6,6 +6,7 @@
 
 use super::Store;
 use super::digest::Digest;
+use crate::layout::{Lock, TMP_PREFIX};
 use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fs;
@@ -62,7 +63,7 @@ impl Store {
         };
         // The build cache keeps its layers (and their blobs) alive until
         // `system prune` or `builder prune` drops it.
-        if let Ok(entries) = fs::read_dir(self.root().join("cache")) {
+        if let Ok(entries) = fs::read_dir(self.layout().cache()) {
             for e in entries.flatten() {
                 let Ok(bytes) = fs::read(e.path()) else {
                     continue;
@@ -134,7 +135,7 @@ impl Store {
     /// holds the index lock. `remove_dir` removes a layer tree.
     pub fn collect(
         &self,
-        _lock: &super::Lock,
+        _lock: &Lock,
         include_tmp: bool,
         remove_dir: &dyn Fn(&std::path::Path) -> Result<()>,
     ) -> Result<(usize, u64)> {
@@ -149,7 +150,7 @@ impl Store {
         for path in report.garbage {
             let is_tmp = path
                 .file_name()
-                .is_some_and(|f| f.to_string_lossy().starts_with(super::TMP_PREFIX));
+                .is_some_and(|f| f.to_string_lossy().starts_with(TMP_PREFIX));
             if is_tmp && !include_tmp {
                 continue;
             }
