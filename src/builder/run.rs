@@ -6,9 +6,10 @@ use super::context;
 use super::dockerfile::instr::{Command, Network, Run};
 use super::dockerfile::{MountType, RunMount, Sharing};
 use super::executor::{Builder, State};
-use super::steps::{CopyOp, scratch_dir};
+use super::steps::scratch_dir;
+use crate::helper::remove_tree;
 use crate::ident::users;
-use crate::image::unpack::remove_layer_tree;
+use crate::layer::CopyOp;
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::spec::{self, Spec};
 use crate::runtime::{caps, seccomp};
@@ -53,7 +54,7 @@ pub(super) struct ContextViews(BTreeMap<String, PathBuf>);
 impl Drop for ContextViews {
     fn drop(&mut self) {
         for d in self.0.values() {
-            let _ = remove_layer_tree(d);
+            let _ = remove_tree(d);
         }
     }
 }
@@ -148,7 +149,7 @@ impl Builder<'_> {
             }
             // A `bind,from=STAGE` source was copied to compute the key.
             for d in &extras.scratch {
-                let _ = remove_layer_tree(d);
+                let _ = remove_tree(d);
             }
             self.add_layer(st, key, l, created_by);
             return Ok(());
@@ -159,7 +160,7 @@ impl Builder<'_> {
         match result {
             Ok((0, _)) => {}
             Ok((code, tail)) => {
-                let _ = remove_layer_tree(&upper);
+                let _ = remove_tree(&upper);
                 if tail.is_empty() {
                     bail!("RUN {}: exit status {code}", text.trim());
                 }
@@ -169,7 +170,7 @@ impl Builder<'_> {
                 );
             }
             Err(e) => {
-                let _ = remove_layer_tree(&upper);
+                let _ = remove_tree(&upper);
                 return Err(e);
             }
         }
@@ -196,7 +197,7 @@ impl Builder<'_> {
             .into_iter()
             .chain(&extras.scratch)
         {
-            let _ = remove_layer_tree(d);
+            let _ = remove_tree(d);
         }
         // Mount points the runtime had to create are not part of the layer.
         // The step controls the upper dir: it may have moved the stub's

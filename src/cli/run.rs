@@ -2,9 +2,10 @@
 
 use super::Ctx;
 use crate::container::{Containers, Meta, Process, State};
+use crate::helper::remove_tree;
 use crate::ident::idmap::IdMapping;
 use crate::ident::users;
-use crate::image::unpack::{ensure_layers, remove_layer_tree};
+use crate::image::unpack::ensure_layers;
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::spec::{self, Spec};
 use crate::runtime::{caps, network, seccomp};
@@ -404,7 +405,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     meta.state = State::Exited;
     meta.exit_code = outcome.as_ref().ok().copied();
     if a.rm {
-        if let Err(e) = remove_layer_tree(&dir) {
+        if let Err(e) = remove_tree(&dir) {
             log::warn!("removing container {}: {e:#}", meta.id);
         }
     } else {

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use super::output::{self, Format};
-use crate::image::unpack::remove_layer_tree;
+use crate::helper::remove_tree;
 use anyhow::{Context, Result, bail};
 use std::io::IsTerminal;
 
@@ -85,9 +85,26 @@ fn prune(ctx: &Ctx) -> Result<i32> {
         std::fs::remove_dir_all(&cache)
             .with_context(|| format!("removing the build cache `{}`", cache.display()))?;
     }
-    let (n, bytes) = store.collect(&lock, true, &remove_layer_tree)?;
+    let (n, bytes) = collect_garbage(&store, &lock, true)?;
     println!("Removed {n} item(s), {}", output::human_size(bytes));
     Ok(0)
+}
+
+/// Collects the store's garbage (see `Store::collect`): the files go there,
+/// the directories here, through the helper when their files belong to
+/// subordinate ids. The caller holds `lock`. Returns what went, and its bytes.
+pub(super) fn collect_garbage(
+    store: &crate::store::Store,
+    lock: &crate::layout::Lock,
+    include_tmp: bool,
+) -> Result<(usize, u64)> {
+    let collected = store.collect(lock, include_tmp)?;
+    let mut bytes = collected.bytes;
+    for dir in &collected.dirs {
+        bytes += crate::layer::disk_usage(dir).unwrap_or(0);
+        remove_tree(dir)?;
+    }
+    Ok((collected.files + collected.dirs.len(), bytes))
 }
 
 fn df(ctx: &Ctx, format: Format) -> Result<i32> {
@@ -147,7 +164,7 @@ fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
         }
     }
     if ctx.root().exists() {
-        remove_layer_tree(ctx.root())?;
+        remove_tree(ctx.root())?;
     }
     Ok(0)
 }
