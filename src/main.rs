@@ -4,12 +4,13 @@
 mod builder;
 mod cli;
 mod container;
+mod helper;
 mod ident;
 mod image;
 mod layer;
+mod layout;
 mod logger;
 mod net;
-mod paths;
 mod reference;
 mod runtime;
 mod spec;

@@ -22,9 +22,8 @@ pub(super) fn key_of(parts: &[&str]) -> String {
 impl Builder<'_> {
     fn cache_path(&self, key: &str) -> PathBuf {
         self.store
-            .root()
-            .join("cache")
-            .join(Digest::of(key.as_bytes()).hex())
+            .layout()
+            .cache_entry(Digest::of(key.as_bytes()).hex())
     }
 
     /// A cached layer for `key`, if it and its blob are still there.
@@ -38,8 +37,7 @@ impl Builder<'_> {
     }
 
     pub(super) fn remember(&self, key: &str, l: &BuiltLayer) -> Result<()> {
-        let dir = self.store.root().join("cache");
-        crate::store::private_dir(&dir)?;
-        crate::store::write_atomic(&self.cache_path(key), &serde_json::to_vec(l)?)
+        crate::layout::private_dir(&self.store.layout().cache())?;
+        crate::layout::write_atomic(&self.cache_path(key), &serde_json::to_vec(l)?)
     }
 }

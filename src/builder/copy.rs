@@ -8,9 +8,10 @@ use super::dockerfile::instr::{Add, Copy, Files, Instr};
 use super::dockerfile::{Heredoc, expand_body};
 use super::executor::{Builder, State};
 use super::stages::Scope;
-use super::steps::{CopyOp, scratch_dir};
+use super::steps::scratch_dir;
+use crate::helper::remove_tree;
 use crate::ident::users;
-use crate::image::unpack::remove_layer_tree;
+use crate::layer::CopyOp;
 use crate::net::fetch::download;
 use crate::store::Store;
 use anyhow::{Result, anyhow, bail};
@@ -115,7 +116,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         for d in &self.0 {
-            let _ = remove_layer_tree(d);
+            let _ = remove_tree(d);
         }
     }
 }
@@ -219,7 +220,7 @@ impl Builder<'_> {
             None => None,
         };
         let chmod = match &c.files.chmod {
-            Some(m) if super::steps::chmod_mode(&m.0, 0o644, false).is_some() => Some(m.0.clone()),
+            Some(m) if crate::layer::chmod_mode(&m.0, 0o644, false).is_some() => Some(m.0.clone()),
             Some(m) => bail!("invalid --chmod `{}`: use an octal or symbolic mode", m.0),
             None => None,
         };
@@ -444,7 +445,7 @@ impl Builder<'_> {
         let copied = self.access.copy(&upper, &plan.ops);
         drop(plan);
         if let Err(e) = copied {
-            let _ = remove_layer_tree(&upper);
+            let _ = remove_tree(&upper);
             return Err(e.context(format!("{keyword} failed")));
         }
         self.commit_step(st, &upper, key, created_by)

@@ -6,8 +6,9 @@ use super::context;
 use super::dockerfile::instr::{Command, Network, Run};
 use super::dockerfile::{MountType, RunMount, Sharing};
 use super::executor::{Builder, State};
-use super::steps::{CopyOp, scratch_dir};
-use crate::image::unpack::remove_layer_tree;
+use super::steps::scratch_dir;
+use crate::helper::remove_tree;
+use crate::layer::CopyOp;
 use crate::runtime::network;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::spec::{self, ContainerOptions, Placement};
@@ -22,7 +23,7 @@ pub(super) struct RunExtras {
     /// Hash of the context content bind-mounted into the step.
     content: String,
     /// `sharing=locked` cache mounts, held until the RUN ends.
-    locks: Vec<crate::store::Lock>,
+    locks: Vec<crate::layout::Lock>,
     mounts: Vec<spec::Mount>,
     /// Scratch dirs made for the mounts, removed after the RUN.
     scratch: Vec<PathBuf>,
@@ -52,7 +53,7 @@ pub(super) struct ContextViews(BTreeMap<String, PathBuf>);
 impl Drop for ContextViews {
     fn drop(&mut self) {
         for d in self.0.values() {
-            let _ = remove_layer_tree(d);
+            let _ = remove_tree(d);
         }
     }
 }
@@ -147,7 +148,7 @@ impl Builder<'_> {
             }
             // A `bind,from=STAGE` source was copied to compute the key.
             for d in &extras.scratch {
-                let _ = remove_layer_tree(d);
+                let _ = remove_tree(d);
             }
             self.add_layer(st, key, l, created_by);
             return Ok(());
@@ -158,7 +159,7 @@ impl Builder<'_> {
         match result {
             Ok((0, _)) => {}
             Ok((code, tail)) => {
-                let _ = remove_layer_tree(&upper);
+                let _ = remove_tree(&upper);
                 if tail.is_empty() {
                     bail!("RUN {}: exit status {code}", text.trim());
                 }
@@ -168,7 +169,7 @@ impl Builder<'_> {
                 );
             }
             Err(e) => {
-                let _ = remove_layer_tree(&upper);
+                let _ = remove_tree(&upper);
                 return Err(e);
             }
         }
@@ -195,7 +196,7 @@ impl Builder<'_> {
             .into_iter()
             .chain(&extras.scratch)
         {
-            let _ = remove_layer_tree(d);
+            let _ = remove_tree(d);
         }
         // Mount points the runtime had to create are not part of the layer.
         // The step controls the upper dir: it may have moved the stub's
@@ -281,19 +282,17 @@ impl Builder<'_> {
             .clone()
             .ok_or_else(|| anyhow!("--mount type=cache needs a target"))?;
         let id = m.id.clone().unwrap_or_else(|| target.clone());
-        let dir = self
-            .store
-            .root()
-            .join("cache-mounts")
-            .join(Digest::of(id.as_bytes()).hex());
-        crate::store::private_dir(&dir)?;
+        let id = Digest::of(id.as_bytes());
+        let dir = self.store.layout().cache_mount(id.hex());
+        crate::layout::private_dir(&dir)?;
         match m.sharing.unwrap_or(Sharing::Shared) {
             Sharing::Shared | Sharing::Private => {}
             // One RUN at a time in this cache (berth builds its
             // stages one after the other; other builds wait).
-            Sharing::Locked => x
-                .locks
-                .push(crate::store::flock(&dir.with_extension("lock"), true)?),
+            Sharing::Locked => x.locks.push(crate::layout::flock(
+                &self.store.layout().cache_mount_lock(id.hex()),
+                true,
+            )?),
         }
         Ok(Bind {
             source: dir,

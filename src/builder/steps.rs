@@ -5,40 +5,19 @@
 //!
 //! Files a build writes belong to container ids; with a subordinate range
 //! they are owned by host ids the user cannot read or chown, so copying and
-//! diffing run in the user namespace helper (`berth __helper copy|diff`).
+//! diffing run in the user namespace helper (`helper::Job::Copy`, `Diff`).
 
+use crate::helper::{self, Job, remove_tree};
 use crate::ident::idmap::IdMapping;
-use crate::image::unpack::{LayerMeta, Unpacker, remove_layer_tree, run_helper, run_helper_io};
-use crate::layer::{self, DiffOptions};
+use crate::image::unpack::{LayerMeta, Unpacker};
+use crate::layer::{self, CopyOp, DiffOptions, apply_copy};
+use crate::store::Store;
 use crate::store::digest::Digest;
-use crate::store::{Store, TMP_PREFIX};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// One thing COPY/ADD puts into the new layer.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct CopyOp {
-    /// A host path: in the context, or in an unpacked layer (`--from`).
-    pub src: PathBuf,
-    /// Relative to the upper directory.
-    pub dst: PathBuf,
-    /// Copy a directory's contents (not the directory itself).
-    pub contents: bool,
-    pub owner: Option<(u32, u32)>,
-    /// `--chmod`: octal (`0755`) or symbolic (`u+x,go-w`), see [`chmod_mode`].
-    pub chmod: Option<String>,
-    /// Paths under `src` that `.dockerignore` excludes.
-    #[serde(default)]
-    pub skip: Vec<PathBuf>,
-    /// Keep the source's owners (a stage's view for RUN --mount) instead of
-    /// `owner` or root.
-    #[serde(default)]
-    pub keep_owner: bool,
-}
 
 /// How this user's build writes and reads container-owned files.
 pub enum Access {
@@ -59,8 +38,11 @@ impl Access {
         match self {
             Access::Direct => apply_copy(upper, ops),
             Access::Helper(m) => {
-                let plan = serde_json::to_vec(ops)?;
-                run_helper(m, "copy", upper, Some(&mut &plan[..]))
+                let job = Job::Copy {
+                    upper: upper.to_path_buf(),
+                    ops: ops.to_vec(),
+                };
+                helper::run(m, &job, None, None)
             }
         }
     }
@@ -82,207 +64,21 @@ impl Access {
                 )?;
                 Ok(())
             }
-            // The epoch rides in the verb: the helper's argv is fixed.
-            Access::Helper(m) => match epoch {
-                Some(e) => run_helper_io(m, &format!("diff:{e}"), upper, None, Some(out)),
-                None => run_helper_io(m, "diff", upper, None, Some(out)),
-            },
-        }
-    }
-}
-
-/// `berth __helper diff UPPER`: the tar on stdout, ids as the namespace sees them.
-pub fn helper_diff(upper: &Path, epoch: Option<i64>) -> Result<()> {
-    let same = |u: u32, g: u32| (u, g);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    layer::diff(
-        upper,
-        &mut out,
-        &DiffOptions {
-            owner: &same,
-            epoch,
-        },
-    )?;
-    out.flush()?;
-    Ok(())
-}
-
-/// `berth __helper copy UPPER`: a JSON list of [`CopyOp`] on stdin.
-pub fn helper_copy(upper: &Path) -> Result<()> {
-    let mut plan = Vec::new();
-    std::io::stdin().read_to_end(&mut plan)?;
-    let ops: Vec<CopyOp> = serde_json::from_slice(&plan).context("reading the copy plan")?;
-    apply_copy(upper, &ops)
-}
-
-pub fn apply_copy(upper: &Path, ops: &[CopyOp]) -> Result<()> {
-    for op in ops {
-        // The destination is relative and free of `..` (the executor made it
-        // so); still, nothing on the way may be a symlink an earlier op
-        // planted, or the write would land on the host (we may be root).
-        if op.dst.is_absolute()
-            || op
-                .dst
-                .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            bail!("copy destination `{}` leaves the layer", op.dst.display());
-        }
-        let mut at = upper.to_path_buf();
-        if let Some(parent) = op.dst.parent() {
-            for c in parent.components() {
-                at.push(c);
-                if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
-                    bail!(
-                        "copy destination `{}` goes through a symlink",
-                        op.dst.display()
-                    );
-                }
+            Access::Helper(m) => {
+                let job = Job::Diff {
+                    upper: upper.to_path_buf(),
+                    epoch,
+                };
+                helper::run(m, &job, None, Some(out))
             }
         }
-        let dst = upper.join(&op.dst);
-        if let Some(parent) = dst.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("creating `{}`", parent.display()))?;
-        }
-        let meta =
-            fs::symlink_metadata(&op.src).with_context(|| format!("`{}`", op.src.display()))?;
-        if meta.is_dir() && op.contents {
-            if fs::symlink_metadata(&dst).is_ok_and(|m| m.file_type().is_symlink()) {
-                fs::remove_file(&dst)?;
-            }
-            fs::create_dir_all(&dst)?;
-            copy_dir_contents(&op.src, &dst, op)?;
-        } else {
-            copy_one(&op.src, &dst, op)?;
-        }
     }
-    Ok(())
-}
-
-fn copy_dir_contents(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
-    let mut names: Vec<_> = fs::read_dir(src)?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<std::io::Result<_>>()?;
-    names.sort();
-    for n in names {
-        let from = src.join(&n);
-        if !op.skip.contains(&from) {
-            copy_one(&from, &dst.join(&n), op)?;
-        }
-    }
-    Ok(())
-}
-
-fn copy_one(src: &Path, dst: &Path, op: &CopyOp) -> Result<()> {
-    let meta = fs::symlink_metadata(src).with_context(|| format!("`{}`", src.display()))?;
-    let ft = meta.file_type();
-    if let Ok(old) = fs::symlink_metadata(dst)
-        && !(old.is_dir() && ft.is_dir())
-    {
-        if old.is_dir() {
-            fs::remove_dir_all(dst)?
-        } else {
-            fs::remove_file(dst)?
-        }
-    }
-    if std::os::unix::fs::FileTypeExt::is_char_device(&ft) && meta.rdev() == 0 {
-        return Ok(()); // an overlay whiteout in a --from layer: nothing to copy
-    }
-    if ft.is_dir() {
-        if !dst.exists() {
-            fs::create_dir(dst).with_context(|| format!("creating `{}`", dst.display()))?;
-        }
-        copy_dir_contents(src, dst, op)?;
-    } else if ft.is_symlink() {
-        std::os::unix::fs::symlink(fs::read_link(src)?, dst)?;
-    } else if ft.is_file() {
-        fs::copy(src, dst).with_context(|| format!("copying `{}`", src.display()))?;
-    } else {
-        return Ok(());
-    }
-    let (uid, gid) = if op.keep_owner {
-        (meta.uid(), meta.gid())
-    } else {
-        op.owner.unwrap_or((0, 0))
-    };
-    if nix::unistd::geteuid().is_root() {
-        nix::unistd::fchownat(
-            nix::fcntl::AT_FDCWD,
-            dst,
-            Some(uid.into()),
-            Some(gid.into()),
-            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-        )
-        .with_context(|| format!("chown {uid}:{gid} `{}`", dst.display()))?;
-    }
-    if !ft.is_symlink() {
-        let old = meta.mode() & 0o7777;
-        let mode = match &op.chmod {
-            Some(spec) => chmod_mode(spec, old, ft.is_dir()).unwrap_or(old),
-            None => old,
-        };
-        fs::set_permissions(dst, fs::Permissions::from_mode(mode))?;
-    }
-    Ok(())
-}
-
-/// The mode `spec` gives a file whose mode is `old`: octal (`755`, `0644`)
-/// or chmod(1)'s symbolic form (`u+x`, `go-w`, `a=r,u+w`, `+X`). None if
-/// `spec` is not a mode.
-pub fn chmod_mode(spec: &str, old: u32, is_dir: bool) -> Option<u32> {
-    if !spec.is_empty() && spec.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return u32::from_str_radix(spec, 8).ok().filter(|m| *m <= 0o7777);
-    }
-    let mut mode = old;
-    for clause in spec.split(',') {
-        let who_end = clause.find(['+', '-', '=']).filter(|&i| i < clause.len())?;
-        let (who, rest) = clause.split_at(who_end);
-        let mut mask = 0;
-        for c in who.chars() {
-            mask |= match c {
-                'u' => 0o4700,
-                'g' => 0o2070,
-                'o' => 0o0007,
-                'a' => 0o6777,
-                _ => return None,
-            };
-        }
-        if who.is_empty() {
-            mask = 0o6777;
-        }
-        let (op, perms) = rest.split_at(1);
-        let mut bits = 0;
-        for c in perms.chars() {
-            bits |= match c {
-                'r' => 0o444,
-                'w' => 0o222,
-                'x' => 0o111,
-                'X' if is_dir || old & 0o111 != 0 => 0o111,
-                'X' => 0,
-                's' => 0o6000,
-                't' => 0o1000,
-                _ => return None,
-            };
-        }
-        let bits = bits & (mask | if perms.contains('t') { 0o1000 } else { 0 });
-        mode = match op {
-            "+" => mode | bits,
-            "-" => mode & !bits,
-            _ => (mode & !mask) | bits,
-        };
-    }
-    Some(mode & 0o7777)
 }
 
 /// A fresh directory under `<root>/layers` (same filesystem as the layers,
 /// so the finished upper is renamed, not copied). Garbage if we crash.
 pub fn scratch_dir(store: &Store) -> Result<PathBuf> {
-    Ok(tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempdir_in(store.layers_dir())?
-        .keep())
+    store.layout().scratch_dir()
 }
 
 /// A layer a build step made.
@@ -319,10 +115,10 @@ pub fn commit_upper(
     let _lock = store.lock()?;
     blob.commit(Some(&diff_id))?;
     if store.layer_meta_path(&chain).exists() && store.layer_dir(&chain).is_dir() {
-        remove_layer_tree(upper)?;
+        remove_tree(upper)?;
     } else {
         if store.layer_dir(&chain).exists() {
-            remove_layer_tree(&store.layer_dir(&chain))?;
+            remove_tree(&store.layer_dir(&chain))?;
         }
         fs::rename(upper, store.layer_dir(&chain)).context("moving the layer into place")?;
         let meta = LayerMeta {
@@ -330,7 +126,7 @@ pub fn commit_upper(
             size,
             idmap: idmap.to_string(),
         };
-        crate::store::write_atomic(&store.layer_meta_path(&chain), &serde_json::to_vec(&meta)?)?;
+        crate::layout::write_atomic(&store.layer_meta_path(&chain), &serde_json::to_vec(&meta)?)?;
     }
     if !store.has_blob(&diff_id) {
         bail!("layer blob {diff_id} vanished");
@@ -341,21 +137,4 @@ pub fn commit_upper(
         size,
         created: None,
     })
-}
-
-#[cfg(test)]
-mod chmod_tests {
-    use super::chmod_mode;
-
-    #[test]
-    fn octal_and_symbolic_modes() {
-        assert_eq!(chmod_mode("755", 0o600, false), Some(0o755));
-        assert_eq!(chmod_mode("u+x", 0o644, false), Some(0o744));
-        assert_eq!(chmod_mode("go-r", 0o644, false), Some(0o600));
-        assert_eq!(chmod_mode("a=r,u+w", 0o777, false), Some(0o644));
-        assert_eq!(chmod_mode("+X", 0o644, true), Some(0o755));
-        assert_eq!(chmod_mode("+X", 0o644, false), Some(0o644));
-        assert_eq!(chmod_mode("bogus", 0o644, false), None);
-        assert_eq!(chmod_mode("99", 0o644, false), None);
-    }
 }

@@ -1,7 +1,7 @@
 //! `berth builder prune`
 
 use super::Ctx;
-use crate::image::unpack::remove_layer_tree;
+use crate::helper::remove_tree;
 use anyhow::{Context, Result};
 
 #[derive(clap::Subcommand, Debug)]
@@ -20,18 +20,18 @@ pub enum Verb {
 
 pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     let Verb::Prune { all, .. } = v;
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         return Ok(0);
     };
     let lock = store.lock()?;
-    let mut dirs = vec![ctx.root.join("cache")];
+    let mut dirs = vec![ctx.layout.cache()];
     if all {
-        dirs.push(ctx.root.join("cache-mounts"));
+        dirs.push(ctx.layout.cache_mounts());
     }
     for d in dirs.iter().filter(|d| d.exists()) {
-        remove_layer_tree(d).with_context(|| format!("removing `{}`", d.display()))?;
+        remove_tree(d).with_context(|| format!("removing `{}`", d.display()))?;
     }
-    let (n, bytes) = store.collect(&lock, false, &remove_layer_tree)?;
+    let (n, bytes) = super::system::collect_garbage(&store, &lock, false)?;
     println!("Removed {n} item(s), {}", super::output::human_size(bytes));
     Ok(0)
 }

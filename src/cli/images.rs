@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let images = match crate::store::Store::open_existing(&ctx.root) {
+    let images = match crate::store::Store::open_existing(ctx.root()) {
         Some(s) => s.images()?,
         None => Vec::new(),
     };

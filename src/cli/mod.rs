@@ -71,20 +71,24 @@ enum Verb {
 
 /// What a verb needs from the global flags.
 pub struct Ctx {
-    pub root: PathBuf,
+    pub layout: crate::layout::Layout,
 }
 
 impl Ctx {
+    pub fn root(&self) -> &std::path::Path {
+        self.layout.root()
+    }
+
     pub fn store(&self) -> anyhow::Result<crate::store::Store> {
-        crate::store::Store::open(&self.root)
+        crate::store::Store::open(self.root())
     }
 }
 
 /// Runs berth and returns the process exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == "__helper") {
-        return helper(&args);
+    if args.get(1).is_some_and(|a| a == crate::helper::SUBCOMMAND) {
+        return crate::helper::serve();
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -110,7 +114,7 @@ pub fn main() -> i32 {
         return 125;
     }
     let ctx = Ctx {
-        root: crate::paths::root_dir(cli.root),
+        layout: crate::layout::Layout::pick(cli.root),
     };
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),
@@ -150,28 +154,6 @@ pub fn report(e: &anyhow::Error) -> i32 {
     let text = format!("{e:#}");
     eprintln!("berth: {}", crate::term::escape(&text));
     125
-}
-
-/// `berth __helper VERB PATH`: the user namespace helper (see image::unpack).
-fn helper(args: &[std::ffi::OsString]) -> i32 {
-    let run = || -> anyhow::Result<()> {
-        crate::ident::userns::enter()?;
-        let _ = crate::logger::init(None);
-        let verb = args.get(2).and_then(|v| v.to_str()).unwrap_or("");
-        let path = args.get(3).map(PathBuf::from).unwrap_or_default();
-        match verb {
-            v if v == "diff" || v.starts_with("diff:") => crate::builder::steps::helper_diff(
-                &path,
-                v.strip_prefix("diff:").and_then(|e| e.parse().ok()),
-            ),
-            "copy" => crate::builder::steps::helper_copy(&path),
-            _ => crate::image::unpack::helper_main(verb, &path),
-        }
-    };
-    match run() {
-        Ok(()) => 0,
-        Err(e) => report(&e),
-    }
 }
 
 /// The clap command, for docs and completions.

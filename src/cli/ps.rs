@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let list: Vec<_> = super::rm::sweep(&Containers::new(&ctx.root))
+    let list: Vec<_> = super::rm::sweep(&Containers::new(&ctx.layout))
         .into_iter()
         .filter(|m| a.all || matches!(m.state, State::Running | State::Orphaned))
         .collect();

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::container::{Containers, Meta, State};
-use crate::image::unpack::remove_layer_tree;
+use crate::helper::remove_tree;
 use anyhow::{Context, Result, bail};
 
 /// Remove stopped containers
@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let containers = Containers::new(&ctx.root);
+    let containers = Containers::new(&ctx.layout);
     sweep(&containers);
     let mut code = 0;
     for spec in &a.containers {
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 ),
                 _ => kill(&meta)?,
             }
-            match remove_layer_tree(&containers.dir_of(&meta.id)) {
+            match remove_tree(&containers.dir_of(&meta.id)) {
                 // Its berth removed it (`--rm`) after the kill.
                 Err(_) if !containers.dir_of(&meta.id).exists() => {}
                 r => r?,
@@ -103,7 +103,7 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
     for mut m in list {
         match containers.settle(&mut m) {
             Ok(true) => {
-                if let Err(e) = remove_layer_tree(&containers.dir_of(&m.id)) {
+                if let Err(e) = remove_tree(&containers.dir_of(&m.id)) {
                     log::debug!("removing leftover container {}: {e:#}", m.id);
                 }
             }

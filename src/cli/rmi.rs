@@ -1,7 +1,6 @@
 //! `berth rmi [-f] IMAGE…`
 
 use super::Ctx;
-use crate::image::unpack::remove_layer_tree;
 use anyhow::{Result, bail};
 
 /// Remove images; blobs and layers no other image uses go with them
@@ -27,7 +26,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             failed = Some(e);
         }
     }
-    store.collect(&lock, false, &remove_layer_tree)?;
+    super::system::collect_garbage(&store, &lock, false)?;
     match failed {
         Some(_) => Ok(125),
         None => Ok(0),
@@ -36,12 +35,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 
 fn remove_one(
     store: &crate::store::Store,
-    lock: &crate::store::Lock,
+    lock: &crate::layout::Lock,
     spec: &str,
     force: bool,
 ) -> Result<()> {
     let img = store.resolve(spec)?;
-    let users: Vec<String> = crate::container::Containers::new(store.root())
+    let users: Vec<String> = crate::container::Containers::new(store.layout())
         .list()?
         .into_iter()
         .filter(|c| c.image_id == img.id().hex())

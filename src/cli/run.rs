@@ -3,8 +3,9 @@
 use super::Ctx;
 use super::container_opts::ContainerFlags;
 use crate::container::{Containers, Meta, Process, State};
+use crate::helper::remove_tree;
 use crate::ident::idmap::IdMapping;
-use crate::image::unpack::{ensure_layers, remove_layer_tree};
+use crate::image::unpack::ensure_layers;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::spec::{self, Placement, Prepared};
 use anyhow::{Context, Result};
@@ -28,7 +29,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let flags = &a.container;
-    let opts = flags.options(a.command.clone(), &ctx.root.join("volumes"))?;
+    let opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
@@ -40,12 +41,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         name: &a.image,
         config: cfg,
         layers_dir: store.layers_dir(),
-        lowerdirs: layers.clone(),
+        lowerdirs: layers,
     };
     let prepared = spec::prepare(source, opts, IdMapping::for_current_user()?)?;
 
     // The record. What a killed berth left behind goes first (a few small reads).
-    let containers = Containers::new(&ctx.root);
+    let containers = Containers::new(&ctx.layout);
     super::rm::sweep(&containers);
     let meta = containers.create(
         flags.name.as_deref(),
@@ -62,7 +63,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             monitor: Some(Process::current()?),
             auto_remove: a.rm,
             exit_code: None,
-            layers,
             stop_signal: flags
                 .stop_signal
                 .clone()
@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     meta.state = State::Exited;
     meta.exit_code = outcome.as_ref().ok().copied();
     if a.rm {
-        if let Err(e) = remove_layer_tree(&dir) {
+        if let Err(e) = remove_tree(&dir) {
             log::warn!("removing container {}: {e:#}", meta.id);
         }
     } else {
@@ -92,15 +92,15 @@ fn start(
     meta: &Meta,
     dir: &Path,
 ) -> Result<i32> {
-    for d in ["upper", "work", "rootfs"] {
-        std::fs::create_dir(dir.join(d))
-            .with_context(|| format!("creating `{}`", dir.join(d).display()))?;
+    let [upper, work, rootfs] = containers.layout().container_rootfs_dirs(&meta.id);
+    for d in [&upper, &work, &rootfs] {
+        std::fs::create_dir(d).with_context(|| format!("creating `{}`", d.display()))?;
     }
     let (spec, extensions) = prepared.finish(&Placement {
         etc_dir: dir,
-        upper: dir.join("upper"),
-        work: dir.join("work"),
-        rootfs: dir.join("rootfs"),
+        upper,
+        work,
+        rootfs,
         default_hostname: &meta.id[..12],
     })?;
     let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {

@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 save(&store, &entries, a.format, &mut out)?;
                 out.flush()?;
             }
-            crate::store::set_readable(tmp.path())?;
+            crate::layout::set_readable(tmp.path())?;
             tmp.persist(path)
                 .with_context(|| format!("writing `{}`", path.display()))?;
         }

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use super::output::{self, Format};
-use crate::image::unpack::remove_layer_tree;
+use crate::helper::remove_tree;
 use anyhow::{Context, Result, bail};
 use std::io::IsTerminal;
 
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
 }
 
 fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         println!("store is empty");
         return Ok(0);
     };
@@ -74,24 +74,41 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
 }
 
 fn prune(ctx: &Ctx) -> Result<i32> {
-    let Some(store) = crate::store::Store::open_existing(&ctx.root) else {
+    let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         return Ok(0);
     };
     // Exclusive: no import or load is writing temporary files now.
     let _work = store.work_lock(true)?;
     let lock = store.lock()?;
-    let cache = ctx.root.join("cache");
+    let cache = ctx.layout.cache();
     if cache.exists() {
         std::fs::remove_dir_all(&cache)
             .with_context(|| format!("removing the build cache `{}`", cache.display()))?;
     }
-    let (n, bytes) = store.collect(&lock, true, &remove_layer_tree)?;
+    let (n, bytes) = collect_garbage(&store, &lock, true)?;
     println!("Removed {n} item(s), {}", output::human_size(bytes));
     Ok(0)
 }
 
+/// Collects the store's garbage (see `Store::collect`): the files go there,
+/// the directories here, through the helper when their files belong to
+/// subordinate ids. The caller holds `lock`. Returns what went, and its bytes.
+pub(super) fn collect_garbage(
+    store: &crate::store::Store,
+    lock: &crate::layout::Lock,
+    include_tmp: bool,
+) -> Result<(usize, u64)> {
+    let collected = store.collect(lock, include_tmp)?;
+    let mut bytes = collected.bytes;
+    for dir in &collected.dirs {
+        bytes += crate::layer::disk_usage(dir).unwrap_or(0);
+        remove_tree(dir)?;
+    }
+    Ok((collected.files + collected.dirs.len(), bytes))
+}
+
 fn df(ctx: &Ctx, format: Format) -> Result<i32> {
-    let (images, size, layers) = match crate::store::Store::open_existing(&ctx.root) {
+    let (images, size, layers) = match crate::store::Store::open_existing(ctx.root()) {
         Some(store) => {
             let images = store.images()?;
             let mut blobs = 0;
@@ -134,11 +151,11 @@ fn df(ctx: &Ctx, format: Format) -> Result<i32> {
 fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
     if !force {
         if !std::io::stdin().is_terminal() {
-            bail!("refusing to remove `{}` without -f", ctx.root.display());
+            bail!("refusing to remove `{}` without -f", ctx.root().display());
         }
         eprint!(
             "Remove every image, layer and container under `{}`? [y/N] ",
-            ctx.root.display()
+            ctx.root().display()
         );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
@@ -146,8 +163,8 @@ fn reset(ctx: &Ctx, force: bool) -> Result<i32> {
             return Ok(0);
         }
     }
-    if ctx.root.exists() {
-        remove_layer_tree(&ctx.root)?;
+    if ctx.root().exists() {
+        remove_tree(ctx.root())?;
     }
     Ok(0)
 }

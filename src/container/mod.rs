@@ -8,10 +8,11 @@
 //! reused pid is not mistaken for them, and [`Containers::settle`] works out
 //! what became of them from /proc.
 
+use crate::layout::{Layout, private_dir, write_atomic};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -84,33 +85,33 @@ pub struct Meta {
     pub auto_remove: bool,
     #[serde(default)]
     pub exit_code: Option<i32>,
-    /// Chain ids of the image's layers, bottom first: kept alive while the container exists.
-    #[serde(default)]
-    pub layers: Vec<String>,
     /// The signal that stops it (`--stop-signal`, else the image's, else SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<String>,
 }
 
 pub struct Containers {
-    dir: PathBuf,
+    layout: Layout,
 }
 
 impl Containers {
-    pub fn new(root: &Path) -> Containers {
+    pub fn new(layout: &Layout) -> Containers {
         Containers {
-            dir: root.join("containers"),
+            layout: layout.clone(),
         }
     }
 
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     pub fn dir_of(&self, id: &str) -> PathBuf {
-        self.dir.join(id)
+        self.layout.container(id)
     }
 
     /// Makes the record of a new container: a fresh random id, a unique name.
     pub fn create(&self, name: Option<&str>, mut meta: Meta) -> Result<Meta> {
-        crate::store::private_dir(&self.dir)
-            .with_context(|| format!("creating `{}`", self.dir.display()))?;
+        private_dir(&self.layout.containers())?;
         let id = random_id()?;
         let name = match name {
             Some(n) => {
@@ -137,21 +138,23 @@ impl Containers {
     }
 
     pub fn save(&self, meta: &Meta) -> Result<()> {
-        crate::store::write_atomic(
-            &self.dir_of(&meta.id).join("meta.json"),
+        write_atomic(
+            &self.layout.container_meta(&meta.id),
             &serde_json::to_vec_pretty(meta)?,
         )
     }
 
     pub fn list(&self) -> Result<Vec<Meta>> {
         let mut out = Vec::new();
-        let entries = match fs::read_dir(&self.dir) {
+        let entries = match fs::read_dir(self.layout.containers()) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
             Err(e) => return Err(e).context("listing containers"),
         };
         for e in entries {
-            let path = e?.path().join("meta.json");
+            let path = self
+                .layout
+                .container_meta(&e?.file_name().to_string_lossy());
             if let Ok(bytes) = fs::read(&path)
                 && let Ok(m) = serde_json::from_slice::<Meta>(&bytes)
             {
@@ -223,4 +226,50 @@ fn random_id() -> Result<String> {
         .and_then(|mut f| f.read_exact(&mut buf))
         .context("reading /dev/urandom")?;
     Ok(hex::encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_written_by_an_older_berth_still_reads() {
+        // Older records carry `layers` (never read, no longer written).
+        let old = br#"{"id":"abc","name":"berth-abc","image":"busybox","image_id":"00",
+            "command":["sh"],"created":"2026-01-01T00:00:00Z","state":"exited",
+            "pid":7,"exit_code":0,"layers":["c1","c2"]}"#;
+        let m: Meta = serde_json::from_slice(old).unwrap();
+        assert_eq!(
+            (m.id.as_str(), &m.state, m.exit_code),
+            ("abc", &State::Exited, Some(0))
+        );
+        let again = serde_json::to_string(&m).unwrap();
+        assert!(!again.contains("layers"));
+    }
+
+    #[test]
+    fn records_live_under_the_containers_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = Layout::new(tmp.path());
+        let c = Containers::new(&layout);
+        let meta = Meta {
+            id: String::new(),
+            name: String::new(),
+            image: "busybox".into(),
+            image_id: "00".into(),
+            command: vec!["sh".into()],
+            created: "2026-01-01T00:00:00Z".into(),
+            state: State::Created,
+            pid: None,
+            pid_start: None,
+            monitor: None,
+            auto_remove: false,
+            exit_code: None,
+            stop_signal: None,
+        };
+        let m = c.create(Some("web"), meta).unwrap();
+        assert!(layout.container_meta(&m.id).is_file());
+        assert_eq!(c.find("web").unwrap().id, m.id);
+        assert_eq!(c.list().unwrap().len(), 1);
+    }
 }

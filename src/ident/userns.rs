@@ -18,12 +18,15 @@
 //! setresgid(0), setresuid(0)
 //! ```
 //!
+//! The socket stays open after "go": [`spawn`] and [`enter`] hand it to their callers, who
+//! speak their own protocol over it (the helper's job and its reply).
+//!
 //! The child maps nothing itself: only the parent, in the parent namespace, may write maps
 //! with the setuid helpers. No exec happens after unshare, so the child keeps the full
 //! capability set the kernel grants the creator of a user namespace.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -54,9 +57,10 @@ pub fn helper_command(args: &[&OsStr]) -> Command {
 }
 
 /// Parent side: start `cmd` (from [`helper_command`]), wait until it has unshared its user
-/// namespace, write `mapping` for it, let it continue, and return it running. If it dies or
-/// fails before it is ready, or the maps cannot be written, it is killed and reaped.
-pub fn spawn(mut cmd: Command, mapping: &IdMapping) -> anyhow::Result<Child> {
+/// namespace, write `mapping` for it, let it continue, and return it running with our end
+/// of the sync socket (its timeout cleared). If it dies or fails before it is ready, or the
+/// maps cannot be written, it is killed and reaped.
+pub fn spawn(mut cmd: Command, mapping: &IdMapping) -> anyhow::Result<(Child, UnixStream)> {
     let (sync, child_end) =
         UnixStream::pair().context("creating the userns helper's sync socket")?;
     let fd = child_end.as_raw_fd();
@@ -68,7 +72,7 @@ pub fn spawn(mut cmd: Command, mapping: &IdMapping) -> anyhow::Result<Child> {
     // Our copy of the child's end must go, or a dead child would never read as EOF.
     drop(child_end);
     match handshake(&sync, &mut child, mapping) {
-        Ok(()) => Ok(child),
+        Ok(()) => Ok((child, sync)),
         Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -115,13 +119,15 @@ fn handshake(sync: &UnixStream, child: &mut Child, mapping: &IdMapping) -> anyho
     let mut w = sync;
     w.write_all(b"go\n")
         .with_context(|| format!("releasing userns helper (pid {pid})"))?;
+    sync.set_read_timeout(None)
+        .context("clearing the userns helper's sync timeout")?;
     Ok(())
 }
 
 /// Child side: call first thing in the hidden subcommand, before any thread starts.
 /// Returns once this process is uid 0 and gid 0 in a new user namespace whose maps the
-/// parent has written, holding every capability there.
-pub fn enter() -> anyhow::Result<()> {
+/// parent has written, holding every capability there, with its end of the sync socket.
+pub fn enter() -> anyhow::Result<UnixStream> {
     static ENTERED: AtomicBool = AtomicBool::new(false);
     if ENTERED.swap(true, Ordering::SeqCst) {
         bail!("userns::enter called twice");
@@ -144,14 +150,16 @@ pub fn enter() -> anyhow::Result<()> {
     }
     w.write_all(b"ready\n")
         .context("telling berth the user namespace is ready")?;
-    let mut line = String::new();
-    BufReader::new(&sync)
-        .read_line(&mut line)
+    // Exactly "go\n" and not a byte more: what follows on the socket is the caller's.
+    let mut go = Vec::with_capacity(3);
+    (&sync)
+        .take(3)
+        .read_to_end(&mut go)
         .context("waiting for berth to write the id maps")?;
-    if line != "go\n" {
+    if go != b"go\n" {
+        let line = String::from_utf8_lossy(&go);
         bail!("berth did not write the id maps (it sent {line:?}); giving up");
     }
-    drop(sync);
     // The maps are in place. Become root of the namespace for real, not just by capability,
     // so files we create are owned by container 0 and setresuid(0)→(0) keeps capabilities.
     // gid first: after setresuid a failure could not be retried with privileges.
@@ -165,7 +173,7 @@ pub fn enter() -> anyhow::Result<()> {
     // after a kill -9 of berth (prune could be cleaning up meanwhile).
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
         .context("setting the parent-death signal")?;
-    Ok(())
+    Ok(sync)
 }
 
 fn unshare_error(e: Errno) -> anyhow::Error {

@@ -7,18 +7,16 @@
 //! are the user's own and the image's ids and modes go to `user.berth.*`
 //! xattrs. Real root unpacks directly and chowns.
 
+use crate::helper::{self, Job, remove_tree};
 use crate::ident::idmap::IdMapping;
-use crate::ident::userns;
 use crate::layer::{self, ApplyOptions, Ownership};
+use crate::store::Store;
 use crate::store::digest::Digest;
-use crate::store::{Store, TMP_PREFIX};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::ffi::OsStr;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 
 /// How this user unpacks layers.
 pub enum Unpacker {
@@ -73,11 +71,10 @@ impl Unpacker {
         tar: &'a mut dyn Read,
         tee: Option<&'a mut dyn Write>,
     ) -> Result<PendingLayer> {
-        let dir = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .tempdir_in(store.layers_dir())
-            .context("creating a temporary layer directory")?
-            .keep();
+        let dir = store
+            .layout()
+            .scratch_dir()
+            .context("creating a temporary layer directory")?;
         let mut pending = PendingLayer {
             dir: Some(dir.clone()),
             diff_id: Digest::of(b""),
@@ -100,7 +97,13 @@ impl Unpacker {
                 )?;
                 io::copy(&mut reader, &mut io::sink()).context("reading layer tar")?;
             }
-            Unpacker::Helper(mapping) => run_helper(mapping, "unpack", &dir, Some(&mut reader))?,
+            Unpacker::Helper(mapping) => {
+                let job = Job::Unpack {
+                    dir: dir.clone(),
+                    work_lock: store.layout().work_lock(),
+                };
+                helper::run(mapping, &job, Some(&mut reader), None)?
+            }
         }
         pending.diff_id = Digest::from_hex(&hex::encode(reader.hasher.finalize()))?;
         pending.size = reader.len;
@@ -115,11 +118,11 @@ impl PendingLayer {
         let dir = self.dir.take().expect("pending layer has its dir");
         let dest = store.layer_dir(chain);
         if dest.exists() && store.layer_meta_path(chain).exists() {
-            remove_layer_tree(&dir)?;
+            remove_tree(&dir)?;
             return Ok(());
         }
         if dest.exists() {
-            remove_layer_tree(&dest)?;
+            remove_tree(&dest)?;
         }
         std::fs::rename(&dir, &dest)
             .with_context(|| format!("renaming layer into `{}`", dest.display()))?;
@@ -128,14 +131,14 @@ impl PendingLayer {
             size: self.size,
             idmap: idmap.to_string(),
         };
-        crate::store::write_atomic(&store.layer_meta_path(chain), &serde_json::to_vec(&meta)?)
+        crate::layout::write_atomic(&store.layer_meta_path(chain), &serde_json::to_vec(&meta)?)
     }
 }
 
 impl Drop for PendingLayer {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take()
-            && let Err(e) = remove_layer_tree(&dir)
+            && let Err(e) = remove_tree(&dir)
         {
             log::warn!("removing `{}`: {e:#}", dir.display());
         }
@@ -144,145 +147,6 @@ impl Drop for PendingLayer {
 
 pub fn read_layer_meta(store: &Store, chain: &Digest) -> Option<LayerMeta> {
     serde_json::from_slice(&std::fs::read(store.layer_meta_path(chain)).ok()?).ok()
-}
-
-/// Removes an unpacked layer (or any tree under the root). Files owned by
-/// subordinate ids are removed by the helper inside the user namespace.
-pub fn remove_layer_tree(path: &Path) -> Result<()> {
-    match layer::remove_tree(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            let mapping = IdMapping::for_current_user()?;
-            if !mapping.has_range() {
-                return Err(e).with_context(|| format!("removing `{}`", path.display()));
-            }
-            run_helper(&mapping, "remove", path, None)
-        }
-        Err(e) => Err(e).with_context(|| format!("removing `{}`", path.display())),
-    }
-}
-
-/// Runs `berth __helper VERB PATH` in a user namespace with `mapping`,
-/// feeding it `input` on stdin. Its one-line error becomes ours.
-pub fn run_helper(
-    mapping: &IdMapping,
-    verb: &str,
-    path: &Path,
-    input: Option<&mut dyn Read>,
-) -> Result<()> {
-    run_helper_io(mapping, verb, path, input, None)
-}
-
-/// [`run_helper`], with the helper's stdout copied to `output`.
-pub fn run_helper_io(
-    mapping: &IdMapping,
-    verb: &str,
-    path: &Path,
-    input: Option<&mut dyn Read>,
-    output: Option<&mut dyn Write>,
-) -> Result<()> {
-    let mut cmd =
-        userns::helper_command(&[OsStr::new("__helper"), OsStr::new(verb), path.as_os_str()]);
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(if output.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stderr(Stdio::piped());
-    let mut child = userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
-    // A failure to read the input (a corrupt or oversized stream) is the
-    // cause; the helper then only sees its input end early.
-    let mut read_error = None;
-    let copied = match (input, child.stdin.take()) {
-        (Some(input), Some(mut stdin)) => {
-            // A 1 MiB pipe: a layer crosses it in 16× fewer wake-ups than
-            // with the default 64 KiB (best effort; the limit may forbid it).
-            let _ = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                match input.read(&mut buf) {
-                    Ok(0) => break Ok(()),
-                    Ok(n) => {
-                        if let Err(e) = stdin.write_all(&buf[..n]) {
-                            break Err(e);
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        read_error = Some(e);
-                        break Ok(());
-                    }
-                }
-            }
-        }
-        _ => Ok(()),
-    };
-    let copied = match (copied, output, child.stdout.take()) {
-        (Ok(()), Some(out), Some(mut stdout)) => io::copy(&mut stdout, out).map(|_| ()),
-        (c, _, _) => c,
-    };
-    let out = child
-        .wait_with_output()
-        .context("waiting for the user namespace helper")?;
-    if let Some(e) = read_error {
-        return Err(e).context("reading layer tar");
-    }
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr);
-        let line = msg
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        let line = line.strip_prefix("berth: ").unwrap_or(line);
-        return Err(anyhow!(
-            "{}",
-            if line.is_empty() {
-                format!("helper failed: {}", out.status)
-            } else {
-                line.to_string()
-            }
-        ));
-    }
-    copied.context("feeding the layer to the user namespace helper")
-}
-
-/// The helper's side: called by `berth __helper VERB PATH` after entering
-/// the user namespace.
-pub fn helper_main(verb: &str, path: &Path) -> Result<()> {
-    match verb {
-        "unpack" => {
-            // Hold the store's work lock (shared) like the berth that started
-            // us: `system prune` waits for us, even if berth is gone.
-            let _work = path
-                .parent()
-                .and_then(Path::parent)
-                .map(|root| crate::store::flock(&root.join("work.lock"), false))
-                .transpose()?;
-            let stdin = io::stdin();
-            let mut input = stdin.lock();
-            let res = layer::apply(
-                &mut input,
-                path,
-                &ApplyOptions {
-                    ownership: Ownership::Preserve,
-                },
-            );
-            res?;
-            io::copy(&mut input, &mut io::sink()).context("reading layer tar")?;
-            Ok(())
-        }
-        "remove" => {
-            layer::remove_tree(path).with_context(|| format!("removing `{}`", path.display()))
-        }
-        other => Err(anyhow!("unknown helper verb `{other}`")),
-    }
 }
 
 struct TeeReader<'a> {
@@ -342,7 +206,7 @@ pub fn ensure_layers(store: &Store, image: &crate::store::images::Image) -> Resu
         }
         let lock = store.lock()?;
         if store.layer_dir(chain).exists() {
-            remove_layer_tree(&store.layer_dir(chain))?;
+            remove_tree(&store.layer_dir(chain))?;
         }
         pending.commit(store, chain, &idmap)?;
         drop(lock);

@@ -67,7 +67,7 @@ pub struct ApplyReport {
 
 const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
-const XATTR_OPAQUE: &CStr = c"user.overlay.opaque";
+const XATTR_OPAQUE: &CStr = crate::sys::fs::OVERLAY_OPAQUE;
 const XATTR_UID: &CStr = c"user.berth.uid";
 const XATTR_GID: &CStr = c"user.berth.gid";
 const XATTR_MODE: &CStr = c"user.berth.mode";

@@ -11,7 +11,7 @@ use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use tar::{EntryType, Header};
@@ -101,7 +101,7 @@ fn walk<W: Write>(
             h.set_entry_type(EntryType::Directory);
             h.set_size(0);
             tar.append_data(&mut h, format!("{rel}/"), std::io::empty())?;
-            if is_opaque_fd(sub.as_fd()) {
+            if crate::sys::fs::is_overlay_opaque_fd(sub.as_fd()) {
                 let mut o = Header::new_gnu();
                 o.set_entry_type(EntryType::Regular);
                 o.set_size(0);
@@ -162,19 +162,6 @@ fn walk<W: Write>(
         // Sockets cannot be stored in a layer; they are skipped.
     }
     Ok(())
-}
-
-/// Whether overlayfs (mounted with userxattr) sees directory `p` as opaque.
-/// A symlink at `p` is not followed (and is not an opaque directory).
-pub fn is_opaque(p: &Path) -> bool {
-    nix::fcntl::open(p, DIR_FLAGS, Mode::empty()).is_ok_and(|fd| is_opaque_fd(fd.as_fd()))
-}
-
-fn is_opaque_fd(fd: BorrowedFd<'_>) -> bool {
-    crate::sys::fs::fgetxattr(fd, c"user.overlay.opaque")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v == b"y")
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Tar layers: apply (gzip/zstd/plain, whiteouts, PAX, links, xattrs) into a
-//! directory without ever writing outside it. No store paths, no network.
+//! directory without ever writing outside it; diff an upper directory back
+//! into a tar; COPY's files into an upper directory. No store paths, no network.
 
 mod apply;
 mod compress;
+mod copy;
 mod diff;
 mod headers;
 mod tree;
@@ -16,7 +18,9 @@ pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
 pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
-pub use diff::{DiffOptions, diff, is_opaque};
+pub use copy::{CopyOp, apply_copy, chmod_mode};
+#[allow(unused_imports)]
+pub use diff::{DiffOptions, diff};
 pub use headers::TarArchive;
 #[allow(unused_imports)]
 pub use tree::{

@@ -217,7 +217,7 @@ fn copy_layers(r: &Overlay, target: &Path) -> Result<()> {
 
 fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    if crate::layer::is_opaque(src) && dst.is_dir() {
+    if crate::sys::fs::is_overlay_opaque(src) && dst.is_dir() {
         fs::remove_dir_all(dst)?;
         fs::create_dir(dst)?;
     }

@@ -62,7 +62,10 @@ pub fn parse_volume(
                 "invalid volume name `{src}`: use a letter or digit, then letters, digits, `_`, `.` and `-`"
             ));
         }
-        (volumes_dir.join(src).join("_data"), Some(src.to_string()))
+        (
+            crate::layout::volume_data(volumes_dir, src),
+            Some(src.to_string()),
+        )
     };
     Ok((
         Mount {

@@ -1,8 +1,9 @@
 //! Content-addressed blobs: written to a temporary name beside their final
 //! place, hashed on the way, verified, fsynced, renamed.
 
+use super::Store;
 use super::digest::{Digest, HashingWriter};
-use super::{Store, TMP_PREFIX, set_readable};
+use crate::layout::{Layout, TMP_PREFIX, set_readable, sync_dir};
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -13,7 +14,7 @@ use tempfile::NamedTempFile;
 /// temporary file is removed.
 pub struct BlobWriter {
     out: HashingWriter<BufWriter<NamedTempFile>>,
-    dir: PathBuf,
+    layout: Layout,
 }
 
 /// A blob whose bytes are complete and hashed but not yet in the store.
@@ -21,12 +22,12 @@ pub struct PendingBlob {
     pub digest: Digest,
     pub size: u64,
     tmp: NamedTempFile,
-    dir: PathBuf,
+    layout: Layout,
 }
 
 impl Store {
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
-        self.blobs_dir().join(d.hex())
+        self.layout().blob(d.hex())
     }
 
     pub fn has_blob(&self, d: &Digest) -> bool {
@@ -41,7 +42,7 @@ impl Store {
             .with_context(|| format!("creating a temporary blob in `{}`", dir.display()))?;
         Ok(BlobWriter {
             out: HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp)),
-            dir,
+            layout: self.layout().clone(),
         })
     }
 
@@ -84,7 +85,7 @@ impl BlobWriter {
             digest,
             size,
             tmp,
-            dir: self.dir,
+            layout: self.layout,
         })
     }
 }
@@ -107,13 +108,13 @@ impl PendingBlob {
         {
             bail!("digest mismatch: expected {e}, got {}", self.digest);
         }
-        let dest = self.dir.join(self.digest.hex());
+        let dest = self.layout.blob(self.digest.hex());
         if !dest.exists() {
             set_readable(self.tmp.path())?;
             self.tmp
                 .persist(&dest)
                 .with_context(|| format!("renaming blob {}", self.digest))?;
-            super::sync_dir(&self.dir)?;
+            sync_dir(&self.layout.blobs())?;
         }
         Ok(self.digest)
     }

@@ -6,6 +6,7 @@
 
 use super::Store;
 use super::digest::Digest;
+use crate::layout::{Lock, TMP_PREFIX};
 use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fs;
@@ -62,7 +63,7 @@ impl Store {
         };
         // The build cache keeps its layers (and their blobs) alive until
         // `system prune` or `builder prune` drops it.
-        if let Ok(entries) = fs::read_dir(self.root().join("cache")) {
+        if let Ok(entries) = fs::read_dir(self.layout().cache()) {
             for e in entries.flatten() {
                 let Ok(bytes) = fs::read(e.path()) else {
                     continue;
@@ -127,17 +128,26 @@ impl Store {
     }
 }
 
+/// What [`Store::collect`] removed, and what it left to its caller.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Files removed, and their bytes.
+    pub files: usize,
+    pub bytes: u64,
+    /// Garbage directories (unpacked layers, scratch directories): files in
+    /// them may belong to subordinate ids, which only the user namespace
+    /// helper can remove. The caller removes them while it holds the lock.
+    pub dirs: Vec<PathBuf>,
+}
+
 impl Store {
-    /// Removes blobs and unpacked layers that no image refers to, and with
-    /// `include_tmp` the temporary files of interrupted commands (only safe
-    /// while no other command writes: see [`Store::work_lock`]). The caller
-    /// holds the index lock. `remove_dir` removes a layer tree.
-    pub fn collect(
-        &self,
-        _lock: &super::Lock,
-        include_tmp: bool,
-        remove_dir: &dyn Fn(&std::path::Path) -> Result<()>,
-    ) -> Result<(usize, u64)> {
+    /// Removes the blobs and layer records that no image refers to, and
+    /// with `include_tmp` the temporary files of interrupted commands (only
+    /// safe while no other command writes: see [`Store::work_lock`]). The
+    /// garbage directories are returned, not removed: a layer's record goes
+    /// before its directory, so a crash never leaves a record naming a
+    /// half-removed layer. The caller holds the index lock.
+    pub fn collect(&self, _lock: &Lock, include_tmp: bool) -> Result<Collected> {
         let report = self.check(false)?;
         if !report.errors.is_empty() {
             anyhow::bail!(
@@ -145,11 +155,11 @@ impl Store {
                 report.errors.join("; ")
             );
         }
-        let (mut n, mut bytes) = (0, 0);
+        let mut out = Collected::default();
         for path in report.garbage {
             let is_tmp = path
                 .file_name()
-                .is_some_and(|f| f.to_string_lossy().starts_with(super::TMP_PREFIX));
+                .is_some_and(|f| f.to_string_lossy().starts_with(TMP_PREFIX));
             if is_tmp && !include_tmp {
                 continue;
             }
@@ -158,15 +168,14 @@ impl Store {
                 Err(_) => continue,
             };
             if meta.is_dir() {
-                bytes += crate::layer::disk_usage(&path).unwrap_or(0);
-                remove_dir(&path)?;
+                out.dirs.push(path);
             } else {
-                bytes += meta.len();
                 fs::remove_file(&path)
                     .map_err(|e| anyhow::anyhow!("removing `{}`: {e}", path.display()))?;
+                out.files += 1;
+                out.bytes += meta.len();
             }
-            n += 1;
         }
-        Ok((n, bytes))
+        Ok(out)
     }
 }

@@ -112,6 +112,28 @@ pub fn fgetxattr(fd: BorrowedFd<'_>, name: &CStr) -> io::Result<Option<Vec<u8>>>
     }
 }
 
+/// overlayfs's opaque-directory marker when it is mounted with `userxattr`
+/// (Documentation/filesystems/overlayfs.rst), as berth mounts it: `y` on a
+/// directory of an upper or lower layer hides what the layers below have there.
+pub const OVERLAY_OPAQUE: &CStr = c"user.overlay.opaque";
+
+/// Whether the directory at `path` carries [`OVERLAY_OPAQUE`] = `y`. A
+/// symlink at `path` is not followed (and is not an opaque directory).
+pub fn is_overlay_opaque(path: &std::path::Path) -> bool {
+    use nix::fcntl::OFlag;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    nix::fcntl::open(path, flags, nix::sys::stat::Mode::empty())
+        .is_ok_and(|fd| is_overlay_opaque_fd(std::os::fd::AsFd::as_fd(&fd)))
+}
+
+/// Whether the directory behind `fd` carries [`OVERLAY_OPAQUE`] = `y`.
+pub fn is_overlay_opaque_fd(fd: BorrowedFd<'_>) -> bool {
+    fgetxattr(fd, OVERLAY_OPAQUE)
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == b"y")
+}
+
 /// Takes ownership of an fd the kernel just handed us (e.g. via SCM_RIGHTS).
 pub fn owned(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
     use std::os::fd::FromRawFd;

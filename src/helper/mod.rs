@@ -1,0 +1,365 @@
+//! The user namespace helper: berth re-executed as root of a user namespace
+//! with the containers' id mapping, for file work that must see container
+//! ids: unpacking a layer so files get their mapped owners as they are
+//! written, copying into and diffing a build step's upper directory, and
+//! removing trees owned by subordinate ids.
+//!
+//! berth may be multithreaded by then, so it does not fork and carry on: it
+//! re-executes itself (`berth __helper`, see `ident::userns` for the
+//! namespace handshake). Over the handshake's socket the parent then sends
+//! one [`Job`] as a JSON line and the helper answers with one [`Reply`]
+//! line when it is done. A job's bulk data flows over stdin (a layer tar)
+//! and stdout (a diff). The job bodies belong to the modules that own the
+//! work (`layer`); this module carries them across.
+//!
+//! Room for more: a container's monitor or a FUSE overlay are further jobs.
+
+use crate::ident::idmap::IdMapping;
+use crate::ident::userns;
+use crate::layer::{self, ApplyOptions, CopyOp, DiffOptions, Ownership};
+use anyhow::{Context, Result, anyhow};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::ffi::OsStr;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// The hidden subcommand that runs [`serve`].
+pub const SUBCOMMAND: &str = "__helper";
+
+/// A job is at most this long (a copy plan lists every file COPY skips).
+const MAX_JOB: u64 = 64 << 20;
+/// A reply is one error line.
+const MAX_REPLY: u64 = 1 << 20;
+
+/// What the helper does, in the user namespace, as its root.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "job")]
+pub enum Job {
+    /// Applies the layer tar on stdin into the empty directory `dir`,
+    /// owners as the tar says. Holds `work_lock` shared meanwhile, like the
+    /// berth that sent the job: `system prune` waits for the helper, even
+    /// when that berth is gone.
+    Unpack {
+        #[serde(with = "raw_path")]
+        dir: PathBuf,
+        #[serde(with = "raw_path")]
+        work_lock: PathBuf,
+    },
+    /// Removes `path` and everything under it, never following a symlink.
+    Remove {
+        #[serde(with = "raw_path")]
+        path: PathBuf,
+    },
+    /// Carries out `ops` into the upper directory `upper`.
+    Copy {
+        #[serde(with = "raw_path")]
+        upper: PathBuf,
+        ops: Vec<CopyOp>,
+    },
+    /// Writes the layer tar of `upper` to stdout, ids as the namespace sees
+    /// them, mtimes clamped to `epoch`.
+    Diff {
+        #[serde(with = "raw_path")]
+        upper: PathBuf,
+        epoch: Option<i64>,
+    },
+}
+
+/// A path under the root as its bytes: `--root` need not be UTF-8, and
+/// serde's `PathBuf` refuses what is not.
+mod raw_path {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
+
+    pub fn serialize<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(p.as_os_str().as_bytes())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        let bytes = Vec::<u8>::deserialize(d)?;
+        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+}
+
+/// How a job ended.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "reply")]
+pub enum Reply {
+    Done,
+    /// The helper's error chain, as one line.
+    Failed {
+        error: String,
+    },
+}
+
+/// Runs `job` in a helper in a user namespace with `mapping`, feeding it
+/// `input` on stdin and copying its stdout to `output`. The helper's error
+/// becomes ours.
+pub fn run(
+    mapping: &IdMapping,
+    job: &Job,
+    input: Option<&mut dyn Read>,
+    output: Option<&mut dyn Write>,
+) -> Result<()> {
+    let mut cmd = userns::helper_command(&[OsStr::new(SUBCOMMAND)]);
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(if output.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stderr(Stdio::piped());
+    let (mut child, chan) =
+        userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
+    // If this fails the helper is gone; its status or stderr says why.
+    let sent = write_line(&chan, job);
+    // A failure to read the input (a corrupt or oversized stream) is the
+    // cause; the helper then only sees its input end early.
+    let mut read_error = None;
+    let copied = match (input, child.stdin.take()) {
+        (Some(input), Some(mut stdin)) => {
+            // A 1 MiB pipe: a layer crosses it in 16× fewer wake-ups than
+            // with the default 64 KiB (best effort; the limit may forbid it).
+            let _ = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match input.read(&mut buf) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => {
+                        if let Err(e) = stdin.write_all(&buf[..n]) {
+                            break Err(e);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        read_error = Some(e);
+                        break Ok(());
+                    }
+                }
+            }
+        }
+        _ => Ok(()),
+    };
+    let copied = match (copied, output, child.stdout.take()) {
+        (Ok(()), Some(out), Some(mut stdout)) => io::copy(&mut stdout, out).map(|_| ()),
+        (c, _, _) => c,
+    };
+    let out = child
+        .wait_with_output()
+        .context("waiting for the user namespace helper")?;
+    if let Some(e) = read_error {
+        return Err(e).context("reading layer tar");
+    }
+    match read_line(&chan, MAX_REPLY).ok() {
+        Some(Reply::Failed { error }) => return Err(anyhow!("{error}")),
+        Some(Reply::Done) if out.status.success() => {}
+        // It died before it could answer (killed, or it failed to enter
+        // the namespace): its last words on stderr, else its status.
+        _ => {
+            let msg = String::from_utf8_lossy(&out.stderr);
+            let line = msg
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            let line = line.strip_prefix("berth: ").unwrap_or(line);
+            if line.is_empty() {
+                return Err(anyhow!("helper failed: {}", out.status));
+            }
+            return Err(anyhow!("{line}"));
+        }
+    }
+    sent.context("sending the job to the user namespace helper")?;
+    copied.context("feeding the layer to the user namespace helper")
+}
+
+/// Sends `v` as one line of JSON (which never contains a raw newline).
+fn write_line<T: Serialize>(chan: &UnixStream, v: &T) -> Result<()> {
+    let mut line = serde_json::to_vec(v)?;
+    line.push(b'\n');
+    let mut w = chan;
+    w.write_all(&line)?;
+    Ok(())
+}
+
+/// Reads one line of JSON, of at most `max` bytes. Each side sends one
+/// line and then only waits, so the buffer never holds the next message.
+fn read_line<T: DeserializeOwned>(chan: &UnixStream, max: u64) -> Result<T> {
+    let mut line = String::new();
+    BufReader::new(chan.take(max)).read_line(&mut line)?;
+    Ok(serde_json::from_str(&line)?)
+}
+
+/// Removes `path` (an unpacked layer, a container, a whole root) and
+/// everything under it, never following a symlink. Files owned by
+/// subordinate ids are removed by the helper inside the user namespace.
+/// A missing `path` is not an error.
+pub fn remove_tree(path: &Path) -> Result<()> {
+    match layer::remove_tree(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            let mapping = IdMapping::for_current_user()?;
+            if !mapping.has_range() {
+                return Err(e).with_context(|| format!("removing `{}`", path.display()));
+            }
+            let job = Job::Remove {
+                path: path.to_path_buf(),
+            };
+            run(&mapping, &job, None, None)
+        }
+        Err(e) => Err(e).with_context(|| format!("removing `{}`", path.display())),
+    }
+}
+
+/// `berth __helper`: enters the user namespace, does the job the parent
+/// sends and answers. Returns the exit code.
+pub fn serve() -> i32 {
+    let chan = match userns::enter() {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let _ = crate::logger::init(None);
+    let result = read_line(&chan, MAX_JOB)
+        .context("reading the job")
+        .and_then(work);
+    let reply = match &result {
+        Ok(()) => Reply::Done,
+        Err(e) => Reply::Failed {
+            error: format!("{e:#}"),
+        },
+    };
+    // Best effort: if berth is gone, so is the point.
+    let _ = write_line(&chan, &reply);
+    match result {
+        Ok(()) => 0,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> i32 {
+    eprintln!("berth: {}", crate::term::escape(&format!("{e:#}")));
+    125
+}
+
+/// Does `job`, as root of the user namespace.
+fn work(job: Job) -> Result<()> {
+    match job {
+        Job::Unpack { dir, work_lock } => {
+            let _work = crate::layout::flock(&work_lock, false)?;
+            let stdin = io::stdin();
+            let mut input = stdin.lock();
+            layer::apply(
+                &mut input,
+                &dir,
+                &ApplyOptions {
+                    ownership: Ownership::Preserve,
+                },
+            )?;
+            io::copy(&mut input, &mut io::sink()).context("reading layer tar")?;
+            Ok(())
+        }
+        Job::Remove { path } => {
+            layer::remove_tree(&path).with_context(|| format!("removing `{}`", path.display()))
+        }
+        Job::Copy { upper, ops } => layer::apply_copy(&upper, &ops),
+        Job::Diff { upper, epoch } => {
+            let same = |u: u32, g: u32| (u, g);
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            layer::diff(
+                &upper,
+                &mut out,
+                &DiffOptions {
+                    owner: &same,
+                    epoch,
+                },
+            )?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `v` sent from one end of a socket pair and read at the other, as
+    /// the parent sends a job and the helper its reply.
+    fn round_trip<T: Serialize + DeserializeOwned>(v: &T) -> T {
+        let (a, b) = UnixStream::pair().unwrap();
+        write_line(&a, v).unwrap();
+        read_line(&b, MAX_JOB).unwrap()
+    }
+
+    #[test]
+    fn every_job_survives_the_socket() {
+        let jobs = [
+            Job::Unpack {
+                dir: "/r/layers/.tmp-x".into(),
+                work_lock: "/r/work.lock".into(),
+            },
+            Job::Remove {
+                path: "/r/containers/c\nwith a newline".into(),
+            },
+            Job::Copy {
+                upper: "/r/layers/.tmp-u".into(),
+                ops: vec![CopyOp {
+                    src: "/ctx/a b".into(),
+                    dst: "app/a".into(),
+                    contents: true,
+                    owner: Some((1000, 1000)),
+                    chmod: Some("u+x".into()),
+                    skip: vec!["/ctx/a b/.git".into()],
+                    keep_owner: false,
+                }],
+            },
+            Job::Diff {
+                upper: "/r/layers/.tmp-u".into(),
+                epoch: Some(0),
+            },
+            Job::Diff {
+                upper: "/u".into(),
+                epoch: None,
+            },
+        ];
+        for job in jobs {
+            assert_eq!(round_trip(&job), job);
+        }
+    }
+
+    #[test]
+    fn replies_survive_the_socket() {
+        for r in [
+            Reply::Done,
+            Reply::Failed {
+                error: "removing `/x`: permission denied\nsecond line".into(),
+            },
+        ] {
+            assert_eq!(round_trip(&r), r);
+        }
+    }
+
+    #[test]
+    fn a_job_names_its_kind() {
+        let line = serde_json::to_string(&Job::Remove { path: "/p".into() }).unwrap();
+        assert_eq!(line, r#"{"job":"remove","path":[47,112]}"#);
+    }
+
+    #[test]
+    fn a_root_that_is_not_utf8_survives_the_socket() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = PathBuf::from(OsStr::from_bytes(b"/r\xff/layers/x"));
+        let job = Job::Remove { path };
+        assert_eq!(round_trip(&job), job);
+    }
+}
