@@ -20,6 +20,9 @@ mod sys;
 mod term;
 mod time;
 
+#[cfg(test)]
+mod layering;
+
 fn main() {
     std::process::exit(cli::main());
 }
