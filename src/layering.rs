@@ -131,8 +131,8 @@ fn modules(src: &Path) -> BTreeMap<String, Vec<PathBuf>> {
 
 /// The violations in the tree at `repo`: one line each, `file:line: …`.
 fn violations(repo: &Path) -> Vec<String> {
-    let arch = std::fs::read_to_string(repo.join("ARCHITECTURE.md"))
-        .expect("reading ARCHITECTURE.md");
+    let arch =
+        std::fs::read_to_string(repo.join("ARCHITECTURE.md")).expect("reading ARCHITECTURE.md");
     let rank = match ranks(&arch) {
         Ok(r) => r,
         Err(e) => return vec![e],
@@ -194,7 +194,10 @@ fn grouped_imports_and_paths_in_code_are_seen() {
         used_modules("use crate::{\n    image::Image,\n    store::{self, Store},\n};"),
         ["image", "store"]
     );
-    assert_eq!(code_of("let u = \"http://x\"; // crate::cli"), "let u = \"http://x\"; ");
+    assert_eq!(
+        code_of("let u = \"http://x\"; // crate::cli"),
+        "let u = \"http://x\"; "
+    );
     assert!(used_modules(code_of("//! see crate::cli")).is_empty());
 }
 

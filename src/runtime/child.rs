@@ -151,16 +151,22 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
     crate::sys::process::reset_signal_dispositions();
     // Last: after this only execve (and, for --init, the reaper's few calls) is certain to be allowed.
     super::seccomp::install(spec.seccomp)?;
+    // --init: pid 1 stays berth's code for the container's life and must show
+    // no trace of the caller's environment or of berth's arguments. Wiped
+    // before the fork, not after: the command would otherwise be running
+    // (and reading /proc/1/cmdline) before the reaper got to it. argv and
+    // envp above are copies, so the exec below does not need the originals.
+    if spec.init {
+        let _ = crate::sys::process::wipe_initial_args_and_environ("berth-init");
+    }
     if spec.init
         && let Some(pid) =
             crate::sys::process::fork().context("starting the command under --init")?
     {
-        // We are pid 1 and stay berth's code for the container's life: keep
-        // no fd but the container's stdio (the report pipe held open would
-        // keep the monitor waiting for ever) and no trace of the caller's
-        // environment or of berth's arguments. Exits from the reaper, so no OwnedFd is dropped twice.
+        // The reaper keeps no fd but the container's stdio (the report pipe
+        // held open would keep the monitor waiting for ever). Exits from the
+        // reaper, so no OwnedFd is dropped twice.
         let _ = crate::sys::process::close_from(3);
-        let _ = crate::sys::process::wipe_initial_args_and_environ("berth-init");
         super::init::reap_and_forward(pid);
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;

@@ -211,9 +211,9 @@ pub fn wipe_initial_args_and_environ(name: &str) -> io::Result<()> {
         // SAFETY: start..end is the kernel's record of this process's own
         // initial argument or environment strings, in its writable stack
         // mapping; libc's `environ` and Rust's saved argv point into it, and
-        // nothing reads them after this (the caller is the reaper, which never
-        // looks at its arguments or environment again). `text` is written
-        // only when it fits with its NUL.
+        // nothing reads them after this (the caller, `--init`'s pid 1 just
+        // before it forks the command, execs from its own copies and never
+        // looks at them again). `text` is written only when it fits with its NUL.
         unsafe {
             std::ptr::write_bytes(start as *mut u8, 0, len);
             if text.len() < len {
