@@ -33,6 +33,11 @@ pub fn rfc3339(epoch: i64) -> String {
 /// Parses the RFC 3339 forms found in image configs (fractions and offsets
 /// allowed); `None` for anything else.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    // The fields sit at byte offsets; a multibyte character (which no
+    // RFC 3339 form has) would put a slice boundary inside it and panic.
+    if !s.is_ascii() {
+        return None;
+    }
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
@@ -119,5 +124,13 @@ mod tests {
             Some(0)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn multibyte_characters_are_not_a_timestamp() {
+        // The offset's fields would start or end inside `é`.
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+0\u{e9}00"), None);
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+00\u{e9}0"), None);
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:2\u{e9}Z"), None);
     }
 }

@@ -750,3 +750,46 @@ berthtest!(kill_9_during_load_leaves_a_valid_store, |env| {
     env.import(&busybox_tar(), "localhost/keep", &[]);
     kill_midway(&env, &["load"], &archive.stdout);
 });
+
+// Issue 9: a `created` with a multibyte character where the UTC offset's
+// digits belong made the timestamp parser slice inside the character, and
+// `berth images` died with SIGABRT. Image data is input: a listing shows
+// what it can, and no command panics.
+berthtest!(multibyte_created_is_shown_not_a_panic, |env| {
+    let layer = util::forge::RawTar::new()
+        .file("etc/motd", b"hi\n")
+        .finish();
+    let img = util::forge::one_layer_image_with(&layer, |c| {
+        c["created"] = "2023-11-14T22:13:20+00\u{e9}0".into();
+        c["history"][0]["created"] = "2023-11-14T22:13:20+0\u{e9}00".into();
+    });
+    let (archive, _) =
+        util::forge::oci_archive_of(img, &layer, "localhost/odd:1", util::forge::LayerBlob::Good);
+    assert_ok(&env.berth(&["load"]).stdin(archive).run());
+    for args in [
+        &["images"][..],
+        &["images", "--format", "json"],
+        &["inspect", "localhost/odd:1"],
+        &["history", "localhost/odd:1"],
+        &["history", "--format", "json", "localhost/odd:1"],
+    ] {
+        let out = env.berth(args).run();
+        assert_ok(&out);
+        assert!(
+            out.stdout().contains("odd") || args[0] == "history",
+            "{args:?}: {}",
+            out.stdout()
+        );
+    }
+    let listed = env.berth(&["images"]).ok();
+    let row = listed
+        .lines()
+        .find(|l| l.contains("localhost/odd"))
+        .unwrap();
+    // The CREATED column is empty, as for any timestamp that does not parse.
+    assert!(!row.contains("ago"), "{row}");
+    assert_eq!(
+        env.inspect("localhost/odd:1")["Created"],
+        "2023-11-14T22:13:20+00\u{e9}0"
+    );
+});

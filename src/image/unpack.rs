@@ -190,7 +190,14 @@ pub fn ensure_layers(store: &Store, image: &crate::store::images::Image) -> Resu
                 m.idmap
             );
         }
-        let desc = &image.manifest.layers[i];
+        // The store's own records, but checked: a manifest with fewer layers
+        // than the config's diff_ids is an error, not an index panic.
+        let desc = image.manifest.layers.get(i).with_context(|| {
+            format!(
+                "image {}: the config lists more layers than the manifest",
+                image.id()
+            )
+        })?;
         let _work = store.work_lock(false)?;
         let mut tar = layer::decompress(io::BufReader::new(store.open_blob(&desc.digest)?))?;
         let pending = u

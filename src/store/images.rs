@@ -35,7 +35,11 @@ impl Image {
 
     /// Bytes of the image's blobs: what it costs in the store.
     pub fn size(&self) -> u64 {
-        self.manifest.config.size + self.manifest.layers.iter().map(|l| l.size).sum::<u64>()
+        // Sizes come from the manifest: a forged one may not overflow a sum.
+        self.manifest
+            .layers
+            .iter()
+            .fold(self.manifest.config.size, |t, l| t.saturating_add(l.size))
     }
 
     pub fn created_epoch(&self) -> Option<i64> {

@@ -221,16 +221,23 @@ pub struct Image {
 }
 
 pub fn one_layer_image(layer: &[u8]) -> Image {
+    one_layer_image_with(layer, |_| {})
+}
+
+/// [`one_layer_image`] with its config changed by `edit` first: for images
+/// whose metadata lies or is malformed.
+pub fn one_layer_image_with(layer: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Image {
     let layer_digest = format!("sha256:{}", sha256_hex(layer));
-    let config = serde_json::to_vec(&serde_json::json!({
+    let mut config = serde_json::json!({
         "created": "2023-11-14T22:13:20Z",
         "architecture": "amd64",
         "os": "linux",
         "config": { "Cmd": ["sh"] },
         "rootfs": { "type": "layers", "diff_ids": [layer_digest] },
         "history": [{ "created": "2023-11-14T22:13:20Z", "created_by": "forged by berth's tests" }]
-    }))
-    .unwrap();
+    });
+    edit(&mut config);
+    let config = serde_json::to_vec(&config).unwrap();
     let config_digest = format!("sha256:{}", sha256_hex(&config));
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
@@ -278,7 +285,17 @@ pub enum LayerBlob {
 /// An OCI archive (oci-layout, index.json, blobs/sha256/…) holding a
 /// one-layer image tagged `reference`, its layer blob as `blob` says.
 pub fn oci_archive(layer: &[u8], reference: &str, blob: LayerBlob) -> (Vec<u8>, Image) {
-    let img = one_layer_image(layer);
+    oci_archive_of(one_layer_image(layer), layer, reference, blob)
+}
+
+/// An OCI archive of `img` (from [`one_layer_image_with`]), whose layer is
+/// `layer`.
+pub fn oci_archive_of(
+    img: Image,
+    layer: &[u8],
+    reference: &str,
+    blob: LayerBlob,
+) -> (Vec<u8>, Image) {
     let index = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "manifests": [{
