@@ -70,8 +70,7 @@ impl Ignore {
         let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         let mut out = false;
         for (pat, neg) in &self.rules {
-            let hit = (1..=comps.len()).any(|n| match_parts(pat, &comps[..n]));
-            if hit {
+            if matches_a_prefix(pat, &comps) {
                 out = !neg;
             }
         }
@@ -85,26 +84,65 @@ fn clean(p: &str) -> String {
         .to_string()
 }
 
-fn match_parts(pat: &[String], path: &[&str]) -> bool {
-    match (pat.first(), path.first()) {
-        (None, None) => true,
-        (Some(p), _) if p == "**" => (0..=path.len()).any(|i| match_parts(&pat[1..], &path[i..])),
-        (Some(p), Some(c)) => {
-            glob(p.as_bytes(), c.as_bytes()) && match_parts(&pat[1..], &path[1..])
+/// Whether `pat` (components, `**` for any number of them) matches some
+/// leading part of `path` of one component or more: a pattern matching a
+/// directory excludes what is under it.
+///
+/// A set of positions in the pattern is stepped over the path's components
+/// (the classic NFA walk): each component is tried against each pattern
+/// component once, so the work is bounded by |pattern| * |path| whatever
+/// the number of `**` (the backtracking it replaced was exponential in it).
+fn matches_a_prefix(pat: &[String], path: &[&str]) -> bool {
+    let deep = |i: usize| pat.get(i).is_some_and(|p| p == "**");
+    // `**` matches zero components too: a position at one reaches the next.
+    let close = |at: &mut Vec<bool>| {
+        for i in 0..pat.len() {
+            if at[i] && deep(i) {
+                at[i + 1] = true;
+            }
         }
-        _ => false,
+    };
+    let mut at = vec![false; pat.len() + 1];
+    at[0] = true;
+    close(&mut at);
+    for comp in path {
+        let mut next = vec![false; pat.len() + 1];
+        for (i, p) in pat.iter().enumerate().filter(|&(i, _)| at[i]) {
+            step();
+            if deep(i) {
+                next[i] = true;
+            } else if glob(p.as_bytes(), comp.as_bytes()) {
+                next[i + 1] = true;
+            }
+        }
+        close(&mut next);
+        if next[pat.len()] {
+            return true;
+        }
+        if !next.contains(&true) {
+            return false;
+        }
+        at = next;
     }
+    false
 }
 
-/// `*`, `?` and `[...]` within one path component.
-pub fn glob(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
-        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
-        (Some(b'['), Some(c)) => match p.iter().position(|&b| b == b']') {
-            Some(end) => {
-                let set = &p[1..end];
+/// One element of a component pattern: a star, or what matches one byte.
+enum Tok<'a> {
+    Star,
+    Byte(u8),
+    Any,
+    /// The bytes between `[` and `]`, `^`/`!` and ranges included.
+    Class(&'a [u8]),
+}
+
+impl Tok<'_> {
+    fn matches(&self, c: u8) -> bool {
+        match *self {
+            Tok::Star => true,
+            Tok::Byte(b) => b == c,
+            Tok::Any => true,
+            Tok::Class(set) => {
                 let (neg, set) = match set.first() {
                     Some(b'^') | Some(b'!') => (true, &set[1..]),
                     _ => (false, set),
@@ -113,22 +151,91 @@ pub fn glob(p: &[u8], s: &[u8]) -> bool {
                 let mut i = 0;
                 while i < set.len() {
                     if i + 2 < set.len() && set[i + 1] == b'-' {
-                        hit |= (set[i]..=set[i + 2]).contains(c);
+                        hit |= (set[i]..=set[i + 2]).contains(&c);
                         i += 3;
                     } else {
-                        hit |= set[i] == *c;
+                        hit |= set[i] == c;
                         i += 1;
                     }
                 }
-                hit != neg && glob(&p[end + 1..], &s[1..])
+                hit != neg
             }
-            None => false,
-        },
-        (Some(b'\\'), Some(c)) if p.len() > 1 => p[1] == *c && glob(&p[2..], &s[1..]),
-        (Some(a), Some(b)) => a == b && glob(&p[1..], &s[1..]),
-        _ => false,
+        }
     }
 }
+
+/// The pattern's elements; `None` when a `[` has no `]`, which matches
+/// nothing.
+fn tokens(p: &[u8]) -> Option<Vec<Tok<'_>>> {
+    let mut toks = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        let (tok, len) = match p[i] {
+            b'*' => (Tok::Star, 1),
+            b'?' => (Tok::Any, 1),
+            b'[' => {
+                let end = p[i..].iter().position(|&b| b == b']')?;
+                (Tok::Class(&p[i + 1..i + end]), end + 1)
+            }
+            b'\\' if i + 1 < p.len() => (Tok::Byte(p[i + 1]), 2),
+            b => (Tok::Byte(b), 1),
+        };
+        toks.push(tok);
+        i += len;
+    }
+    Some(toks)
+}
+
+/// `*`, `?` and `[...]` within one path component.
+///
+/// Two pointers, and on a mismatch back to the last star only, which then
+/// takes one byte more: every other element matches exactly one byte, so an
+/// earlier star never needs to be retried. At most |p| * |s| steps.
+pub fn glob(p: &[u8], s: &[u8]) -> bool {
+    let Some(toks) = tokens(p) else {
+        return false;
+    };
+    let (mut ti, mut si) = (0, 0);
+    // The token after the last star, and where in `s` that star's match ends.
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        step();
+        match toks.get(ti) {
+            Some(Tok::Star) => {
+                ti += 1;
+                star = Some((ti, si));
+                continue;
+            }
+            Some(t) if t.matches(s[si]) => {
+                ti += 1;
+                si += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some((after, end)) = star else {
+            return false;
+        };
+        ti = after;
+        si = end + 1;
+        star = Some((after, end + 1));
+    }
+    toks[ti..].iter().all(|t| matches!(t, Tok::Star))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Match steps taken on this thread: the property tests bound them.
+    pub(crate) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn step() {
+    STEPS.with(|c| c.set(c.get() + 1));
+}
+
+#[cfg(not(test))]
+fn step() {}
 
 /// The context paths a COPY source names (globs in any component), sorted.
 pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<String>> {
@@ -340,5 +447,135 @@ mod tests {
         assert!(glob(b"[a-c]x", b"bx"));
         assert!(!glob(b"[!a-c]x", b"bx"));
         assert!(!glob(b"*.rs", b"main.rc"));
+    }
+}
+
+/// Arbitrary patterns and names: the matchers agree with the backtracking
+/// definition they replaced, and their work is bounded by the input's
+/// length (counted in steps, not measured in time).
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The recursive matcher this file had before issue 9: the definition
+    /// of what matches, exponential in the number of stars.
+    fn glob_by_backtracking(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                glob_by_backtracking(&p[1..], s)
+                    || (!s.is_empty() && glob_by_backtracking(p, &s[1..]))
+            }
+            (Some(b'?'), Some(_)) => glob_by_backtracking(&p[1..], &s[1..]),
+            (Some(b'['), Some(c)) => match p.iter().position(|&b| b == b']') {
+                Some(end) => {
+                    Tok::Class(&p[1..end]).matches(*c)
+                        && glob_by_backtracking(&p[end + 1..], &s[1..])
+                }
+                None => false,
+            },
+            (Some(b'\\'), Some(c)) if p.len() > 1 => {
+                p[1] == *c && glob_by_backtracking(&p[2..], &s[1..])
+            }
+            (Some(a), Some(b)) => a == b && glob_by_backtracking(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+
+    fn parts_by_backtracking(pat: &[String], path: &[&str]) -> bool {
+        match (pat.first(), path.first()) {
+            (None, None) => true,
+            (Some(p), _) if p == "**" => {
+                (0..=path.len()).any(|i| parts_by_backtracking(&pat[1..], &path[i..]))
+            }
+            (Some(p), Some(c)) => {
+                glob_by_backtracking(p.as_bytes(), c.as_bytes())
+                    && parts_by_backtracking(&pat[1..], &path[1..])
+            }
+            _ => false,
+        }
+    }
+
+    fn steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
+        STEPS.with(|c| c.set(0));
+        let out = f();
+        (out, STEPS.with(|c| c.get()))
+    }
+
+    #[test]
+    fn pathological_patterns_take_bounded_steps() {
+        // 21 bytes against 40: the backtracking matcher took 16 s on this.
+        let p = b"*a*a*a*a*a*a*a*a*a*a*b";
+        let s = [b'a'; 40];
+        let (hit, n) = steps(|| glob(p, &s));
+        assert!(!hit);
+        assert!(n <= 2 * 22 * 41, "{n} steps");
+        let i = Ignore::parse("**/**/**/**/**/**/**/**/**/**/b\n");
+        let path = ["a"; 40].join("/");
+        let (hit, n) = steps(|| i.excluded(&path));
+        assert!(!hit);
+        assert!(n <= 4 * 32 * 80, "{n} steps");
+    }
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn glob_agrees_and_is_bounded(
+            p in "[ab*?\\[\\]!^\\\\-]{0,10}",
+            s in "[ab\\]!*-]{0,16}",
+        ) {
+            let (hit, n) = steps(|| glob(p.as_bytes(), s.as_bytes()));
+            prop_assert_eq!(hit, glob_by_backtracking(p.as_bytes(), s.as_bytes()));
+            prop_assert!(n <= 2 * (p.len() as u64 + 1) * (s.len() as u64 + 1), "{} steps", n);
+        }
+
+        #[test]
+        fn glob_never_panics_on_any_bytes(
+            p in proptest::collection::vec(any::<u8>(), 0..64),
+            s in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let (_, n) = steps(|| glob(&p, &s));
+            prop_assert!(n <= 2 * (p.len() as u64 + 1) * (s.len() as u64 + 1), "{} steps", n);
+        }
+
+        #[test]
+        fn dockerignore_agrees_and_is_bounded(
+            rules in proptest::collection::vec("!?(\\*\\*|[ab*?]{1,3})(/(\\*\\*|[ab*?]{1,3})){0,4}/?", 1..4),
+            path in "[ab]{1,2}(/[ab]{1,2}){0,6}",
+        ) {
+            let text = rules.join("\n");
+            let i = Ignore::parse(&text);
+            let comps: Vec<&str> = path.split('/').collect();
+            let want = i.rules.iter().fold(false, |out, (pat, neg)| {
+                let hit = (1..=comps.len()).any(|n| parts_by_backtracking(pat, &comps[..n]));
+                if hit { !neg } else { out }
+            });
+            let (got, n) = steps(|| i.excluded(&path));
+            prop_assert_eq!(got, want, "rules {:?} path {}", text, path);
+            let bound = 4 * (text.len() as u64 + 1) * (path.len() as u64 + 1);
+            prop_assert!(n <= bound, "{} steps > {}", n, bound);
+            // Whatever the answer, asking never panics.
+            let _ = i.prunes(&path, true);
+        }
+
+        #[test]
+        fn dockerignore_never_panics(text in any::<String>(), path in any::<String>()) {
+            let i = Ignore::parse(&text);
+            let (_, n) = steps(|| i.excluded(&path));
+            let bound = 4 * (text.len() as u64 + 1) * (path.len() as u64 + 1);
+            prop_assert!(n <= bound, "{} steps > {}", n, bound);
+            let _ = i.prunes(&path, true);
+            let _ = i.prunes(&path, false);
+        }
     }
 }

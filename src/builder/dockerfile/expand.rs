@@ -463,37 +463,69 @@ impl Glob {
         Glob(toks)
     }
 
-    fn matches(&self, s: &[char]) -> bool {
-        fn go(p: &[Tok], s: &[char]) -> bool {
-            match p.split_first() {
-                None => s.is_empty(),
-                Some((Tok::Star, rest)) => (0..=s.len()).any(|k| go(rest, &s[k..])),
-                Some((t, rest)) => {
-                    let Some((&c, srest)) = s.split_first() else {
-                        return false;
-                    };
-                    let ok = match t {
-                        Tok::Lit(l) => *l == c,
-                        Tok::Any => true,
-                        Tok::Class(neg, set) => {
-                            set.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg
-                        }
-                        Tok::Star => unreachable!("handled above"),
-                    };
-                    ok && go(rest, srest)
+    /// Which prefixes of `s` the pattern matches: `out[e]` for `s[..e]`,
+    /// and none past the end of `out`.
+    ///
+    /// A set of positions in the pattern is stepped over `s` (the classic
+    /// NFA walk), |pattern| steps per character: every prefix is answered in
+    /// one pass, where the backtracking this replaced was exponential in the
+    /// number of stars. With `reversed`, the pattern runs backwards over
+    /// `s` reversed (every element but a star is one character, so that is
+    /// the same language, mirrored): `out[k]` is then for the last k.
+    fn prefixes(&self, s: &[char], reversed: bool) -> Vec<bool> {
+        let m = self.0.len();
+        let tok = |i: usize| &self.0[if reversed { m - 1 - i } else { i }];
+        // A star matches nothing too: a position at one reaches the next.
+        let close = |at: &mut Vec<bool>| {
+            for i in 0..m {
+                if at[i] && matches!(tok(i), Tok::Star) {
+                    at[i + 1] = true;
                 }
             }
+        };
+        let mut at = vec![false; m + 1];
+        at[0] = true;
+        close(&mut at);
+        let mut out = Vec::with_capacity(s.len() + 1);
+        out.push(at[m]);
+        let chars: Box<dyn Iterator<Item = &char>> = if reversed {
+            Box::new(s.iter().rev())
+        } else {
+            Box::new(s.iter())
+        };
+        for &c in chars {
+            if !at.contains(&true) {
+                // Nothing longer can match: the rest stays unanswered (false).
+                break;
+            }
+            let mut next = vec![false; m + 1];
+            for i in (0..m).filter(|&i| at[i]) {
+                step();
+                match tok(i) {
+                    Tok::Star => next[i] = true,
+                    Tok::Lit(l) => next[i + 1] |= *l == c,
+                    Tok::Any => next[i + 1] = true,
+                    Tok::Class(neg, set) => {
+                        next[i + 1] |= set.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg
+                    }
+                }
+            }
+            close(&mut next);
+            out.push(next[m]);
+            at = next;
         }
-        go(&self.0, s)
+        out
     }
 
     fn trim_prefix(&self, value: &str, longest: bool) -> String {
         let cs: Vec<char> = value.chars().collect();
-        let mut ends: Vec<usize> = (0..=cs.len()).collect();
-        if longest {
-            ends.reverse();
-        }
-        match ends.into_iter().find(|&e| self.matches(&cs[..e])) {
+        let hits = self.prefixes(&cs, false);
+        let e = if longest {
+            hits.iter().rposition(|&h| h)
+        } else {
+            hits.iter().position(|&h| h)
+        };
+        match e {
             Some(e) => cs[e..].iter().collect(),
             None => value.to_string(),
         }
@@ -501,12 +533,14 @@ impl Glob {
 
     fn trim_suffix(&self, value: &str, longest: bool) -> String {
         let cs: Vec<char> = value.chars().collect();
-        let mut starts: Vec<usize> = (0..=cs.len()).collect();
-        if !longest {
-            starts.reverse();
-        }
-        match starts.into_iter().find(|&b| self.matches(&cs[b..])) {
-            Some(b) => cs[..b].iter().collect(),
+        let hits = self.prefixes(&cs, true);
+        let k = if longest {
+            hits.iter().rposition(|&h| h)
+        } else {
+            hits.iter().position(|&h| h)
+        };
+        match k {
+            Some(k) => cs[..cs.len() - k].iter().collect(),
             None => value.to_string(),
         }
     }
@@ -521,7 +555,12 @@ impl Glob {
             let hit = if done || self.0.is_empty() {
                 None
             } else {
-                (i + 1..=cs.len()).rev().find(|&e| self.matches(&cs[i..e]))
+                // The longest non-empty match starting at `i`.
+                let hits = self.prefixes(&cs[i..], false);
+                hits.iter()
+                    .rposition(|&h| h)
+                    .filter(|&k| k > 0)
+                    .map(|k| i + k)
             };
             match hit {
                 Some(e) => {
@@ -538,6 +577,20 @@ impl Glob {
         out
     }
 }
+
+#[cfg(test)]
+thread_local! {
+    /// Pattern steps taken on this thread: the property tests bound them.
+    pub(crate) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn step() {
+    STEPS.with(|c| c.set(c.get() + 1));
+}
+
+#[cfg(not(test))]
+fn step() {}
 
 #[cfg(test)]
 mod tests {
@@ -710,5 +763,161 @@ mod tests {
             .process("a 'b c' \"$UNSET\" ${X:-y} $A \\$B", &env)
             .unwrap();
         assert_eq!(words, ["a", "'b c'", "\"$UNSET\"", "${X:-y}", "a", "\\$B"]);
+    }
+}
+
+/// Arbitrary words and patterns: expansion never panics, `#`, `%` and `/`
+/// agree with the backtracking definition they replaced, and their work is
+/// bounded by the input's length (counted in steps, not timed).
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The recursive matcher this file had before issue 9: the definition
+    /// of what matches, exponential in the number of stars.
+    fn matches_by_backtracking(p: &[Tok], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((Tok::Star, rest)) => {
+                (0..=s.len()).any(|k| matches_by_backtracking(rest, &s[k..]))
+            }
+            Some((t, rest)) => {
+                let Some((&c, srest)) = s.split_first() else {
+                    return false;
+                };
+                let ok = match t {
+                    Tok::Lit(l) => *l == c,
+                    Tok::Any => true,
+                    Tok::Class(neg, set) => set.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg,
+                    Tok::Star => unreachable!("handled above"),
+                };
+                ok && matches_by_backtracking(rest, srest)
+            }
+        }
+    }
+
+    /// `(#, ##, %, %%, /, //)` by the old definitions.
+    fn ops_by_backtracking(g: &Glob, v: &str) -> [String; 6] {
+        let cs: Vec<char> = v.chars().collect();
+        let m = |s: &[char]| matches_by_backtracking(&g.0, s);
+        let n = cs.len();
+        let prefix = |e: Option<usize>| e.map_or(v.to_string(), |e| cs[e..].iter().collect());
+        let suffix = |b: Option<usize>| b.map_or(v.to_string(), |b| cs[..b].iter().collect());
+        let replace = |all: bool| {
+            let (mut out, mut i, mut done) = (String::new(), 0, false);
+            while i < n {
+                let hit = if done || g.0.is_empty() {
+                    None
+                } else {
+                    (i + 1..=n).rev().find(|&e| m(&cs[i..e]))
+                };
+                match hit {
+                    Some(e) => {
+                        out.push('R');
+                        i = e;
+                        done = !all;
+                    }
+                    None => {
+                        out.push(cs[i]);
+                        i += 1;
+                    }
+                }
+            }
+            out
+        };
+        [
+            prefix((0..=n).find(|&e| m(&cs[..e]))),
+            prefix((0..=n).rev().find(|&e| m(&cs[..e]))),
+            suffix((0..=n).rev().find(|&b| m(&cs[b..]))),
+            suffix((0..=n).find(|&b| m(&cs[b..]))),
+            replace(false),
+            replace(true),
+        ]
+    }
+
+    fn ops(g: &Glob, v: &str) -> [String; 6] {
+        [
+            g.trim_prefix(v, false),
+            g.trim_prefix(v, true),
+            g.trim_suffix(v, false),
+            g.trim_suffix(v, true),
+            g.replace(v, "R", false),
+            g.replace(v, "R", true),
+        ]
+    }
+
+    fn steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
+        STEPS.with(|c| c.set(0));
+        let out = f();
+        (out, STEPS.with(|c| c.get()))
+    }
+
+    #[test]
+    fn pathological_patterns_take_bounded_steps() {
+        let v = "a".repeat(40);
+        let lookup = |n: &str| (n == "V").then(|| v.clone());
+        for (word, want) in [
+            ("${V#*a*a*a*a*a*a*a*a*a*a*b}", v.as_str()),
+            ("${V%%*a*a*a*a*a*a*a*a*a*a*b}", v.as_str()),
+        ] {
+            let (got, n) = steps(|| expand(word, '\\', &lookup).unwrap());
+            assert_eq!(got, want);
+            assert!(n <= 22 * 41, "{word}: {n} steps");
+        }
+        // `/` tries each start: bounded by |pattern| * |value|^2.
+        let (got, n) = steps(|| expand("${V//*a*a*a*a*a*a*a*a*a*a*b/x}", '\\', &lookup).unwrap());
+        assert_eq!(got, v);
+        assert!(n <= 22 * 41 * 41, "{n} steps");
+    }
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn patterns_agree_and_are_bounded(
+            p in "[ab*?\\[\\]!^\\\\-]{0,8}",
+            v in "[ab\\]!*-é]{0,12}",
+        ) {
+            let g = Glob::new(&p, '\\');
+            let (got, n) = steps(|| ops(&g, &v));
+            prop_assert_eq!(got, ops_by_backtracking(&g, &v), "pattern {:?} value {:?}", p, v);
+            let (lp, lv) = (p.chars().count() as u64 + 1, v.chars().count() as u64 + 1);
+            prop_assert!(n <= 4 * lp * lv + 2 * lp * lv * lv, "{} steps", n);
+        }
+
+        #[test]
+        fn expansion_never_panics(
+            word in any::<String>(),
+            escape in prop_oneof![Just('\\'), Just('`')],
+            value in any::<String>(),
+        ) {
+            let lookup = |n: &str| (n.len() % 2 == 1).then(|| value.clone());
+            let _ = expand(&word, escape, &lookup);
+            let _ = expand_words(&word, escape, &lookup);
+        }
+
+        #[test]
+        fn shell_like_words_never_panic(
+            word in "([a-z$\\{\\}:#%/?+*\\[\\]!^\\-'\"\\\\ ]|\\$\\{[AB]?[:#%/?+-]{0,2}){0,40}",
+            value in "[a-z*/ é]{0,10}",
+        ) {
+            let lookup = |n: &str| (n == "A").then(|| value.clone());
+            let _ = expand(&word, '\\', &lookup);
+            let _ = expand_words(&word, '`', &lookup);
+            let mut lx = Lexer::new('\\');
+            lx.raw_quotes = true;
+            lx.raw_escapes = true;
+            lx.skip_unset = true;
+            let _ = lx.process(&word, &lookup);
+        }
     }
 }
