@@ -240,3 +240,35 @@ berthtest!(berth_built_image_loads_into_podman, |env| {
     );
     assert_eq!(strings(&theirs["Config"]["Cmd"]), ["cat", "/built"]);
 });
+
+// Issue 9: berth's oci-archive had no directory entries, so skopeo (which
+// untars it before reading) created `blobs/` itself and then failed to
+// chown it as an unprivileged user; podman's archive of the same image has
+// them and works.
+berthtest!(skopeo_inspects_berth_oci_archive, |env| {
+    if !tool_or_skip("skopeo") {
+        return;
+    }
+    env.import_busybox();
+    let ours = env.inspect("busybox");
+    let archive = env.path("berth-oci.tar");
+    env.berth(&[
+        "save",
+        "--format",
+        "oci-archive",
+        "-o",
+        archive.to_str().unwrap(),
+        "busybox",
+    ])
+    .ok();
+    let peer = Peer::new(&env);
+    let out = peer
+        .skopeo(&["inspect", &format!("oci-archive:{}", archive.display())])
+        .run();
+    assert_ok(&out);
+    assert_eq!(out.json()["Digest"], ours["Digest"], "same manifest digest");
+    let names = util::tar_names(&std::fs::read(&archive).unwrap());
+    for dir in ["blobs/", "blobs/sha256/"] {
+        assert!(names.iter().any(|n| n == dir), "{dir} in {names:?}");
+    }
+});

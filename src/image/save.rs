@@ -52,6 +52,14 @@ fn add_bytes(tar: &mut tar::Builder<&mut dyn Write>, name: &str, bytes: &[u8]) -
         .with_context(|| format!("writing `{name}`"))
 }
 
+fn add_dir(tar: &mut tar::Builder<&mut dyn Write>, name: &str) -> Result<()> {
+    let mut h = header(0);
+    h.set_mode(0o755);
+    h.set_entry_type(tar::EntryType::Directory);
+    tar.append_data(&mut h, name, io::empty())
+        .with_context(|| format!("writing `{name}`"))
+}
+
 fn add_blob(
     store: &Store,
     tar: &mut tar::Builder<&mut dyn Write>,
@@ -90,6 +98,13 @@ fn oci_archive(
     }
     add_bytes(tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     add_bytes(tar, "index.json", &serde_json::to_vec(&index)?)?;
+    // The directories get entries of their own, before what they hold, as
+    // podman writes them: an untar that has to invent a missing parent
+    // (containers/storage, under skopeo and podman) chowns it to root and
+    // fails as an unprivileged user.
+    for dir in ["blobs/", "blobs/sha256/"] {
+        add_dir(tar, dir)?;
+    }
     for d in &blobs {
         add_blob(store, tar, &format!("blobs/sha256/{}", d.hex()), d)?;
     }
