@@ -12,7 +12,6 @@
 pub mod forge;
 pub mod payload;
 pub mod peer;
-pub mod sha256;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -24,12 +23,21 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub use self::sha256::sha256_hex;
-
 /// No berth command in a test may take longer than this; a hung command
 /// (say, one that waits on a stdin nobody writes) is killed and fails the
 /// test instead of hanging CI.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The lowercase hex sha256 of `data`: blob names and digests.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
 
 /// The berth binary under test.
 pub fn berth_bin() -> PathBuf {
