@@ -13,6 +13,10 @@ mod logger;
 mod net;
 mod reference;
 mod runtime;
+// The unit tests skip as the integration tests do: one definition.
+#[cfg(test)]
+#[path = "../tests/util/skip.rs"]
+mod skip;
 mod spec;
 mod store;
 #[allow(unsafe_code)]

@@ -597,9 +597,7 @@ fn mapped(map: &str, id: u32) -> bool {
 #[test]
 fn preserve_mode_chowns_or_squashes_unmapped_ids() {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "skipping preserve_mode_chowns_or_squashes_unmapped_ids: needs (namespace) root to chown"
-        );
+        crate::skip::skip("needs (namespace) root to chown");
         return;
     }
     // Real root: ids kept. Root of a user namespace that does not map them
