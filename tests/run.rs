@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `berth run ARGS…`, then the leftovers check.
 fn run(env: &TestEnv, args: &[&str]) -> Run {
@@ -71,7 +71,8 @@ fn container_stderr(out: &Run) -> String {
 
 /// No mount under the test's root in our mount namespace, and no process
 /// whose cmdline names the test's dir or `marker`. A pid namespace dies with
-/// its init, but the kernel kills the rest asynchronously: allow it 2 s.
+/// its init, but the kernel kills the rest asynchronously: each gets 2 s to
+/// exit, waited for on its pidfd.
 #[track_caller]
 fn assert_nothing_left(env: &TestEnv, marker: Option<&str>) {
     let root = env.root.to_str().unwrap();
@@ -83,25 +84,30 @@ fn assert_nothing_left(env: &TestEnv, marker: Option<&str>) {
         mounts.join("\n")
     );
     let dir = env.dir().to_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let left = processes_mentioning(&dir, marker);
-        if left.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("processes of the container remain:\n{}", left.join("\n"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    for (pid, _) in processes_mentioning(&dir, marker) {
+        util::wait_exit(pid, Duration::from_secs(2));
     }
+    let left: Vec<String> = processes_mentioning(&dir, marker)
+        .into_iter()
+        .map(|(pid, cmdline)| format!("{pid}: {cmdline}"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "processes of the container remain:\n{}",
+        left.join("\n")
+    );
 }
 
-/// `pid: cmdline` of every process (but us) whose cmdline contains `dir` or `marker`.
-fn processes_mentioning(dir: &str, marker: Option<&str>) -> Vec<String> {
-    let me = std::process::id().to_string();
+/// `(pid, cmdline)` of every live process (but us) whose cmdline contains
+/// `dir` or `marker` (a zombie's cmdline is empty).
+fn processes_mentioning(dir: &str, marker: Option<&str>) -> Vec<(u32, String)> {
+    let me = std::process::id();
     let mut found = Vec::new();
     for pid in list_dir(Path::new("/proc")) {
-        if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid == me {
             continue;
         }
         let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
@@ -109,35 +115,81 @@ fn processes_mentioning(dir: &str, marker: Option<&str>) -> Vec<String> {
         };
         let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
         if cmdline.contains(dir) || marker.is_some_and(|m| cmdline.contains(m)) {
-            found.push(format!("{pid}: {cmdline}"));
+            found.push((pid, cmdline));
         }
     }
     found
 }
 
-/// The pid of the process whose argv is exactly `argv` (not the berth that
-/// started it, whose argv merely ends so), waiting up to 60 s.
-fn wait_for_process(argv: &[&str]) -> String {
-    let want: Vec<u8> = argv
-        .iter()
-        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        for pid in list_dir(Path::new("/proc")) {
-            if pid.bytes().all(|b| b.is_ascii_digit())
-                && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want)
-            {
-                return pid;
-            }
+/// berth running `sh -c 'echo ready; exec sleep N' N` in busybox, once the
+/// container has said `ready`: `pid` is the container's process (the shell,
+/// or the `sleep` it became: one pid), found by its argv, so not the berth
+/// whose argv merely ends so.
+struct Sleeper {
+    berth: std::process::Child,
+    pid: u32,
+    n: String,
+    /// Held open so the container's stdout stays a live pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Sleeper {
+    fn start(env: &TestEnv) -> Sleeper {
+        let n = unique_number().to_string();
+        let script = format!("echo ready; exec sleep {n}");
+        let mut berth = Command::new(berth_bin())
+            .arg("--root")
+            .arg(&env.root)
+            .args(["run", "--rm", "busybox", "sh", "-c", &script, &n])
+            .current_dir(env.dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(berth.stdout.take().unwrap());
+        let mut line = String::new();
+        // Blocks until the container writes (or berth exits: EOF).
+        stdout.read_line(&mut line).unwrap();
+        if line != "ready\n" {
+            let mut err = String::new();
+            let _ = berth.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("expected `ready`, got {line:?}; stderr:\n{err}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "no process `{}` appeared",
-            argv.join(" ")
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        let argvs = [vec!["sleep", &n], vec!["sh", "-c", &script, &n]];
+        let pid = process_with_argv(&argvs)
+            .unwrap_or_else(|| panic!("the container that said `ready` has no process"));
+        Sleeper {
+            berth,
+            pid,
+            n,
+            _stdout: stdout,
+        }
     }
+
+    /// berth's exit code and stderr.
+    fn wait(mut self) -> (Option<i32>, String) {
+        let mut err = String::new();
+        let _ = self.berth.stderr.take().unwrap().read_to_string(&mut err);
+        (self.berth.wait().unwrap().code(), err)
+    }
+}
+
+/// The pid of the process whose argv is exactly one of `argvs`.
+fn process_with_argv(argvs: &[Vec<&str>]) -> Option<u32> {
+    let wants: Vec<Vec<u8>> = argvs
+        .iter()
+        .map(|argv| {
+            argv.iter()
+                .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+                .collect()
+        })
+        .collect();
+    list_dir(Path::new("/proc")).into_iter().find_map(|pid| {
+        let pid = pid.parse::<u32>().ok()?;
+        let c = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        wants.contains(&c).then_some(pid)
+    })
 }
 
 /// Container dirs under `<root>/containers` (no temp files).
@@ -200,13 +252,13 @@ berthtest!(run_killed_by_its_own_sigkill_exits_137, |env| {
 
 berthtest!(run_killed_by_sigkill_from_the_host_exits_137, |env| {
     env.import_busybox();
-    let n = unique_number().to_string();
-    let running = berth_run(&env, &["--rm", "busybox", "sleep", &n]).spawn();
-    let pid = wait_for_process(&["sleep", &n]);
+    let sleeper = Sleeper::start(&env);
+    let pid = sleeper.pid.to_string();
+    let n = sleeper.n.clone();
     let kill = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
     assert!(kill.success(), "kill -KILL {pid}");
-    let out = running.wait();
-    assert_eq!(out.code(), Some(137), "stderr: {}", out.stderr());
+    let (code, stderr) = sleeper.wait();
+    assert_eq!(code, Some(137), "stderr: {stderr}");
     assert_nothing_left(&env, Some(&n));
 });
 
@@ -214,40 +266,23 @@ berthtest!(run_killed_by_sigkill_from_the_host_exits_137, |env| {
 // container must not live on as an orphan of the host's init.
 berthtest!(run_container_dies_with_berth, |env| {
     env.import_busybox();
-    let n = unique_number().to_string();
-    let mut berth = Command::new(berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(["run", "--rm", "busybox", "sleep", &n])
-        .current_dir(env.dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = wait_for_process(&["sleep", &n]);
+    let mut sleeper = Sleeper::start(&env);
+    let (pid, n) = (sleeper.pid, sleeper.n.clone());
     let kill = Command::new("kill")
-        .args(["-KILL", &berth.id().to_string()])
+        .args(["-KILL", &sleeper.berth.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let _ = berth.wait();
+    // Not `wait()`: the container, if it outlived berth, holds the stderr pipe.
+    let _ = sleeper.berth.wait();
     // Dead means gone or a zombie: once orphaned, reaping is the host
-    // init's business, and some inits are slow at it.
-    let alive = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|st| st.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
-            .unwrap_or(false)
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let orphan = alive();
+    // init's business, and some inits are slow at it. The pidfd says which.
+    let orphan = !util::wait_exit(pid, Duration::from_secs(5));
     if orphan {
         // Ours to clean up, by its pid, before failing.
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
     assert!(
         !orphan,
@@ -365,21 +400,15 @@ berthtest!(run_forwards_sigterm_to_the_container, |env| {
     }
     let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(kill.success(), "kill -TERM {pid}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = Command::new("kill").args(["-KILL", &pid]).status();
-            let _ = child.wait();
-            panic!(
-                "berth did not exit within 30 s of SIGTERM; stderr:\n{}",
-                err_thread.join().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    if !util::wait_exit(child.id(), Duration::from_secs(30)) {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = child.wait();
+        panic!(
+            "berth did not exit within 30 s of SIGTERM; stderr:\n{}",
+            err_thread.join().unwrap()
+        );
+    }
+    let status = child.wait().unwrap();
     let rest: Vec<String> = rx.iter().collect();
     let stderr = err_thread.join().unwrap();
     assert_eq!(rest, vec!["got"], "stdout after ready; stderr:\n{stderr}");
@@ -778,41 +807,47 @@ berthtest!(run_publish_is_reachable_on_localhost, |env| {
         l.local_addr().unwrap().port()
     };
     let publish = format!("127.0.0.1:{port}:8080");
-    let running = berth_run(
-        &env,
-        &[
-            "--rm",
-            "-p",
-            &publish,
-            "busybox",
-            "sh",
-            "-c",
-            "echo hello-from-the-container | nc -l -p 8080",
-        ],
-    )
-    .spawn();
-    // Until nc listens a connection may be accepted by the forwarder and
-    // closed at once: retry until a line arrives.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let got = loop {
-        let mut line = String::new();
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = s.write_all(b"\n");
-            let _ = s.read_to_string(&mut line);
-        }
-        if !line.is_empty() || Instant::now() > deadline {
-            break line;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let out = running.wait();
+    // Until nc listens, the forwarder may accept a connection and close it
+    // at once; so the container says `listening` once the kernel lists
+    // nc's socket as listening on 8080 (0x1F90, state 0A), and the test
+    // connects once, then.
+    let script = "echo hello-from-the-container | nc -l -p 8080 & \
+        until grep -qE ':1F90 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do :; done; \
+        echo listening; wait";
+    let mut berth = Command::new(berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--rm", "-p", &publish, "busybox", "sh", "-c", script])
+        .current_dir(env.dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(berth.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let got = (line == "listening\n").then(|| -> std::io::Result<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        s.write_all(b"\n")?;
+        let mut got = String::new();
+        s.read_to_string(&mut got)?;
+        Ok(got)
+    });
+    if !matches!(got, Some(Ok(_))) {
+        // nc may still be listening: end the run (berth takes the
+        // container with it) before reading its stderr to the end.
+        let _ = berth.kill();
+    }
+    let mut stderr = String::new();
+    let _ = berth.stderr.take().unwrap().read_to_string(&mut stderr);
+    let status = berth.wait().unwrap();
     assert_nothing_left(&env, None);
-    assert_eq!(
-        got,
-        "hello-from-the-container\n",
-        "stderr: {}",
-        out.stderr()
-    );
-    assert_ok(&out);
+    assert_eq!(line, "listening\n", "stderr: {stderr}");
+    let got = got
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}; stderr: {stderr}"));
+    assert_eq!(got, "hello-from-the-container\n", "stderr: {stderr}");
+    assert!(status.success(), "{status}; stderr: {stderr}");
 });

@@ -696,18 +696,11 @@ fn kill_midway(env: &util::TestEnv, args: &[&str], input: &[u8]) {
     // Its temporary blob exists once the first bytes are through: wait for
     // that (bounded) so the kill lands mid-write, not before the start.
     let blobs = env.root.join("store/blobs/sha256");
-    for _ in 0..2000 {
-        let writing = std::fs::read_dir(&blobs)
-            .map(|d| {
-                d.flatten()
-                    .any(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
-            })
-            .unwrap_or(false);
-        if writing {
-            break;
-        }
-        std::thread::yield_now();
-    }
+    assert!(
+        util::wait_for_entry(&blobs, ".tmp-", std::time::Duration::from_secs(60)),
+        "no temporary blob in {}",
+        blobs.display()
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);

@@ -80,6 +80,104 @@ pub fn tool_or_skip(tool: &str) -> bool {
     false
 }
 
+/// Waits until process `pid` (any process, not only a child) has exited,
+/// at most `limit`; whether it has. Exited means gone or a zombie: a pidfd
+/// becomes readable then, so this sleeps in poll until the event itself.
+pub fn wait_exit(pid: u32, limit: Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: pidfd_open takes a pid and flags and only returns a new fd
+    // (or -1); it touches no memory of ours.
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        // ESRCH: already gone (and reaped).
+        return std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    }
+    // SAFETY: the fd was just returned by pidfd_open and nothing else owns it.
+    #[allow(unsafe_code)]
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(n) => return n > 0,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => panic!("poll on the pidfd of {pid}: {e}"),
+        }
+    }
+}
+
+/// Waits until a file whose name starts with `prefix` is in `dir`, at most
+/// `limit`; whether one is. An inotify watch on `dir` wakes the wait when an
+/// entry is created, so nothing polls the directory.
+pub fn wait_for_entry(dir: &Path, prefix: &str, limit: Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    let present = || {
+        std::fs::read_dir(dir).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().as_bytes().starts_with(prefix.as_bytes()))
+        })
+    };
+    // SAFETY: inotify_init1 takes flags and only returns a new fd (or -1).
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
+    assert!(
+        fd >= 0,
+        "inotify_init1: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the fd was just returned by inotify_init1 and nothing else owns it.
+    #[allow(unsafe_code)]
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `path` is a NUL-terminated string that outlives the call.
+    #[allow(unsafe_code)]
+    let wd = unsafe {
+        libc::inotify_add_watch(
+            fd.as_raw_fd(),
+            path.as_ptr(),
+            libc::IN_CREATE | libc::IN_MOVED_TO,
+        )
+    };
+    assert!(
+        wd >= 0,
+        "inotify_add_watch {}: {}",
+        dir.display(),
+        std::io::Error::last_os_error()
+    );
+    // Watching now: what was created before shows in the listing, what comes
+    // after wakes the poll.
+    let deadline = std::time::Instant::now() + limit;
+    while !present() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(0) => return false,
+            Ok(_) => {
+                // Drain the events; the listing says whether one was ours.
+                let mut buf = [0u8; 4096];
+                while nix::unistd::read(&fd, &mut buf).is_ok_and(|n| n > 0) {}
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => panic!("poll on inotify: {e}"),
+        }
+    }
+    true
+}
+
 /// The effective uid of this process (owner of /proc/self).
 pub fn my_uid() -> u32 {
     std::fs::metadata("/proc/self")
