@@ -165,3 +165,40 @@ mod tests {
         }
     }
 }
+
+/// Arbitrary strings as references (they come from users and from image
+/// annotations): never a panic, and what parses prints as itself again.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trips(s: &str) -> Result<(), TestCaseError> {
+        if let Ok(r) = Reference::parse(s) {
+            let again = Reference::parse(&r.to_string());
+            prop_assert_eq!(again.as_ref(), Ok(&r), "{} printed as {}", s, r);
+            let _ = r.repository();
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_string_parses_or_errs(s in any::<String>()) {
+            round_trips(&s)?;
+        }
+
+        #[test]
+        fn reference_shaped_strings_parse_or_err(
+            s in "([a-zé.:0-9-]{0,8}/){0,3}[a-zA-Z0-9._é-]{0,10}(:[a-zA-Z0-9._é-]{0,6})?(@sha256:[0-9a-f]{0,64})?",
+        ) {
+            round_trips(&s)?;
+        }
+    }
+}

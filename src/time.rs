@@ -134,3 +134,42 @@ mod tests {
         assert_eq!(parse_rfc3339("2023-11-14T22:13:2\u{e9}Z"), None);
     }
 }
+
+/// Arbitrary strings as timestamps (image configs carry any string there):
+/// never a panic, and what the parser accepts is the epoch it names.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_string_parses_or_is_none(s in any::<String>()) {
+            if let Some(t) = parse_rfc3339(&s) {
+                let _ = ago(t);
+            }
+        }
+
+        #[test]
+        fn timestamp_shaped_strings_parse_or_are_none(
+            s in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9é]{2}(\\.[0-9é]{0,3})?([Zz]|[+-][0-9é]{2}:[0-9é]{2}|[+-][0-9:é]{3,4}|.{0,7})",
+        ) {
+            if let Some(t) = parse_rfc3339(&s) {
+                let _ = ago(t);
+                let _ = rfc3339(t);
+            }
+        }
+
+        #[test]
+        fn every_epoch_round_trips(t in -62_135_596_800i64..253_402_300_799) {
+            // 0001-01-01 to 9999-12-31: what four year digits can say.
+            prop_assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        }
+    }
+}

@@ -10,6 +10,8 @@ mod headers;
 mod tree;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 // Not all re-exports have callers yet (store, cli come later).

@@ -11,6 +11,8 @@ pub mod digest;
 pub mod gc;
 pub mod images;
 pub mod oci;
+#[cfg(test)]
+mod proptests;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
 use anyhow::{Context, Result};

@@ -12,6 +12,8 @@ mod parser;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod proptests;
 
 pub(crate) use check::check;
 pub(crate) use expand::expand;
