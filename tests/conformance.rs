@@ -1007,9 +1007,11 @@ fn has_id_range() -> bool {
 
 /// The paths in `image`, through a busybox image that copies its `/`.
 fn tree(env: &TestEnv, image: &str) -> Result<String, String> {
-    let ctx = env.path("tree-ctx");
+    // One context per image: cases run concurrently.
+    let ctx_name = format!("tree-ctx-{}", image.replace(['/', ':'], "_"));
+    let ctx = env.path(&ctx_name);
     env.write(
-        "tree-ctx/Dockerfile",
+        &format!("{ctx_name}/Dockerfile"),
         format!("FROM busybox\nCOPY --from={image} / /img/\n"),
     );
     let viewer = format!("{image}-tree");
@@ -1041,25 +1043,52 @@ fn tree(env: &TestEnv, image: &str) -> Result<String, String> {
         .join(" "))
 }
 
+/// Cases run two at a time (the machine has two cores): each builds its own
+/// tag from the corpus, so none depends on another, and berth's store and
+/// build cache take concurrent builds.
+const WORKERS: usize = 2;
+
 fn run_all<'a>(env: &TestEnv, corpus: &Path, cases: impl Iterator<Item = (String, &'a Case)>) {
-    let mut failures = Vec::new();
-    let mut n = 0;
     let ids = has_id_range();
-    for (i, (name, case)) in cases.enumerate() {
-        if case.needs_ids && !ids {
-            eprintln!("not built without a subuid range: {name}");
-            continue;
+    let cases: Vec<(usize, String, &Case)> = cases
+        .enumerate()
+        .filter(|(_, (name, case))| {
+            if case.needs_ids && !ids {
+                eprintln!("not built without a subuid range: {name}");
+                return false;
+            }
+            true
+        })
+        .map(|(i, (name, case))| (i, name, case))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| {
+                while let Some((i, name, case)) =
+                    cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    if let Err(e) = run_case(env, corpus, *i, case) {
+                        let msg = format!("{name} ({}/{}): {e}", case.dir, case.file);
+                        failures.lock().unwrap().push((*i, msg));
+                    }
+                }
+            });
         }
-        n += 1;
-        if let Err(e) = run_case(env, corpus, i, case) {
-            failures.push(format!("{name} ({}/{}): {e}", case.dir, case.file));
-        }
-    }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(
         failures.is_empty(),
-        "{} of {n} cases failed:\n{}",
+        "{} of {} cases failed:\n{}",
         failures.len(),
-        failures.join("\n")
+        cases.len(),
+        failures
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
