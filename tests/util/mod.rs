@@ -7,8 +7,6 @@
 //! target dir the test users cannot read), else cargo's
 //! `CARGO_BIN_EXE_berth`.
 
-#![allow(dead_code)]
-
 pub mod forge;
 pub mod payload;
 pub mod peer;
@@ -188,7 +186,6 @@ pub fn my_uid() -> u32 {
 /// One test's world: a temp dir, removed on drop, holding berth's `--root`
 /// (`<dir>/root`, created by berth itself) and whatever files the test makes.
 pub struct TestEnv {
-    pub name: String,
     dir: tempfile::TempDir,
     pub root: PathBuf,
 }
@@ -200,11 +197,7 @@ impl TestEnv {
             .tempdir()
             .expect("create the test's temp dir");
         let root = dir.path().join("root");
-        TestEnv {
-            name: name.to_string(),
-            dir,
-            root,
-        }
+        TestEnv { dir, root }
     }
 
     /// The test's scratch dir (not the root).
@@ -523,14 +516,6 @@ impl Run {
                 String::from_utf8_lossy(&self.stdout)
             )
         })
-    }
-
-    /// Non-empty stdout lines.
-    pub fn lines(&self) -> Vec<&str> {
-        self.stdout()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
     }
 
     fn describe(&self) -> String {
