@@ -336,33 +336,37 @@ impl State<'_> {
                     }
                 }
             }
-            '/' => {
-                let all = self.peek() == Some('/');
-                if all {
-                    self.pos += 1;
-                }
-                let (pat, stop) = self.word_to_brace(&['/', '}'], true)?;
-                let repl = if stop == Some('/') {
-                    self.word_to_brace(&['}'], false)?.0
+            '/' => self.replace(&name, value),
+            c => bail!("unsupported modifier ({c}) in substitution"),
+        }
+    }
+
+    /// `${name/pattern/replacement}` and `${name//pattern/replacement}`,
+    /// after the first `/`.
+    fn replace(&mut self, name: &str, value: Option<String>) -> Result<String> {
+        let all = self.peek() == Some('/');
+        if all {
+            self.pos += 1;
+        }
+        let (pat, stop) = self.word_to_brace(&['/', '}'], true)?;
+        let repl = if stop == Some('/') {
+            self.word_to_brace(&['}'], false)?.0
+        } else {
+            String::new()
+        };
+        let Some(value) = value else {
+            if self.lx.skip_unset {
+                let slash = if all { "//" } else { "/" };
+                let tail = if stop == Some('/') {
+                    format!("/{repl}")
                 } else {
                     String::new()
                 };
-                let Some(value) = value else {
-                    if self.lx.skip_unset {
-                        let slash = if all { "//" } else { "/" };
-                        let tail = if stop == Some('/') {
-                            format!("/{repl}")
-                        } else {
-                            String::new()
-                        };
-                        return Ok(format!("${{{name}{slash}{pat}{tail}}}"));
-                    }
-                    return Ok(String::new());
-                };
-                Ok(Glob::new(&pat, self.lx.escape).replace(&value, &repl, all))
+                return Ok(format!("${{{name}{slash}{pat}{tail}}}"));
             }
-            c => bail!("unsupported modifier ({c}) in substitution"),
-        }
+            return Ok(String::new());
+        };
+        Ok(Glob::new(&pat, self.lx.escape).replace(&value, &repl, all))
     }
 
     /// The word inside `${name<op>…}`, up to one of `stops`.
