@@ -71,31 +71,22 @@ mod tests {
         let mut o = ContainerOptions::new(crate::runtime::network::Plan::new("none", &[]).unwrap());
         o.session_env = true;
         opts(&mut o);
+        // Podman's convention: the user's own id, then the subuid range.
+        let ranges = vec![
+            IdRange {
+                container: 0,
+                host: 1000,
+                size: 1,
+            },
+            IdRange {
+                container: 1,
+                host: 100000,
+                size: 65536,
+            },
+        ];
         let base = IdMapping {
-            uids: vec![
-                IdRange {
-                    container: 0,
-                    host: 1000,
-                    size: 1,
-                },
-                IdRange {
-                    container: 1,
-                    host: 100000,
-                    size: 65536,
-                },
-            ],
-            gids: vec![
-                IdRange {
-                    container: 0,
-                    host: 1000,
-                    size: 1,
-                },
-                IdRange {
-                    container: 1,
-                    host: 100000,
-                    size: 65536,
-                },
-            ],
+            uids: ranges.clone(),
+            gids: ranges,
         };
         let p = prepare(image, o, base).unwrap();
         p.finish(&Placement {

@@ -8,21 +8,10 @@ use anyhow::{Context, Result, anyhow};
 use oci_spec::runtime::Mount as OciMount;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MountKind {
-    Bind { source: PathBuf, readonly: bool },
-    Tmpfs { options: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub kind: MountKind,
-    /// Absolute path in the container.
-    pub dest: String,
-    /// A named volume used for the first time: filled from the image's
-    /// content at `dest` before it is mounted, as Docker does.
-    pub seed: bool,
-}
+// A user's mount is the child's mount (the runtime's type): a bind or a
+// tmpfs at a path the image controls, `seed` for a named volume used for the
+// first time (filled from the image's content at `dest`, as Docker does).
+pub use crate::runtime::plan::{Mount, MountKind};
 
 /// Parses `-v SRC:DST[:ro|rw]`. As in Docker, SRC starting with `/` or `.` is a
 /// host path to bind; anything else must be a volume name (see
