@@ -128,6 +128,36 @@ berthtest!(two_new_named_volumes_fill_in_one_run_issue_8, |env| {
     assert_eq!(out.lines().count(), 2, "{out}");
 });
 
+berthtest!(
+    a_host_bind_beside_a_new_volume_on_its_destination_is_refused_not_filled,
+    |env| {
+        // Filling a new named volume from the image once went by destination:
+        // a host bind on the same destination got the image's files written
+        // into it. Two mounts on one destination are refused, as by podman.
+        env.import_busybox();
+        let host = env.path("project");
+        std::fs::create_dir(&host).unwrap();
+        for spelling in ["/etc", "/etc/"] {
+            let bind = format!("{}:{spelling}", host.display());
+            let out = env
+                .berth(&["run", "--rm", "--network", "none", "-v", &bind])
+                .args(&["-v", "fresh:/etc", "busybox", "true"])
+                .run();
+            assert_eq!(out.code(), Some(125), "{}", out.stderr());
+            assert!(
+                out.stderr().contains("duplicate mount destination"),
+                "{}",
+                out.stderr()
+            );
+        }
+        let written: Vec<_> = std::fs::read_dir(&host).unwrap().collect();
+        assert!(
+            written.is_empty(),
+            "image files in the host dir: {written:?}"
+        );
+    }
+);
+
 /// A dir for `-v DIR:/s` holding fifos `names`, open to any container user.
 fn sync_dir(env: &TestEnv, names: &[&str]) -> PathBuf {
     let dir = env.path("sync");

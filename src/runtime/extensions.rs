@@ -19,10 +19,11 @@ pub struct Extensions {
     /// `--preserve-fds N`: fds 3..3+N go to the container's process open;
     /// every other fd above 2 is closed at its exec.
     pub preserve_fds: u32,
-    /// Destinations of the spec's bind mounts that are named volumes used for
-    /// the first time: filled from the image's content there before they are
-    /// mounted, as Docker does.
-    pub seed: Vec<PathBuf>,
+    /// The spec's bind mounts (indices into its `mounts`) that are named
+    /// volumes used for the first time: filled from the image's content at
+    /// their destination before they are mounted, as Docker does. By index,
+    /// not destination: only that mount is filled, never a host bind.
+    pub seed: Vec<usize>,
 }
 
 /// The root's layers, mounted as one overlay at the spec's `root.path`.

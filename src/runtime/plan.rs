@@ -17,7 +17,7 @@ use oci_spec::runtime::{
     Capability, LinuxIdMapping, LinuxIdMappingBuilder, LinuxNamespaceType, Mount as OciMount,
     PosixRlimitType, Spec,
 };
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -223,9 +223,8 @@ impl<'a> Plan<'a> {
                 "berth's runtime mounts /proc, /dev and /sys itself: the spec's mounts must start with them"
             );
         }
-        let mounts = mounts[standard.len()..]
-            .iter()
-            .map(|m| plan_mount(m, &ext.seed))
+        let mounts = (mounts.iter().enumerate().skip(standard.len()))
+            .map(|(i, m)| plan_mount(m, ext.seed.contains(&i)))
             .collect::<Result<_>>()?;
         let user = process.user();
         let caps = match process
@@ -274,7 +273,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn plan_mount(m: &OciMount, seed: &[PathBuf]) -> Result<Mount> {
+fn plan_mount(m: &OciMount, seed: bool) -> Result<Mount> {
     let dest = m.destination().to_string_lossy().into_owned();
     let options = m.options().as_deref().unwrap_or_default();
     let kind = match m.typ().as_deref() {
@@ -293,11 +292,7 @@ fn plan_mount(m: &OciMount, seed: &[PathBuf]) -> Result<Mount> {
             other.unwrap_or("")
         ),
     };
-    Ok(Mount {
-        seed: seed.iter().any(|s| s == Path::new(&dest)),
-        kind,
-        dest,
-    })
+    Ok(Mount { seed, kind, dest })
 }
 
 fn resource(t: PosixRlimitType) -> i32 {

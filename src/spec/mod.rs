@@ -180,6 +180,7 @@ pub fn prepare(image: Image<'_>, opts: ContainerOptions, base: IdMapping) -> Res
         opts.privileged,
         &opts.seccomp,
     )?;
+    mounts::refuse_duplicate_destinations(opts.mounts.iter().map(|(m, _)| m))?;
     let mounts = opts
         .mounts
         .iter()
@@ -211,6 +212,7 @@ impl Prepared {
         let o = &self.opts;
         let hostname = o.hostname.as_deref().unwrap_or(at.default_hostname);
         let etc = mounts::write_etc_files(at.etc_dir, hostname, &o.add_host, &o.dns)?;
+        let etc_count = etc.len();
         if o.dns.is_empty() {
             o.network.fix_resolv_conf(&at.etc_dir.join("resolv.conf"))?;
         }
@@ -237,6 +239,9 @@ impl Prepared {
                     .collect(),
             ))
             .set_linux(Some(self.linux()?));
+        // Seeding belongs to a mount, not to a destination: indices into the
+        // spec's mounts, after the standard set and the /etc files.
+        let first_user_mount = standard_mounts(self.mapping.has_range()).len() + etc_count;
         let extensions = Extensions {
             overlay: Overlay {
                 layers_dir: self.layers_dir.clone(),
@@ -247,11 +252,9 @@ impl Prepared {
             seccomp: self.seccomp.clone(),
             init: o.init,
             preserve_fds: o.preserve_fds,
-            seed: self
-                .mounts
-                .iter()
-                .filter(|m| m.seed)
-                .map(|m| PathBuf::from(&m.dest))
+            seed: (self.mounts.iter().enumerate())
+                .filter(|(_, m)| m.seed)
+                .map(|(i, _)| first_user_mount + i)
                 .collect(),
         };
         Ok((spec, extensions))

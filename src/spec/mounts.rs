@@ -198,6 +198,19 @@ pub fn write_etc_files(
     Ok(out)
 }
 
+/// Two mounts on one destination: the later would hide the earlier, and
+/// which one a user meant is a guess. Docker and podman refuse it too.
+pub fn refuse_duplicate_destinations<'a>(mounts: impl Iterator<Item = &'a Mount>) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for m in mounts {
+        let dest = Path::new(&m.dest).components().collect::<PathBuf>();
+        if !seen.insert(dest) {
+            anyhow::bail!("`{}`: duplicate mount destination", m.dest);
+        }
+    }
+    Ok(())
+}
+
 /// Checks a mount's host side before the container exists: a named volume's
 /// directory is created (and marked to be filled from the image when new),
 /// a bind's source must exist.
