@@ -438,6 +438,23 @@ RUN --mount=type=bind,from=base,source=/2.txt,destination=/two cat /two >> /both
     }
 );
 
+berthtest!(
+    build_run_mount_bind_from_a_changed_stage_is_not_a_cache_hit,
+    |env| {
+        env.import_busybox();
+        let df = "FROM busybox AS a\nCOPY f /f\nFROM busybox\n\
+RUN --mount=type=bind,from=a,source=/f,target=/m cat /m > /out\n";
+        let ctx = context(&env, &[("Dockerfile", df), ("f", "v1\n")]);
+        let out = build(&env, &ctx, &["-t", "localhost/bindfrom"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        env.write("ctx/f", "v2\n");
+        let out = build(&env, &ctx, &["-t", "localhost/bindfrom"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let got = run_none(&env, &["localhost/bindfrom", "cat", "/out"]);
+        assert_eq!(got, "v2\n", "the RUN step reused its layer of v1");
+    }
+);
+
 berthtest!(build_quiet_failure_reports_the_last_output_lines, |env| {
     env.import_busybox();
     let ctx = context(

@@ -146,7 +146,8 @@ impl Builder<'_> {
             if !self.opts.quiet {
                 eprintln!("--> Using cache {}", l.chain.short());
             }
-            // A `bind,from=STAGE` source was copied to compute the key.
+            // A `bind,from=STAGE` source was copied while the mounts were
+            // prepared; a cached step does not need it.
             for d in &extras.scratch {
                 let _ = remove_tree(d);
             }
@@ -418,6 +419,10 @@ impl Builder<'_> {
         x: &mut RunExtras,
     ) -> Result<PathBuf> {
         let other = self.stage_state(stage)?;
+        // The step's key covers what it sees: the other stage's (or image's)
+        // key and the path, as COPY --from's does. Without them a changed
+        // stage reused the step's old layer.
+        x.content.push_str(&format!("from {}\0{rel}\0", other.key));
         let hits: Vec<PathBuf> = other
             .layers
             .iter()
