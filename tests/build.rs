@@ -163,6 +163,34 @@ berthtest!(build_dockerignore_keeps_files_out, |env| {
     assert!(ls.contains("keep.txt") && !ls.contains("drop.log"), "{ls}");
 });
 
+berthtest!(
+    build_dockerignore_keeps_out_names_that_are_not_utf8,
+    |env| {
+        use std::os::unix::ffi::OsStrExt;
+        env.import_busybox();
+        let df = "FROM busybox\nCOPY sub /copied\n\
+RUN --mount=type=bind,source=sub,target=/m cat /m/* > /seen\n";
+        let ctx = context(
+            &env,
+            &[
+                ("Dockerfile", df),
+                (".dockerignore", "sub/sec*\nsub/./.env\n"),
+                ("sub/keep", "kept\n"),
+                ("sub/.env", "DOTENV\n"),
+            ],
+        );
+        let secret = ctx.join(std::ffi::OsStr::from_bytes(b"sub/sec\xff"));
+        std::fs::write(secret, "SECRET\n").unwrap();
+        let out = build(&env, &ctx, &["-t", "localhost/ign8"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        let seen = run_none(
+            &env,
+            &["localhost/ign8", "sh", "-c", "cat /seen; ls -A /copied"],
+        );
+        assert_eq!(seen, "kept\nkeep\n", "ignored files reached the build");
+    }
+);
+
 berthtest!(build_failing_run_names_the_line_and_exit_code, |env| {
     env.import_busybox();
     let ctx = context(&env, &[("Dockerfile", "FROM busybox\n\nRUN exit 3\n")]);

@@ -34,11 +34,7 @@ impl Ignore {
                     Some(p) => (true, p.trim()),
                     None => (false, l),
                 };
-                let parts = clean(pat)
-                    .split('/')
-                    .filter(|c| !c.is_empty())
-                    .map(String::from)
-                    .collect();
+                let parts = clean_pattern(pat);
                 (parts, neg)
             })
             .collect();
@@ -76,6 +72,28 @@ impl Ignore {
         }
         out
     }
+}
+
+/// A pattern's components as BuildKit's ignore-file reader cleans it (Go's
+/// `filepath.Clean`, then no leading `/`): `a/./b` is `a/b`, `a/../b` is
+/// `b`, `/../x` is `x`. Uncleaned, `sub/./.env` excluded nothing.
+fn clean_pattern(p: &str) -> Vec<String> {
+    let rooted = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(&last) if last != ".." => {
+                    out.pop();
+                }
+                _ if rooted => {}
+                _ => out.push(".."),
+            },
+            c => out.push(c),
+        }
+    }
+    out.into_iter().map(String::from).collect()
 }
 
 fn clean(p: &str) -> String {
@@ -346,16 +364,19 @@ fn join(base: &str, name: &str) -> String {
 /// The paths under context-relative `rel` that `.dockerignore` excludes.
 pub fn excluded_under(context: &Path, rel: &str, ignore: &Ignore) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let mut stack = vec![rel.to_string()];
-    while let Some(r) = stack.pop() {
-        for e in fs::read_dir(context.join(&r))? {
+    let mut stack = vec![(rel.to_string(), context.join(rel))];
+    while let Some((r, dir)) = stack.pop() {
+        for e in fs::read_dir(&dir)? {
             let e = e?;
+            // Patterns match the name as text; what is skipped is the entry
+            // itself. A name that is not UTF-8 has no path spelled from its
+            // text, and an excluded one must still be left out.
             let child = join(&r, &e.file_name().to_string_lossy());
             let is_dir = e.file_type()?.is_dir();
             if ignore.prunes(&child, is_dir) {
-                out.push(context.join(&child));
+                out.push(e.path());
             } else if is_dir {
-                stack.push(child);
+                stack.push((child, e.path()));
             }
         }
     }
@@ -420,6 +441,13 @@ mod tests {
         assert!(!j.prunes("stuff/keep", true));
         assert!(!j.excluded("stuff/keep/x"));
         assert!(j.prunes("stuff/other", false));
+        // Patterns are cleaned first, as filepath.Clean does.
+        let k = Ignore::parse("sub/./.env\na/../b\n/../c\n./d/\n");
+        assert!(k.excluded("sub/.env"));
+        assert!(k.excluded("b"));
+        assert!(!k.excluded("a"));
+        assert!(k.excluded("c"));
+        assert!(k.excluded("d/x"));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use crate::ident::idmap::IdMapping;
 use crate::ident::userns;
+use crate::layer::raw_path;
 use crate::layer::{self, ApplyOptions, CopyOp, DiffOptions, Ownership};
 use anyhow::{Context, Result, anyhow};
 use serde::de::DeserializeOwned;
@@ -68,23 +69,6 @@ pub enum Job {
     },
 }
 
-/// A path under the root as its bytes: `--root` need not be UTF-8, and
-/// serde's `PathBuf` refuses what is not.
-mod raw_path {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    use std::path::{Path, PathBuf};
-
-    pub fn serialize<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(p.as_os_str().as_bytes())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
-        let bytes = Vec::<u8>::deserialize(d)?;
-        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
-    }
-}
-
 /// How a job ended.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "snake_case", tag = "reply")]
@@ -119,8 +103,12 @@ pub fn run(
     .stderr(Stdio::piped());
     let (mut child, chan) =
         userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
-    // If this fails the helper is gone; its status or stderr says why.
+    // If this fails the helper is gone (its status or stderr says why), or
+    // the job could not be written: then the helper must not wait for it.
     let sent = write_line(&chan, job);
+    if sent.is_err() {
+        let _ = chan.shutdown(std::net::Shutdown::Both);
+    }
     // A failure to read the input (a corrupt or oversized stream) is the
     // cause; the helper then only sees its input end early.
     let mut read_error = None;
@@ -295,6 +283,24 @@ mod tests {
 
     /// `v` sent from one end of a socket pair and read at the other, as
     /// the parent sends a job and the helper its reply.
+    /// A path from bytes that are not UTF-8 (`\xNN` in `s` is that byte).
+    fn not_utf8(s: &str) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        let mut out = Vec::new();
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+                out.push(u8::from_str_radix(&s[i + 2..i + 4], 16).unwrap());
+                i += 4;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        PathBuf::from(std::ffi::OsString::from_vec(out))
+    }
+
     fn round_trip<T: Serialize + DeserializeOwned>(v: &T) -> T {
         let (a, b) = UnixStream::pair().unwrap();
         write_line(&a, v).unwrap();
@@ -314,12 +320,12 @@ mod tests {
             Job::Copy {
                 upper: "/r/layers/.tmp-u".into(),
                 ops: vec![CopyOp {
-                    src: "/ctx/a b".into(),
+                    src: not_utf8("/ctx/a b\\xfe"),
                     dst: "app/a".into(),
                     contents: true,
                     owner: Some((1000, 1000)),
                     chmod: Some("u+x".into()),
-                    skip: vec!["/ctx/a b/.git".into()],
+                    skip: vec!["/ctx/a b/.git".into(), not_utf8("/ctx/a b/sec\\xff")],
                     keep_owner: false,
                 }],
             },

@@ -9,12 +9,56 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// Paths as their bytes in serde: a file name, a context or `--root` need
+/// not be UTF-8, and serde's `PathBuf` refuses what is not (a helper job
+/// holding such a path could not be sent).
+pub mod raw_path {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
+
+    pub fn serialize<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(p.as_os_str().as_bytes())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        let bytes = Vec::<u8>::deserialize(d)?;
+        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+}
+
+/// A list of paths as their bytes (see [`raw_path`]).
+mod raw_paths {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::PathBuf;
+
+    pub fn serialize<S: Serializer>(v: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for p in v {
+            seq.serialize_element(p.as_os_str().as_bytes())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+        let all = Vec::<Vec<u8>>::deserialize(d)?;
+        Ok(all
+            .into_iter()
+            .map(|b| PathBuf::from(std::ffi::OsString::from_vec(b)))
+            .collect())
+    }
+}
+
 /// One thing COPY/ADD puts into the new layer.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct CopyOp {
     /// A host path: in the context, or in an unpacked layer (`--from`).
+    #[serde(with = "raw_path")]
     pub src: PathBuf,
     /// Relative to the upper directory.
+    #[serde(with = "raw_path")]
     pub dst: PathBuf,
     /// Copy a directory's contents (not the directory itself).
     pub contents: bool,
@@ -22,7 +66,7 @@ pub struct CopyOp {
     /// `--chmod`: octal (`0755`) or symbolic (`u+x,go-w`), see [`chmod_mode`].
     pub chmod: Option<String>,
     /// Paths under `src` that `.dockerignore` excludes.
-    #[serde(default)]
+    #[serde(default, with = "raw_paths")]
     pub skip: Vec<PathBuf>,
     /// Keep the source's owners (a stage's view for RUN --mount) instead of
     /// `owner` or root.

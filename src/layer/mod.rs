@@ -20,7 +20,7 @@ pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
 pub use compress::{Compression, decompress, detect};
 #[allow(unused_imports)]
-pub use copy::{CopyOp, apply_copy, chmod_mode};
+pub use copy::{CopyOp, apply_copy, chmod_mode, raw_path};
 #[allow(unused_imports)]
 pub use diff::{DiffOptions, diff};
 pub use headers::TarArchive;
