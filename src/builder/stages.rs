@@ -216,7 +216,7 @@ impl Builder<'_> {
         let img = self
             .store
             .resolve(name)
-            .with_context(|| format!("COPY --from=`{name}`"))?;
+            .with_context(|| format!("--from=`{name}`"))?;
         let chains: Vec<Digest> = ensure_layers(self.store, &img)?.into_iter().rev().collect();
         let layers = super::commit::image_layers(&img, chains);
         Ok(State {
