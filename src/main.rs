@@ -13,6 +13,17 @@ mod logger;
 mod net;
 mod reference;
 mod runtime;
+/// The property tests' settings: `cases` inputs each, and no regression
+/// files written into the source tree (a failure prints its input).
+#[cfg(test)]
+fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 // The unit tests skip as the integration tests do: one definition.
 #[cfg(test)]
 #[path = "../tests/util/skip.rs"]

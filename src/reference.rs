@@ -183,11 +183,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::proptest_config(256))]
 
         #[test]
         fn any_string_parses_or_errs(s in any::<String>()) {

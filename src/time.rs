@@ -143,11 +143,7 @@ mod proptests {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::proptest_config(256))]
 
         #[test]
         fn any_string_parses_or_is_none(s in any::<String>()) {

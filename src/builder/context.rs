@@ -547,11 +547,7 @@ mod proptests {
     }
 
     fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
+        crate::proptest_config(256)
     }
 
     proptest! {

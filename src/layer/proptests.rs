@@ -209,11 +209,7 @@ fn ownership() -> Ownership {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::proptest_config(256))]
 
     #[test]
     fn arbitrary_layers_write_only_inside(

@@ -82,11 +82,7 @@ fn config() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::proptest_config(256))]
 
     #[test]
     fn metadata_parses_or_errs(
@@ -130,11 +126,7 @@ fn plausible_config() -> impl Strategy<Value = Value> {
 
 proptest! {
     // Fewer cases: each makes a store on disk, with its fsyncs.
-    #![proptest_config(ProptestConfig {
-        cases: 32,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::proptest_config(32))]
 
     /// A store whose index, manifest and config say anything: listing and
     /// resolving give images or errors.

@@ -72,11 +72,7 @@ fn line() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::proptest_config(256))]
 
     #[test]
     fn any_text_parses_or_errs(text in any::<String>()) {
