@@ -2,6 +2,7 @@
 //! content hash a COPY step's cache key includes (names, modes and bytes,
 //! never mtimes).
 
+use super::dockerfile::pattern_step as step;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest as _, Sha256};
 use std::fs;
@@ -240,20 +241,6 @@ pub fn glob(p: &[u8], s: &[u8]) -> bool {
     }
     toks[ti..].iter().all(|t| matches!(t, Tok::Star))
 }
-
-#[cfg(test)]
-thread_local! {
-    /// Match steps taken on this thread: the property tests bound them.
-    pub(crate) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-#[cfg(test)]
-fn step() {
-    STEPS.with(|c| c.set(c.get() + 1));
-}
-
-#[cfg(not(test))]
-fn step() {}
 
 /// The context paths a COPY source names (globs in any component), sorted.
 pub fn expand_source(context: &Path, src: &str, ignore: &Ignore) -> Result<Vec<String>> {
@@ -525,11 +512,7 @@ mod proptests {
         }
     }
 
-    fn steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
-        STEPS.with(|c| c.set(0));
-        let out = f();
-        (out, STEPS.with(|c| c.get()))
-    }
+    use crate::builder::dockerfile::count_pattern_steps as steps;
 
     #[test]
     fn pathological_patterns_take_bounded_steps() {

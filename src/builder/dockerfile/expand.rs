@@ -584,17 +584,27 @@ impl Glob {
 
 #[cfg(test)]
 thread_local! {
-    /// Pattern steps taken on this thread: the property tests bound them.
-    pub(crate) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Pattern steps taken on this thread, by this matcher and the build
+    /// context's: the property tests bound them.
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// One step of a pattern matcher (counted in tests, free otherwise).
 #[cfg(test)]
-fn step() {
+pub(crate) fn step() {
     STEPS.with(|c| c.set(c.get() + 1));
 }
 
 #[cfg(not(test))]
-fn step() {}
+pub(crate) fn step() {}
+
+/// `f`'s result and the pattern steps it took.
+#[cfg(test)]
+pub(crate) fn count_steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    STEPS.with(|c| c.set(0));
+    let out = f();
+    (out, STEPS.with(|c| c.get()))
+}
 
 #[cfg(test)]
 mod tests {
@@ -851,11 +861,7 @@ mod proptests {
         ]
     }
 
-    fn steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
-        STEPS.with(|c| c.set(0));
-        let out = f();
-        (out, STEPS.with(|c| c.get()))
-    }
+    use super::count_steps as steps;
 
     #[test]
     fn pathological_patterns_take_bounded_steps() {

@@ -16,6 +16,9 @@ mod corpus_tests;
 mod proptests;
 
 pub(crate) use check::check;
+#[cfg(test)]
+pub(crate) use expand::count_steps as count_pattern_steps;
 pub(crate) use expand::expand;
+pub(crate) use expand::step as pattern_step;
 pub(crate) use heredoc::{Heredoc, expand_body};
 pub(crate) use mount::{MountType, RunMount, Sharing};
