@@ -758,6 +758,15 @@ pub(crate) fn quoted_words(rest: &str, escape: char) -> Vec<String> {
     while i < cs.len() {
         let c = cs[i];
         i += 1;
+        // The escape character (never a quote or a blank) keeps the next
+        // character, outside quotes and inside double ones.
+        if c == escape && quote != Some('\'') {
+            let Some(&n) = cs.get(i) else { break };
+            word.push(c);
+            word.push(n);
+            i += 1;
+            continue;
+        }
         match quote {
             None if c.is_whitespace() => {
                 if blank_ok || !word.is_empty() {
@@ -769,24 +778,12 @@ pub(crate) fn quoted_words(rest: &str, escape: char) -> Vec<String> {
                 if c == '\'' || c == '"' {
                     quote = Some(c);
                     blank_ok = true;
-                } else if c == escape {
-                    let Some(&n) = cs.get(i) else { break };
-                    word.push(c);
-                    word.push(n);
-                    i += 1;
-                    continue;
                 }
                 word.push(c);
             }
             Some(q) => {
                 if c == q {
                     quote = None;
-                } else if c == escape && q != '\'' {
-                    let Some(&n) = cs.get(i) else { break };
-                    word.push(c);
-                    word.push(n);
-                    i += 1;
-                    continue;
                 }
                 word.push(c);
             }
