@@ -121,6 +121,34 @@ fn processes_mentioning(dir: &str, marker: Option<&str>) -> Vec<(u32, String)> {
     found
 }
 
+/// `berth run ARGS` started with its stdout piped, and the first line the
+/// container writes: blocks on the pipe until it does (or berth exits: an
+/// empty line). The stdout reader comes back so the pipe stays open.
+fn run_until_first_line(
+    env: &TestEnv,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
+    let mut berth = Command::new(berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .arg("run")
+        .args(args)
+        .current_dir(env.dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(berth.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    (berth, stdout, line)
+}
+
 /// berth running `sh -c 'echo ready; exec sleep N' N` in busybox, once the
 /// container has said `ready`: `pid` is the container's process (the shell,
 /// or the `sleep` it became: one pid), found by its argv, so not the berth
@@ -137,20 +165,8 @@ impl Sleeper {
     fn start(env: &TestEnv) -> Sleeper {
         let n = unique_number().to_string();
         let script = format!("echo ready; exec sleep {n}");
-        let mut berth = Command::new(berth_bin())
-            .arg("--root")
-            .arg(&env.root)
-            .args(["run", "--rm", "busybox", "sh", "-c", &script, &n])
-            .current_dir(env.dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(berth.stdout.take().unwrap());
-        let mut line = String::new();
-        // Blocks until the container writes (or berth exits: EOF).
-        stdout.read_line(&mut line).unwrap();
+        let (mut berth, stdout, line) =
+            run_until_first_line(env, &["--rm", "busybox", "sh", "-c", &script, &n]);
         if line != "ready\n" {
             let mut err = String::new();
             let _ = berth.stderr.take().unwrap().read_to_string(&mut err);
@@ -814,19 +830,10 @@ berthtest!(run_publish_is_reachable_on_localhost, |env| {
     let script = "echo hello-from-the-container | nc -l -p 8080 & \
         until grep -qE ':1F90 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do :; done; \
         echo listening; wait";
-    let mut berth = Command::new(berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(["run", "--rm", "-p", &publish, "busybox", "sh", "-c", script])
-        .current_dir(env.dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(berth.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let (mut berth, _stdout, line) = run_until_first_line(
+        &env,
+        &["--rm", "-p", &publish, "busybox", "sh", "-c", script],
+    );
     let got = (line == "listening\n").then(|| -> std::io::Result<String> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
