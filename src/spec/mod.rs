@@ -212,7 +212,10 @@ impl Prepared {
         let o = &self.opts;
         let hostname = o.hostname.as_deref().unwrap_or(at.default_hostname);
         let etc = mounts::write_etc_files(at.etc_dir, hostname, &o.add_host, &o.dns)?;
-        let etc_count = etc.len();
+        let standard = standard_mounts(self.mapping.has_range());
+        // Seeding belongs to a mount, not to a destination: indices into the
+        // spec's mounts, after the standard set and the /etc files.
+        let first_user_mount = standard.len() + etc.len();
         if o.dns.is_empty() {
             o.network.fix_resolv_conf(&at.etc_dir.join("resolv.conf"))?;
         }
@@ -232,16 +235,13 @@ impl Prepared {
                 r
             }))
             .set_mounts(Some(
-                standard_mounts(self.mapping.has_range())
+                standard
                     .into_iter()
                     .chain(etc)
                     .chain(self.mounts.iter().map(mounts::to_oci))
                     .collect(),
             ))
             .set_linux(Some(self.linux()?));
-        // Seeding belongs to a mount, not to a destination: indices into the
-        // spec's mounts, after the standard set and the /etc files.
-        let first_user_mount = standard_mounts(self.mapping.has_range()).len() + etc_count;
         let extensions = Extensions {
             overlay: Overlay {
                 layers_dir: self.layers_dir.clone(),
