@@ -12,6 +12,7 @@ mod layout;
 mod logger;
 mod net;
 mod reference;
+mod registry;
 mod runtime;
 /// The property tests' settings: `cases` inputs each, and no regression
 /// files written into the source tree (a failure prints its input).

@@ -1,0 +1,5 @@
+//! Talking to image registries: which registry a name means
+//! (`registries.conf`, short names, mirrors, blocked registries), the
+//! credentials for it (`auth.json`, credential helpers), and the registry v2
+//! API over HTTP(S) with its Basic and Bearer token authentication. It moves
+//! bytes and manifests; what they become in the store is `image/`'s job.
