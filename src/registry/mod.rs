@@ -3,3 +3,12 @@
 //! credentials for it (`auth.json`, credential helpers), and the registry v2
 //! API over HTTP(S) with its Basic and Bearer token authentication. It moves
 //! bytes and manifests; what they become in the store is `image/`'s job.
+
+mod auth;
+mod client;
+mod error;
+mod tls;
+
+pub use auth::Credentials;
+pub use client::{Client, ClientOptions, Fetched};
+pub use error::{Error, ErrorKind};
