@@ -316,12 +316,12 @@ impl Client {
             }
             _ => ErrorKind::Unreachable,
         };
-        let what = match kind {
-            ErrorKind::Tls => "TLS handshake failed",
-            ErrorKind::Protocol => "bad HTTP response",
-            _ => "cannot connect",
+        let msg = match kind {
+            ErrorKind::Tls => tls_message(&e.to_string()),
+            ErrorKind::Protocol => format!("bad HTTP response: {e}"),
+            _ => format!("cannot connect: {e}"),
         };
-        self.err(kind, repo, format!("{what}: {e}"))
+        self.err(kind, repo, msg)
     }
 
     /// `https://api` or `http://api`: decided by the first request and
@@ -553,7 +553,12 @@ impl Client {
         } else {
             "authentication required"
         };
+        // "authentication required (UNAUTHORIZED)" says nothing more.
         let why = registry_message(body)
+            .filter(|m| {
+                let m = m.to_ascii_lowercase();
+                !m.starts_with("authentication required") && !m.starts_with("unauthorized")
+            })
             .map(|m| format!(" ({m})"))
             .unwrap_or_default();
         self.err(
@@ -1128,6 +1133,31 @@ impl Client {
         }
         Err(self.err(ErrorKind::Protocol, repo, "too many pages"))
     }
+}
+
+/// What a TLS failure means, with the way out. rustls names its reasons
+/// (`UnknownIssuer`, `NotValidForName`, `CaUsedAsEndEntity`, …); the
+/// common ones get words.
+fn tls_message(e: &str) -> String {
+    let e = e.trim_start_matches("io: ");
+    let what = if e.contains("CaUsedAsEndEntity") {
+        "the registry's certificate is a CA certificate (basicConstraints CA:TRUE) \
+         used as a server certificate, which is refused; issue the server a \
+         certificate with CA:FALSE"
+            .to_string()
+    } else if e.contains("UnknownIssuer") {
+        "certificate signed by an unknown authority".to_string()
+    } else if e.contains("NotValidForName") {
+        "certificate is not valid for this host name".to_string()
+    } else if e.contains("Expired") {
+        "certificate has expired or is not yet valid".to_string()
+    } else {
+        e.to_string()
+    };
+    format!(
+        "TLS handshake failed: {what} (put the registry's CA in --cert-dir DIR \
+         or certs.d, or use --tls-verify=false)"
+    )
 }
 
 /// A short pause before trying again: 200 ms, then 400 ms.
