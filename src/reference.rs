@@ -18,6 +18,13 @@ pub struct Reference {
 impl Reference {
     /// Parses and normalises `s`; a missing tag (and digest) becomes `latest`.
     pub fn parse(s: &str) -> Result<Reference, String> {
+        Reference::parse_in("docker.io", s)
+    }
+
+    /// Like [`Reference::parse`], but a name that carries no registry of its
+    /// own is put in `domain` instead of docker.io (short-name resolution
+    /// against a search registry). Only docker.io adds `library/`.
+    pub fn parse_in(domain: &str, s: &str) -> Result<Reference, String> {
         if s.is_empty() {
             return Err("empty image reference".into());
         }
@@ -47,12 +54,8 @@ impl Reference {
             }
         }
         let (domain, path) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), rest.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
+            Some((first, rest)) if names_a_registry(first) => (first.to_string(), rest.to_string()),
+            _ => (domain.to_string(), name.to_string()),
         };
         let path = if domain == "docker.io" && !path.contains('/') {
             format!("library/{path}")
@@ -81,6 +84,23 @@ impl Reference {
     pub fn repository(&self) -> String {
         format!("{}/{}", self.domain, self.path)
     }
+}
+
+/// Whether `s`, as the user typed it, names no registry: `alpine`,
+/// `library/alpine:3`, `user/app@sha256:…` are short names; `docker.io/alpine`,
+/// `localhost/x`, `127.0.0.1:5000/x` are not. Docker's rule: the first of
+/// several `/`-separated components is a registry when it has a `.` or a `:`
+/// or is `localhost`.
+pub fn is_short_name(s: &str) -> bool {
+    let name = s.split_once('@').map_or(s, |(n, _)| n);
+    match name.split_once('/') {
+        Some((first, _)) => !names_a_registry(first),
+        None => true,
+    }
+}
+
+fn names_a_registry(first_component: &str) -> bool {
+    first_component.contains('.') || first_component.contains(':') || first_component == "localhost"
 }
 
 impl fmt::Display for Reference {
@@ -147,6 +167,44 @@ mod tests {
             norm(&format!("busybox:1@{d}")),
             format!("docker.io/library/busybox:1@{d}")
         );
+    }
+
+    #[test]
+    fn short_names_are_told_from_qualified_ones() {
+        for short in [
+            "alpine",
+            "alpine:3",
+            "library/alpine",
+            "user/app:v1",
+            "localhost",
+        ] {
+            assert!(is_short_name(short), "{short} is a short name");
+        }
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert!(is_short_name(&format!("alpine@{d}")));
+        for qualified in [
+            "docker.io/alpine",
+            "localhost/x",
+            "127.0.0.1:5000/a/b:v1",
+            "quay.io/podman/hello",
+            "registry:5000/x",
+        ] {
+            assert!(!is_short_name(qualified), "{qualified} names its registry");
+        }
+    }
+
+    #[test]
+    fn a_short_name_can_be_put_in_another_registry() {
+        let r = Reference::parse_in("quay.io", "alpine:3").unwrap();
+        assert_eq!(r.to_string(), "quay.io/alpine:3");
+        let r = Reference::parse_in("localhost:5000", "ns/app").unwrap();
+        assert_eq!(r.to_string(), "localhost:5000/ns/app:latest");
+        // Only Docker Hub has the implicit `library/`.
+        let r = Reference::parse_in("docker.io", "alpine").unwrap();
+        assert_eq!(r.to_string(), "docker.io/library/alpine:latest");
+        // A name that has its own registry keeps it.
+        let r = Reference::parse_in("quay.io", "ghcr.io/x/y").unwrap();
+        assert_eq!(r.to_string(), "ghcr.io/x/y:latest");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// A user name and its password or token, resolved by the caller
 /// (`auth.json`, a credential helper, `--creds`).
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
     pub secret: String,
