@@ -37,6 +37,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "history" -d 'Show how a
 complete -c berth -n "__fish_berth_needs_command" -f -a "tag" -d 'Give an image more names'
 complete -c berth -n "__fish_berth_needs_command" -f -a "untag" -d 'Remove names from an image (all of them when none are given); the image stays'
 complete -c berth -n "__fish_berth_needs_command" -f -a "ps" -d 'List containers'
+complete -c berth -n "__fish_berth_needs_command" -f -a "pull" -d 'Pull an image from a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rm" -d 'Remove stopped containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove images; blobs and layers no other image uses go with them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command in a new container, as a child of this process'
@@ -46,7 +47,6 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after 
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c berth -n "__fish_berth_needs_command" -f -a "__gen-docs"
-complete -c berth -n "__fish_berth_needs_command" -f -a "__registry-get"
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l build-arg -d 'Set a build argument' -r
@@ -57,7 +57,13 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l iidfile -d 'Write 
 complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l allow -d 'Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host\'s network and `ADD <url>` fetch from host-only addresses (loopback, link-local)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l secret -d 'A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)' -r
-complete -c berth -n "__fish_berth_using_subcommand build" -l pull -d 'Pull policy for base images: never or missing (local images only)' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l pull -d 'When to pull FROM images: always, missing, never, newer (`--pull` alone: newer, as podman)' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l platform -d 'The platform of FROM images to pull, as os/arch[/variant] [default: this machine\'s]' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand build" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
@@ -111,6 +117,17 @@ complete -c berth -n "__fish_berth_using_subcommand ps" -s a -l all -d 'Show sto
 complete -c berth -n "__fish_berth_using_subcommand ps" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand ps" -l no-trunc -d 'Do not truncate ids'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'The platform to pick from a multi-platform image, as os/arch[/variant] [default: this machine\'s]' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand pull" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pull" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pull" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Pull every tag of the repository'
+complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Print only the image id'
+complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
@@ -143,6 +160,13 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l pull -d 'When to pull the image: always, missing, never, newer' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand run" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand run" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
@@ -151,6 +175,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocat
 complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies'
+complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
@@ -198,17 +223,3 @@ complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l tls-verify -r -f -a "true\t''
-false\t''"
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l cert-dir -r -F
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l blob -d 'Stream this blob to stdout' -r
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l catalog -d 'List the registry\'s repositories (at most N; 0 = all)' -r
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l copy-to -d 'Copy the image to REPO:TAG on the same registry' -r
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l creds-stdin -d 'Read `USER:PASSWORD` from stdin'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l ping -d 'Only check the credentials (`GET /v2/`)'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l head -d 'HEAD the manifest and print its digest'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l tags -d 'List the repository\'s tags'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l no-mount -d 'With --copy-to: upload every blob instead of mounting it'
-complete -c berth -n "__fish_berth_using_subcommand __registry-get" -s h -l help -d 'Print help'

@@ -10,6 +10,7 @@ use super::run::ContextViews;
 use super::stages::Stage;
 use super::steps::{Access, BuiltLayer};
 use crate::ident::idmap::IdMapping;
+use crate::image::pull::{Observer, PullOptions, PullPolicy};
 use crate::image::unpack::Unpacker;
 use crate::store::Store;
 use crate::store::digest::Digest;
@@ -37,6 +38,11 @@ pub struct BuildOptions {
     pub secrets: BTreeMap<String, PathBuf>,
     /// `-q`: no progress, no step output.
     pub quiet: bool,
+    /// `--pull`: when `FROM` and `--from` images are fetched from their registry.
+    pub pull: PullPolicy,
+    pub pull_options: PullOptions,
+    /// Where a pull reports its progress.
+    pub pull_progress: Box<dyn Observer>,
 }
 
 /// A stage as far as it has been built.

@@ -185,9 +185,7 @@ impl Builder<'_> {
             s.args.clear();
             return Ok(s);
         }
-        let img = self.store.resolve(base).with_context(|| {
-            format!("FROM `{base}` (berth has no registry client yet: import or load it first)")
-        })?;
+        let img = self.image(base).with_context(|| format!("FROM `{base}`"))?;
         let chains = ensure_layers(self.store, &img)?;
         let chains: Vec<Digest> = chains.into_iter().rev().collect();
         let layers = super::commit::image_layers(&img, chains);
@@ -209,13 +207,24 @@ impl Builder<'_> {
 
     /// What `--from=name` (COPY, RUN --mount) reads: an earlier stage,
     /// built now if it was not yet, or an image.
+    /// An image a stage starts from or reads, pulled as `--pull` says.
+    fn image(&self, name: &str) -> Result<crate::store::images::Image> {
+        let o = &self.opts;
+        crate::image::pull::ensure(
+            self.store,
+            name,
+            o.pull,
+            &o.pull_options,
+            o.pull_progress.as_ref(),
+        )
+    }
+
     pub(super) fn stage_state(&mut self, name: &str) -> Result<State> {
         if let Some(idx) = stage_index(&self.stages, name, self.at) {
             return self.stage(idx);
         }
         let img = self
-            .store
-            .resolve(name)
+            .image(name)
             .with_context(|| format!("--from=`{name}`"))?;
         let chains: Vec<Digest> = ensure_layers(self.store, &img)?.into_iter().rev().collect();
         let layers = super::commit::image_layers(&img, chains);

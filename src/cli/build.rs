@@ -1,7 +1,10 @@
 //! `berth build [-f FILE] [-t REF]… CONTEXT`
 
 use super::Ctx;
+use super::progress::Progress;
+use super::registry_opts::AccessFlags;
 use crate::builder::executor::{BuildOptions, build};
+use crate::image::pull::PullPolicy;
 use crate::reference::Reference;
 use anyhow::{Context, Result, anyhow};
 use std::collections::BTreeMap;
@@ -45,9 +48,15 @@ pub struct Args {
     /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)
     #[arg(long, value_name = "id=ID,src=FILE")]
     secret: Vec<String>,
-    /// Pull policy for base images: never or missing (local images only)
-    #[arg(long, default_value = "missing", value_name = "POLICY", num_args = 0..=1, default_missing_value = "always")]
-    pull: String,
+    /// When to pull FROM images: always, missing, never, newer (`--pull` alone: newer, as podman)
+    #[arg(long, default_value = "missing", value_name = "POLICY", num_args = 0..=1,
+          default_missing_value = "true", value_parser = super::registry_opts::pull_policy)]
+    pull: PullPolicy,
+    /// The platform of FROM images to pull, as os/arch[/variant] [default: this machine's]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    #[command(flatten)]
+    access: AccessFlags,
     /// Print only the image id
     #[arg(short, long)]
     quiet: bool,
@@ -110,16 +119,6 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     } else {
         None
     };
-    match a.pull.as_str() {
-        "never" | "missing" | "false" => {}
-        "always" | "true" | "newer" => {
-            anyhow::bail!(
-                "--pull={}: berth has no registry client yet; use --pull=never",
-                a.pull
-            )
-        }
-        other => anyhow::bail!("invalid --pull `{other}`: use never, missing or always"),
-    }
     let dockerfile = a
         .file
         .clone()
@@ -181,6 +180,9 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
             allow_network_host,
             secrets: secrets(&a.secret)?,
             quiet: a.quiet,
+            pull: a.pull,
+            pull_options: a.access.pull_options(a.platform.as_deref())?,
+            pull_progress: Box::new(Progress::new(a.quiet)),
         },
     )?;
     if let Some(f) = &a.iidfile {

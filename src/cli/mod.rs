@@ -12,8 +12,10 @@ mod import;
 mod inspect;
 mod load;
 mod output;
+mod progress;
 mod ps;
-mod registry_get;
+mod pull;
+mod registry_opts;
 mod rm;
 mod rmi;
 mod run;
@@ -57,6 +59,7 @@ enum Verb {
     Tag(tag::TagArgs),
     Untag(tag::UntagArgs),
     Ps(ps::Args),
+    Pull(pull::Args),
     Rm(rm::Args),
     Rmi(rmi::Args),
     Run(Box<run::Args>),
@@ -68,8 +71,6 @@ enum Verb {
     Completion(completion::Args),
     #[command(name = "__gen-docs", hide = true)]
     GenDocs(docs::Args),
-    #[command(name = "__registry-get", hide = true)]
-    RegistryGet(registry_get::Args),
 }
 
 /// What a verb needs from the global flags.
@@ -129,6 +130,7 @@ pub fn main() -> i32 {
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),
+        Verb::Pull(a) => pull::run(&ctx, a),
         Verb::Rm(a) => rm::run(&ctx, a),
         Verb::Rmi(a) => rmi::run(&ctx, a),
         Verb::Run(a) => run::run(&ctx, *a),
@@ -138,7 +140,6 @@ pub fn main() -> i32 {
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),
         Verb::GenDocs(a) => docs::run(a),
-        Verb::RegistryGet(a) => registry_get::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,9 +2,12 @@
 
 use super::Ctx;
 use super::container_opts::ContainerFlags;
+use super::progress::Progress;
+use super::registry_opts::AccessFlags;
 use crate::container::{Containers, Meta, Process, State};
 use crate::helper::remove_tree;
 use crate::ident::idmap::IdMapping;
+use crate::image::pull::{self, PullPolicy};
 use crate::image::unpack::ensure_layers;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::spec::{self, Placement, Prepared};
@@ -20,6 +23,18 @@ pub struct Args {
     rm: bool,
     #[command(flatten)]
     container: ContainerFlags,
+    /// When to pull the image: always, missing, never, newer
+    #[arg(long, default_value = "missing", value_name = "POLICY", num_args = 0..=1,
+          default_missing_value = "always", value_parser = super::registry_opts::pull_policy)]
+    pull: PullPolicy,
+    /// The platform of the image to pull, as os/arch[/variant] [default: this machine's]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    /// Print nothing while pulling the image
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    access: AccessFlags,
     /// The image
     image: String,
     /// Command and arguments (default: the image's entrypoint and cmd)
@@ -32,7 +47,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
-    let image = store.resolve(&a.image)?;
+    let image = pull::ensure(
+        &store,
+        &a.image,
+        a.pull,
+        &a.access.pull_options(a.platform.as_deref())?,
+        &Progress::new(a.quiet),
+    )?;
     let layers: Vec<String> = (ensure_layers(&store, &image)?.iter())
         .map(|c| c.hex().to_string())
         .collect();

@@ -473,7 +473,7 @@ fn pick_platform(items: &Items, desc: &Descriptor) -> Result<Descriptor> {
 }
 
 /// Docker media types become their OCI equivalents in the manifest we keep.
-fn to_oci_media_types(m: &mut Manifest) {
+pub(super) fn to_oci_media_types(m: &mut Manifest) {
     m.media_type = Some(oci::MEDIA_MANIFEST.into());
     m.config.media_type = oci::MEDIA_CONFIG.into();
     for l in &mut m.layers {
@@ -549,9 +549,9 @@ fn full_name(n: &str) -> Option<String> {
 }
 
 /// Copies what is read from `inner` into `out` on the way.
-struct Tee<'a, R, W> {
-    inner: &'a mut R,
-    out: &'a mut W,
+pub(super) struct Tee<'a, R, W> {
+    pub inner: &'a mut R,
+    pub out: &'a mut W,
 }
 
 impl<R: Read, W: std::io::Write> Read for Tee<'_, R, W> {

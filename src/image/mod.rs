@@ -1,8 +1,9 @@
 //! Image operations that combine the store, the layer code and the user
-//! namespace helper: import, load, save, and unpacking layers.
+//! namespace helper: import, load, pull, save, and unpacking layers.
 
 pub mod change;
 pub mod import;
 pub mod load;
+pub mod pull;
 pub mod save;
 pub mod unpack;

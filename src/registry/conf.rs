@@ -166,7 +166,6 @@ impl Registries {
     /// (`alpine` → `docker.io/library/alpine:latest`); one search registry →
     /// that one; several → an error listing the candidates (see the module's
     /// note on `permissive` and `disabled`).
-    #[cfg_attr(not(test), expect(dead_code, reason = "pull and run use it next"))]
     pub fn qualify(&self, name: &str) -> Result<Reference> {
         let parsed = Reference::parse(name).map_err(|e| anyhow!(e))?;
         if !reference::is_short_name(name) {
@@ -221,7 +220,6 @@ impl Registries {
     /// `pull-from-mirror` allows a pull by tag or by digest, as `r` is), then
     /// the registry itself, each with the matching `prefix` rewritten to its
     /// `location`. An error if that registry is `blocked`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "pull uses it next"))]
     pub fn pull_sources(&self, r: &Reference) -> Result<Vec<Endpoint>> {
         let name = r.to_string();
         let Some((reg, matched)) = self.find(&name) else {
@@ -247,7 +245,6 @@ impl Registries {
     /// Where to push `r`: the registry it names, as podman pushes (no
     /// mirrors, and no `location` rewriting: that redirects pulls only).
     /// An error if the matching `[[registry]]` is `blocked`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "push uses it next"))]
     pub fn push_endpoint(&self, r: &Reference) -> Result<Endpoint> {
         let insecure = match self.find(&r.to_string()) {
             Some((reg, _)) => {

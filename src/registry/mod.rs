@@ -4,19 +4,22 @@
 //! API over HTTP(S) with its Basic and Bearer token authentication. It moves
 //! bytes and manifests; what they become in the store is `image/`'s job.
 
+#[allow(dead_code, reason = "push uses the push scope next")]
 mod auth;
-#[expect(dead_code, reason = "`berth login` and `logout` use it next")]
+#[allow(dead_code, reason = "`berth login` and `logout` write it next")]
 mod authfile;
+#[allow(dead_code, reason = "push and search use the rest next")]
 mod client;
-#[expect(dead_code, reason = "`berth login`, pull and push use it next")]
+#[allow(dead_code, reason = "push and login use the rest next")]
 mod conf;
+mod connect;
 mod error;
 mod tls;
 
 pub use auth::Credentials;
-#[expect(unused_imports, reason = "used by the verbs next")]
 pub use authfile::AuthFiles;
 pub use client::{Client, ClientOptions, Fetched};
-#[expect(unused_imports, reason = "used by the verbs next")]
 pub use conf::{Endpoint, Registries};
+pub use connect::Access;
+#[allow(unused_imports, reason = "push and search match on kinds next")]
 pub use error::{Error, ErrorKind};
