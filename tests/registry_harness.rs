@@ -1,0 +1,178 @@
+//! The test registry itself (`util::registry`), checked with the reference
+//! tools: in each mode skopeo pushes an image from berth's store (an OCI
+//! layout) and reads it back, and the mode's guard (Basic auth, TLS
+//! verification, Bearer tokens) really turns away a client without the
+//! credentials or the certificate. If these fail, a registry test of berth
+//! failing proves nothing.
+
+use crate::util::peer::Peer;
+use crate::util::registry::{Mode, Registry};
+use crate::util::{TestEnv, assert_ok, strings, tool_or_skip};
+
+const BUSYBOX: &str = "docker.io/library/busybox:latest";
+
+/// A registry in `mode` and a peer world, or None (after a skip) when the
+/// tools are missing.
+fn setup(env: &TestEnv, mode: Mode) -> Option<(Registry, Peer)> {
+    if !Registry::available() || !tool_or_skip("skopeo") {
+        return None;
+    }
+    Some((Registry::start(mode), Peer::new(env)))
+}
+
+/// skopeo copies busybox from berth's store to `x:1` in the registry with
+/// the mode's flags and inspects it back: the config carries berth's
+/// diffIDs, and the registry's storage now holds blobs.
+fn skopeo_round_trip(env: &TestEnv, reg: &Registry, peer: &Peer) -> String {
+    env.import_busybox();
+    let ours = env.inspect("busybox");
+    let src = format!("oci:{}:{BUSYBOX}", env.root.join("store").display());
+    let dest = format!("docker://{}", reg.reference("x:1"));
+    let mut args = vec!["copy".to_string(), "-q".into()];
+    args.extend(reg.client_flags("dest-"));
+    args.extend([src, dest.clone()]);
+    let out = peer.skopeo(&args).run();
+    assert!(
+        out.status.success(),
+        "skopeo copy to the {:?} registry failed: {}\nregistry log:\n{}",
+        reg.mode(),
+        out.stderr(),
+        reg.log()
+    );
+
+    let mut args = vec!["inspect".to_string(), "--config".into()];
+    args.extend(reg.client_flags(""));
+    args.push(dest.clone());
+    let out = peer.skopeo(&args).run();
+    assert_ok(&out);
+    assert_eq!(
+        strings(&out.json()["rootfs"]["diff_ids"]),
+        strings(&ours["RootFS"]["Layers"]),
+        "the pushed image has berth's layers"
+    );
+    // The layers are files where a tampering test will look for them.
+    let mut args = vec!["inspect".to_string()];
+    args.extend(reg.client_flags(""));
+    args.push(dest.clone());
+    let out = peer.skopeo(&args).run();
+    assert_ok(&out);
+    let layers = strings(&out.json()["Layers"]);
+    assert!(!layers.is_empty());
+    for layer in &layers {
+        assert!(reg.blob_path(layer).is_file(), "{layer} is in the storage");
+        assert!(reg.blobs().contains(layer), "blobs() lists {layer}");
+    }
+    dest
+}
+
+/// `skopeo inspect` of `dest` with these flags; its result.
+fn inspect_with(peer: &Peer, flags: &[&str], dest: &str) -> crate::util::Run {
+    let mut args = vec!["inspect"];
+    args.extend_from_slice(flags);
+    args.push(dest);
+    peer.skopeo(&args).run()
+}
+
+berthtest!(registry_plain_takes_a_skopeo_push, |env| {
+    let Some((reg, peer)) = setup(&env, Mode::Plain) else {
+        return;
+    };
+    assert_eq!(reg.scheme(), "http");
+    let dest = skopeo_round_trip(&env, &reg, &peer);
+    // Without --tls-verify=false skopeo insists on https, which this
+    // registry does not speak.
+    let out = inspect_with(&peer, &[], &dest);
+    assert!(!out.status.success(), "https to a plain registry must fail");
+});
+
+berthtest!(registry_basic_auth_turns_away_strangers, |env| {
+    let Some((reg, peer)) = setup(&env, Mode::basic("berthuser", "s3cret-basic")) else {
+        return;
+    };
+    let dest = skopeo_round_trip(&env, &reg, &peer);
+    let out = inspect_with(&peer, &["--tls-verify=false"], &dest);
+    assert!(!out.status.success(), "anonymous pull must be refused");
+    let out = inspect_with(
+        &peer,
+        &["--tls-verify=false", "--creds", "berthuser:wrong"],
+        &dest,
+    );
+    assert!(!out.status.success(), "a wrong password must be refused");
+    assert!(
+        out.stderr().to_lowercase().contains("unauthorized")
+            || out
+                .stderr()
+                .to_lowercase()
+                .contains("authentication required"),
+        "skopeo says why: {}",
+        out.stderr()
+    );
+});
+
+berthtest!(registry_tls_verifies_with_the_cert_dir_only, |env| {
+    let Some((reg, peer)) = setup(&env, Mode::Tls) else {
+        return;
+    };
+    assert_eq!(reg.scheme(), "https");
+    assert!(reg.cert_dir().join("ca.crt").is_file());
+    let dest = skopeo_round_trip(&env, &reg, &peer);
+    // The system's CAs do not know the self-signed certificate.
+    let out = inspect_with(&peer, &[], &dest);
+    assert!(!out.status.success(), "an unknown certificate must fail");
+    assert!(
+        out.stderr().contains("x509") || out.stderr().contains("certificate"),
+        "skopeo names the certificate problem: {}",
+        out.stderr()
+    );
+});
+
+berthtest!(registry_token_flow_grants_by_scope, |env| {
+    let Some((reg, peer)) = setup(&env, Mode::token("berthuser", "s3cret-token")) else {
+        return;
+    };
+    let dest = skopeo_round_trip(&env, &reg, &peer);
+    let issued = reg.issued();
+    assert!(issued > 0, "the client went through the token issuer");
+
+    // Anonymous clients get pull-only tokens: reading works…
+    let out = inspect_with(&peer, &["--tls-verify=false"], &dest);
+    assert_ok(&out);
+    assert!(reg.issued() > issued, "an anonymous token was issued");
+    // …pushing does not.
+    let src = format!("oci:{}:{BUSYBOX}", env.root.join("store").display());
+    let other = format!("docker://{}", reg.reference("y:1"));
+    let out = peer
+        .skopeo(&["copy", "-q", "--dest-tls-verify=false", &src, &other])
+        .run();
+    assert!(!out.status.success(), "an anonymous push must be refused");
+    assert!(
+        out.stderr().contains("denied"),
+        "the registry denied the pull-only token: {}",
+        out.stderr()
+    );
+
+    // A wrong password gets no token at all.
+    let refused = reg.refused();
+    let out = inspect_with(
+        &peer,
+        &["--tls-verify=false", "--creds", "berthuser:wrong"],
+        &dest,
+    );
+    assert!(!out.status.success(), "a wrong password must be refused");
+    assert!(reg.refused() > refused, "the issuer refused the password");
+});
+
+berthtest!(registry_stop_closes_the_port, |env| {
+    let _ = &env;
+    if !Registry::available() {
+        return;
+    }
+    let mut reg = Registry::start(Mode::Plain);
+    let host = reg.host();
+    assert!(std::net::TcpStream::connect(&host).is_ok(), "it listens");
+    reg.stop();
+    assert!(
+        std::net::TcpStream::connect(&host).is_err(),
+        "nothing listens on {host} after stop()"
+    );
+});
