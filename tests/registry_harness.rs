@@ -27,36 +27,16 @@ fn skopeo_round_trip(env: &TestEnv, reg: &Registry, peer: &Peer) -> String {
     env.import_busybox();
     let ours = env.inspect("busybox");
     let src = format!("oci:{}:{BUSYBOX}", env.root.join("store").display());
-    let dest = format!("docker://{}", reg.reference("x:1"));
-    let mut args = vec!["copy".to_string(), "-q".into()];
-    args.extend(reg.client_flags("dest-"));
-    args.extend([src, dest.clone()]);
-    let out = peer.skopeo(&args).run();
-    assert!(
-        out.status.success(),
-        "skopeo copy to the {:?} registry failed: {}\nregistry log:\n{}",
-        reg.mode(),
-        out.stderr(),
-        reg.log()
-    );
-
-    let mut args = vec!["inspect".to_string(), "--config".into()];
-    args.extend(reg.client_flags(""));
-    args.push(dest.clone());
-    let out = peer.skopeo(&args).run();
-    assert_ok(&out);
+    let dest = reg.skopeo_push(peer, &src, "x:1");
+    assert_eq!(dest, format!("docker://{}/x:1", reg.host()));
+    let config = reg.skopeo_inspect(peer, "x:1", true);
     assert_eq!(
-        strings(&out.json()["rootfs"]["diff_ids"]),
+        strings(&config["rootfs"]["diff_ids"]),
         strings(&ours["RootFS"]["Layers"]),
         "the pushed image has berth's layers"
     );
     // The layers are files where a tampering test will look for them.
-    let mut args = vec!["inspect".to_string()];
-    args.extend(reg.client_flags(""));
-    args.push(dest.clone());
-    let out = peer.skopeo(&args).run();
-    assert_ok(&out);
-    let layers = strings(&out.json()["Layers"]);
+    let layers = strings(&reg.skopeo_inspect(peer, "x:1", false)["Layers"]);
     assert!(!layers.is_empty());
     for layer in &layers {
         assert!(reg.blob_path(layer).is_file(), "{layer} is in the storage");

@@ -13,6 +13,14 @@
 //! that line from the registry's stderr, so there is no port race and no
 //! polling: connections made after it queue on the listening socket.
 //!
+//! ```ignore
+//! let reg = Registry::start(Mode::basic("u", "p"));
+//! let peer = Peer::new(&env);
+//! reg.skopeo_push(&peer, &format!("oci:{}:{BUSYBOX}", store), "bb:1");
+//! env.berth(&["pull", "--creds", "u:p", &reg.reference("bb:1")]);
+//! // or: env.berth(&["pull"]).args(&reg.client_flags("")) …
+//! ```
+//!
 //! The registry needs no root and no network beyond loopback. A registry
 //! left behind by a killed test run dies with the thread that started it
 //! (PR_SET_PDEATHSIG), so keep a `Registry` on the test's own stack.
@@ -25,6 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::peer::Peer;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
@@ -203,10 +212,6 @@ impl Registry {
         }
     }
 
-    pub fn mode(&self) -> &Mode {
-        &self.mode
-    }
-
     /// The mode's user and password, when it has any.
     pub fn creds(&self) -> Option<(&str, &str)> {
         match &self.mode {
@@ -234,6 +239,48 @@ impl Registry {
             v.push(format!("{user}:{pass}"));
         }
         v
+    }
+
+    /// `skopeo copy SRC docker://HOST/REPO` with the mode's flags, checked
+    /// (the registry's log goes into the failure message): an image put
+    /// there by a reference tool, for berth to pull. Returns the
+    /// `docker://` reference.
+    #[track_caller]
+    pub fn skopeo_push(&self, peer: &Peer, src: &str, repo: &str) -> String {
+        let dest = format!("docker://{}", self.reference(repo));
+        let mut args = vec!["copy".to_string(), "-q".into()];
+        args.extend(self.client_flags("dest-"));
+        args.extend([src.to_string(), dest.clone()]);
+        let out = peer.skopeo(&args).run();
+        assert!(
+            out.status.success(),
+            "skopeo copy {src} {dest} ({:?} registry) failed: {}\nregistry log:\n{}",
+            self.mode,
+            out.stderr(),
+            self.log()
+        );
+        dest
+    }
+
+    /// `skopeo inspect [--config] docker://HOST/REPO` with the mode's flags,
+    /// checked: its JSON. What a reference tool sees of a berth push.
+    #[track_caller]
+    pub fn skopeo_inspect(&self, peer: &Peer, repo: &str, config: bool) -> serde_json::Value {
+        let mut args = vec!["inspect".to_string()];
+        if config {
+            args.push("--config".into());
+        }
+        args.extend(self.client_flags(""));
+        args.push(format!("docker://{}", self.reference(repo)));
+        let out = peer.skopeo(&args).run();
+        assert!(
+            out.status.success(),
+            "skopeo inspect of {repo} ({:?} registry) failed: {}\nregistry log:\n{}",
+            self.mode,
+            out.stderr(),
+            self.log()
+        );
+        out.json()
     }
 
     /// The dir to pass as `--cert-dir`: it holds `ca.crt`, the registry's
