@@ -8,6 +8,7 @@
 use crate::util::peer::Peer;
 use crate::util::registry::{Mode, Registry};
 use crate::util::{TestEnv, assert_ok, strings, tool_or_skip};
+use std::time::Duration;
 
 const BUSYBOX: &str = "docker.io/library/busybox:latest";
 
@@ -154,5 +155,48 @@ berthtest!(registry_stop_closes_the_port, |env| {
     assert!(
         std::net::TcpStream::connect(&host).is_err(),
         "nothing listens on {host} after stop()"
+    );
+});
+
+berthtest!(registry_stopped_mid_push_fails_the_push, |env| {
+    let Some((mut reg, peer)) = setup(&env, Mode::Plain) else {
+        return;
+    };
+    // One 8 MB layer of random bytes: skopeo is still compressing and
+    // sending it when the registry goes.
+    let mut random = vec![0u8; 8 << 20];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+        .unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(crate::util::FIXED_MTIME);
+    h.set_size(random.len() as u64);
+    tar.append_data(&mut h, "random.bin", &random[..]).unwrap();
+    let tar = env.write("big.tar", tar.into_inner().unwrap());
+    env.import(&tar, "localhost/big:1", &[]);
+
+    let src = format!("oci:{}:localhost/big:1", env.root.join("store").display());
+    let dest = format!("docker://{}", reg.reference("big:1"));
+    let push = peer
+        .skopeo(&["copy", "-q", "--dest-tls-verify=false", &src, &dest])
+        .spawn();
+    assert!(
+        reg.wait_upload_started("big", Duration::from_secs(60)),
+        "skopeo began an upload"
+    );
+    reg.stop();
+    let out = push.wait();
+    assert!(
+        !out.status.success(),
+        "a push whose registry went away fails: {}",
+        out.stderr()
+    );
+    assert!(
+        std::net::TcpStream::connect(reg.host()).is_err(),
+        "nothing listens after stop()"
     );
 });

@@ -326,6 +326,22 @@ impl Registry {
         v
     }
 
+    /// Waits until a blob upload to `repo` has begun (the registry made its
+    /// `_uploads/UUID` dir), at most `limit`; whether one has. For "the
+    /// registry stopped mid-push": spawn the push, wait for this, then
+    /// [`stop`](Registry::stop). An inotify watch wakes the wait, nothing
+    /// polls. The `_uploads` dir is made here if the registry has not yet
+    /// (it would make it the same way).
+    pub fn wait_upload_started(&self, repo: &str, limit: Duration) -> bool {
+        let dir = self
+            .storage_dir()
+            .join("docker/registry/v2/repositories")
+            .join(repo)
+            .join("_uploads");
+        std::fs::create_dir_all(&dir).unwrap();
+        super::wait_for_entry(&dir, "", limit)
+    }
+
     /// Tokens the token issuer has handed out so far (token mode; 0
     /// otherwise): a client that caches its tokens asks for few.
     pub fn issued(&self) -> usize {
