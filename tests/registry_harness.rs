@@ -132,6 +132,28 @@ berthtest!(registry_token_flow_grants_by_scope, |env| {
         out.stderr()
     );
 
+    // A spoiled (expired) token is refused by the registry: skopeo does not
+    // refresh on 401, so it fails where a refreshing client would not.
+    reg.spoil_tokens(1);
+    let out = inspect_with(
+        &peer,
+        &["--tls-verify=false", "--creds", "berthuser:s3cret-token"],
+        &dest,
+    );
+    assert!(!out.status.success(), "an expired token must be refused");
+    assert!(
+        out.stderr().contains("unauthorized"),
+        "the registry said 401: {}",
+        out.stderr()
+    );
+    reg.spoil_tokens(0);
+    let out = inspect_with(
+        &peer,
+        &["--tls-verify=false", "--creds", "berthuser:s3cret-token"],
+        &dest,
+    );
+    assert_ok(&out);
+
     // A wrong password gets no token at all.
     let refused = reg.refused();
     let out = inspect_with(

@@ -350,6 +350,19 @@ impl Registry {
             .map_or(0, |i| i.issued.load(Ordering::SeqCst))
     }
 
+    /// Makes the token issuer's next `n` tokens expired an hour ago (while
+    /// still claiming `expires_in: 300`): the registry answers 401 to them,
+    /// and a client that refreshes its token on 401 gets a good one next.
+    /// Token mode only.
+    #[track_caller]
+    pub fn spoil_tokens(&self, n: usize) {
+        let issuer = self
+            .issuer
+            .as_ref()
+            .expect("spoil_tokens() of a registry without a token issuer");
+        issuer.spoil.store(n, Ordering::SeqCst);
+    }
+
     /// Requests the token issuer refused (bad credentials).
     pub fn refused(&self) -> usize {
         self.issuer
@@ -538,6 +551,7 @@ struct TokenIssuer {
     port: u16,
     issued: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
+    spoil: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -550,6 +564,8 @@ struct IssuerState {
     pass: String,
     issued: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
+    /// How many of the next tokens to issue already expired.
+    spoil: Arc<AtomicUsize>,
 }
 
 impl TokenIssuer {
@@ -558,6 +574,7 @@ impl TokenIssuer {
         let port = listener.local_addr().unwrap().port();
         let issued = Arc::new(AtomicUsize::new(0));
         let refused = Arc::new(AtomicUsize::new(0));
+        let spoil = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let state = IssuerState {
             key: key.to_path_buf(),
@@ -566,6 +583,7 @@ impl TokenIssuer {
             pass: pass.into(),
             issued: Arc::clone(&issued),
             refused: Arc::clone(&refused),
+            spoil: Arc::clone(&spoil),
         };
         let stop2 = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -584,6 +602,7 @@ impl TokenIssuer {
             port,
             issued,
             refused,
+            spoil,
             stop,
             thread: Some(thread),
         }
@@ -687,10 +706,18 @@ impl IssuerState {
         service: &str,
         access: Vec<serde_json::Value>,
     ) -> std::io::Result<String> {
-        let now = SystemTime::now()
+        let mut now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs();
+        let spoiled = self
+            .spoil
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if spoiled {
+            // Well past the registry's 60 s leeway.
+            now -= 3600;
+        }
         let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [self.x5c]});
         let claims = serde_json::json!({
             "iss": TOKEN_ISSUER,
