@@ -97,7 +97,7 @@ berthtest!(registry_tls_verifies_with_the_cert_dir_only, |env| {
     assert_eq!(reg.scheme(), "https");
     assert!(reg.cert_dir().join("ca.crt").is_file());
     let dest = skopeo_round_trip(&env, &reg, &peer);
-    // The system's CAs do not know the self-signed certificate.
+    // The system's CAs do not know the test CA.
     let out = inspect_with(&peer, &[], &dest);
     assert!(!out.status.success(), "an unknown certificate must fail");
     assert!(

@@ -3,8 +3,8 @@
 //! certificates in a temp dir of its own, and killed and reaped on drop.
 //!
 //! Four modes, one per way berth must talk to a registry: plain http, HTTP
-//! Basic auth (htpasswd), TLS with a self-signed certificate for 127.0.0.1
-//! (trusted through a `--cert-dir`), and the Bearer token flow, where the
+//! Basic auth (htpasswd), TLS with a certificate for 127.0.0.1 from a test
+//! CA (trusted through a `--cert-dir`), and the Bearer token flow, where the
 //! registry sends clients to a small token issuer this module runs on
 //! 127.0.0.1 in a thread of the test process.
 //!
@@ -57,7 +57,8 @@ pub enum Mode {
     Plain,
     /// http with HTTP Basic auth from an htpasswd (bcrypt) file.
     Basic { user: String, pass: String },
-    /// https with a self-signed certificate for IP 127.0.0.1, no auth.
+    /// https with a certificate for IP 127.0.0.1 issued by a test CA, no
+    /// auth.
     Tls,
     /// http, auth by Bearer tokens from the test's own token issuer:
     /// `user`/`pass` get exactly the actions they ask for, anonymous
@@ -122,16 +123,12 @@ impl Registry {
             Mode::Tls => {
                 let certs = base.join("certs");
                 std::fs::create_dir_all(&certs).unwrap();
-                self_signed_cert(
-                    &certs.join("key.pem"),
-                    &certs.join("cert.pem"),
-                    "IP:127.0.0.1",
-                );
-                // What a client passes as --cert-dir: the CA (the certificate
-                // itself, it is self-signed) as `ca.crt`, nothing else.
+                server_cert(&certs);
+                // What a client passes as --cert-dir: the CA as `ca.crt`,
+                // nothing else.
                 let cert_dir = base.join("cert-dir");
                 std::fs::create_dir_all(&cert_dir).unwrap();
-                std::fs::copy(certs.join("cert.pem"), cert_dir.join("ca.crt")).unwrap();
+                std::fs::copy(certs.join("ca.crt"), cert_dir.join("ca.crt")).unwrap();
                 tls = format!(
                     "  tls:\n    certificate: {}\n    key: {}\n",
                     yaml_path(&certs.join("cert.pem")),
@@ -283,8 +280,8 @@ impl Registry {
         out.json()
     }
 
-    /// The dir to pass as `--cert-dir`: it holds `ca.crt`, the registry's
-    /// self-signed certificate. TLS mode only.
+    /// The dir to pass as `--cert-dir`: it holds `ca.crt`, the CA that
+    /// issued the registry's certificate. TLS mode only.
     #[track_caller]
     pub fn cert_dir(&self) -> PathBuf {
         assert!(
@@ -502,29 +499,81 @@ fn htpasswd_line(user: &str, pass: &str) -> String {
     format!("{line}\n")
 }
 
-/// A self-signed RSA certificate and its key (`openssl req -x509`), valid
-/// for `san` (`IP:127.0.0.1`, `DNS:name`).
-fn self_signed_cert(key: &Path, cert: &Path, san: &str) {
-    let cn = san.split_once(':').map_or(san, |(_, v)| v);
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .arg("-subj")
-        .arg(format!("/CN={cn}"))
-        .arg("-addext")
-        .arg(format!("subjectAltName={san}"))
-        .arg("-keyout")
-        .arg(key)
-        .arg("-out")
-        .arg(cert)
+/// A test CA (`DIR/ca.crt`, self-signed, CA:TRUE) and a server certificate
+/// it issued for IP 127.0.0.1 (`DIR/cert.pem`, key `DIR/key.pem`, CA:FALSE,
+/// serverAuth). Not one self-signed certificate: `openssl req -x509` marks
+/// it CA:TRUE, which Go accepts as a server certificate but rustls (berth)
+/// rightly refuses (CaUsedAsEndEntity).
+fn server_cert(dir: &Path) {
+    self_signed_cert(
+        &dir.join("ca.key"),
+        &dir.join("ca.crt"),
+        "DNS:berth-test-ca",
+    );
+    openssl(
+        Command::new("openssl")
+            .args(["req", "-new", "-newkey", "rsa:2048", "-nodes"])
+            .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("server.csr")),
+    );
+    let ext = dir.join("server.ext");
+    std::fs::write(
+        &ext,
+        "basicConstraints=critical,CA:FALSE\n\
+         subjectAltName=IP:127.0.0.1\n\
+         extendedKeyUsage=serverAuth\n\
+         keyUsage=critical,digitalSignature,keyEncipherment\n",
+    )
+    .unwrap();
+    openssl(
+        Command::new("openssl")
+            .args(["x509", "-req", "-days", "2", "-in"])
+            .arg(dir.join("server.csr"))
+            .arg("-CA")
+            .arg(dir.join("ca.crt"))
+            .arg("-CAkey")
+            .arg(dir.join("ca.key"))
+            .arg("-set_serial")
+            .arg(format!("0x{}", random_hex(8)))
+            .arg("-extfile")
+            .arg(&ext)
+            .arg("-out")
+            .arg(dir.join("cert.pem")),
+    );
+}
+
+/// Runs an openssl command, checked.
+fn openssl(cmd: &mut Command) {
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("openssl: {e}"));
     assert!(
         out.status.success(),
-        "openssl req -x509 failed: {}",
+        "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A self-signed RSA certificate and its key (`openssl req -x509`), valid
+/// for `san` (`IP:127.0.0.1`, `DNS:name`).
+fn self_signed_cert(key: &Path, cert: &Path, san: &str) {
+    let cn = san.split_once(':').map_or(san, |(_, v)| v);
+    openssl(
+        Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .arg("-subj")
+            .arg(format!("/CN={cn}"))
+            .arg("-addext")
+            .arg(format!("subjectAltName={san}"))
+            .arg("-keyout")
+            .arg(key)
+            .arg("-out")
+            .arg(cert),
     );
 }
 
