@@ -6,7 +6,7 @@
 //! failing proves nothing.
 
 use crate::util::peer::Peer;
-use crate::util::registry::{Mode, Registry};
+use crate::util::registry::{Grant, Mode, Registry};
 use crate::util::{TestEnv, assert_ok, strings, tool_or_skip};
 use std::time::Duration;
 
@@ -115,10 +115,29 @@ berthtest!(registry_token_flow_grants_by_scope, |env| {
     let issued = reg.issued();
     assert!(issued > 0, "the client went through the token issuer");
 
+    assert!(
+        reg.grants()
+            .iter()
+            .any(|g| g.user.as_deref() == Some("berthuser")
+                && g.access
+                    .iter()
+                    .any(|a| a.starts_with("repository:x:") && a.contains("push"))),
+        "the user was granted push on x: {:?}",
+        reg.grants()
+    );
+
     // Anonymous clients get pull-only tokens: reading works…
     let out = inspect_with(&peer, &["--tls-verify=false"], &dest);
     assert_ok(&out);
-    assert!(reg.issued() > issued, "an anonymous token was issued");
+    let grants = reg.grants();
+    assert!(grants.len() > issued, "an anonymous token was issued");
+    assert_eq!(
+        grants.last().unwrap(),
+        &Grant {
+            user: None,
+            access: vec!["repository:x:pull".into()],
+        }
+    );
     // …pushing does not.
     let src = format!("oci:{}:{BUSYBOX}", env.root.join("store").display());
     let other = format!("docker://{}", reg.reference("y:1"));

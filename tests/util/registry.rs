@@ -342,9 +342,14 @@ impl Registry {
     /// Tokens the token issuer has handed out so far (token mode; 0
     /// otherwise): a client that caches its tokens asks for few.
     pub fn issued(&self) -> usize {
+        self.grants().len()
+    }
+
+    /// Every token handed out so far, in order: to whom and for what.
+    pub fn grants(&self) -> Vec<Grant> {
         self.issuer
             .as_ref()
-            .map_or(0, |i| i.issued.load(Ordering::SeqCst))
+            .map_or_else(Vec::new, |i| i.grants.lock().unwrap().clone())
     }
 
     /// Makes the token issuer's next `n` tokens expired an hour ago (while
@@ -586,6 +591,16 @@ fn random_hex(n: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// One token the issuer handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The authenticated user; None for an anonymous token.
+    pub user: Option<String>,
+    /// What it grants, `TYPE:NAME:ACTION,…` (`repository:x:pull,push`), in
+    /// the order asked; scopes granted nothing are left out.
+    pub access: Vec<String>,
+}
+
 /// The token issuer of token mode: `GET /token?service=…&scope=…` on
 /// 127.0.0.1, one connection at a time, answered with
 /// `{"token": JWT, "access_token": JWT, "expires_in": 300}`.
@@ -598,7 +613,7 @@ fn random_hex(n: usize) -> String {
 /// (RS256 is PKCS#1 v1.5 over SHA-256).
 struct TokenIssuer {
     port: u16,
-    issued: Arc<AtomicUsize>,
+    grants: Arc<Mutex<Vec<Grant>>>,
     refused: Arc<AtomicUsize>,
     spoil: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -611,7 +626,7 @@ struct IssuerState {
     x5c: String,
     user: String,
     pass: String,
-    issued: Arc<AtomicUsize>,
+    grants: Arc<Mutex<Vec<Grant>>>,
     refused: Arc<AtomicUsize>,
     /// How many of the next tokens to issue already expired.
     spoil: Arc<AtomicUsize>,
@@ -621,7 +636,7 @@ impl TokenIssuer {
     fn start(key: &Path, cert: &Path, user: &str, pass: &str) -> TokenIssuer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the token issuer");
         let port = listener.local_addr().unwrap().port();
-        let issued = Arc::new(AtomicUsize::new(0));
+        let grants = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(AtomicUsize::new(0));
         let spoil = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -630,7 +645,7 @@ impl TokenIssuer {
             x5c: pem_body(&std::fs::read_to_string(cert).unwrap()),
             user: user.into(),
             pass: pass.into(),
-            issued: Arc::clone(&issued),
+            grants: Arc::clone(&grants),
             refused: Arc::clone(&refused),
             spoil: Arc::clone(&spoil),
         };
@@ -649,7 +664,7 @@ impl TokenIssuer {
         });
         TokenIssuer {
             port,
-            issued,
+            grants,
             refused,
             spoil,
             stop,
@@ -727,8 +742,28 @@ impl IssuerState {
             .iter()
             .filter_map(|s| grant(s, subject.is_some()))
             .collect();
+        let granted = access
+            .iter()
+            .map(|a| {
+                let actions: Vec<&str> = a["actions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect();
+                format!(
+                    "{}:{}:{}",
+                    a["type"].as_str().unwrap(),
+                    a["name"].as_str().unwrap(),
+                    actions.join(",")
+                )
+            })
+            .collect();
         let token = self.jwt(subject.as_deref().unwrap_or(""), &service, access)?;
-        self.issued.fetch_add(1, Ordering::SeqCst);
+        self.grants.lock().unwrap().push(Grant {
+            user: subject,
+            access: granted,
+        });
         let body = serde_json::json!({
             "token": token,
             "access_token": token,
