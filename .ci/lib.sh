@@ -6,13 +6,15 @@
 # Debian 12 packages: the test suite needs busybox-static (the test image),
 # uidmap (newuidmap/newgidmap), fuse3 (/dev/fuse and fusermount3),
 # passt/slirp4netns (rootless networking), and the reference tools the interop
-# tests and the benchmark compare against.
+# tests and the benchmark compare against. The registry tests start their own
+# docker-registry and need htpasswd (apache2-utils) for Basic auth and openssl
+# for the TLS certificate and the token issuer's signatures.
 BERTH_PACKAGES=(
   bzip2 xz-utils tar
   build-essential pkg-config ca-certificates git curl
   uidmap busybox-static fuse3 passt slirp4netns
   docker-registry podman skopeo umoci buildah crun oci-image-tool
-  zstd apache2-utils hyperfine
+  zstd apache2-utils openssl hyperfine
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -10,6 +10,7 @@
 pub mod forge;
 pub mod payload;
 pub mod peer;
+pub mod registry;
 pub mod skip;
 
 use std::ffi::{OsStr, OsString};
