@@ -18,6 +18,7 @@ mod docs;
 mod hostile;
 mod interop;
 mod network;
+mod pull;
 mod registry_harness;
 mod run;
 mod store;

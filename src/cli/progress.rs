@@ -1,6 +1,11 @@
 //! What a pull shows while it runs: on a terminal, one live line per layer
 //! (bytes and rate) drawn by indicatif; otherwise one plain line per step,
 //! as podman prints them; with `-q`, nothing.
+//!
+//! The plain lines go to logs and pipelines, where a failed pull should read
+//! as one line: the steps before the first layer completes (resolving the
+//! name, fetching the manifest) are held back until then, so a pull that
+//! fails there prints only its error.
 
 use crate::image::pull::Observer;
 use crate::store::digest::Digest;
@@ -11,7 +16,8 @@ use std::sync::Mutex;
 
 pub enum Progress {
     Quiet,
-    Lines,
+    /// Plain lines; steps not yet shown wait here for the first completed layer.
+    Lines(Mutex<Vec<String>>),
     Bars {
         multi: MultiProgress,
         bars: Mutex<HashMap<Digest, ProgressBar>>,
@@ -29,15 +35,21 @@ impl Progress {
                 bars: Mutex::new(HashMap::new()),
             }
         } else {
-            Progress::Lines
+            Progress::Lines(Mutex::new(Vec::new()))
         }
     }
 
     fn line(&self, s: &str) {
         match self {
             Progress::Quiet => {}
-            Progress::Lines => {
-                let _ = writeln!(std::io::stderr().lock(), "{s}");
+            Progress::Lines(held) => {
+                let mut err = std::io::stderr().lock();
+                if let Ok(mut held) = held.lock() {
+                    for h in held.drain(..) {
+                        let _ = writeln!(err, "{h}");
+                    }
+                }
+                let _ = writeln!(err, "{s}");
             }
             Progress::Bars { multi, .. } => {
                 let _ = multi.println(s);
@@ -48,15 +60,24 @@ impl Progress {
 
 impl Observer for Progress {
     fn step(&self, what: &str) {
-        self.line(&crate::term::escape(what));
+        match self {
+            Progress::Lines(held) => {
+                if let Ok(mut h) = held.lock() {
+                    h.push(crate::term::escape(what).into_owned());
+                }
+            }
+            _ => self.line(&crate::term::escape(what)),
+        }
+    }
+
+    fn finished(&self) {
+        self.line("Writing manifest to image destination");
     }
 
     fn blob_start(&self, digest: &Digest, size: u64, fetch: bool) {
         let Progress::Bars { multi, bars } = self else {
             if !fetch {
                 self.line(&format!("Copying blob {digest} skipped: already exists"));
-            } else {
-                self.line(&format!("Copying blob {digest}"));
             }
             return;
         };

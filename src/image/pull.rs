@@ -134,6 +134,8 @@ fn normalise_arch(a: &str) -> &str {
 pub trait Observer: Sync {
     /// A step of the pull, in words ("Trying to pull …").
     fn step(&self, what: &str);
+    /// The image is complete; its manifest goes into the store.
+    fn finished(&self);
     /// A layer blob: `fetch` is false when the store already has it.
     fn blob_start(&self, digest: &Digest, size: u64, fetch: bool);
     /// `n` more bytes of the blob arrived.
@@ -251,7 +253,6 @@ fn pull_from(
     }
     let mut manifest: Manifest =
         serde_json::from_slice(&fetched.bytes).context("parsing the image manifest")?;
-    obs.step("Getting image source signatures");
     let config_bytes = fetch_config(store, client, repo, &manifest.config)?;
     let config: ImageConfig =
         serde_json::from_slice(&config_bytes).context("parsing the image config")?;
@@ -267,7 +268,7 @@ fn pull_from(
     }
     fetch_layers(store, client, repo, &manifest.layers, &config, obs)?;
 
-    obs.step("Writing manifest to image destination");
+    obs.finished();
     let lock = store.lock()?;
     store.put_blob(&config_bytes)?;
     // An OCI manifest is kept as it came, so its digest is the registry's;
@@ -442,7 +443,6 @@ fn fetch_layers(
             && store.layer_dir(&chain).is_dir();
         obs.blob_start(&desc.digest, desc.size, fetch);
         if !fetch && unpacked {
-            obs.blob_done(&desc.digest);
             continue;
         }
         jobs.push(Job {
@@ -519,7 +519,7 @@ fn layer_job(
     } else {
         None
     };
-    let (layer, diff_id) = {
+    let unpacked = {
         let mut sink = Sink(blob.as_mut());
         let mut raw = BufReader::with_capacity(
             1 << 20,
@@ -528,34 +528,30 @@ fn layer_job(
                 out: &mut sink,
             },
         );
-        let mut tar = layer::decompress(&mut raw).context("reading the layer")?;
-        let (layer, diff_id) = if job.unpack {
-            let l = unpacker.unpack(store, &mut tar, None)?;
-            let d = l.diff_id.clone();
-            (Some(l), d)
-        } else {
-            let mut w = HashingWriter::new(io::sink());
-            io::copy(&mut tar, &mut w).context("reading the layer")?;
-            (None, w.finish().1)
-        };
-        drop(tar);
+        let unpacked = unpack_or_hash(store, unpacker, &mut raw, job.unpack);
         // The rest of the stream (the compressor's trailer, tar padding)
-        // still belongs to the blob.
-        io::copy(&mut raw, &mut io::sink()).context("reading the layer")?;
-        (layer, diff_id)
+        // still belongs to the blob; after a failed unpack it is read too,
+        // so a blob that is not what the manifest says is reported as such
+        // rather than as whatever its bytes made the decompressor say.
+        let rest = io::copy(&mut raw, &mut io::sink()).context("reading the layer");
+        unpacked.and_then(|u| rest.map(|_| u))
     };
-    let blob: Option<PendingBlob> = blob.map(|b| b.finish()).transpose()?;
+    let blob: Option<PendingBlob> = match blob.map(|b| b.finish()).transpose() {
+        Ok(b) => b,
+        Err(e) => return Err(unpacked.err().unwrap_or(e)),
+    };
     if let Some(b) = &blob
         && (b.size != job.desc.size || b.digest != job.desc.digest)
     {
         bail!(
-            "the registry sent {} bytes with digest {}, the manifest says {} bytes with digest {}",
+            "digest mismatch: the registry sent {} bytes with digest {}, the manifest says {} bytes with digest {}",
             b.size,
             b.digest,
             job.desc.size,
             job.desc.digest
         );
     }
+    let (layer, diff_id) = unpacked?;
     if diff_id != *job.diff_id {
         bail!(
             "digest mismatch: the config says {}, the content is {diff_id}",
@@ -571,6 +567,26 @@ fn layer_job(
     }
     drop(lock);
     Ok(())
+}
+
+/// Unpacks the (compressed) layer stream, or only hashes its tar when the
+/// layer is already unpacked; returns the pending layer and the diffID.
+fn unpack_or_hash(
+    store: &Store,
+    unpacker: &Unpacker,
+    raw: &mut dyn io::BufRead,
+    unpack: bool,
+) -> Result<(Option<PendingLayer>, Digest)> {
+    let mut tar = layer::decompress(raw).context("reading the layer")?;
+    if unpack {
+        let l = unpacker.unpack(store, &mut tar, None)?;
+        let d = l.diff_id.clone();
+        Ok((Some(l), d))
+    } else {
+        let mut w = HashingWriter::new(io::sink());
+        io::copy(&mut tar, &mut w).context("reading the layer")?;
+        Ok((None, w.finish().1))
+    }
 }
 
 fn commit_layer(store: &Store, l: PendingLayer, chain: &Digest, idmap: &str) -> Result<()> {

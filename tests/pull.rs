@@ -1,0 +1,183 @@
+//! `berth pull` from a real docker-registry on 127.0.0.1, in each of the
+//! registry's modes (plain http, Basic auth, TLS with a private CA, Bearer
+//! tokens): skopeo puts busybox there, berth pulls it into a fresh root and
+//! runs it. Then what a registry can get wrong: a tampered blob, a missing
+//! manifest, a missing platform.
+
+use crate::util::peer::Peer;
+use crate::util::registry::{Mode, Registry};
+use crate::util::{TestEnv, assert_fails_125, assert_ok, strings, tool_or_skip};
+
+const BUSYBOX: &str = "docker.io/library/busybox:latest";
+
+/// A registry in `mode` holding busybox as `x:1` (pushed by skopeo from
+/// `env`'s store), or None after a skip.
+fn registry_with_busybox(env: &TestEnv, mode: Mode) -> Option<Registry> {
+    if !Registry::available() || !tool_or_skip("skopeo") {
+        return None;
+    }
+    let reg = Registry::start(mode);
+    env.import_busybox();
+    let src = format!("oci:{}:{BUSYBOX}", env.root.join("store").display());
+    reg.skopeo_push(&Peer::new(env), &src, "x:1");
+    Some(reg)
+}
+
+/// Pulls `x:1` into a fresh root with the mode's flags, runs it, checks the
+/// store; returns the fresh world.
+fn pull_and_run(env: &TestEnv, reg: &Registry) -> TestEnv {
+    let fresh = TestEnv::new("pulled");
+    let mut args = vec!["pull".to_string()];
+    args.extend(reg.client_flags(""));
+    args.push(reg.reference("x:1"));
+    let out = fresh.berth(&args).run();
+    assert_ok(&out);
+    let id = out.stdout().trim().to_string();
+    let ours = env.inspect("busybox");
+    assert_eq!(
+        id,
+        ours["Id"].as_str().unwrap(),
+        "the pulled image is the pushed one"
+    );
+    let out = fresh
+        .berth(&["run", "--rm", &reg.reference("x:1"), "echo", "pulled"])
+        .run();
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "pulled\n");
+    fresh.check_store();
+    fresh
+}
+
+berthtest!(pull_from_a_plain_registry_runs_the_image, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::Plain) else {
+        return;
+    };
+    let fresh = pull_and_run(&env, &reg);
+    // Pulled again: nothing is fetched, the same image stays.
+    let before = fresh.snapshot();
+    let out = fresh
+        .berth(&["pull", "--tls-verify=false", &reg.reference("x:1")])
+        .run();
+    assert_ok(&out);
+    assert!(
+        out.stderr().contains("skipped: already exists"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(before, fresh.snapshot(), "a second pull changes nothing");
+});
+
+berthtest!(pull_with_basic_auth_uses_the_credentials, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::basic("puller", "pw-basic")) else {
+        return;
+    };
+    pull_and_run(&env, &reg);
+    let fresh = TestEnv::new("anonymous");
+    let out = fresh
+        .berth(&["pull", "--tls-verify=false", &reg.reference("x:1")])
+        .run();
+    let err = assert_fails_125(&out, "authentication required");
+    assert!(
+        err.contains(&format!("berth login {}", reg.host())),
+        "{err}"
+    );
+    assert!(!err.contains("pw-basic"));
+});
+
+berthtest!(pull_over_tls_trusts_the_cert_dir, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::Tls) else {
+        return;
+    };
+    pull_and_run(&env, &reg);
+    let fresh = TestEnv::new("untrusted");
+    let out = fresh.berth(&["pull", &reg.reference("x:1")]).run();
+    assert_fails_125(&out, "certificate");
+    assert_eq!(fresh.berth(&["images", "-q"]).ok(), "");
+});
+
+berthtest!(pull_through_the_token_flow_caches_the_token, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::token("puller", "pw-token")) else {
+        return;
+    };
+    let issued = reg.issued();
+    pull_and_run(&env, &reg);
+    let pull_tokens = reg.issued() - issued;
+    // One token for the pull (manifest, config, layers); `run` pulls
+    // nothing: the image is there.
+    assert_eq!(pull_tokens, 1, "grants: {:?}", reg.grants());
+});
+
+berthtest!(pull_refuses_a_tampered_blob_and_keeps_the_store, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::Plain) else {
+        return;
+    };
+    // skopeo compressed the layer on its way: the registry's blob.
+    let layers = strings(&reg.skopeo_inspect(&Peer::new(&env), "x:1", false)["Layers"]);
+    let blob = reg.blob_path(&layers[0]);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let fresh = TestEnv::new("tampered");
+    let pull = || {
+        fresh
+            .berth(&["pull", "--tls-verify=false", &reg.reference("x:1")])
+            .run()
+    };
+    assert_fails_125(&pull(), "digest mismatch");
+    let after_one = fresh.snapshot();
+    assert_fails_125(&pull(), "digest mismatch");
+    assert_eq!(after_one, fresh.snapshot(), "nothing entered the store");
+    assert_eq!(fresh.berth(&["images", "-q"]).ok(), "");
+    assert_eq!(fresh.check_store(), "store is valid\n");
+});
+
+berthtest!(pull_of_an_unknown_tag_names_it, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::Plain) else {
+        return;
+    };
+    let out = env
+        .berth(&["pull", "--tls-verify=false", &reg.reference("x:nope")])
+        .run();
+    let err = assert_fails_125(&out, "manifest unknown");
+    assert!(err.contains(&reg.reference("x:nope")), "{err}");
+});
+
+berthtest!(build_from_a_registry_image_pulls_it, |env| {
+    let Some(reg) = registry_with_busybox(&env, Mode::Plain) else {
+        return;
+    };
+    let fresh = TestEnv::new("build");
+    let ctx = fresh.path("ctx");
+    fresh.write(
+        "ctx/Dockerfile",
+        format!("FROM {}\nRUN echo built > /built\n", reg.reference("x:1")),
+    );
+    let out = fresh
+        .berth(&[
+            "build",
+            "--tls-verify=false",
+            "-t",
+            "built",
+            ctx.to_str().unwrap(),
+        ])
+        .run();
+    assert_ok(&out);
+    let out = fresh
+        .berth(&["run", "--rm", "built", "cat", "/built"])
+        .run();
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "built\n");
+    // --pull=never does not reach out.
+    let other = TestEnv::new("never");
+    other.write("ctx/Dockerfile", format!("FROM {}\n", reg.reference("x:1")));
+    let out = other
+        .berth(&[
+            "build",
+            "-q",
+            "--pull=never",
+            other.path("ctx").to_str().unwrap(),
+        ])
+        .run();
+    assert_fails_125(&out, "not known");
+});
