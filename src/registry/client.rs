@@ -120,6 +120,8 @@ struct Req<'a> {
     repo: Option<&'a str>,
     scopes: Vec<String>,
     headers: Vec<(&'static str, String)>,
+    /// Sent without Authorization whatever the registry asks for.
+    anonymous: bool,
 }
 
 impl<'a> Req<'a> {
@@ -130,6 +132,7 @@ impl<'a> Req<'a> {
             repo,
             scopes: Vec::new(),
             headers: Vec::new(),
+            anonymous: false,
         }
     }
 
@@ -264,8 +267,10 @@ impl Client {
         if host.is_empty() || host.contains(['/', '@', '?', '#', ' ']) {
             anyhow::bail!("invalid registry host `{host}`");
         }
+        // Docker Hub's registry API lives on its own host; `index.docker.io`
+        // (the v1 index, where its search is) stays what it says.
         let api = match host {
-            "docker.io" | "index.docker.io" => "registry-1.docker.io",
+            "docker.io" => "registry-1.docker.io",
             h => h,
         };
         let loopback = is_loopback(api);
@@ -485,6 +490,9 @@ impl Client {
         let mut resp = loop {
             tries += 1;
             let mut rb = self.agent.get(realm);
+            if let Some(c) = &self.credentials {
+                rb = rb.query("account", &c.username);
+            }
             if let Some(s) = service {
                 rb = rb.query("service", s);
             }
@@ -582,14 +590,15 @@ impl Client {
         loop {
             tries += 1;
             let ours = origin_of(&url) == Some(origin.as_str());
-            let authz = if ours {
+            let authz = if ours && !req.anonymous {
                 self.authorization(&req.scopes, req.repo, &url)?
             } else {
                 None
             };
             let mut rb = ureq::http::Request::builder()
                 .method(req.method.clone())
-                .uri(&url);
+                .uri(&url)
+                .header("docker-distribution-api-version", "registry/2.0");
             for (k, v) in &req.headers {
                 rb = rb.header(*k, v);
             }
@@ -658,7 +667,7 @@ impl Client {
                 tries = 0;
                 continue;
             }
-            if status == StatusCode::UNAUTHORIZED && ours {
+            if status == StatusCode::UNAUTHORIZED && ours && !req.anonymous {
                 if !reauthed && body.replayable() {
                     reauthed = true;
                     tries -= 1;
@@ -1037,6 +1046,26 @@ impl Client {
         Ok(header(&resp, "docker-content-digest")
             .and_then(|d| Digest::parse(d.trim()).ok())
             .unwrap_or_else(|| Digest::of(bytes)))
+    }
+
+    /// A small JSON document outside the v2 API, fetched without
+    /// credentials (Docker Hub's `/v1/search`).
+    pub(crate) fn get_public_json(&self, path: &str) -> Result<Vec<u8>> {
+        let mut req = Req::new(Method::GET, path, None);
+        req.anonymous = true;
+        let mut resp = self.send(req, Body::None)?;
+        if resp.status() != StatusCode::OK {
+            return Err(self.fail(
+                resp,
+                None,
+                &format!("{}: not found", path.split('?').next().unwrap_or("")),
+            ));
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_MANIFEST)
+            .read_to_vec()
+            .map_err(|e| self.transport(None, &e))
     }
 
     /// Every tag of `repo`, following pagination.

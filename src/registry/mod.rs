@@ -14,6 +14,7 @@ mod client;
 mod conf;
 mod connect;
 mod error;
+pub mod search;
 mod tls;
 
 pub use auth::Credentials;
