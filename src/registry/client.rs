@@ -297,7 +297,12 @@ impl Client {
             host: host.to_string(),
             api: api.to_string(),
             agent: config.new_agent(),
-            may_use_http: !verify || opts.insecure || loopback,
+            // An explicit --tls-verify=true means https only, even to
+            // this machine.
+            may_use_http: match opts.tls_verify {
+                Some(v) => !v,
+                None => opts.insecure || loopback,
+            },
             credentials: opts.credentials,
             origin: Mutex::new(None),
             auth: Mutex::new(AuthState {
@@ -347,7 +352,10 @@ impl Client {
             }
             Err(e) => e,
         };
-        if self.may_use_http {
+        // Plain http only when https got an answer that was not TLS: when
+        // nothing listens, http on the same port will not do better.
+        let connected = !transient(&first) && !matches!(first, ureq::Error::HostNotFound);
+        if self.may_use_http && connected {
             let http = format!("http://{}", self.api);
             if self.probe(&http).is_ok() {
                 log::debug!("{}: speaking plain http", self.api);
@@ -579,7 +587,7 @@ impl Client {
     /// Sends `req` with authorization, following redirects of GET/HEAD,
     /// re-authenticating once on 401 and retrying what may be retried.
     /// Returns the final response whatever its status (but 401).
-    fn send(&self, mut req: Req<'_>, mut body: Body<'_>) -> Result<Response<ureq::Body>> {
+    fn send(&self, req: Req<'_>, mut body: Body<'_>) -> Result<Response<ureq::Body>> {
         let origin = self.origin()?;
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let mut url = self.absolute(&origin, &req.url);
@@ -637,6 +645,7 @@ impl Client {
                 Err(e) => return Err(self.transport(req.repo, &e)),
             };
             let status = resp.status();
+            let mut resp = resp;
             if idempotent && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(loc) = header(&resp, "location") else {
                     return Err(self.err(
@@ -655,6 +664,7 @@ impl Client {
                 } else {
                     self.absolute(&here, loc)
                 };
+                drain(&mut resp);
                 // A downgrade to http would send nothing secret (the
                 // header goes only to our own origin) but is still refused.
                 if url.starts_with("http://") && here.starts_with("https://") {
@@ -672,6 +682,7 @@ impl Client {
                     reauthed = true;
                     tries -= 1;
                     self.learn(&resp);
+                    drain(&mut resp);
                     self.auth
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -679,7 +690,6 @@ impl Client {
                         .forget(&req.scopes);
                     continue;
                 }
-                let mut resp = resp;
                 let b = small_body(&mut resp);
                 return Err(self.unauthorized(req.repo, &b));
             }
@@ -691,15 +701,16 @@ impl Client {
                     .map_or(Duration::from_secs(1), Duration::from_secs)
                     .min(MAX_RETRY_AFTER);
                 log::debug!("{}: too many requests; waiting {wait:?}", self.host);
+                drain(&mut resp);
                 std::thread::sleep(wait);
                 continue;
             }
             if idempotent && status.is_server_error() && tries < TRIES {
                 log::debug!("{}: HTTP {}; trying again", self.host, status.as_u16());
+                drain(&mut resp);
                 backoff(tries);
                 continue;
             }
-            req.url = url;
             return Ok(resp);
         }
     }
@@ -1169,29 +1180,40 @@ impl Client {
 /// common ones get words.
 fn tls_message(e: &str) -> String {
     let e = e.trim_start_matches("io: ");
-    let what = if e.contains("CaUsedAsEndEntity") {
-        "the registry's certificate is a CA certificate (basicConstraints CA:TRUE) \
-         used as a server certificate, which is refused; issue the server a \
-         certificate with CA:FALSE"
-            .to_string()
+    let trust = "put the registry's CA in --cert-dir DIR or certs.d, or use --tls-verify=false";
+    let (what, fix) = if e.contains("InvalidContentType") {
+        (
+            "the registry does not speak TLS on this port",
+            "plain http is used with --tls-verify=false, for an insecure registry, \
+             or for a loopback address",
+        )
+    } else if e.contains("CaUsedAsEndEntity") {
+        (
+            "the registry's certificate is a CA certificate (basicConstraints \
+             CA:TRUE) used as a server certificate, which is refused",
+            "issue the server a certificate with CA:FALSE, or use --tls-verify=false",
+        )
     } else if e.contains("UnknownIssuer") {
-        "certificate signed by an unknown authority".to_string()
+        ("certificate signed by an unknown authority", trust)
     } else if e.contains("NotValidForName") {
-        "certificate is not valid for this host name".to_string()
-    } else if e.contains("Expired") {
-        "certificate has expired or is not yet valid".to_string()
+        ("certificate is not valid for this host name", trust)
+    } else if e.contains("Expired") || e.contains("NotValidYet") {
+        ("certificate has expired or is not yet valid", trust)
     } else {
-        e.to_string()
+        (e, trust)
     };
-    format!(
-        "TLS handshake failed: {what} (put the registry's CA in --cert-dir DIR \
-         or certs.d, or use --tls-verify=false)"
-    )
+    format!("TLS handshake failed: {what} ({fix})")
 }
 
 /// A short pause before trying again: 200 ms, then 400 ms.
 fn backoff(tries: u32) {
     std::thread::sleep(Duration::from_millis(200 << tries.saturating_sub(1).min(4)));
+}
+
+/// Reads a small answer we do not need to its end, so its connection goes
+/// back to the pool instead of being closed.
+fn drain(resp: &mut Response<ureq::Body>) {
+    let _ = small_body(resp);
 }
 
 /// The start of an error body (for the registry's message), never much.
