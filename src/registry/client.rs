@@ -278,12 +278,11 @@ impl Client {
         let tls = super::tls::config(api, opts.cert_dir.as_deref(), verify).map_err(|e| {
             anyhow::Error::new(Error::new(ErrorKind::Tls, host, None, format!("{e:#}")))
         })?;
-        let config = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // Redirects are followed by hand: only to the registry itself
             // does the Authorization header go.
             .max_redirects(0)
-            .tls_config(tls)
             .user_agent(format!("berth/{}", env!("CARGO_PKG_VERSION")))
             // Blobs are hashed as they came; no transparent decompression.
             .accept_encoding(ureq::config::AutoHeaderValue::None)
@@ -291,12 +290,19 @@ impl Client {
             .timeout_recv_response(Some(Duration::from_secs(300)))
             // A stalled connection, not a long download, is what times out.
             .timeout_per_read(Some(Duration::from_secs(300)))
-            .max_idle_connections_per_host(16)
-            .build();
+            .max_idle_connections_per_host(16);
+        let agent = match tls {
+            super::tls::Setup::Ureq(t) => builder.tls_config(t).build().new_agent(),
+            super::tls::Setup::Pinned(c) => ureq::Agent::with_parts(
+                builder.build(),
+                super::tls_connector::connector(c),
+                ureq::unversioned::resolver::DefaultResolver::default(),
+            ),
+        };
         Ok(Client {
             host: host.to_string(),
             api: api.to_string(),
-            agent: config.new_agent(),
+            agent,
             // An explicit --tls-verify=true means https only, even to
             // this machine.
             may_use_http: match opts.tls_verify {
@@ -1188,10 +1194,16 @@ fn tls_message(e: &str) -> String {
              or for a loopback address",
         )
     } else if e.contains("CaUsedAsEndEntity") {
+        // webpki's reason for a self-signed CA certificate that is not
+        // one of the trusted ones (tls_connector accepts those that are).
         (
-            "the registry's certificate is a CA certificate (basicConstraints \
-             CA:TRUE) used as a server certificate, which is refused",
-            "issue the server a certificate with CA:FALSE, or use --tls-verify=false",
+            "the registry's self-signed certificate is not trusted",
+            trust,
+        )
+    } else if e.contains("alert: BadCertificate") || e.contains("alert: CertificateRequired") {
+        (
+            "the registry wants a client certificate, or refused berth's",
+            "put NAME.cert and NAME.key in --cert-dir DIR or certs.d",
         )
     } else if e.contains("UnknownIssuer") {
         ("certificate signed by an unknown authority", trust)

@@ -16,6 +16,7 @@ mod connect;
 mod error;
 pub mod search;
 mod tls;
+mod tls_connector;
 
 pub use auth::Credentials;
 pub use authfile::AuthFiles;
