@@ -42,6 +42,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "rm" -d 'Remove stopped 
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove images; blobs and layers no other image uses go with them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command in a new container, as a child of this process'
 complete -c berth -n "__fish_berth_needs_command" -f -a "save" -d 'Write images to a tar archive (stdout unless -o)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a registry for images (Docker Hub\'s search, or the registry\'s catalog)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
@@ -183,6 +184,17 @@ oci-archive\t''"
 complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
+complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify certificates [default: true, except for insecure registries and plain-http loopback ones]' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of CA certificates (`*.crt`) and client certificates (`*.cert` + `*.key`) for the registry' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand search" -l list-tags -d 'List the tags of the repository TERM names'
+complete -c berth -n "__fish_berth_using_subcommand search" -l no-trunc -d 'Do not truncate descriptions'
+complete -c berth -n "__fish_berth_using_subcommand search" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from FILE instead of stdin' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand load" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r

@@ -20,6 +20,7 @@ mod rm;
 mod rmi;
 mod run;
 mod save;
+mod search;
 mod system;
 mod tag;
 mod version;
@@ -64,6 +65,7 @@ enum Verb {
     Rmi(rmi::Args),
     Run(Box<run::Args>),
     Save(save::Args),
+    Search(search::Args),
     Load(load::Args),
     #[command(subcommand)]
     System(system::Verb),
@@ -135,6 +137,7 @@ pub fn main() -> i32 {
         Verb::Rmi(a) => rmi::run(&ctx, a),
         Verb::Run(a) => run::run(&ctx, *a),
         Verb::Save(a) => save::run(&ctx, a),
+        Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),

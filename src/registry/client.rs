@@ -120,6 +120,8 @@ struct Req<'a> {
     repo: Option<&'a str>,
     scopes: Vec<String>,
     headers: Vec<(&'static str, String)>,
+    /// Sent without Authorization whatever the registry asks for.
+    anonymous: bool,
 }
 
 impl<'a> Req<'a> {
@@ -130,6 +132,7 @@ impl<'a> Req<'a> {
             repo,
             scopes: Vec::new(),
             headers: Vec::new(),
+            anonymous: false,
         }
     }
 
@@ -264,8 +267,10 @@ impl Client {
         if host.is_empty() || host.contains(['/', '@', '?', '#', ' ']) {
             anyhow::bail!("invalid registry host `{host}`");
         }
+        // Docker Hub's registry API lives on its own host; `index.docker.io`
+        // (the v1 index, where its search is) stays what it says.
         let api = match host {
-            "docker.io" | "index.docker.io" => "registry-1.docker.io",
+            "docker.io" => "registry-1.docker.io",
             h => h,
         };
         let loopback = is_loopback(api);
@@ -273,12 +278,11 @@ impl Client {
         let tls = super::tls::config(api, opts.cert_dir.as_deref(), verify).map_err(|e| {
             anyhow::Error::new(Error::new(ErrorKind::Tls, host, None, format!("{e:#}")))
         })?;
-        let config = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // Redirects are followed by hand: only to the registry itself
             // does the Authorization header go.
             .max_redirects(0)
-            .tls_config(tls)
             .user_agent(format!("berth/{}", env!("CARGO_PKG_VERSION")))
             // Blobs are hashed as they came; no transparent decompression.
             .accept_encoding(ureq::config::AutoHeaderValue::None)
@@ -286,13 +290,25 @@ impl Client {
             .timeout_recv_response(Some(Duration::from_secs(300)))
             // A stalled connection, not a long download, is what times out.
             .timeout_per_read(Some(Duration::from_secs(300)))
-            .max_idle_connections_per_host(16)
-            .build();
+            .max_idle_connections_per_host(16);
+        let agent = match tls {
+            super::tls::Setup::Ureq(t) => builder.tls_config(t).build().new_agent(),
+            super::tls::Setup::Pinned(c) => ureq::Agent::with_parts(
+                builder.build(),
+                super::tls_connector::connector(c),
+                ureq::unversioned::resolver::DefaultResolver::default(),
+            ),
+        };
         Ok(Client {
             host: host.to_string(),
             api: api.to_string(),
-            agent: config.new_agent(),
-            may_use_http: !verify || opts.insecure || loopback,
+            agent,
+            // An explicit --tls-verify=true means https only, even to
+            // this machine.
+            may_use_http: match opts.tls_verify {
+                Some(v) => !v,
+                None => opts.insecure || loopback,
+            },
             credentials: opts.credentials,
             origin: Mutex::new(None),
             auth: Mutex::new(AuthState {
@@ -342,7 +358,10 @@ impl Client {
             }
             Err(e) => e,
         };
-        if self.may_use_http {
+        // Plain http only when https got an answer that was not TLS: when
+        // nothing listens, http on the same port will not do better.
+        let connected = !transient(&first) && !matches!(first, ureq::Error::HostNotFound);
+        if self.may_use_http && connected {
             let http = format!("http://{}", self.api);
             if self.probe(&http).is_ok() {
                 log::debug!("{}: speaking plain http", self.api);
@@ -485,6 +504,9 @@ impl Client {
         let mut resp = loop {
             tries += 1;
             let mut rb = self.agent.get(realm);
+            if let Some(c) = &self.credentials {
+                rb = rb.query("account", &c.username);
+            }
             if let Some(s) = service {
                 rb = rb.query("service", s);
             }
@@ -571,7 +593,7 @@ impl Client {
     /// Sends `req` with authorization, following redirects of GET/HEAD,
     /// re-authenticating once on 401 and retrying what may be retried.
     /// Returns the final response whatever its status (but 401).
-    fn send(&self, mut req: Req<'_>, mut body: Body<'_>) -> Result<Response<ureq::Body>> {
+    fn send(&self, req: Req<'_>, mut body: Body<'_>) -> Result<Response<ureq::Body>> {
         let origin = self.origin()?;
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let mut url = self.absolute(&origin, &req.url);
@@ -582,14 +604,15 @@ impl Client {
         loop {
             tries += 1;
             let ours = origin_of(&url) == Some(origin.as_str());
-            let authz = if ours {
+            let authz = if ours && !req.anonymous {
                 self.authorization(&req.scopes, req.repo, &url)?
             } else {
                 None
             };
             let mut rb = ureq::http::Request::builder()
                 .method(req.method.clone())
-                .uri(&url);
+                .uri(&url)
+                .header("docker-distribution-api-version", "registry/2.0");
             for (k, v) in &req.headers {
                 rb = rb.header(*k, v);
             }
@@ -628,6 +651,7 @@ impl Client {
                 Err(e) => return Err(self.transport(req.repo, &e)),
             };
             let status = resp.status();
+            let mut resp = resp;
             if idempotent && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(loc) = header(&resp, "location") else {
                     return Err(self.err(
@@ -646,6 +670,7 @@ impl Client {
                 } else {
                     self.absolute(&here, loc)
                 };
+                drain(&mut resp);
                 // A downgrade to http would send nothing secret (the
                 // header goes only to our own origin) but is still refused.
                 if url.starts_with("http://") && here.starts_with("https://") {
@@ -658,11 +683,12 @@ impl Client {
                 tries = 0;
                 continue;
             }
-            if status == StatusCode::UNAUTHORIZED && ours {
+            if status == StatusCode::UNAUTHORIZED && ours && !req.anonymous {
                 if !reauthed && body.replayable() {
                     reauthed = true;
                     tries -= 1;
                     self.learn(&resp);
+                    drain(&mut resp);
                     self.auth
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -670,7 +696,6 @@ impl Client {
                         .forget(&req.scopes);
                     continue;
                 }
-                let mut resp = resp;
                 let b = small_body(&mut resp);
                 return Err(self.unauthorized(req.repo, &b));
             }
@@ -682,15 +707,16 @@ impl Client {
                     .map_or(Duration::from_secs(1), Duration::from_secs)
                     .min(MAX_RETRY_AFTER);
                 log::debug!("{}: too many requests; waiting {wait:?}", self.host);
+                drain(&mut resp);
                 std::thread::sleep(wait);
                 continue;
             }
             if idempotent && status.is_server_error() && tries < TRIES {
                 log::debug!("{}: HTTP {}; trying again", self.host, status.as_u16());
+                drain(&mut resp);
                 backoff(tries);
                 continue;
             }
-            req.url = url;
             return Ok(resp);
         }
     }
@@ -1039,6 +1065,26 @@ impl Client {
             .unwrap_or_else(|| Digest::of(bytes)))
     }
 
+    /// A small JSON document outside the v2 API, fetched without
+    /// credentials (Docker Hub's `/v1/search`).
+    pub(crate) fn get_public_json(&self, path: &str) -> Result<Vec<u8>> {
+        let mut req = Req::new(Method::GET, path, None);
+        req.anonymous = true;
+        let mut resp = self.send(req, Body::None)?;
+        if resp.status() != StatusCode::OK {
+            return Err(self.fail(
+                resp,
+                None,
+                &format!("{}: not found", path.split('?').next().unwrap_or("")),
+            ));
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_MANIFEST)
+            .read_to_vec()
+            .map_err(|e| self.transport(None, &e))
+    }
+
     /// Every tag of `repo`, following pagination.
     pub fn tags(&self, repo: &str) -> Result<Vec<String>> {
         check_repo(repo)?;
@@ -1140,29 +1186,46 @@ impl Client {
 /// common ones get words.
 fn tls_message(e: &str) -> String {
     let e = e.trim_start_matches("io: ");
-    let what = if e.contains("CaUsedAsEndEntity") {
-        "the registry's certificate is a CA certificate (basicConstraints CA:TRUE) \
-         used as a server certificate, which is refused; issue the server a \
-         certificate with CA:FALSE"
-            .to_string()
+    let trust = "put the registry's CA in --cert-dir DIR or certs.d, or use --tls-verify=false";
+    let (what, fix) = if e.contains("InvalidContentType") {
+        (
+            "the registry does not speak TLS on this port",
+            "plain http is used with --tls-verify=false, for an insecure registry, \
+             or for a loopback address",
+        )
+    } else if e.contains("CaUsedAsEndEntity") {
+        // webpki's reason for a self-signed CA certificate that is not
+        // one of the trusted ones (tls_connector accepts those that are).
+        (
+            "the registry's self-signed certificate is not trusted",
+            trust,
+        )
+    } else if e.contains("alert: BadCertificate") || e.contains("alert: CertificateRequired") {
+        (
+            "the registry wants a client certificate, or refused berth's",
+            "put NAME.cert and NAME.key in --cert-dir DIR or certs.d",
+        )
     } else if e.contains("UnknownIssuer") {
-        "certificate signed by an unknown authority".to_string()
+        ("certificate signed by an unknown authority", trust)
     } else if e.contains("NotValidForName") {
-        "certificate is not valid for this host name".to_string()
-    } else if e.contains("Expired") {
-        "certificate has expired or is not yet valid".to_string()
+        ("certificate is not valid for this host name", trust)
+    } else if e.contains("Expired") || e.contains("NotValidYet") {
+        ("certificate has expired or is not yet valid", trust)
     } else {
-        e.to_string()
+        (e, trust)
     };
-    format!(
-        "TLS handshake failed: {what} (put the registry's CA in --cert-dir DIR \
-         or certs.d, or use --tls-verify=false)"
-    )
+    format!("TLS handshake failed: {what} ({fix})")
 }
 
 /// A short pause before trying again: 200 ms, then 400 ms.
 fn backoff(tries: u32) {
     std::thread::sleep(Duration::from_millis(200 << tries.saturating_sub(1).min(4)));
+}
+
+/// Reads a small answer we do not need to its end, so its connection goes
+/// back to the pool instead of being closed.
+fn drain(resp: &mut Response<ureq::Body>) {
+    let _ = small_body(resp);
 }
 
 /// The start of an error body (for the registry's message), never much.

@@ -14,7 +14,9 @@ mod client;
 mod conf;
 mod connect;
 mod error;
+pub mod search;
 mod tls;
+mod tls_connector;
 
 pub use auth::Credentials;
 pub use authfile::AuthFiles;

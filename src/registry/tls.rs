@@ -5,11 +5,14 @@
 //! `*.crt` files are extra CA certificates and whose `*.cert` + `*.key`
 //! pairs are a client certificate. Extra CAs are trusted in addition to the
 //! system's, not instead of them: a registry with a private CA may still
-//! redirect blob downloads to a CDN with a public certificate.
+//! redirect blob downloads to a CDN with a public certificate. With such
+//! CAs, connections go through `tls_connector`, which also accepts a
+//! self-signed CA certificate as the server's own, as Go does.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+use std::sync::Arc;
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, TlsConfig};
 
 /// What a certificate directory holds, by file name.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -67,19 +70,29 @@ pub(crate) fn cert_dir(host: &str, explicit: Option<&Path>) -> Option<PathBuf> {
     bases.into_iter().map(|b| b.join(host)).find(|d| d.is_dir())
 }
 
+/// How a client makes its TLS connections.
+#[derive(Debug)]
+pub(crate) enum Setup {
+    /// ureq's own TLS with these settings.
+    Ureq(TlsConfig),
+    /// berth's connector (`tls_connector`): the certificate directory
+    /// adds CAs, which may be self-signed server certificates.
+    Pinned(Arc<rustls::ClientConfig>),
+}
+
 /// The TLS settings for a registry host: verification off when asked,
 /// the system's roots plus the certificate directory's CAs, and its client
 /// certificate if any.
-pub(crate) fn config(host: &str, explicit_dir: Option<&Path>, verify: bool) -> Result<TlsConfig> {
+pub(crate) fn config(host: &str, explicit_dir: Option<&Path>, verify: bool) -> Result<Setup> {
     let mut b = TlsConfig::builder().disable_verification(!verify);
     let Some(dir) = cert_dir(host, explicit_dir) else {
-        return Ok(b.build());
+        return Ok(Setup::Ureq(b.build()));
     };
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         // `--cert-dir` must exist; a standard place that vanished is nothing.
         Err(e) if explicit_dir.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(b.build());
+            return Ok(Setup::Ureq(b.build()));
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
@@ -91,37 +104,55 @@ pub(crate) fn config(host: &str, explicit_dir: Option<&Path>, verify: bool) -> R
         }
     }
     let files = classify(&names).with_context(|| format!("in {}", dir.display()))?;
-    if !files.cas.is_empty() {
-        let mut roots = system_roots();
-        for n in &files.cas {
-            let p = dir.join(n);
-            let certs = certificates(&p)?;
-            if certs.is_empty() {
-                bail!("{}: no PEM certificate in it", p.display());
-            }
-            roots.extend(certs);
+    let mut extra = Vec::new();
+    for n in &files.cas {
+        let p = dir.join(n);
+        let certs = certificates(&p)?;
+        if certs.is_empty() {
+            bail!("{}: no PEM certificate in it", p.display());
         }
-        b = b.root_certs(RootCerts::new_with_certs(&roots));
+        extra.extend(certs);
     }
-    if let Some((cert, key)) = files.pairs.first() {
-        if files.pairs.len() > 1 {
-            log::debug!(
-                "{}: several client certificates; using {cert}",
-                dir.display()
-            );
+    let client = match files.pairs.first() {
+        Some((cert, key)) => {
+            if files.pairs.len() > 1 {
+                log::debug!(
+                    "{}: several client certificates; using {cert}",
+                    dir.display()
+                );
+            }
+            let path = dir.join(key);
+            let pem =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let key = private_key(&pem).with_context(|| path.display().to_string())?;
+            Some((certificates(&dir.join(cert))?, key, pem))
         }
-        let chain = certificates(&dir.join(cert))?;
-        let key = private_key(&dir.join(key))?;
+        None => None,
+    };
+    log::debug!("TLS for {host}: certificates from {}", dir.display());
+    if verify && !extra.is_empty() {
+        let mut roots = system_roots();
+        roots.extend(extra.iter().cloned());
+        let c = super::tls_connector::client_config(
+            &roots,
+            &extra,
+            client
+                .as_ref()
+                .map(|(c, _, pem)| (c.as_slice(), pem.as_slice())),
+        )
+        .with_context(|| format!("TLS settings from {}", dir.display()))?;
+        return Ok(Setup::Pinned(c));
+    }
+    if let Some((chain, key, _)) = client {
         b = b.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
     }
-    log::debug!("TLS for {host}: certificates from {}", dir.display());
-    Ok(b.build())
+    Ok(Setup::Ureq(b.build()))
 }
 
 /// The system's CA bundle (`$SSL_CERT_FILE`, else Debian's or Fedora's
-/// path), read only when a certificate directory adds CAs: ureq's own
-/// roots (webpki) cannot be combined with extra ones, so the system bundle
-/// stands in for them. Empty when none is found.
+/// path), read only when a certificate directory adds CAs: they are
+/// trusted besides the system's, and ureq's built-in roots cannot be
+/// extended. Empty when none is found.
 fn system_roots() -> Vec<Certificate<'static>> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
@@ -158,16 +189,13 @@ fn certificates(path: &Path) -> Result<Vec<Certificate<'static>>> {
     Ok(out)
 }
 
-fn private_key(path: &Path) -> Result<PrivateKey<'static>> {
-    let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    for item in ureq::tls::parse_pem(&pem) {
-        if let PemItem::PrivateKey(k) =
-            item.with_context(|| format!("{}: not valid PEM", path.display()))?
-        {
+fn private_key(pem: &[u8]) -> Result<PrivateKey<'static>> {
+    for item in ureq::tls::parse_pem(pem) {
+        if let PemItem::PrivateKey(k) = item.context("not valid PEM")? {
             return Ok(k);
         }
     }
-    bail!("{}: no PEM private key in it", path.display())
+    bail!("no PEM private key in it")
 }
 
 #[cfg(test)]
@@ -217,6 +245,19 @@ mod tests {
         std::fs::write(d.path().join("ca.crt"), "not a certificate").unwrap();
         let e = config("h:1", Some(d.path()), true).unwrap_err();
         assert!(format!("{e:#}").contains("no PEM certificate"), "{e:#}");
+        std::fs::write(
+            d.path().join("ca.crt"),
+            super::super::tls_connector::tests::CERT_PEM,
+        )
+        .unwrap();
+        assert!(matches!(
+            config("h:1", Some(d.path()), true).unwrap(),
+            Setup::Pinned(_)
+        ));
+        assert!(matches!(
+            config("h:1", Some(d.path()), false).unwrap(),
+            Setup::Ureq(_)
+        ));
         let missing = d.path().join("nope");
         assert!(config("h:1", Some(&missing), true).is_err());
     }

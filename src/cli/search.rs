@@ -1,0 +1,141 @@
+//! `berth search TERM [--limit N] [--format json|table] [--list-tags]`
+
+use super::output::{self, Format};
+use crate::reference::Reference;
+use crate::registry::ClientOptions;
+use crate::registry::search::{self, Hit};
+use anyhow::Result;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Search a registry for images (Docker Hub's search, or the registry's catalog)
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What to look for; `HOST/TERM` searches that registry, `HOST/` lists it
+    term: String,
+    /// At most this many results (tags with --list-tags)
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// List the tags of the repository TERM names
+    #[arg(long)]
+    list_tags: bool,
+    /// Do not truncate descriptions
+    #[arg(long)]
+    no_trunc: bool,
+    /// Require HTTPS and verify certificates [default: true, except for
+    /// insecure registries and plain-http loopback ones]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tls_verify: Option<bool>,
+    /// Directory of CA certificates (`*.crt`) and client certificates
+    /// (`*.cert` + `*.key`) for the registry
+    #[arg(long, value_name = "DIR")]
+    cert_dir: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<i32> {
+    if a.limit == 0 {
+        anyhow::bail!("--limit must be at least 1");
+    }
+    let opts = ClientOptions {
+        tls_verify: a.tls_verify,
+        cert_dir: a.cert_dir.clone(),
+        insecure: false,
+        credentials: None,
+    };
+    if a.list_tags {
+        return list_tags(&a, opts);
+    }
+    // A term without a registry searches Docker Hub.
+    let (registry, term) = search::split_term(&a.term);
+    let registry = registry.unwrap_or("docker.io");
+    let hits = search::search(registry, term, a.limit, opts)
+        .map_err(|e| e.context(format!("searching {registry} for `{term}`")))?;
+    if a.format == Format::Json {
+        return output::json(&hits.iter().map(to_json).collect::<Vec<_>>()).map(|_| 0);
+    }
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.name.clone(),
+                description(&h.description, a.no_trunc),
+                h.stars.to_string(),
+                if h.official { "[OK]" } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    output::table(&["NAME", "DESCRIPTION", "STARS", "OFFICIAL"], &rows)?;
+    Ok(0)
+}
+
+fn list_tags(a: &Args, opts: ClientOptions) -> Result<i32> {
+    let r = Reference::parse(&a.term).map_err(anyhow::Error::msg)?;
+    let last = a.term.rsplit('/').next().unwrap_or("");
+    if last.contains(':') || a.term.contains('@') {
+        anyhow::bail!(
+            "`{}`: --list-tags takes a repository, without a tag or digest",
+            a.term
+        );
+    }
+    let tags = search::list_tags(&r.domain, &r.path, a.limit, opts)
+        .map_err(|e| e.context(format!("listing tags of {}", r.repository())))?;
+    let name = r.repository();
+    if a.format == Format::Json {
+        return output::json(&[json!({ "Name": name, "Tags": tags })]).map(|_| 0);
+    }
+    let rows: Vec<Vec<String>> = tags.into_iter().map(|t| vec![name.clone(), t]).collect();
+    output::table(&["NAME", "TAG"], &rows)?;
+    Ok(0)
+}
+
+/// One line, and at most 44 characters unless asked (podman's width).
+fn description(d: &str, no_trunc: bool) -> String {
+    let d = d.split_whitespace().collect::<Vec<_>>().join(" ");
+    if no_trunc || d.chars().count() <= 44 {
+        return d;
+    }
+    let cut: String = d.chars().take(41).collect();
+    format!("{cut}...")
+}
+
+/// podman's JSON keys, in its order, and its values.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JsonHit<'a> {
+    index: &'a str,
+    name: &'a str,
+    description: &'a str,
+    stars: u64,
+    official: &'static str,
+    automated: &'static str,
+    tag: &'static str,
+}
+
+fn to_json(h: &Hit) -> JsonHit<'_> {
+    let ok = |b: bool| if b { "[OK]" } else { "" };
+    JsonHit {
+        index: &h.index,
+        name: &h.name,
+        description: &h.description,
+        stars: h.stars,
+        official: ok(h.official),
+        automated: ok(h.automated),
+        tag: "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_one_line_and_truncated() {
+        assert_eq!(description("a\nb\tc", false), "a b c");
+        let long = "x".repeat(50);
+        assert_eq!(description(&long, false), format!("{}...", "x".repeat(41)));
+        assert_eq!(description(&long, true), long);
+    }
+}
