@@ -46,6 +46,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after 
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c berth -n "__fish_berth_needs_command" -f -a "__gen-docs"
+complete -c berth -n "__fish_berth_needs_command" -f -a "__registry-get"
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l build-arg -d 'Set a build argument' -r
@@ -197,3 +198,17 @@ complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l tls-verify -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l cert-dir -r -F
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l blob -d 'Stream this blob to stdout' -r
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l catalog -d 'List the registry\'s repositories (at most N; 0 = all)' -r
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l copy-to -d 'Copy the image to REPO:TAG on the same registry' -r
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l creds-stdin -d 'Read `USER:PASSWORD` from stdin'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l ping -d 'Only check the credentials (`GET /v2/`)'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l head -d 'HEAD the manifest and print its digest'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l tags -d 'List the repository\'s tags'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -l no-mount -d 'With --copy-to: upload every blob instead of mounting it'
+complete -c berth -n "__fish_berth_using_subcommand __registry-get" -s h -l help -d 'Print help'

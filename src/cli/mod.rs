@@ -13,6 +13,7 @@ mod inspect;
 mod load;
 mod output;
 mod ps;
+mod registry_get;
 mod rm;
 mod rmi;
 mod run;
@@ -67,6 +68,8 @@ enum Verb {
     Completion(completion::Args),
     #[command(name = "__gen-docs", hide = true)]
     GenDocs(docs::Args),
+    #[command(name = "__registry-get", hide = true)]
+    RegistryGet(registry_get::Args),
 }
 
 /// What a verb needs from the global flags.
@@ -135,6 +138,7 @@ pub fn main() -> i32 {
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),
         Verb::GenDocs(a) => docs::run(a),
+        Verb::RegistryGet(a) => registry_get::run(a),
     };
     match result {
         Ok(code) => code,
