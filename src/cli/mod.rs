@@ -11,6 +11,7 @@ mod images;
 mod import;
 mod inspect;
 mod load;
+mod login;
 mod output;
 mod ps;
 mod registry_get;
@@ -62,6 +63,8 @@ enum Verb {
     Run(Box<run::Args>),
     Save(save::Args),
     Load(load::Args),
+    Login(login::LoginArgs),
+    Logout(login::LogoutArgs),
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
@@ -134,6 +137,8 @@ pub fn main() -> i32 {
         Verb::Run(a) => run::run(&ctx, *a),
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Load(a) => load::run(&ctx, a),
+        Verb::Login(a) => login::run_login(a),
+        Verb::Logout(a) => login::run_logout(a),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),

@@ -5,18 +5,16 @@
 //! bytes and manifests; what they become in the store is `image/`'s job.
 
 mod auth;
-#[expect(dead_code, reason = "`berth login` and `logout` use it next")]
 mod authfile;
 mod client;
-#[expect(dead_code, reason = "`berth login`, pull and push use it next")]
 mod conf;
 mod error;
 mod tls;
 
 pub use auth::Credentials;
-#[expect(unused_imports, reason = "used by the verbs next")]
 pub use authfile::AuthFiles;
 pub use client::{Client, ClientOptions, Fetched};
-#[expect(unused_imports, reason = "used by the verbs next")]
-pub use conf::{Endpoint, Registries};
+#[expect(unused_imports, reason = "pull and push use it next")]
+pub use conf::Endpoint;
+pub use conf::Registries;
 pub use error::{Error, ErrorKind};
