@@ -6,13 +6,15 @@
 //! the test's dir and its own registries.conf, so the user's real
 //! credentials and configuration are neither read nor touched.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use crate::util::peer::Peer;
-use crate::util::{Cmd, TestEnv, assert_fails_125, assert_ok, tool_or_skip};
+use crate::util::{Cmd, TestEnv, assert_fails_125, assert_ok, berth_bin, tool_or_skip, wait_exit};
 
 const USER: &str = "berth-user";
 const PASS: &str = "pa:ss w0rd-for-login";
@@ -134,16 +136,26 @@ impl World {
         self.run.join("containers/auth.json")
     }
 
+    /// The environment berth runs with in this world.
+    fn vars(&self) -> Vec<(&str, OsString)> {
+        let mut v = vec![
+            ("HOME", self.home.clone().into()),
+            ("XDG_RUNTIME_DIR", self.run.clone().into()),
+            ("XDG_CONFIG_HOME", self.config.clone().into()),
+            ("REGISTRY_AUTH_FILE", OsString::new()),
+            ("DOCKER_CONFIG", OsString::new()),
+            ("BERTH_REGISTRIES_CONF", self.registries_conf.clone().into()),
+        ];
+        if let Some(p) = &self.path {
+            v.push(("PATH", p.into()));
+        }
+        v
+    }
+
     fn berth(&self, env: &TestEnv, args: &[&str]) -> Cmd {
         let mut c = env.berth(args);
-        c.env("HOME", &self.home)
-            .env("XDG_RUNTIME_DIR", &self.run)
-            .env("XDG_CONFIG_HOME", &self.config)
-            .env("REGISTRY_AUTH_FILE", "")
-            .env("DOCKER_CONFIG", "")
-            .env("BERTH_REGISTRIES_CONF", &self.registries_conf);
-        if let Some(p) = &self.path {
-            c.env("PATH", p);
+        for (k, v) in self.vars() {
+            c.env(k, v);
         }
         c
     }
@@ -397,5 +409,90 @@ berthtest!(
                 .run(),
             "--password-stdin needs --username",
         );
+    }
+);
+
+/// `berth login HOST` with a terminal (a pty) as stdin, typing `keys` at
+/// the password prompt: (berth's exit code, what the terminal showed,
+/// whether its echo was on again afterwards).
+fn login_on_a_terminal(env: &TestEnv, w: &World, host: &str, keys: &[u8]) -> (i32, String, bool) {
+    use nix::sys::termios::{LocalFlags, tcgetattr};
+    use std::io::{Read, Write};
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let mut child = Command::new(berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["login", host])
+        .envs(w.vars())
+        .current_dir(env.dir())
+        .stdin(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn berth");
+    let mut master = std::fs::File::from(pty.master);
+    let mut stderr = child.stderr.take().unwrap();
+    // Waits for berth's prompt on stderr (no sleeps: the read blocks).
+    let mut wait_for = |prompt: &str| {
+        let mut seen = Vec::new();
+        let mut b = [0u8; 1];
+        while !String::from_utf8_lossy(&seen).ends_with(prompt) {
+            assert_eq!(stderr.read(&mut b).unwrap(), 1, "berth said {seen:?}");
+            seen.push(b[0]);
+        }
+    };
+    wait_for("Username: ");
+    master.write_all(format!("{USER}\n").as_bytes()).unwrap();
+    wait_for("Password: ");
+    master.write_all(keys).unwrap();
+    if !wait_exit(child.id(), Duration::from_secs(60)) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("berth still waits for input after {keys:?}");
+    }
+    let status = child.wait().unwrap();
+    let echo_on = tcgetattr(&pty.slave)
+        .unwrap()
+        .local_flags
+        .contains(LocalFlags::ECHO);
+    drop(pty.slave);
+    // What the terminal echoed; the master reads EIO once the slave side is
+    // closed and drained.
+    let mut shown = Vec::new();
+    let _ = master.read_to_end(&mut shown);
+    let code = status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&shown).into_owned(), echo_on)
+}
+
+berthtest!(
+    login_prompts_on_a_terminal_without_echoing_the_password,
+    |env| {
+        let Some(reg) = Registry::start(&env) else {
+            return;
+        };
+        let w = World::new(&env);
+        // A typo fixed with backspace, then Enter.
+        let keys = format!("{PASS}x\x7f\r");
+        let (code, shown, echo_on) = login_on_a_terminal(&env, &w, &reg.host, keys.as_bytes());
+        assert_eq!(code, 0, "login succeeded");
+        assert!(shown.contains(USER), "the user name is echoed: {shown:?}");
+        assert!(!shown.contains("w0rd"), "the password is not: {shown:?}");
+        assert!(echo_on, "echo is back on");
+        eqnice!(
+            format!("{USER}\n"),
+            w.berth(&env, &["login", "--get-login", &reg.host]).ok()
+        );
+    }
+);
+
+berthtest!(
+    ctrl_c_at_the_password_prompt_puts_the_terminal_back,
+    |env| {
+        let w = World::new(&env);
+        let (code, shown, echo_on) = login_on_a_terminal(&env, &w, "r.example", b"secr\x03");
+        assert_eq!(code, 130);
+        assert!(!shown.contains("secr"), "{shown:?}");
+        assert!(echo_on, "echo is back on");
+        assert!(!w.auth_json().exists());
     }
 );

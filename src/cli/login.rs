@@ -255,11 +255,13 @@ fn prompt_password(prompt: &str) -> Result<Option<String>> {
         .remove(LocalFlags::ECHO | LocalFlags::ICANON | LocalFlags::ISIG | LocalFlags::IEXTEN);
     quiet.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
     quiet.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
     termios::tcsetattr(stdin.as_fd(), SetArg::TCSAFLUSH, &quiet)
         .context("turning the terminal's echo off")?;
     let restore = Restore { saved };
+    // The prompt comes after echo is off: what is typed once it shows is
+    // neither echoed nor flushed away.
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
     let mut typed: Vec<u8> = Vec::new();
     let mut input = stdin.lock();
     let mut byte = [0u8; 1];
