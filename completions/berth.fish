@@ -44,6 +44,8 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command 
 complete -c berth -n "__fish_berth_needs_command" -f -a "save" -d 'Write images to a tar archive (stdout unless -o)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a registry for images (Docker Hub\'s search, or the registry\'s catalog)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry: check the credentials with it, then store them'
+complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -200,6 +202,22 @@ complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory 
 complete -c berth -n "__fish_berth_using_subcommand load" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -s q -l quiet -d 'Print nothing but errors'
 complete -c berth -n "__fish_berth_using_subcommand load" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'User name (asked for on a terminal when not given)' -r
+complete -c berth -n "__fish_berth_using_subcommand login" -s p -l password -d 'Password (other users can see it in the process list: prefer --password-stdin)' -r
+complete -c berth -n "__fish_berth_using_subcommand login" -l authfile -d 'The auth file to read and write [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand login" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand login" -l cert-dir -d 'A directory of CA certificates (*.crt) and a client certificate (*.cert with its *.key) for the registry [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand login" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Read the password from stdin (its first line)'
+complete -c berth -n "__fish_berth_using_subcommand login" -l get-login -d 'Print the user name stored for REGISTRY; log in to nothing'
+complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand logout" -l authfile -d 'The auth file to edit [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
+complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -s h -l help -d 'Print help'

@@ -17,6 +17,7 @@ mod containment_tar;
 mod docs;
 mod hostile;
 mod interop;
+mod login;
 mod network;
 mod pull;
 mod registry_harness;

@@ -11,6 +11,7 @@ mod images;
 mod import;
 mod inspect;
 mod load;
+mod login;
 mod output;
 mod progress;
 mod ps;
@@ -67,6 +68,8 @@ enum Verb {
     Save(save::Args),
     Search(search::Args),
     Load(load::Args),
+    Login(login::LoginArgs),
+    Logout(login::LogoutArgs),
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
@@ -139,6 +142,8 @@ pub fn main() -> i32 {
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),
+        Verb::Login(a) => login::run_login(a),
+        Verb::Logout(a) => login::run_logout(a),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),

@@ -587,6 +587,14 @@ mod tests {
         }
     }
 
+    fn pair(u: &str, p: &str) -> (String, String) {
+        (u.into(), p.into())
+    }
+
+    fn got(r: Result<Option<Credentials>>) -> Option<(String, String)> {
+        r.unwrap().map(|c| (c.username, c.secret))
+    }
+
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
     }
@@ -640,35 +648,32 @@ mod tests {
     fn files_are_read_in_podmans_order_and_the_first_match_wins() {
         let w = World::new();
         let f = w.files();
-        assert_eq!(f.credentials("r.io").unwrap(), None);
+        assert_eq!(got(f.credentials("r.io")), None);
         w.write(
             "home/.dockercfg",
             &format!(r#"{{"r.io":{{"auth":"{}"}}}}"#, b64("legacy:1")),
         );
-        assert_eq!(f.credentials("r.io").unwrap(), Some(creds("legacy", "1")));
+        assert_eq!(got(f.credentials("r.io")), Some(pair("legacy", "1")));
         w.write(
             "home/.docker/config.json",
             &auth_json(&[("r.io", "docker:2")]),
         );
-        assert_eq!(f.credentials("r.io").unwrap(), Some(creds("docker", "2")));
+        assert_eq!(got(f.credentials("r.io")), Some(pair("docker", "2")));
         w.write(
             "config/containers/auth.json",
             &auth_json(&[("r.io", "config:3")]),
         );
-        assert_eq!(f.credentials("r.io").unwrap(), Some(creds("config", "3")));
+        assert_eq!(got(f.credentials("r.io")), Some(pair("config", "3")));
         w.write("run/containers/auth.json", &auth_json(&[("r.io", "run:4")]));
         let (c, from) = f.lookup("r.io").unwrap().unwrap();
-        assert_eq!(c, creds("run", "4"));
+        assert_eq!((c.username, c.secret), pair("run", "4"));
         assert!(from.contains("run/containers/auth.json"), "{from}");
         // Other hosts still fall through to the files that have them.
         w.write(
             "home/.docker/config.json",
             &auth_json(&[("other.io", "docker:5")]),
         );
-        assert_eq!(
-            f.credentials("other.io").unwrap(),
-            Some(creds("docker", "5"))
-        );
+        assert_eq!(got(f.credentials("other.io")), Some(pair("docker", "5")));
     }
 
     #[test]
@@ -677,12 +682,12 @@ mod tests {
         w.write("run/containers/auth.json", &auth_json(&[("r.io", "run:1")]));
         let only = w.write("only.json", &auth_json(&[("s.io", "only:2")]));
         let f = AuthFiles::with_env(Some(only.clone()), &w.env);
-        assert_eq!(f.credentials("r.io").unwrap(), None);
-        assert_eq!(f.credentials("s.io").unwrap(), Some(creds("only", "2")));
+        assert_eq!(got(f.credentials("r.io")), None);
+        assert_eq!(got(f.credentials("s.io")), Some(pair("only", "2")));
         assert_eq!(f.write_path(), only);
         w.env.registry_auth_file = Some(only.clone());
         let f = w.files();
-        assert_eq!(f.credentials("r.io").unwrap(), None);
+        assert_eq!(got(f.credentials("r.io")), None);
         assert_eq!(f.write_path(), only);
     }
 
@@ -691,10 +696,7 @@ mod tests {
         let mut w = World::new();
         let d = w.write("dc/config.json", &auth_json(&[("r.io", "dc:1")]));
         w.env.docker_config = Some(d.parent().unwrap().to_path_buf());
-        assert_eq!(
-            w.files().credentials("r.io").unwrap(),
-            Some(creds("dc", "1"))
-        );
+        assert_eq!(got(w.files().credentials("r.io")), Some(pair("dc", "1")));
     }
 
     #[test]
@@ -709,23 +711,23 @@ mod tests {
             ]),
         );
         let f = w.files();
-        assert_eq!(f.credentials("docker.io").unwrap(), Some(creds("hub", "1")));
-        assert_eq!(f.credentials("quay.io").unwrap(), Some(creds("quay", "2")));
+        assert_eq!(got(f.credentials("docker.io")), Some(pair("hub", "1")));
+        assert_eq!(got(f.credentials("quay.io")), Some(pair("quay", "2")));
         // A repository-scoped key is not the host's...
-        assert_eq!(f.credentials("ghcr.io").unwrap(), None);
+        assert_eq!(got(f.credentials("ghcr.io")), None);
         // ...but is found for that repository and below it, longest first.
         assert_eq!(
-            f.credentials_for("ghcr.io", "ns/repo").unwrap(),
-            Some(creds("scoped", "3"))
+            got(f.credentials_for("ghcr.io", "ns/repo")),
+            Some(pair("scoped", "3"))
         );
         assert_eq!(
-            f.credentials_for("ghcr.io", "ns/repo/sub").unwrap(),
-            Some(creds("scoped", "3"))
+            got(f.credentials_for("ghcr.io", "ns/repo/sub")),
+            Some(pair("scoped", "3"))
         );
-        assert_eq!(f.credentials_for("ghcr.io", "ns/other").unwrap(), None);
+        assert_eq!(got(f.credentials_for("ghcr.io", "ns/other")), None);
         assert_eq!(
-            f.credentials_for("docker.io", "library/alpine").unwrap(),
-            Some(creds("hub", "1"))
+            got(f.credentials_for("docker.io", "library/alpine")),
+            Some(pair("hub", "1"))
         );
     }
 
@@ -738,8 +740,8 @@ mod tests {
         );
         w.write("home/.docker/config.json", &auth_json(&[("a.io", "u:p:q")]));
         let f = w.files();
-        assert_eq!(f.credentials("a.io").unwrap(), Some(creds("u", "p:q")));
-        assert_eq!(f.credentials("b.io").unwrap(), None);
+        assert_eq!(got(f.credentials("a.io")), Some(pair("u", "p:q")));
+        assert_eq!(got(f.credentials("b.io")), None);
     }
 
     #[test]
@@ -806,7 +808,7 @@ mod tests {
         assert_eq!(doc["auths"]["r.io"]["auth"], b64("me:s3cr:et"));
         assert_eq!(doc["auths"]["other.io"]["auth"], b64("o:1"));
         assert_eq!(doc["x-custom"]["keep"], true);
-        assert_eq!(f.credentials("r.io").unwrap(), Some(creds("me", "s3cr:et")));
+        assert_eq!(got(f.credentials("r.io")), Some(pair("me", "s3cr:et")));
         // No temporary file is left beside it.
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
             .unwrap()
@@ -843,10 +845,10 @@ mod tests {
         assert!(f.remove("a.io").unwrap());
         assert!(!f.remove("a.io").unwrap());
         assert!(f.remove("docker.io").unwrap());
-        assert_eq!(f.credentials("b.io").unwrap(), Some(creds("b", "2")));
+        assert_eq!(got(f.credentials("b.io")), Some(pair("b", "2")));
         assert_eq!(mode(&p), 0o600);
         f.remove_all().unwrap();
-        assert_eq!(f.credentials("b.io").unwrap(), None);
+        assert_eq!(got(f.credentials("b.io")), None);
         // Nothing to remove without a file.
         let empty = World::new();
         assert!(!empty.files().remove("a.io").unwrap());

@@ -6,11 +6,10 @@
 
 #[allow(dead_code, reason = "push uses the push scope next")]
 mod auth;
-#[allow(dead_code, reason = "`berth login` and `logout` write it next")]
 mod authfile;
-#[allow(dead_code, reason = "push and search use the rest next")]
+#[allow(dead_code, reason = "push uses the rest next")]
 mod client;
-#[allow(dead_code, reason = "push and login use the rest next")]
+#[allow(dead_code, reason = "push uses push_endpoint next")]
 mod conf;
 mod connect;
 mod error;
@@ -23,5 +22,5 @@ pub use authfile::AuthFiles;
 pub use client::{Client, ClientOptions, Fetched};
 pub use conf::{Endpoint, Registries};
 pub use connect::Access;
-#[allow(unused_imports, reason = "push and search match on kinds next")]
+#[allow(unused_imports, reason = "push matches on kinds next")]
 pub use error::{Error, ErrorKind};
