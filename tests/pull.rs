@@ -181,3 +181,82 @@ berthtest!(build_from_a_registry_image_pulls_it, |env| {
         .run();
     assert_fails_125(&out, "not known");
 });
+
+berthtest!(
+    pull_killed_midway_leaves_a_valid_store_and_pulls_again,
+    |env| {
+        if !Registry::available() || !tool_or_skip("skopeo") {
+            return;
+        }
+        // A layer of incompressible bytes, so the pull takes a while.
+        let mut layers = Vec::new();
+        for i in 0..1u8 {
+            let dir = env.path(&format!("l{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut bytes = vec![0u8; 8 << 20];
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(i);
+            for b in bytes.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            std::fs::write(dir.join(format!("blob{i}")), bytes).unwrap();
+            let tar = env.path(&format!("l{i}.tar"));
+            let out = crate::util::Cmd::new("tar")
+                .args(&[
+                    "-C",
+                    dir.to_str().unwrap(),
+                    "-cf",
+                    tar.to_str().unwrap(),
+                    ".",
+                ])
+                .run();
+            assert_ok(&out);
+            layers.push(tar);
+        }
+        env.import(&layers[0], "big:1", &[]);
+        let reg = Registry::start(Mode::Plain);
+        let peer = Peer::new(&env);
+        let src = format!(
+            "oci:{}:docker.io/library/big:1",
+            env.root.join("store").display()
+        );
+        reg.skopeo_push(&peer, &src, "big:1");
+
+        let fresh = TestEnv::new("killed");
+        // A failed pull makes the (empty) store, whose layers dir we watch.
+        let out = fresh
+            .berth(&["pull", "--tls-verify=false", &reg.reference("none:1")])
+            .run();
+        assert_fails_125(&out, "manifest unknown");
+        let running = fresh
+            .berth(&["pull", "--tls-verify=false", &reg.reference("big:1")])
+            .spawn();
+        crate::util::wait_for_entry(
+            &fresh.root.join("layers"),
+            ".tmp",
+            std::time::Duration::from_secs(60),
+        );
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(running.pid() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        running.wait();
+        fresh.check_store();
+        let out = fresh
+            .berth(&["pull", "-q", "--tls-verify=false", &reg.reference("big:1")])
+            .run();
+        assert_ok(&out);
+        let out = fresh
+            .berth(&["run", "--rm", &reg.reference("big:1"), "/bin/true"])
+            .run();
+        // The image is a lone data layer: no /bin/true in it, but it starts.
+        assert_eq!(out.code(), Some(127), "{}", out.stderr());
+        let listed = fresh.check_store();
+        assert!(listed.contains("store is valid"), "{listed}");
+        fresh.berth(&["system", "prune"]).ok();
+        assert_eq!(fresh.check_store(), "store is valid\n");
+    }
+);

@@ -16,7 +16,7 @@
 use super::unpack::{PendingLayer, Unpacker, read_layer_meta};
 use crate::layer;
 use crate::reference::Reference;
-use crate::registry::{Access, Client, Fetched, Registries};
+use crate::registry::{Access, Client, ErrorKind, Fetched, Registries};
 use crate::store::Store;
 use crate::store::blobs::PendingBlob;
 use crate::store::digest::{Digest, HashingWriter};
@@ -464,7 +464,7 @@ fn fetch_layers(
             if failed.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let r = layer_job(store, client, repo, &unpacker, job, &failed, obs)
+            let r = with_retries(|| layer_job(store, client, repo, &unpacker, job, &failed, obs))
                 .with_context(|| format!("layer {}", job.desc.digest));
             if r.is_err() {
                 failed.store(true, Ordering::Relaxed);
@@ -488,6 +488,45 @@ fn fetch_layers(
             .collect()
     });
     results.into_iter().collect()
+}
+
+/// Tries a layer again after a transient network failure (a connection
+/// reset or cut short mid-download, a registry that went away for a
+/// moment): at most [`TRIES`] times, waiting a little longer each time.
+/// What the registry sent wrong (a digest mismatch, a 404) is not retried.
+fn with_retries(mut job: impl FnMut() -> Result<()>) -> Result<()> {
+    let mut wait = std::time::Duration::from_millis(250);
+    for _ in 1..TRIES {
+        match job() {
+            Err(e) if is_transient(&e) => {
+                log::warn!("{e:#}; trying again");
+                std::thread::sleep(wait);
+                wait *= 2;
+            }
+            r => return r,
+        }
+    }
+    job()
+}
+
+const TRIES: usize = 3;
+
+fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        if let Some(r) = c.downcast_ref::<crate::registry::Error>() {
+            return r.kind == ErrorKind::Unreachable;
+        }
+        c.downcast_ref::<io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::TimedOut
+                    | io::ErrorKind::BrokenPipe
+            ) && !io.to_string().contains("another layer failed")
+        })
+    })
 }
 
 /// Fetches (or reads) one layer, unpacks it (or checks it), commits it.

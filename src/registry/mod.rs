@@ -22,5 +22,4 @@ pub use authfile::AuthFiles;
 pub use client::{Client, ClientOptions, Fetched};
 pub use conf::{Endpoint, Registries};
 pub use connect::Access;
-#[allow(unused_imports, reason = "push matches on kinds next")]
 pub use error::{Error, ErrorKind};
