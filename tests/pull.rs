@@ -260,3 +260,108 @@ berthtest!(
         assert_eq!(fresh.check_store(), "store is valid\n");
     }
 );
+
+/// An OCI layout at `dir` holding one index, `multi:1`, with busybox from
+/// `env`'s store for linux/amd64 and a copy whose config says linux/arm64.
+fn multi_platform_layout(env: &TestEnv, dir: &std::path::Path) {
+    use serde_json::json;
+    let store = env.root.join("store");
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for e in std::fs::read_dir(store.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), blobs.join(e.file_name())).unwrap();
+    }
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let hex = crate::util::sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("index.json")).unwrap()).unwrap();
+    let amd = index["manifests"][0].clone();
+    let amd_digest = amd["digest"].as_str().unwrap();
+    let read = |d: &str| std::fs::read(blobs.join(d.trim_start_matches("sha256:"))).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&read(amd_digest)).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&read(manifest["config"]["digest"].as_str().unwrap())).unwrap();
+    config["architecture"] = json!("arm64");
+    config["variant"] = json!("v8");
+    let (cd, cs) = put(&serde_json::to_vec(&config).unwrap());
+    manifest["config"]["digest"] = json!(cd);
+    manifest["config"]["size"] = json!(cs);
+    let (md, ms) = put(&serde_json::to_vec(&manifest).unwrap());
+    let list = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "digest": amd_digest, "size": amd["size"],
+             "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "digest": md, "size": ms,
+             "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
+        ]
+    });
+    let (ld, ls) = put(&serde_json::to_vec(&list).unwrap());
+    let top = json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": ld, "size": ls,
+         "annotations": {"org.opencontainers.image.ref.name": "multi:1"}}
+    ]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+berthtest!(pull_picks_the_platform_from_an_index, |env| {
+    if !Registry::available() || !tool_or_skip("skopeo") || !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    env.import_busybox();
+    let layout = env.path("multi");
+    multi_platform_layout(&env, &layout);
+    let reg = Registry::start(Mode::Plain);
+    let peer = Peer::new(&env);
+    let out = peer
+        .skopeo(&[
+            "copy",
+            "-q",
+            "--all",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:multi:1", layout.display()),
+            &format!("docker://{}", reg.reference("multi:1")),
+        ])
+        .run();
+    assert_ok(&out);
+    let name = reg.reference("multi:1");
+    // This machine's entry by default…
+    let host = TestEnv::new("host");
+    let id = host
+        .berth(&["pull", "-q", "--tls-verify=false", &name])
+        .ok();
+    assert_eq!(id.trim(), env.inspect("busybox")["Id"].as_str().unwrap());
+    // …the one asked for with --platform…
+    let arm = TestEnv::new("arm");
+    arm.berth(&[
+        "pull",
+        "-q",
+        "--tls-verify=false",
+        "--platform",
+        "linux/arm64",
+        &name,
+    ])
+    .ok();
+    assert_eq!(arm.inspect(&name)["Architecture"], "arm64");
+    // …and a platform the index lacks is an error naming what it has.
+    let none = TestEnv::new("s390x");
+    let out = none
+        .berth(&[
+            "pull",
+            "--tls-verify=false",
+            "--platform",
+            "linux/s390x",
+            &name,
+        ])
+        .run();
+    let err = assert_fails_125(&out, "no image for linux/s390x");
+    assert!(err.contains("linux/amd64, linux/arm64/v8"), "{err}");
+});
