@@ -158,6 +158,11 @@ pub fn main() -> i32 {
 /// Prints an error as berth's one line and returns 125 (a broken pipe on
 /// stdout is not an error: the reader went away).
 pub fn report(e: &anyhow::Error) -> i32 {
+    // Ctrl-C during a transfer: the shell's convention, 128 + SIGINT.
+    if crate::sys::process::interrupted() {
+        eprintln!("berth: interrupted");
+        return 130;
+    }
     if let Some(io) = e.root_cause().downcast_ref::<std::io::Error>()
         && io.kind() == std::io::ErrorKind::BrokenPipe
     {

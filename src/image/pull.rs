@@ -165,6 +165,8 @@ pub fn pull(
     opts: &PullOptions,
     obs: &dyn Observer,
 ) -> Result<Vec<Pulled>> {
+    // Ctrl-C stops the downloads; their temporaries go as the error unwinds.
+    let _interrupt = crate::sys::process::InterruptGuard::install();
     let registries = Registries::load()?;
     let reference = registries.qualify(name)?;
     if !opts.all_tags {
@@ -669,6 +671,10 @@ impl Read for Counted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.failed.load(Ordering::Relaxed) {
             return Err(io::Error::other("stopped: another layer failed"));
+        }
+        if crate::sys::process::interrupted() {
+            // Not ErrorKind::Interrupted: readers retry that one forever.
+            return Err(io::Error::other("interrupted"));
         }
         let max = buf.len().min(self.left.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..max])?;

@@ -223,3 +223,52 @@ pub fn wipe_initial_args_and_environ(name: &str) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Set by the SIGINT/SIGTERM handler of an [`InterruptGuard`].
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn note_interrupt(_: libc::c_int) {
+    // Async-signal-safe: one atomic store.
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// While alive, Ctrl-C (SIGINT) and SIGTERM do not kill berth but set a
+/// flag ([`interrupted`]) that long transfers check, so they stop by
+/// returning an error and their temporaries are removed on the way out.
+/// Dropped, the default actions are back (a container forked later must
+/// not inherit a handler).
+pub struct InterruptGuard(());
+
+impl InterruptGuard {
+    pub fn install() -> InterruptGuard {
+        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+        let action = SigAction::new(
+            SigHandler::Handler(note_interrupt),
+            SaFlags::SA_RESTART,
+            SigSet::empty(),
+        );
+        for sig in [Signal::SIGINT, Signal::SIGTERM] {
+            // SAFETY: the handler only stores to an atomic, which is
+            // async-signal-safe; the previous action is discarded and
+            // restored to SIG_DFL by Drop.
+            let _ = unsafe { sigaction(sig, &action) };
+        }
+        InterruptGuard(())
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        for sig in [Signal::SIGINT, Signal::SIGTERM] {
+            // SAFETY: restores the default action; no handler code involved.
+            let _ = unsafe { sigaction(sig, &dfl) };
+        }
+    }
+}
+
+/// Whether SIGINT or SIGTERM arrived while an [`InterruptGuard`] was alive.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
