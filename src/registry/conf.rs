@@ -275,6 +275,15 @@ impl Registries {
         })
     }
 
+    /// The registries a term without one is searched in (`berth search`):
+    /// `unqualified-search-registries`, else Docker Hub.
+    pub fn search_registries(&self) -> Vec<String> {
+        match &self.search {
+            Some((list, _)) if !list.is_empty() => list.clone(),
+            _ => vec!["docker.io".to_string()],
+        }
+    }
+
     /// The `[[registry]]` with the longest prefix matching `name`, and how
     /// much of `name` the prefix covers.
     fn find(&self, name: &str) -> Option<(&Registry, usize)> {
