@@ -481,3 +481,26 @@ berthtest!(
         );
     }
 );
+
+berthtest!(
+    a_helper_with_nothing_for_the_host_lets_the_next_file_answer,
+    |env| {
+        let mut w = World::new(&env);
+        fake_helper(&env, &mut w);
+        std::fs::create_dir_all(w.auth_json().parent().unwrap()).unwrap();
+        std::fs::write(
+            w.auth_json(),
+            r#"{"credHelpers":{"r.example":"berthtest"}}"#,
+        )
+        .unwrap();
+        // base64("docker-user:pw")
+        env.write(
+            "home/.docker/config.json",
+            r#"{"auths":{"r.example":{"auth":"ZG9ja2VyLXVzZXI6cHc="}}}"#,
+        );
+        eqnice!(
+            "docker-user\n",
+            w.berth(&env, &["login", "--get-login", "r.example"]).ok()
+        );
+    }
+);
