@@ -834,7 +834,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__search)
-            opts="-h --limit --format --list-tags --no-trunc --tls-verify --cert-dir --root --log-level --help"
+            opts="-h --limit --format --list-tags --no-trunc --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,6 +853,14 @@ _berth() {
                     return 0
                     ;;
                 --cert-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --creds)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

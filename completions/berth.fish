@@ -189,9 +189,11 @@ complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify certificates [default: true, except for insecure registries and plain-http loopback ones]' -r -f -a "true\t''
+complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of CA certificates (`*.crt`) and client certificates (`*.cert` + `*.key`) for the registry' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l list-tags -d 'List the tags of the repository TERM names'

@@ -1,90 +1,28 @@
-//! `berth login` and `berth logout` against a real docker-registry with
-//! htpasswd Basic auth, podman reading berth's login and berth podman's,
-//! credential helpers, and the registries.conf rules login obeys.
+//! `berth login` and `berth logout` against a real docker-registry (Basic
+//! auth, TLS, Bearer tokens), podman reading berth's login and berth
+//! podman's, credential helpers, the password prompt on a terminal, and the
+//! registries.conf rules login obeys.
 //!
 //! Every berth here runs with HOME, XDG_RUNTIME_DIR and XDG_CONFIG_HOME in
 //! the test's dir and its own registries.conf, so the user's real
 //! credentials and configuration are neither read nor touched.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::util::peer::Peer;
+use crate::util::registry::{Mode, Registry};
 use crate::util::{Cmd, TestEnv, assert_fails_125, assert_ok, berth_bin, tool_or_skip, wait_exit};
 
 const USER: &str = "berth-user";
 const PASS: &str = "pa:ss w0rd-for-login";
 
-/// Debian's docker-registry on 127.0.0.1 with htpasswd auth, its storage
-/// and config in the test's dir; killed on drop.
-struct Registry {
-    child: Child,
-    host: String,
-}
-
-impl Registry {
-    /// None (after a skip) when docker-registry or htpasswd is missing.
-    fn start(env: &TestEnv) -> Option<Registry> {
-        if !tool_or_skip("docker-registry") || !tool_or_skip("htpasswd") {
-            return None;
-        }
-        let htpasswd = env.path("registry/htpasswd");
-        std::fs::create_dir_all(env.path("registry/storage")).unwrap();
-        let out = Command::new("htpasswd")
-            .args(["-Bbn", USER, PASS])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "htpasswd: {out:?}");
-        std::fs::write(&htpasswd, &out.stdout).unwrap();
-        let config = env.write(
-            "registry/config.yml",
-            format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
-                 http:\n  addr: 127.0.0.1:0\nauth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                env.path("registry/storage").display(),
-                htpasswd.display()
-            ),
-        );
-        let mut child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start docker-registry");
-        // It logs `listening on 127.0.0.1:PORT` once the socket is bound (port
-        // 0: it picks a free one): wait for that line, no polling.
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let host = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("docker-registry exited before listening");
-            };
-            if let Some(i) = line.find("listening on 127.0.0.1:") {
-                let rest = &line[i + "listening on ".len()..];
-                let end = rest
-                    .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
-                    .unwrap_or(rest.len());
-                break rest[..end].to_string();
-            }
-        };
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Some(Registry { child, host })
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A registry with htpasswd Basic auth for USER/PASS (None after a skip).
+fn basic_registry() -> Option<Registry> {
+    Registry::available().then(|| Registry::start(Mode::basic(USER, PASS)))
 }
 
 /// The private world berth's credentials live in for one test.
@@ -175,11 +113,12 @@ fn auths(world: &World) -> serde_json::Value {
 berthtest!(
     login_checks_the_credentials_stores_them_0600_and_logout_removes_them,
     |env| {
-        let Some(reg) = Registry::start(&env) else {
+        let Some(reg) = basic_registry() else {
             return;
         };
         let w = World::new(&env);
-        let host = reg.host.as_str();
+        let host = reg.host();
+        let host = host.as_str();
         let out = w.login(&env, host, USER, PASS);
         assert_ok(&out);
         eqnice!("Login Succeeded!\n", out.stdout());
@@ -213,18 +152,21 @@ berthtest!(
 );
 
 berthtest!(a_wrong_password_is_refused_and_nothing_is_stored, |env| {
-    let Some(reg) = Registry::start(&env) else {
+    let Some(reg) = basic_registry() else {
         return;
     };
     let w = World::new(&env);
-    let out = w.login(&env, &reg.host, USER, "not-the-password");
-    let line = assert_fails_125(&out, &format!("logging in to {}: unauthorized", reg.host));
+    let out = w.login(&env, &reg.host(), USER, "not-the-password");
+    let line = assert_fails_125(&out, &format!("logging in to {}: unauthorized", reg.host()));
     assert!(!line.contains("not-the-password"), "{line}");
     assert!(!w.auth_json().exists(), "nothing written on failure");
     // A good login stays when a later one fails.
-    assert_ok(&w.login(&env, &reg.host, USER, PASS));
+    assert_ok(&w.login(&env, &reg.host(), USER, PASS));
     let before = std::fs::read(w.auth_json()).unwrap();
-    assert_fails_125(&w.login(&env, &reg.host, "someone", "else"), "unauthorized");
+    assert_fails_125(
+        &w.login(&env, &reg.host(), "someone", "else"),
+        "unauthorized",
+    );
     assert_eq!(std::fs::read(w.auth_json()).unwrap(), before);
 });
 
@@ -247,12 +189,13 @@ berthtest!(podman_uses_berths_login_and_berth_uses_podmans, |env| {
     if !tool_or_skip("podman") {
         return;
     }
-    let Some(reg) = Registry::start(&env) else {
+    let Some(reg) = basic_registry() else {
         return;
     };
     let peer = Peer::new(&env);
     let w = World::of_peer(&env, &peer);
-    let host = reg.host.as_str();
+    let host = reg.host();
+    let host = host.as_str();
 
     // berth logs in; podman sees it in the same file and logs out of it.
     assert_ok(&w.login(&env, host, USER, PASS));
@@ -314,12 +257,13 @@ fn fake_helper(env: &TestEnv, w: &mut World) -> PathBuf {
 berthtest!(
     a_credential_helper_named_in_the_auth_file_keeps_the_secret,
     |env| {
-        let Some(reg) = Registry::start(&env) else {
+        let Some(reg) = basic_registry() else {
             return;
         };
         let mut w = World::new(&env);
         let kept = fake_helper(&env, &mut w);
-        let host = reg.host.as_str();
+        let host = reg.host();
+        let host = host.as_str();
         let credhelpers = format!(r#"{{"credHelpers":{{"{host}":"berthtest"}}}}"#);
         std::fs::create_dir_all(w.auth_json().parent().unwrap()).unwrap();
         std::fs::write(w.auth_json(), &credhelpers).unwrap();
@@ -467,20 +411,20 @@ fn login_on_a_terminal(env: &TestEnv, w: &World, host: &str, keys: &[u8]) -> (i3
 berthtest!(
     login_prompts_on_a_terminal_without_echoing_the_password,
     |env| {
-        let Some(reg) = Registry::start(&env) else {
+        let Some(reg) = basic_registry() else {
             return;
         };
         let w = World::new(&env);
         // A typo fixed with backspace, then Enter.
         let keys = format!("{PASS}x\x7f\r");
-        let (code, shown, echo_on) = login_on_a_terminal(&env, &w, &reg.host, keys.as_bytes());
+        let (code, shown, echo_on) = login_on_a_terminal(&env, &w, &reg.host(), keys.as_bytes());
         assert_eq!(code, 0, "login succeeded");
         assert!(shown.contains(USER), "the user name is echoed: {shown:?}");
         assert!(!shown.contains("w0rd"), "the password is not: {shown:?}");
         assert!(echo_on, "echo is back on");
         eqnice!(
             format!("{USER}\n"),
-            w.berth(&env, &["login", "--get-login", &reg.host]).ok()
+            w.berth(&env, &["login", "--get-login", &reg.host()]).ok()
         );
     }
 );
@@ -494,5 +438,69 @@ berthtest!(
         assert!(!shown.contains("secr"), "{shown:?}");
         assert!(echo_on, "echo is back on");
         assert!(!w.auth_json().exists());
+    }
+);
+
+berthtest!(login_over_tls_trusts_the_cert_dir_it_is_given, |env| {
+    if !Registry::available() {
+        return;
+    }
+    let reg = Registry::start(Mode::Tls);
+    let w = World::new(&env);
+    let host = reg.host();
+    let cert_dir = reg.cert_dir();
+    let login = |extra: &[&str]| {
+        let mut args = vec!["login", "-u", USER, "--password-stdin"];
+        args.extend(extra);
+        args.push(&host);
+        w.berth(&env, &args).stdin(format!("{PASS}\n")).run()
+    };
+    // An unknown CA is refused, and nothing is stored.
+    assert_fails_125(&login(&[]), &format!("logging in to {host}"));
+    assert!(!w.auth_json().exists());
+    let out = login(&["--cert-dir", cert_dir.to_str().unwrap()]);
+    assert_ok(&out);
+    eqnice!("Login Succeeded!\n", out.stdout());
+});
+
+berthtest!(
+    login_through_the_token_flow_checks_the_password_with_the_issuer,
+    |env| {
+        if !Registry::available() {
+            return;
+        }
+        let reg = Registry::start(Mode::token(USER, PASS));
+        let w = World::new(&env);
+        let host = reg.host();
+        assert_fails_125(&w.login(&env, &host, USER, "wrong"), "unauthorized");
+        assert!(!w.auth_json().exists());
+        assert_ok(&w.login(&env, &host, USER, PASS));
+        eqnice!(
+            format!("{USER}\n"),
+            w.berth(&env, &["login", "--get-login", &host]).ok()
+        );
+    }
+);
+
+berthtest!(
+    a_helper_with_nothing_for_the_host_lets_the_next_file_answer,
+    |env| {
+        let mut w = World::new(&env);
+        fake_helper(&env, &mut w);
+        std::fs::create_dir_all(w.auth_json().parent().unwrap()).unwrap();
+        std::fs::write(
+            w.auth_json(),
+            r#"{"credHelpers":{"r.example":"berthtest"}}"#,
+        )
+        .unwrap();
+        // base64("docker-user:pw")
+        env.write(
+            "home/.docker/config.json",
+            r#"{"auths":{"r.example":{"auth":"ZG9ja2VyLXVzZXI6cHc="}}}"#,
+        );
+        eqnice!(
+            "docker-user\n",
+            w.berth(&env, &["login", "--get-login", "r.example"]).ok()
+        );
     }
 );

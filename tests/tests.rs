@@ -22,5 +22,6 @@ mod network;
 mod pull;
 mod registry_harness;
 mod run;
+mod search;
 mod store;
 mod util;

@@ -2,7 +2,9 @@
 //! and `berth logout [REGISTRY | --all]`: podman's verbs, on podman's auth
 //! file, so either tool uses the other's login.
 
-use crate::registry::{self, AuthFiles, Client, ClientOptions, Credentials, ErrorKind, Registries};
+use crate::registry::{
+    self, Access, AuthFiles, Client, Credentials, Endpoint, ErrorKind, Registries,
+};
 use anyhow::{Context, Result, anyhow, bail};
 use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices, Termios};
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -76,7 +78,7 @@ pub fn run_login(a: LoginArgs) -> Result<i32> {
     if nothing_given && let Some(stored) = files.credentials(&host)? {
         // As podman: a login that is still good is not asked for again.
         writeln!(out, "Authenticating with existing credentials for {host}")?;
-        if verify(&host, endpoint.insecure, &a, stored).is_ok() {
+        if verify(&host, &endpoint, &a, stored).is_ok() {
             writeln!(
                 out,
                 "Existing credentials are valid. Already logged in to {host}"
@@ -121,7 +123,7 @@ pub fn run_login(a: LoginArgs) -> Result<i32> {
         bail!("logging in to {host}: the password is empty");
     }
     let creds = Credentials { username, secret };
-    verify(&host, endpoint.insecure, &a, creds.clone())?;
+    verify(&host, &endpoint, &a, creds.clone())?;
     files
         .store(&host, &creds)
         .with_context(|| format!("storing the credentials for {host}"))?;
@@ -155,14 +157,14 @@ pub fn run_logout(a: LogoutArgs) -> Result<i32> {
 }
 
 /// Checks `creds` with the registry: its `/v2/` must accept them.
-fn verify(host: &str, insecure: bool, a: &LoginArgs, creds: Credentials) -> Result<()> {
-    let opts = ClientOptions {
+fn verify(host: &str, endpoint: &Endpoint, a: &LoginArgs, creds: Credentials) -> Result<()> {
+    let access = Access {
         tls_verify: a.tls_verify,
         cert_dir: a.cert_dir.clone(),
-        insecure,
+        authfile: None,
         credentials: Some(creds),
     };
-    let result = Client::new(host, opts).and_then(|c| c.ping());
+    let result = Client::connect(endpoint, &access).and_then(|c| c.ping());
     result.map_err(|e| match e.downcast_ref::<registry::Error>() {
         // The client's message already names the host, and its advice to
         // run `berth login` is no help to someone doing just that.

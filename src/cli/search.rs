@@ -1,12 +1,11 @@
 //! `berth search TERM [--limit N] [--format json|table] [--list-tags]`
 
 use super::output::{self, Format};
-use crate::reference::Reference;
-use crate::registry::ClientOptions;
+use super::registry_opts::AccessFlags;
+use crate::registry::Registries;
 use crate::registry::search::{self, Hit};
 use anyhow::Result;
 use serde_json::json;
-use std::path::PathBuf;
 
 /// Search a registry for images (Docker Hub's search, or the registry's catalog)
 #[derive(clap::Args, Debug)]
@@ -25,34 +24,26 @@ pub struct Args {
     /// Do not truncate descriptions
     #[arg(long)]
     no_trunc: bool,
-    /// Require HTTPS and verify certificates [default: true, except for
-    /// insecure registries and plain-http loopback ones]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    tls_verify: Option<bool>,
-    /// Directory of CA certificates (`*.crt`) and client certificates
-    /// (`*.cert` + `*.key`) for the registry
-    #[arg(long, value_name = "DIR")]
-    cert_dir: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessFlags,
 }
 
 pub fn run(a: Args) -> Result<i32> {
     if a.limit == 0 {
         anyhow::bail!("--limit must be at least 1");
     }
-    let opts = ClientOptions {
-        tls_verify: a.tls_verify,
-        cert_dir: a.cert_dir.clone(),
-        insecure: false,
-        credentials: None,
-    };
+    let access = a.access.access()?;
+    let registries = Registries::load()?;
     if a.list_tags {
-        return list_tags(&a, opts);
+        let (name, tags) = search::list_tags(&registries, &a.term, a.limit, &access)?;
+        if a.format == Format::Json {
+            return output::json(&[json!({ "Name": name, "Tags": tags })]).map(|_| 0);
+        }
+        let rows: Vec<Vec<String>> = tags.into_iter().map(|t| vec![name.clone(), t]).collect();
+        output::table(&["NAME", "TAG"], &rows)?;
+        return Ok(0);
     }
-    // A term without a registry searches Docker Hub.
-    let (registry, term) = search::split_term(&a.term);
-    let registry = registry.unwrap_or("docker.io");
-    let hits = search::search(registry, term, a.limit, opts)
-        .map_err(|e| e.context(format!("searching {registry} for `{term}`")))?;
+    let hits = search::search(&registries, &a.term, a.limit, &access)?;
     if a.format == Format::Json {
         return output::json(&hits.iter().map(to_json).collect::<Vec<_>>()).map(|_| 0);
     }
@@ -68,26 +59,6 @@ pub fn run(a: Args) -> Result<i32> {
         })
         .collect();
     output::table(&["NAME", "DESCRIPTION", "STARS", "OFFICIAL"], &rows)?;
-    Ok(0)
-}
-
-fn list_tags(a: &Args, opts: ClientOptions) -> Result<i32> {
-    let r = Reference::parse(&a.term).map_err(anyhow::Error::msg)?;
-    let last = a.term.rsplit('/').next().unwrap_or("");
-    if last.contains(':') || a.term.contains('@') {
-        anyhow::bail!(
-            "`{}`: --list-tags takes a repository, without a tag or digest",
-            a.term
-        );
-    }
-    let tags = search::list_tags(&r.domain, &r.path, a.limit, opts)
-        .map_err(|e| e.context(format!("listing tags of {}", r.repository())))?;
-    let name = r.repository();
-    if a.format == Format::Json {
-        return output::json(&[json!({ "Name": name, "Tags": tags })]).map(|_| 0);
-    }
-    let rows: Vec<Vec<String>> = tags.into_iter().map(|t| vec![name.clone(), t]).collect();
-    output::table(&["NAME", "TAG"], &rows)?;
     Ok(0)
 }
 

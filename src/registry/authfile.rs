@@ -171,12 +171,15 @@ impl AuthFiles {
                     doc.get("credsStore").and_then(Value::as_str),
                 )
             };
+            // A helper named for the host answers for this file; when it
+            // has nothing, the next file may (containers/image's order).
             if let Some(helper) = helper_for(helpers, host) {
                 let helper = helper.with_context(|| format!("in `{file}`"))?;
-                return Ok(helper_get(helper, host)?.map(|c| {
+                if let Some(c) = helper_get(helper, host)? {
                     let from = format!("credential helper `{helper}` (credHelpers in `{file}`)");
-                    (c, from)
-                }));
+                    return Ok(Some((c, from)));
+                }
+                continue;
             }
             let auths = match auths {
                 None | Some(Value::Null) => None,

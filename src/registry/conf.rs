@@ -108,23 +108,10 @@ impl Registries {
     pub fn load() -> Result<Registries> {
         let from_env = ENV_PATHS
             .iter()
-            .find_map(|v| std::env::var_os(v).filter(|p| !p.is_empty()));
-        if let Some(path) = from_env {
-            let path = PathBuf::from(path);
-            let dir = drop_in_dir(&path);
-            return Registries::load_files(&path, true, &[dir]);
-        }
-        let user = config_home().map(|c| c.join("containers/registries.conf"));
-        if let Some(user) = user.filter(|u| u.exists()) {
-            let dir = drop_in_dir(&user);
-            return Registries::load_files(&user, true, &[dir]);
-        }
-        let system = Path::new(SYSTEM_PATH);
-        let mut dirs = vec![drop_in_dir(system)];
-        if let Some(c) = config_home() {
-            dirs.push(c.join("containers/registries.conf.d"));
-        }
-        Registries::load_files(system, false, &dirs)
+            .find_map(|v| std::env::var_os(v).filter(|p| !p.is_empty()))
+            .map(PathBuf::from);
+        let sources = Sources::pick(from_env, config_home(), Path::new(SYSTEM_PATH));
+        Registries::load_files(&sources.main, sources.must_exist, &sources.drop_in_dirs)
     }
 
     /// One configuration file's text (for tests).
@@ -275,6 +262,15 @@ impl Registries {
         })
     }
 
+    /// The registries a term without one is searched in (`berth search`):
+    /// `unqualified-search-registries`, else Docker Hub.
+    pub fn search_registries(&self) -> Vec<String> {
+        match &self.search {
+            Some((list, _)) if !list.is_empty() => list.clone(),
+            _ => vec!["docker.io".to_string()],
+        }
+    }
+
     /// The `[[registry]]` with the longest prefix matching `name`, and how
     /// much of `name` the prefix covers.
     fn find(&self, name: &str) -> Option<(&Registry, usize)> {
@@ -394,6 +390,43 @@ fn config_home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(|h| PathBuf::from(h).join(".config"))
+}
+
+/// The files a configuration is read from.
+#[derive(Debug, PartialEq, Eq)]
+struct Sources {
+    main: PathBuf,
+    must_exist: bool,
+    drop_in_dirs: Vec<PathBuf>,
+}
+
+impl Sources {
+    /// A file named by the environment, else the user's file if it exists,
+    /// else the system's (which may be missing) with the system's and the
+    /// user's drop-in dirs; the others have the drop-in dir beside them.
+    fn pick(from_env: Option<PathBuf>, config_home: Option<PathBuf>, system: &Path) -> Sources {
+        let beside = |main: PathBuf| Sources {
+            drop_in_dirs: vec![drop_in_dir(&main)],
+            main,
+            must_exist: true,
+        };
+        if let Some(path) = from_env {
+            return beside(path);
+        }
+        let user_dir = config_home.map(|c| c.join("containers"));
+        if let Some(user) = user_dir.as_ref().map(|d| d.join("registries.conf"))
+            && user.exists()
+        {
+            return beside(user);
+        }
+        let mut drop_in_dirs = vec![drop_in_dir(system)];
+        drop_in_dirs.extend(user_dir.map(|d| d.join("registries.conf.d")));
+        Sources {
+            main: system.to_path_buf(),
+            must_exist: false,
+            drop_in_dirs,
+        }
+    }
 }
 
 /// `…/registries.conf` → `…/registries.conf.d`
@@ -1071,6 +1104,46 @@ mod tests {
         );
         assert!(e.contains("50-bad.conf"), "{e}");
         assert!(e.contains("v2 format"), "{e}");
+    }
+
+    #[test]
+    fn the_users_file_replaces_the_systems_and_the_environment_both() {
+        let d = tree(&[("system/registries.conf", "")]);
+        let system = d.path().join("system/registries.conf");
+        let config = d.path().join("config");
+        let p = |rel: &str| d.path().join(rel);
+        // No user file: the system's, its drop-ins, then the user's drop-ins.
+        assert_eq!(
+            Sources::pick(None, Some(config.clone()), &system),
+            Sources {
+                main: system.clone(),
+                must_exist: false,
+                drop_in_dirs: vec![
+                    p("system/registries.conf.d"),
+                    p("config/containers/registries.conf.d")
+                ],
+            }
+        );
+        // A user file: only it and the drop-ins beside it.
+        std::fs::create_dir_all(p("config/containers")).unwrap();
+        std::fs::write(p("config/containers/registries.conf"), "").unwrap();
+        assert_eq!(
+            Sources::pick(None, Some(config.clone()), &system),
+            Sources {
+                main: p("config/containers/registries.conf"),
+                must_exist: true,
+                drop_in_dirs: vec![p("config/containers/registries.conf.d")],
+            }
+        );
+        // BERTH_REGISTRIES_CONF / CONTAINERS_REGISTRIES_CONF: that file, which must exist.
+        assert_eq!(
+            Sources::pick(Some(p("my.conf")), Some(config), &system),
+            Sources {
+                main: p("my.conf"),
+                must_exist: true,
+                drop_in_dirs: vec![p("my.conf.d")],
+            }
+        );
     }
 
     #[test]

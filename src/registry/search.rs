@@ -5,8 +5,8 @@
 //! does. Neither is a reliable way to tell whether an image exists: that is
 //! `head_manifest`'s job.
 
-use super::{Client, ClientOptions};
-use anyhow::Result;
+use super::{Access, Client, ClientOptions, Endpoint, Registries};
+use anyhow::{Context, Result};
 
 /// One search result. Text comes from the registry: escape it to print.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,14 +36,57 @@ pub fn split_term(term: &str) -> (Option<&str>, &str) {
     }
 }
 
-/// Searches `registry` for repositories matching `term`, at most `limit`.
-pub fn search(registry: &str, term: &str, limit: usize, opts: ClientOptions) -> Result<Vec<Hit>> {
+/// Searches for `term` as `berth search` does: in the registry the term
+/// names (`HOST/words`), else in each of the configured search registries,
+/// at most `limit` results from each. A registry that fails is skipped with
+/// a warning when another answered; when none did, the first error is
+/// returned.
+pub fn search(
+    registries: &Registries,
+    term: &str,
+    limit: usize,
+    access: &Access,
+) -> Result<Vec<Hit>> {
+    let (named, words) = split_term(term);
+    let hosts = match named {
+        Some(h) => vec![h.to_string()],
+        None => registries.search_registries(),
+    };
+    let mut hits = Vec::new();
+    let mut first_err = None;
+    let mut answered = false;
+    for host in &hosts {
+        let found = registries
+            .registry_endpoint(host)
+            .and_then(|e| search_one(&e, words, limit, access))
+            .with_context(|| format!("searching {host} for `{words}`"));
+        match found {
+            Ok(h) => {
+                answered = true;
+                hits.extend(h);
+            }
+            Err(e) if hosts.len() > 1 => {
+                log::warn!("{e:#}");
+                first_err.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match first_err {
+        Some(e) if !answered => Err(e),
+        _ => Ok(hits),
+    }
+}
+
+/// Searches one registry.
+fn search_one(endpoint: &Endpoint, term: &str, limit: usize, access: &Access) -> Result<Vec<Hit>> {
+    let registry = endpoint.host.as_str();
     if registry == "docker.io" {
-        let mut hits = hub_search(term, limit, opts)?;
+        let mut hits = hub_search(term, limit, access)?;
         hits.truncate(limit);
         return Ok(hits);
     }
-    let client = Client::new(registry, opts)?;
+    let client = Client::connect(endpoint, access)?;
     // The catalog has no search: every name is fetched and filtered.
     let all = client.catalog(0)?;
     Ok(all
@@ -62,15 +105,17 @@ pub fn search(registry: &str, term: &str, limit: usize, opts: ClientOptions) -> 
 }
 
 /// Docker Hub's v1 search, which wants no credentials.
-fn hub_search(term: &str, limit: usize, opts: ClientOptions) -> Result<Vec<Hit>> {
+fn hub_search(term: &str, limit: usize, access: &Access) -> Result<Vec<Hit>> {
     if term.is_empty() {
-        anyhow::bail!("docker.io: searching needs a term (Docker Hub does not list every image)");
+        anyhow::bail!("Docker Hub does not list every image: give a term");
     }
     let client = Client::new(
         "index.docker.io",
         ClientOptions {
+            tls_verify: access.tls_verify,
+            cert_dir: access.cert_dir.clone(),
+            insecure: false,
             credentials: None,
-            ..opts
         },
     )?;
     let path = format!(
@@ -125,17 +170,27 @@ fn parse_hub(body: &[u8]) -> Result<Vec<Hit>> {
         .collect())
 }
 
-/// The tags of repository `repo` on `registry`, at most `limit`.
+/// The tags of the repository `name` names (a short name resolved as a
+/// pull would), at most `limit`; with that repository's full name.
 pub fn list_tags(
-    registry: &str,
-    repo: &str,
+    registries: &Registries,
+    name: &str,
     limit: usize,
-    opts: ClientOptions,
-) -> Result<Vec<String>> {
-    let client = Client::new(registry, opts)?;
-    let mut tags = client.tags(repo)?;
+    access: &Access,
+) -> Result<(String, Vec<String>)> {
+    let last = name.rsplit('/').next().unwrap_or("");
+    if last.contains(':') || name.contains('@') {
+        anyhow::bail!("`{name}`: --list-tags takes a repository, without a tag or digest");
+    }
+    let r = registries.qualify(name)?;
+    let mut endpoint = registries.registry_endpoint(&r.domain)?;
+    endpoint.repo = r.path.clone();
+    let full = r.repository();
+    let mut tags = Client::connect(&endpoint, access)
+        .and_then(|c| c.tags(&endpoint.repo))
+        .with_context(|| format!("listing the tags of {full}"))?;
     tags.truncate(limit);
-    Ok(tags)
+    Ok((full, tags))
 }
 
 /// `s` made safe as a query value: unreserved bytes as they are, the rest
