@@ -143,7 +143,6 @@ impl AuthFiles {
     /// The credentials for repository `repo` of `host`: the longest key
     /// among `host/repo`, its parent namespaces and `host`, as podman looks
     /// them up.
-    #[cfg_attr(not(test), expect(dead_code, reason = "pull and push use it next"))]
     pub fn credentials_for(&self, host: &str, repo: &str) -> Result<Option<Credentials>> {
         let key = if repo.is_empty() {
             host.to_string()

@@ -20,7 +20,8 @@ impl Client {
     pub fn connect(endpoint: &Endpoint, access: &Access) -> Result<Client> {
         let credentials = match &access.credentials {
             Some(c) => Some(c.clone()),
-            None => AuthFiles::new(access.authfile.clone()).credentials(&endpoint.host)?,
+            None => AuthFiles::new(access.authfile.clone())
+                .credentials_for(&endpoint.host, &endpoint.repo)?,
         };
         Client::new(
             &endpoint.host,
