@@ -271,4 +271,5 @@ for IMG in random text; do
     printf '%-7s %-26s %10s %8s\n' "$IMG" "push #2 vs skopeo copy" "$(ratio "${T[$IMG.berth_push2]}" "${T[$IMG.skopeo_push]}")" "≥ 1.00×"
   fi
 done
-[ "$HAVE_PULL$HAVE_PUSH" = 11 ] || echo "($BERTH has no 'pull' or 'push' yet: berth's rows are left out)"
+[ "$HAVE_PULL" = 1 ] || echo "($BERTH has no 'pull' yet: berth's pull rows are left out)"
+[ "$HAVE_PUSH" = 1 ] || echo "($BERTH has no 'push' yet: berth's push rows are left out)"
