@@ -247,6 +247,9 @@ pub fn push(
 ) -> Result<Digest> {
     // Shared: `system prune` waits for the temporary blobs we write.
     let _work = store.work_lock(false)?;
+    // An unreachable registry or refused credentials fail now, before
+    // minutes of compression.
+    client.ping()?;
     let prepared = prepare(store, image, opts, progress)?;
     let info = store.blob_info();
     for (what, d) in &prepared.blobs {
