@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::image::push::{self, CompressionFormat, Destination, ManifestFormat, PushOptions};
 use crate::reference::Reference;
-use crate::registry::{Client, ClientOptions, Credentials};
+use crate::registry::{AuthFiles, Client, ClientOptions, Credentials, Registries};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -31,9 +31,12 @@ pub struct Args {
     /// Certificates for the registry (`*.crt` CAs, `*.cert`/`*.key` client pairs)
     #[arg(long, value_name = "DIR")]
     cert_dir: Option<PathBuf>,
-    /// Credentials for the registry
+    /// Credentials for the registry [default: from the auth files `berth login` and podman use]
     #[arg(long, value_name = "USER:PASSWORD")]
     creds: Option<String>,
+    /// Read credentials from FILE (auth.json format) [env: REGISTRY_AUTH_FILE]
+    #[arg(long, value_name = "FILE")]
+    authfile: Option<PathBuf>,
     /// No progress lines: only the digest
     #[arg(short, long)]
     quiet: bool,
@@ -52,8 +55,19 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 }
 
 fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
-    let dest = destination(a.dest.as_deref().unwrap_or(&a.image))?;
-    let credentials = a.creds.as_deref().map(credentials).transpose()?;
+    let named = destination(a.dest.as_deref().unwrap_or(&a.image))?;
+    // registries.conf: a blocked registry is refused, an insecure one may
+    // be plain http; a push goes where the name says (no mirrors).
+    let endpoint = Registries::load()?.push_endpoint(&named)?;
+    let dest = Destination {
+        host: endpoint.host,
+        repo: endpoint.repo,
+        reference: named.tag.unwrap_or_else(|| "latest".into()),
+    };
+    let credentials = match a.creds.as_deref() {
+        Some(c) => Some(credentials(c)?),
+        None => AuthFiles::new(a.authfile.clone()).credentials_for(&dest.host, &dest.repo)?,
+    };
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
     let client = Client::new(
@@ -61,7 +75,7 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
         ClientOptions {
             tls_verify: a.tls_verify,
             cert_dir: a.cert_dir.clone(),
-            insecure: false,
+            insecure: endpoint.insecure,
             credentials,
         },
     )?;
@@ -78,8 +92,8 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
     push::push(&store, &image, &client, &dest, opts, &mut progress)
 }
 
-/// `docker://HOST/REPO:TAG` or a plain reference.
-fn destination(s: &str) -> Result<Destination> {
+/// `docker://HOST/REPO:TAG` or a plain reference, with a tag.
+fn destination(s: &str) -> Result<Reference> {
     let name = match s.split_once("://") {
         Some(("docker", rest)) => rest,
         Some((transport, _)) => {
@@ -87,18 +101,13 @@ fn destination(s: &str) -> Result<Destination> {
                 "`{transport}://` destinations are not supported: berth pushes to registries (docker://)"
             )
         }
-        None if s.starts_with("docker:") => s.trim_start_matches("docker:"),
         None => s,
     };
     let r = Reference::parse(name).map_err(anyhow::Error::msg)?;
     if r.digest.is_some() {
         bail!("a destination names a tag, not a digest: `{name}`");
     }
-    Ok(Destination {
-        host: r.domain,
-        repo: r.path,
-        reference: r.tag.unwrap_or_else(|| "latest".into()),
-    })
+    Ok(r)
 }
 
 /// `USER:PASSWORD`; the value itself is never in an error.
@@ -119,19 +128,18 @@ mod tests {
     #[test]
     fn destinations_are_references_with_an_optional_docker_transport() {
         let d = destination("docker://127.0.0.1:5000/a/b:v1").unwrap();
+        assert_eq!(d.to_string(), "127.0.0.1:5000/a/b:v1");
         assert_eq!(
-            (d.host.as_str(), d.repo.as_str(), d.reference.as_str()),
-            ("127.0.0.1:5000", "a/b", "v1")
+            destination("alpine").unwrap().to_string(),
+            "docker.io/library/alpine:latest"
         );
-        let d = destination("alpine").unwrap();
-        assert_eq!(d.location(), "docker.io/library/alpine");
-        assert_eq!(d.reference, "latest");
-        assert!(destination("oci:/tmp/x").is_err() || destination("oci:///tmp/x").is_err());
         let e = destination("dir:///tmp/x").unwrap_err().to_string();
         assert!(
             e.starts_with("`dir://` destinations are not supported"),
             "{e}"
         );
+        let digest = format!("alpine@sha256:{}", "a".repeat(64));
+        assert!(destination(&digest).is_err());
     }
 
     #[test]
