@@ -243,7 +243,7 @@ pub fn push(
     client: &Client,
     dest: &Destination,
     opts: PushOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Digest> {
     // Shared: `system prune` waits for the temporary blobs we write.
     let _work = store.work_lock(false)?;
@@ -252,12 +252,24 @@ pub fn push(
     client.ping()?;
     let prepared = prepare(store, image, opts, progress)?;
     let info = store.blob_info();
-    for (what, d) in &prepared.blobs {
-        let how = send_blob(store, client, dest, info.locations(&d.digest), d)
-            .with_context(|| format!("pushing {what} {}", d.digest))?;
-        progress(&format!("Copying {what} {} {how}", d.digest));
+    let (layers, config) = prepared.blobs.split_at(prepared.blobs.len() - 1);
+    let progress = std::sync::Mutex::new(progress);
+    let say = |line: &str| {
+        if let Ok(mut p) = progress.lock() {
+            p(line);
+        }
+    };
+    // Layers side by side (the client is shared: one connection pool, one
+    // token cache); the config once they are all there, as podman does.
+    for batch in [layers, config] {
+        send_blobs(batch, &|what, d| {
+            let how = send_blob(store, client, dest, info.locations(&d.digest), d)
+                .with_context(|| format!("pushing {what} {}", d.digest))?;
+            say(&format!("Copying {what} {} {how}", d.digest));
+            Ok(())
+        })?;
     }
-    progress("Writing manifest to image destination");
+    say("Writing manifest to image destination");
     let digest = client.put_manifest(
         &dest.repo,
         &dest.reference,
@@ -280,6 +292,47 @@ pub fn push(
         &format!("{}@{digest}", dest.location()),
     )?;
     Ok(digest)
+}
+
+/// Blobs sent at once: enough to overlap one blob's round trips and disk
+/// reads with another's transfer, few enough not to flood a registry.
+const UPLOADS: usize = 3;
+
+/// Runs `send` for every blob on up to [`UPLOADS`] scoped threads (joined
+/// before it returns); the first error wins and stops the others taking
+/// more.
+fn send_blobs(
+    blobs: &[(&'static str, Descriptor)],
+    send: &(dyn Fn(&'static str, &Descriptor) -> Result<()> + Sync),
+) -> Result<()> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let worker = || -> Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        while !failed.load(SeqCst) {
+            let Some((what, d)) = blobs.get(next.fetch_add(1, SeqCst)) else {
+                break;
+            };
+            if let Err(e) = send(what, d) {
+                failed.store(true, SeqCst);
+                return Err(e);
+            }
+        }
+        Ok(())
+    };
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..UPLOADS.min(blobs.len()))
+            .map(|_| s.spawn(worker))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("an upload thread panicked")))
+            })
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
+    })
 }
 
 /// Sends one blob the cheapest way; says which.
