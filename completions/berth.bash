@@ -651,7 +651,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__push)
-            opts="-q -h --format --compression-format --digestfile --tls-verify --cert-dir --creds --quiet --root --log-level --help"
+            opts="-q -h --format --compression-format --digestfile --tls-verify --cert-dir --authfile --creds --quiet --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,6 +674,10 @@ _berth() {
                     return 0
                     ;;
                 --cert-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authfile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -145,10 +145,11 @@ v2s2\t'Docker image manifest, schema 2'"
 complete -c berth -n "__fish_berth_using_subcommand push" -l compression-format -d 'How to compress layers stored uncompressed (compressed ones go as they are)' -r -f -a "gzip\t''
 zstd\t''"
 complete -c berth -n "__fish_berth_using_subcommand push" -l digestfile -d 'Also write the pushed manifest\'s digest to FILE' -r -F
-complete -c berth -n "__fish_berth_using_subcommand push" -l tls-verify -d 'Require HTTPS and verify certificates [default: true, except for 127.0.0.1/localhost and insecure registries]' -r -f -a "true\t''
+complete -c berth -n "__fish_berth_using_subcommand push" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand push" -l cert-dir -d 'Certificates for the registry (`*.crt` CAs, `*.cert`/`*.key` client pairs)' -r -F
-complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'

@@ -4,83 +4,18 @@
 //! --digests` and `inspect`; `image exists`; `rmi` keeps compressed blobs
 //! another image still needs.
 
+use crate::util::peer::Peer;
+use crate::util::registry::{Mode, Registry};
 use crate::util::{self, Cmd, assert_fails_125, assert_ok, busybox_tar, list_dir};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 
-const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
-
-/// A plain-http docker-registry for one test, its storage in a temp dir;
-/// killed on drop. It binds port 0 and says the port on stderr, so there is
-/// no port race and nothing to poll.
-struct Registry {
-    child: Child,
-    host: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        if !std::path::Path::new(REGISTRY_BIN).is_file() {
-            util::skip("docker-registry is not installed");
-            return None;
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("berth-push-registry-")
-            .tempdir()
-            .unwrap();
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n\
-                 storage:\n  filesystem:\n    rootdirectory: {}\n\
-                 http:\n  addr: 127.0.0.1:0\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .unwrap();
-        let mut child = std::process::Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let host = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                let at = l.find("listening on ")? + "listening on ".len();
-                Some(l[at..].split(['"', ' ', ',']).next()?.to_string())
-            })
-            .expect("the registry says where it listens");
-        // Keep draining its log, or it blocks once the pipe is full.
-        std::thread::spawn(move || lines.for_each(drop));
-        Some(Registry {
-            child,
-            host,
-            _dir: dir,
-        })
-    }
-
-    fn reference(&self, repo: &str) -> String {
-        format!("{}/{repo}", self.host)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A plain registry, or None after a skip.
+fn registry() -> Option<Registry> {
+    Registry::available().then(|| Registry::start(Mode::Plain))
 }
 
 /// `skopeo inspect --raw`: the manifest the registry holds, and its digest.
 fn registry_manifest(env: &util::TestEnv, reference: &str) -> (serde_json::Value, String) {
-    let peer = util::peer::Peer::new(env);
+    let peer = Peer::new(env);
     let raw = peer
         .skopeo(&[
             "inspect",
@@ -117,7 +52,7 @@ fn push(env: &util::TestEnv, args: &[&str]) -> Cmd {
 berthtest!(
     push_sends_gzip_layers_and_prints_the_manifest_digest,
     |env| {
-        let Some(reg) = Registry::start() else { return };
+        let Some(reg) = registry() else { return };
         if !util::tool_or_skip("skopeo") {
             return;
         }
@@ -150,7 +85,7 @@ berthtest!(
 );
 
 berthtest!(a_second_push_reuses_the_compressed_layer, |env| {
-    let Some(reg) = Registry::start() else { return };
+    let Some(reg) = registry() else { return };
     if !util::tool_or_skip("skopeo") {
         return;
     }
@@ -184,7 +119,7 @@ berthtest!(a_second_push_reuses_the_compressed_layer, |env| {
 });
 
 berthtest!(push_format_v2s2_uses_docker_media_types, |env| {
-    let Some(reg) = Registry::start() else { return };
+    let Some(reg) = registry() else { return };
     if !util::tool_or_skip("skopeo") {
         return;
     }
@@ -207,7 +142,7 @@ berthtest!(push_format_v2s2_uses_docker_media_types, |env| {
 });
 
 berthtest!(push_zstd_layers_in_oci_and_refuse_them_in_v2s2, |env| {
-    let Some(reg) = Registry::start() else { return };
+    let Some(reg) = registry() else { return };
     if !util::tool_or_skip("skopeo") {
         return;
     }
@@ -237,7 +172,7 @@ berthtest!(push_zstd_layers_in_oci_and_refuse_them_in_v2s2, |env| {
 });
 
 berthtest!(pushed_digests_show_in_images_inspect_and_lookups, |env| {
-    let Some(reg) = Registry::start() else { return };
+    let Some(reg) = registry() else { return };
     env.import_busybox();
     let name = reg.reference("d/busybox:1");
     env.berth(&["tag", "busybox", &name]).ok();
@@ -295,7 +230,7 @@ berthtest!(push_to_an_unreachable_registry_fails_in_one_line, |env| {
 });
 
 berthtest!(rmi_keeps_a_compressed_layer_another_image_uses, |env| {
-    let Some(reg) = Registry::start() else { return };
+    let Some(reg) = registry() else { return };
     env.import(&busybox_tar(), "localhost/a", &[]);
     env.import(
         &busybox_tar(),
@@ -323,3 +258,42 @@ berthtest!(rmi_keeps_a_compressed_layer_another_image_uses, |env| {
     assert_eq!(blobs(&env), Vec::<String>::new(), "no blob left");
     env.check_store();
 });
+
+berthtest!(
+    pushed_with_credentials_pulls_and_runs_in_a_fresh_root,
+    |env| {
+        if !Registry::available() {
+            return;
+        }
+        for mode in [
+            Mode::basic("pusher", "s3cret"),
+            Mode::token("pusher", "s3cret"),
+        ] {
+            let reg = Registry::start(mode);
+            env.import_busybox();
+            let mut args = vec!["push".to_string()];
+            args.extend(reg.client_flags(""));
+            args.extend(["busybox".into(), reg.reference("auth/busybox:1")]);
+            let out = env.berth(&args).run();
+            assert_ok(&out);
+            assert!(!out.stderr().contains("s3cret") && !out.stdout().contains("s3cret"));
+            let fresh = util::TestEnv::new("pulled");
+            let mut args = vec!["pull".to_string()];
+            args.extend(reg.client_flags(""));
+            args.push(reg.reference("auth/busybox:1"));
+            assert_ok(&fresh.berth(&args).run());
+            let out = fresh
+                .berth(&[
+                    "run",
+                    "--rm",
+                    &reg.reference("auth/busybox:1"),
+                    "echo",
+                    "pushed",
+                ])
+                .run();
+            assert_ok(&out);
+            assert_eq!(out.stdout(), "pushed\n");
+            fresh.check_store();
+        }
+    }
+);

@@ -1,9 +1,10 @@
 //! `berth push [flags] IMAGE [DEST]`
 
 use super::Ctx;
+use super::registry_opts::AccessFlags;
 use crate::image::push::{self, CompressionFormat, Destination, ManifestFormat, PushOptions};
 use crate::reference::Reference;
-use crate::registry::{AuthFiles, Client, ClientOptions, Credentials, Registries};
+use crate::registry::{Client, Registries};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -23,20 +24,8 @@ pub struct Args {
     /// Also write the pushed manifest's digest to FILE
     #[arg(long, value_name = "FILE")]
     digestfile: Option<PathBuf>,
-    /// Require HTTPS and verify certificates [default: true, except for
-    /// 127.0.0.1/localhost and insecure registries]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true")]
-    tls_verify: Option<bool>,
-    /// Certificates for the registry (`*.crt` CAs, `*.cert`/`*.key` client pairs)
-    #[arg(long, value_name = "DIR")]
-    cert_dir: Option<PathBuf>,
-    /// Credentials for the registry [default: from the auth files `berth login` and podman use]
-    #[arg(long, value_name = "USER:PASSWORD")]
-    creds: Option<String>,
-    /// Read credentials from FILE (auth.json format) [env: REGISTRY_AUTH_FILE]
-    #[arg(long, value_name = "FILE")]
-    authfile: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessFlags,
     /// No progress lines: only the digest
     #[arg(short, long)]
     quiet: bool,
@@ -60,25 +49,14 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
     // be plain http; a push goes where the name says (no mirrors).
     let endpoint = Registries::load()?.push_endpoint(&named)?;
     let dest = Destination {
-        host: endpoint.host,
-        repo: endpoint.repo,
+        host: endpoint.host.clone(),
+        repo: endpoint.repo.clone(),
         reference: named.tag.unwrap_or_else(|| "latest".into()),
     };
-    let credentials = match a.creds.as_deref() {
-        Some(c) => Some(credentials(c)?),
-        None => AuthFiles::new(a.authfile.clone()).credentials_for(&dest.host, &dest.repo)?,
-    };
+    let access = a.access.access()?;
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
-    let client = Client::new(
-        &dest.host,
-        ClientOptions {
-            tls_verify: a.tls_verify,
-            cert_dir: a.cert_dir.clone(),
-            insecure: endpoint.insecure,
-            credentials,
-        },
-    )?;
+    let client = Client::connect(&endpoint, &access)?;
     let opts = PushOptions {
         format: a.format,
         compression: a.compression_format,
@@ -110,17 +88,6 @@ fn destination(s: &str) -> Result<Reference> {
     Ok(r)
 }
 
-/// `USER:PASSWORD`; the value itself is never in an error.
-fn credentials(s: &str) -> Result<Credentials> {
-    match s.split_once(':') {
-        Some((user, secret)) if !user.is_empty() && !secret.is_empty() => Ok(Credentials {
-            username: user.to_string(),
-            secret: secret.to_string(),
-        }),
-        _ => bail!("--creds takes USER:PASSWORD"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,13 +107,5 @@ mod tests {
         );
         let digest = format!("alpine@sha256:{}", "a".repeat(64));
         assert!(destination(&digest).is_err());
-    }
-
-    #[test]
-    fn credentials_errors_do_not_echo_the_secret() {
-        let e = credentials("hunter2").unwrap_err().to_string();
-        assert!(!e.contains("hunter2"));
-        let c = credentials("u:p:q").unwrap();
-        assert_eq!((c.username.as_str(), c.secret.as_str()), ("u", "p:q"));
     }
 }
