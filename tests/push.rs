@@ -221,8 +221,10 @@ berthtest!(image_exists_answers_by_exit_code, |env| {
 });
 
 berthtest!(push_to_an_unreachable_registry_fails_in_one_line, |env| {
-    env.import_busybox();
+    let id = env.import_busybox();
     let before = env.snapshot();
+    // By id, there is no name to push to.
+    assert_fails_125(&push(&env, &[&id[..12]]).run(), "give one");
     // Port 1 on loopback: nothing listens there.
     let out = push(&env, &["busybox", "127.0.0.1:1/x/busybox:1"]).run();
     assert_fails_125(&out, "127.0.0.1:1/x/busybox:1");

@@ -51,11 +51,18 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
     let dest = Destination {
         host: endpoint.host.clone(),
         repo: endpoint.repo.clone(),
-        reference: named.tag.unwrap_or_else(|| "latest".into()),
+        reference: named.tag.clone().unwrap_or_else(|| "latest".into()),
     };
     let access = a.access.access()?;
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
+    if a.dest.is_none() && !image.names.contains(&named.to_string()) {
+        // An id (or a digest) names no repository to push to.
+        bail!(
+            "no destination: `{}` is not a name of the image; give one",
+            a.image
+        );
+    }
     let client = Client::connect(&endpoint, &access)?;
     let opts = PushOptions {
         format: a.format,
