@@ -30,6 +30,7 @@ complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_needs_command" -f -a "builder" -d 'Manage the build cache'
+complete -c berth -n "__fish_berth_needs_command" -f -a "image" -d 'Manage images'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images in local storage'
 complete -c berth -n "__fish_berth_needs_command" -f -a "import" -d 'Create an image from a root filesystem tarball (plain, gzip or zstd)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "inspect" -d 'Show an image\'s details as JSON (the shape of `podman image inspect`)'
@@ -38,6 +39,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "tag" -d 'Give an image 
 complete -c berth -n "__fish_berth_needs_command" -f -a "untag" -d 'Remove names from an image (all of them when none are given); the image stays'
 complete -c berth -n "__fish_berth_needs_command" -f -a "ps" -d 'List containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "pull" -d 'Pull an image from a registry'
+complete -c berth -n "__fish_berth_needs_command" -f -a "push" -d 'Push an image to a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rm" -d 'Remove stopped containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove images; blobs and layers no other image uses go with them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command in a new container, as a child of this process'
@@ -81,6 +83,13 @@ complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_sub
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also drop the cache mounts (RUN --mount=type=cache)'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -f -a "exists" -d 'Exit 0 if the image is in local storage, 1 if not (for scripts; no output)'
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
@@ -131,6 +140,20 @@ complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log m
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Pull every tag of the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand push" -l format -d 'Manifest format' -r -f -a "oci\t'OCI image manifest'
+v2s2\t'Docker image manifest, schema 2'"
+complete -c berth -n "__fish_berth_using_subcommand push" -l compression-format -d 'How to compress layers stored uncompressed (compressed ones go as they are)' -r -f -a "gzip\t''
+zstd\t''"
+complete -c berth -n "__fish_berth_using_subcommand push" -l digestfile -d 'Also write the pushed manifest\'s digest to FILE' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'
+complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'

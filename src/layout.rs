@@ -12,6 +12,8 @@
 //! <root>/cache-mounts/<id>[.lock] RUN --mount=type=cache directories
 //! <root>/volumes/<name>/_data    named volumes
 //! <root>/containers/<id>/        meta.json, upper/, work/, rootfs/, etc files
+//! <root>/blob-info.json         compressed forms of layers, where blobs were
+//!                                seen in registries, images' repo digests
 //! <root>/store.lock              the index lock (exclusive)
 //! <root>/work.lock               shared while temporary files are written,
 //!                                exclusive for `system prune`
@@ -170,6 +172,13 @@ impl Layout {
         [dir.join("upper"), dir.join("work"), dir.join("rootfs")]
     }
 
+    /// `<root>/blob-info.json`: what the store knows of blobs beyond their
+    /// bytes (see `store::blobinfo`). Beside the OCI layout, not in it, so
+    /// the layout stays what skopeo and umoci expect.
+    pub fn blob_info(&self) -> PathBuf {
+        self.root.join("blob-info.json")
+    }
+
     /// `<root>/store.lock`: see `Store::lock`.
     pub fn store_lock(&self) -> PathBuf {
         self.root.join("store.lock")
@@ -282,6 +291,7 @@ mod tests {
                 "/r/containers/i/rootfs"
             ]
         );
+        assert_eq!(p(l.blob_info()), "/r/blob-info.json");
         assert_eq!(p(l.store_lock()), "/r/store.lock");
         assert_eq!(p(l.work_lock()), "/r/work.lock");
     }

@@ -20,6 +20,7 @@ mod interop;
 mod login;
 mod network;
 mod pull;
+mod push;
 mod registry;
 mod registry_harness;
 mod run;

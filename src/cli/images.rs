@@ -66,10 +66,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             i.names.iter().map(|n| split_name(n)).collect()
         };
         for (repo, tag) in names {
+            let digest = a.digests.then(|| digest_in(i, &repo));
             let mut row = vec![repo, tag];
-            if a.digests {
-                row.push(i.digest.to_string());
-            }
+            row.extend(digest);
             row.extend([id(i), created.clone(), size.clone()]);
             rows.push(row);
         }
@@ -81,6 +80,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     };
     output::table(header, &rows)?;
     Ok(0)
+}
+
+/// The image's manifest digest in repository `repo`: the one a push or pull
+/// recorded there, else the local one.
+fn digest_in(i: &Image, repo: &str) -> String {
+    i.repo_digests
+        .iter()
+        .find_map(|rd| rd.strip_prefix(repo)?.strip_prefix('@'))
+        .map_or_else(|| i.digest.to_string(), str::to_string)
 }
 
 /// `docker.io/library/busybox:latest` → (`docker.io/library/busybox`, `latest`)
@@ -95,6 +103,7 @@ fn to_json(i: &Image) -> serde_json::Value {
     json!({
         "Id": i.id().hex(),
         "Digest": i.digest.to_string(),
+        "RepoDigests": i.repo_digests,
         "Names": i.names,
         "RepoTags": i.names,
         "Created": i.created_epoch().unwrap_or(0),

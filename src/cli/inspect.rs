@@ -31,11 +31,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 }
 
 pub fn inspect_json(i: &Image) -> serde_json::Value {
-    let repo_digests: Vec<String> = i
-        .names
-        .iter()
-        .map(|n| format!("{}@{}", super::images::split_name(n).0, i.digest))
-        .collect();
+    // What push and pull recorded, then each name's repository with the
+    // local manifest digest (podman lists names × digests).
+    let mut repo_digests = i.repo_digests.clone();
+    for n in &i.names {
+        let rd = format!("{}@{}", super::images::split_name(n).0, i.digest);
+        if !repo_digests.contains(&rd) {
+            repo_digests.push(rd);
+        }
+    }
     let c = &i.config;
     json!({
         "Id": i.id().hex(),

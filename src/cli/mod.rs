@@ -7,6 +7,7 @@ mod completion;
 mod container_opts;
 mod docs;
 mod history;
+mod image;
 mod images;
 mod import;
 mod inspect;
@@ -16,6 +17,7 @@ mod output;
 mod progress;
 mod ps;
 mod pull;
+mod push;
 mod registry_opts;
 mod rm;
 mod rmi;
@@ -54,6 +56,8 @@ enum Verb {
     Build(Box<build::Args>),
     #[command(subcommand)]
     Builder(builder::Verb),
+    #[command(subcommand)]
+    Image(image::Verb),
     Images(images::Args),
     Import(import::Args),
     Inspect(inspect::Args),
@@ -62,6 +66,7 @@ enum Verb {
     Untag(tag::UntagArgs),
     Ps(ps::Args),
     Pull(pull::Args),
+    Push(push::Args),
     Rm(rm::Args),
     Rmi(rmi::Args),
     Run(Box<run::Args>),
@@ -128,6 +133,7 @@ pub fn main() -> i32 {
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),
         Verb::Builder(v) => builder::run(&ctx, v),
+        Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),
         Verb::Inspect(a) => inspect::run(&ctx, a),
@@ -136,6 +142,7 @@ pub fn main() -> i32 {
         Verb::Untag(a) => tag::run_untag(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),
         Verb::Pull(a) => pull::run(&ctx, a),
+        Verb::Push(a) => push::run(&ctx, a),
         Verb::Rm(a) => rm::run(&ctx, a),
         Verb::Rmi(a) => rmi::run(&ctx, a),
         Verb::Run(a) => run::run(&ctx, *a),

@@ -5,5 +5,6 @@ pub mod change;
 pub mod import;
 pub mod load;
 pub mod pull;
+pub mod push;
 pub mod save;
 pub mod unpack;

@@ -18,7 +18,7 @@ mod tests;
 #[allow(unused_imports)]
 pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
 #[allow(unused_imports)]
-pub use compress::{Compression, decompress, detect};
+pub use compress::{Compression, compress, decompress, detect};
 #[allow(unused_imports)]
 pub use copy::{CopyOp, apply_copy, chmod_mode, raw_path};
 #[allow(unused_imports)]

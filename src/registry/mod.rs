@@ -4,12 +4,9 @@
 //! API over HTTP(S) with its Basic and Bearer token authentication. It moves
 //! bytes and manifests; what they become in the store is `image/`'s job.
 
-#[allow(dead_code, reason = "push uses the push scope next")]
 mod auth;
 mod authfile;
-#[allow(dead_code, reason = "push uses the rest next")]
 mod client;
-#[allow(dead_code, reason = "push uses push_endpoint next")]
 mod conf;
 mod connect;
 mod error;

@@ -25,12 +25,21 @@ pub struct Report {
 struct Live {
     blobs: BTreeSet<String>,
     layers: BTreeSet<String>,
+    /// The diffIDs images and the build cache use: their compressed forms
+    /// (in the blob info record) stay alive with them.
+    diff_ids: BTreeSet<Digest>,
+    /// Manifests in the index.
+    images: BTreeSet<Digest>,
 }
 
 impl Store {
     /// Walks the index and every file of the store. With `verify`, every
     /// referenced blob is re-hashed.
     pub fn check(&self, verify: bool) -> Result<Report> {
+        Ok(self.check_live(verify)?.0)
+    }
+
+    fn check_live(&self, verify: bool) -> Result<(Report, Live)> {
         let mut report = Report::default();
         let live = self.live(&mut report, verify)?;
         for entry in fs::read_dir(self.blobs_dir())? {
@@ -49,7 +58,7 @@ impl Store {
                 report.garbage.push(entry.path());
             }
         }
-        Ok(report)
+        Ok((report, live))
     }
 
     fn live(&self, report: &mut Report, verify: bool) -> Result<Live> {
@@ -76,6 +85,9 @@ impl Store {
                         set.insert(d.hex().to_string());
                     }
                 }
+                if let Some(d) = v["diff_id"].as_str().and_then(|d| Digest::parse(d).ok()) {
+                    live.diff_ids.insert(d);
+                }
             }
         }
         let mut seen = BTreeSet::new();
@@ -83,8 +95,10 @@ impl Store {
             if !seen.insert(m.digest.clone()) {
                 continue;
             }
+            live.images.insert(m.digest.clone());
             match self.image_parts(&m.digest, m.size, verify) {
-                Ok((blobs, chains)) => {
+                Ok((blobs, diff_ids, chains)) => {
+                    live.diff_ids.extend(diff_ids);
                     live.blobs.extend(blobs.iter().map(|d| d.hex().to_string()));
                     for c in chains {
                         if !self.layer_dir(&c).is_dir() || !self.layer_meta_path(&c).is_file() {
@@ -98,16 +112,25 @@ impl Store {
                 Err(e) => report.errors.push(format!("image {}: {e:#}", m.digest)),
             }
         }
+        // A layer's compressed form lives while an image uses the layer and
+        // the record names it: pushing the image again reuses those bytes.
+        let info = self.blob_info();
+        let compressed: Vec<String> = info
+            .live_compressed(&live.diff_ids)
+            .filter(|d| self.has_blob(d))
+            .map(|d| d.hex().to_string())
+            .collect();
+        live.blobs.extend(compressed);
         Ok(live)
     }
 
-    /// The blobs and layer chain ids one manifest needs.
+    /// The blobs, layer diffIDs and layer chain ids one manifest needs.
     fn image_parts(
         &self,
         manifest: &Digest,
         size: u64,
         verify: bool,
-    ) -> Result<(Vec<Digest>, Vec<Digest>)> {
+    ) -> Result<(Vec<Digest>, Vec<Digest>, Vec<Digest>)> {
         let img = self.load_image(manifest, size, Vec::new())?;
         let mut blobs = vec![img.digest.clone(), img.id().clone()];
         for l in &img.manifest.layers {
@@ -124,7 +147,7 @@ impl Store {
             }
             blobs.push(l.digest.clone());
         }
-        Ok((blobs, img.chain_ids()))
+        Ok((blobs, img.diff_ids().to_vec(), img.chain_ids()))
     }
 }
 
@@ -147,14 +170,19 @@ impl Store {
     /// garbage directories are returned, not removed: a layer's record goes
     /// before its directory, so a crash never leaves a record naming a
     /// half-removed layer. The caller holds the index lock.
-    pub fn collect(&self, _lock: &Lock, include_tmp: bool) -> Result<Collected> {
-        let report = self.check(false)?;
+    pub fn collect(&self, lock: &Lock, include_tmp: bool) -> Result<Collected> {
+        let (report, live) = self.check_live(false)?;
         if !report.errors.is_empty() {
             anyhow::bail!(
                 "the store has errors, not collecting garbage: {}",
                 report.errors.join("; ")
             );
         }
+        // Records first, then the blobs they name: a crash in between
+        // leaves garbage blobs, never a record of a removed blob.
+        self.update_blob_info(lock, |i| {
+            i.retain_live(&live.diff_ids, &live.blobs, &live.images)
+        })?;
         let mut out = Collected::default();
         for path in report.garbage {
             let is_tmp = path

@@ -17,6 +17,10 @@ pub struct Image {
     pub config: ImageConfig,
     /// Full references (`docker.io/library/busybox:latest`), in index order.
     pub names: Vec<String>,
+    /// `repo@sha256:…` the image has in registries, recorded by push and
+    /// pull (podman's RepoDigests); filled by [`Store::images`] and
+    /// [`Store::resolve`].
+    pub repo_digests: Vec<String>,
 }
 
 impl Image {
@@ -65,11 +69,14 @@ impl Store {
                 e.1.push(name.to_string());
             }
         }
+        let info = self.blob_info();
         order
             .into_iter()
             .map(|d| {
                 let (size, names) = by_digest.remove(&d).unwrap_or_default();
-                self.load_image(&d, size, names)
+                let mut image = self.load_image(&d, size, names)?;
+                image.repo_digests = info.repo_digests(&d).to_vec();
+                Ok(image)
             })
             .collect()
     }
@@ -85,27 +92,38 @@ impl Store {
             manifest,
             config,
             names,
+            repo_digests: Vec::new(),
         })
     }
 
-    /// Finds an image by name (`busybox`, `localhost/x:1`, `name@sha256:…`),
-    /// by full or short id, or by manifest digest.
+    /// Finds an image by name (`busybox`, `localhost/x:1`, `name@sha256:…`
+    /// with its local or a recorded repo digest), by full or short id, or by
+    /// manifest digest.
     pub fn resolve(&self, spec: &str) -> Result<Image> {
+        self.find(spec)?
+            .ok_or_else(|| anyhow::anyhow!("image `{spec}` not known"))
+    }
+
+    /// [`Store::resolve`], with an unknown image as `None`; a `spec` that is
+    /// neither a reference nor an id, or an ambiguous id prefix, is an error.
+    pub fn find(&self, spec: &str) -> Result<Option<Image>> {
         let images = self.images()?;
         let wanted = Reference::parse(spec).ok();
         if let Some(r) = &wanted {
             let found = images.iter().find(|i| match &r.digest {
                 Some(d) => {
-                    i.digest.to_string() == *d
+                    let local = i.digest.to_string() == *d
                         && (r.tag.is_none()
                             || i.names.contains(
                                 &r.to_string().split('@').next().unwrap_or("").to_string(),
-                            ))
+                            ));
+                    let repo_digest = format!("{}@{d}", r.repository());
+                    local || i.repo_digests.contains(&repo_digest)
                 }
                 None => i.names.iter().any(|n| *n == r.to_string()),
             });
             if let Some(i) = found {
-                return Ok(i.clone());
+                return Ok(Some(i.clone()));
             }
         }
         let hex = spec.strip_prefix("sha256:").unwrap_or(spec);
@@ -115,10 +133,10 @@ impl Store {
                 .filter(|i| i.id().hex().starts_with(hex) || i.digest.hex() == hex)
                 .collect();
             match matches.as_slice() {
-                [one] => return Ok((*one).clone()),
+                [one] => return Ok(Some((*one).clone())),
                 [] => {}
                 _ if matches.iter().all(|m| m.id() == matches[0].id()) => {
-                    return Ok(matches[0].clone());
+                    return Ok(Some(matches[0].clone()));
                 }
                 _ => bail!("image id prefix `{spec}` is ambiguous"),
             }
@@ -130,7 +148,7 @@ impl Store {
             // Report the parse error: it says what is wrong with the name.
             Reference::parse(spec).map_err(anyhow::Error::msg)?;
         }
-        bail!("image `{spec}` not known")
+        Ok(None)
     }
 
     /// Records an image: its manifest (already a blob) gets `names`, which

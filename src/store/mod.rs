@@ -6,6 +6,7 @@
 //! only garbage (`.tmp-*` names, unreferenced blobs or layers) that
 //! [`gc`] finds and removes.
 
+pub mod blobinfo;
 pub mod blobs;
 pub mod digest;
 pub mod gc;
