@@ -365,3 +365,63 @@ berthtest!(pull_picks_the_platform_from_an_index, |env| {
     let err = assert_fails_125(&out, "no image for linux/s390x");
     assert!(err.contains("linux/amd64, linux/arm64/v8"), "{err}");
 });
+
+berthtest!(
+    pull_records_the_registry_digest_and_newer_pulls_only_a_change,
+    |env| {
+        let Some(reg) = registry_with_busybox(&env, Mode::Plain) else {
+            return;
+        };
+        let peer = Peer::new(&env);
+        let remote = reg.skopeo_inspect(&peer, "x:1", false)["Digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let fresh = TestEnv::new("digests");
+        let name = reg.reference("x:1");
+        fresh
+            .berth(&["pull", "-q", "--tls-verify=false", &name])
+            .ok();
+        let table = fresh.berth(&["images", "--digests"]).ok();
+        assert!(table.contains(&remote), "{table}");
+        // The registry's digest names the image.
+        let by_digest = format!("{}@{remote}", reg.reference("x"));
+        let out = fresh
+            .berth(&["run", "--rm", &by_digest, "echo", "by digest"])
+            .run();
+        assert_ok(&out);
+        assert_eq!(out.stdout(), "by digest\n");
+        // --pull=newer with nothing new fetches nothing…
+        let out = fresh
+            .berth(&[
+                "run",
+                "--rm",
+                "--pull=newer",
+                "--tls-verify=false",
+                &name,
+                "echo",
+                "same",
+            ])
+            .run();
+        assert_ok(&out);
+        assert!(!out.stderr().contains("Copying"), "{}", out.stderr());
+        // …and pulls a changed tag.
+        let other = env.path("other.tar");
+        std::fs::copy(crate::util::busybox_tar(), &other).unwrap();
+        env.import(
+            &other,
+            "changed:1",
+            &["--change", "CMD [\"echo\", \"changed\"]"],
+        );
+        let src = format!(
+            "oci:{}:docker.io/library/changed:1",
+            env.root.join("store").display()
+        );
+        reg.skopeo_push(&peer, &src, "x:1");
+        let out = fresh
+            .berth(&["run", "--rm", "--pull=newer", "--tls-verify=false", &name])
+            .run();
+        assert_ok(&out);
+        assert_eq!(out.stdout(), "changed\n");
+    }
+);

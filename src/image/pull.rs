@@ -16,7 +16,7 @@
 use super::unpack::{PendingLayer, Unpacker, read_layer_meta};
 use crate::layer;
 use crate::reference::Reference;
-use crate::registry::{Access, Client, ErrorKind, Fetched, Registries};
+use crate::registry::{Access, Client, Endpoint, ErrorKind, Fetched, Registries};
 use crate::store::Store;
 use crate::store::blobs::PendingBlob;
 use crate::store::digest::{Digest, HashingWriter};
@@ -211,7 +211,7 @@ fn pull_reference(
     for endpoint in &sources {
         obs.step(&format!("Trying to pull {reference}..."));
         let attempt = Client::connect(endpoint, &opts.access)
-            .and_then(|client| pull_from(store, &client, &endpoint.repo, reference, opts, obs));
+            .and_then(|client| pull_from(store, &client, endpoint, reference, opts, obs));
         match attempt {
             Ok(p) => return Ok(p),
             Err(e) if endpoint.mirror => {
@@ -230,11 +230,12 @@ fn pull_reference(
 fn pull_from(
     store: &Store,
     client: &Client,
-    repo: &str,
+    endpoint: &Endpoint,
     reference: &Reference,
     opts: &PullOptions,
     obs: &dyn Observer,
 ) -> Result<Pulled> {
+    let repo = endpoint.repo.as_str();
     let _work = store.work_lock(false)?;
     let wanted = match (&reference.digest, &reference.tag) {
         (Some(d), _) => d.clone(),
@@ -253,6 +254,7 @@ fn pull_from(
     if kind(&fetched)? != Kind::Manifest {
         bail!("the index's entry for {} is itself an index", opts.platform);
     }
+    let fetched_digest = fetched.digest.clone();
     let mut manifest: Manifest =
         serde_json::from_slice(&fetched.bytes).context("parsing the image manifest")?;
     let config_bytes = fetch_config(store, client, repo, &manifest.config)?;
@@ -286,7 +288,21 @@ fn pull_from(
     // Pulled by digest alone, the image has no tag to carry (podman's `<none>`).
     let names: Vec<String> = reference.tag.iter().map(|_| tagged(reference)).collect();
     store.add_image(&lock, &digest, bytes.len() as u64, &names)?;
-    let _ = top_digest;
+    // podman's RepoDigests: the digest the registry knows the image by (the
+    // index's, for a multi-platform name, and the platform's own), which
+    // `--pull=newer` compares and `name@sha256:…` finds; and where its blobs
+    // are, so a push to that registry can mount them instead of uploading.
+    let repository = reference.repository();
+    let source = format!("{}/{}", endpoint.host, endpoint.repo);
+    store.update_blob_info(&lock, |info| {
+        info.add_repo_digest(&digest, &format!("{repository}@{top_digest}"));
+        if fetched_digest != top_digest {
+            info.add_repo_digest(&digest, &format!("{repository}@{fetched_digest}"));
+        }
+        for l in &manifest.layers {
+            info.add_location(&l.digest, &source);
+        }
+    })?;
     Ok(Pulled {
         id: manifest.config.digest.clone(),
         manifest: digest,
@@ -703,7 +719,7 @@ pub fn ensure(
         (PullPolicy::Always, _) => true,
         (PullPolicy::Missing, l) => l.is_err() && Reference::parse(name).is_ok(),
         (PullPolicy::Newer, Err(_)) => Reference::parse(name).is_ok(),
-        (PullPolicy::Newer, Ok(img)) => is_stale(img, name, opts),
+        (PullPolicy::Newer, Ok(img)) => is_stale(store, img, name, opts),
     };
     if !pull_it {
         return local;
@@ -715,7 +731,7 @@ pub fn ensure(
 
 /// Whether the registry's manifest for `name` differs from the image's.
 /// A registry that cannot be asked keeps the local image (podman's `newer`).
-fn is_stale(img: &Image, name: &str, opts: &PullOptions) -> bool {
+fn is_stale(store: &Store, img: &Image, name: &str, opts: &PullOptions) -> bool {
     let check = || -> Result<bool> {
         let registries = Registries::load()?;
         let reference = registries.qualify(name)?;
@@ -725,8 +741,16 @@ fn is_stale(img: &Image, name: &str, opts: &PullOptions) -> bool {
             .context("no registry")?;
         let client = Client::connect(&endpoint, &opts.access)?;
         let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
+        let known = store.blob_info();
+        let ours = format!("{}@", reference.repository());
         Ok(match client.head_manifest(&endpoint.repo, &tag)? {
-            Some(d) => d != img.digest,
+            Some(d) => {
+                d != img.digest
+                    && !known
+                        .repo_digests(&img.digest)
+                        .iter()
+                        .any(|r| r.strip_prefix(&ours) == Some(d.to_string().as_str()))
+            }
             None => false,
         })
     };
