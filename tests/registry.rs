@@ -182,3 +182,99 @@ berthtest!(registry_podman_push_berth_pull, |env| {
     );
     env.check_store();
 });
+
+/// `berth push -q FLAGS… IMAGE docker://DEST` with the registry's flags.
+fn push(env: &TestEnv, reg: &Registry, image: &str, repo: &str) -> Run {
+    let mut args = vec!["push".to_string(), "-q".into()];
+    args.extend(reg.client_flags(""));
+    args.push(image.into());
+    args.push(format!("docker://{}", reg.reference(repo)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    berth(env, &args).run()
+}
+
+berthtest!(registry_tls_push_pulls_back_and_runs, |env| {
+    if !Registry::available() {
+        return;
+    }
+    let reg = Registry::start(Mode::Tls);
+    let id = env.import_busybox();
+    let out = push(&env, &reg, "busybox", "bb:1");
+    assert!(
+        out.status.success(),
+        "berth push over TLS failed: {}\nregistry log:\n{}",
+        out.stderr(),
+        reg.log()
+    );
+    let fresh = TestEnv::new("registry-tls-pulled");
+    let out = pull(&fresh, &reg, &reg.reference("bb:1"));
+    assert!(out.status.success(), "{}", out.stderr());
+    assert_eq!(out.stdout().trim(), id);
+    let out = berth(
+        &fresh,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &reg.reference("bb:1"),
+            "echo",
+            "tls",
+        ],
+    )
+    .ok();
+    eqnice!("tls\n", out);
+});
+
+berthtest!(registry_berth_push_podman_and_skopeo_read, |env| {
+    if !Registry::available() || !tool_or_skip("podman") || !tool_or_skip("skopeo") {
+        return;
+    }
+    let reg = Registry::start(Mode::Plain);
+    let id = env.import_busybox();
+    let ours = env.inspect("busybox");
+    let out = push(&env, &reg, "busybox", "bb:1");
+    assert!(out.status.success(), "{}", out.stderr());
+    let digest = out.stdout().trim().to_string();
+    let peer = Peer::new(&env);
+    let theirs = reg.skopeo_inspect(&peer, "bb:1", false);
+    assert_eq!(
+        theirs["Digest"],
+        digest.as_str(),
+        "berth printed the digest"
+    );
+    let out = peer
+        .podman(&["pull", "-q", "--tls-verify=false", &reg.reference("bb:1")])
+        .ok();
+    assert_eq!(out.trim(), id, "podman pulled the same image");
+    let got = peer.podman_inspect(&reg.reference("bb:1"));
+    assert_eq!(
+        strings(&got["RootFS"]["Layers"]),
+        strings(&ours["RootFS"]["Layers"])
+    );
+});
+
+berthtest!(registry_stopped_mid_push_is_one_line, |env| {
+    if !Registry::available() {
+        return;
+    }
+    let mut reg = Registry::start(Mode::Plain);
+    env.import_busybox();
+    let mut args = vec!["push".to_string(), "-q".into()];
+    args.extend(reg.client_flags(""));
+    args.push("busybox".into());
+    args.push(format!("docker://{}", reg.reference("bb:1")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let running = berth(&env, &args).spawn();
+    assert!(
+        reg.wait_upload_started("bb", std::time::Duration::from_secs(60)),
+        "berth began an upload"
+    );
+    reg.stop();
+    let out = running.wait();
+    assert_fails_125(&out, &reg.host());
+    env.check_store();
+    // The image is still there and whole.
+    env.berth(&["run", "--rm", "--network", "none", "busybox", "true"])
+        .ok();
+});
