@@ -11,10 +11,9 @@ use crate::helper::{self, Job, remove_tree};
 use crate::ident::idmap::IdMapping;
 use crate::layer::{self, ApplyOptions, Ownership};
 use crate::store::Store;
-use crate::store::digest::Digest;
+use crate::store::digest::{Digest, Hasher};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
@@ -82,7 +81,7 @@ impl Unpacker {
         };
         let mut reader = TeeReader {
             inner: tar,
-            hasher: Sha256::new(),
+            hasher: Hasher::new(),
             len: 0,
             tee,
         };
@@ -105,7 +104,7 @@ impl Unpacker {
                 helper::run(mapping, &job, Some(&mut reader), None)?
             }
         }
-        pending.diff_id = Digest::from_hex(&hex::encode(reader.hasher.finalize()))?;
+        pending.diff_id = reader.hasher.finish();
         pending.size = reader.len;
         Ok(pending)
     }
@@ -151,7 +150,7 @@ pub fn read_layer_meta(store: &Store, chain: &Digest) -> Option<LayerMeta> {
 
 struct TeeReader<'a> {
     inner: &'a mut dyn Read,
-    hasher: Sha256,
+    hasher: Hasher,
     len: u64,
     tee: Option<&'a mut dyn Write>,
 }
