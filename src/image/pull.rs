@@ -548,6 +548,12 @@ fn is_transient(e: &anyhow::Error) -> bool {
 }
 
 /// Fetches (or reads) one layer, unpacks it (or checks it), commits it.
+///
+/// A fetched layer is two threads: one reads the network into the
+/// temporary blob, hashing it, and hands each chunk on through a short
+/// bounded queue; the other decompresses, unpacks and hashes the tar. On a
+/// machine of two cores that halves a one-layer pull, whose work is
+/// otherwise all in one thread.
 fn layer_job(
     store: &Store,
     client: &Client,
@@ -557,46 +563,48 @@ fn layer_job(
     failed: &AtomicBool,
     obs: &dyn Observer,
 ) -> Result<()> {
-    let source: Box<dyn Read + Send> = if job.fetch {
-        client.get_blob(repo, &job.desc.digest)?
+    let (blob, unpacked) = if job.fetch {
+        let mut counted = Counted {
+            inner: client.get_blob(repo, &job.desc.digest)?,
+            digest: &job.desc.digest,
+            obs,
+            failed,
+            // Never more than the manifest says: a registry cannot make us
+            // store more than it declared.
+            left: job.desc.size.saturating_add(1),
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUED_CHUNKS);
+        std::thread::scope(|s| {
+            let fetcher = s.spawn(move || fetch_into_blob(store, &mut counted, tx));
+            let mut raw = BufReader::with_capacity(
+                1 << 20,
+                Chunks {
+                    rx,
+                    chunk: Vec::new(),
+                    at: 0,
+                },
+            );
+            let unpacked = unpack_or_hash(store, unpacker, &mut raw, job.unpack);
+            // The rest of the stream (the compressor's trailer, tar
+            // padding) is read too, also after a failed unpack: the
+            // fetcher then completes the blob, and a blob that is not what
+            // the manifest says is reported as such rather than as whatever
+            // its bytes made the decompressor say.
+            let rest = io::copy(&mut raw, &mut io::sink()).context("reading the layer");
+            drop(raw);
+            let blob = fetcher
+                .join()
+                .unwrap_or_else(|_| Err(anyhow!("the download thread panicked")));
+            (blob.map(Some), unpacked.and_then(|u| rest.map(|_| u)))
+        })
     } else {
-        Box::new(store.open_blob(&job.desc.digest)?)
+        let mut raw = BufReader::with_capacity(1 << 20, store.open_blob(&job.desc.digest)?);
+        (
+            Ok(None),
+            unpack_or_hash(store, unpacker, &mut raw, job.unpack),
+        )
     };
-    let mut counted = Counted {
-        inner: source,
-        digest: &job.desc.digest,
-        obs,
-        failed,
-        // Never more than the manifest says: a registry cannot make us
-        // store more than it declared.
-        left: job.desc.size.saturating_add(1),
-    };
-    let mut blob = if job.fetch {
-        Some(store.blob_writer()?)
-    } else {
-        None
-    };
-    let unpacked = {
-        let mut sink = Sink(blob.as_mut());
-        let mut raw = BufReader::with_capacity(
-            1 << 20,
-            super::load::Tee {
-                inner: &mut counted,
-                out: &mut sink,
-            },
-        );
-        let unpacked = unpack_or_hash(store, unpacker, &mut raw, job.unpack);
-        // The rest of the stream (the compressor's trailer, tar padding)
-        // still belongs to the blob; after a failed unpack it is read too,
-        // so a blob that is not what the manifest says is reported as such
-        // rather than as whatever its bytes made the decompressor say.
-        let rest = io::copy(&mut raw, &mut io::sink()).context("reading the layer");
-        unpacked.and_then(|u| rest.map(|_| u))
-    };
-    let blob: Option<PendingBlob> = match blob.map(|b| b.finish()).transpose() {
-        Ok(b) => b,
-        Err(e) => return Err(unpacked.err().unwrap_or(e)),
-    };
+    let blob = blob?;
     if let Some(b) = &blob
         && (b.size != job.desc.size || b.digest != job.desc.digest)
     {
@@ -626,6 +634,73 @@ fn layer_job(
     Ok(())
 }
 
+/// Chunks in flight between a layer's fetcher and its unpacker (of
+/// [`CHUNK`] bytes each): enough to ride out a stall on either side.
+const QUEUED_CHUNKS: usize = 16;
+const CHUNK: usize = 256 << 10;
+
+type Chunk = io::Result<Vec<u8>>;
+
+/// Reads the whole blob from the network into a temporary blob, passing
+/// each chunk on. When the unpacker has gone (it failed), the blob is still
+/// completed, for its digest.
+fn fetch_into_blob(
+    store: &Store,
+    from: &mut dyn Read,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+) -> Result<PendingBlob> {
+    let mut w = store.blob_writer()?;
+    let mut to_unpacker = Some(tx);
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let n = match from.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                if let Some(tx) = &to_unpacker {
+                    let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                }
+                return Err(anyhow::Error::from(e).context("reading the layer"));
+            }
+        };
+        chunk.truncate(n);
+        io::Write::write_all(&mut w, &chunk).context("writing the layer blob")?;
+        if let Some(tx) = &to_unpacker
+            && tx.send(Ok(chunk)).is_err()
+        {
+            to_unpacker = None;
+        }
+    }
+    w.finish()
+}
+
+/// The unpacker's end of the queue, as a reader.
+struct Chunks {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(c) => {
+                    self.chunk = c?;
+                    self.at = 0;
+                }
+                // The fetcher finished (or failed, after saying so).
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Unpacks the (compressed) layer stream, or only hashes its tar when the
 /// layer is already unpacked; returns the pending layer and the diffID.
 fn unpack_or_hash(
@@ -653,24 +728,6 @@ fn commit_layer(store: &Store, l: PendingLayer, chain: &Digest, idmap: &str) -> 
         let _ = std::fs::remove_file(store.layer_meta_path(chain));
     }
     l.commit(store, chain, idmap)
-}
-
-/// Writes into the blob when there is one (a fetched layer), else nowhere.
-struct Sink<'a>(Option<&'a mut crate::store::blobs::BlobWriter>);
-
-impl io::Write for Sink<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.0 {
-            Some(w) => w.write(buf),
-            None => Ok(buf.len()),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.0 {
-            Some(w) => w.flush(),
-            None => Ok(()),
-        }
-    }
 }
 
 /// Counts what arrives for the progress display, stops the download when

@@ -122,11 +122,7 @@ impl<W: Write> HashingWriter<W> {
     }
 
     pub fn finish(self) -> (W, Digest, u64) {
-        (
-            self.inner,
-            self.hasher.finish(),
-            self.len,
-        )
+        (self.inner, self.hasher.finish(), self.len)
     }
 }
 
