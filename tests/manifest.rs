@@ -1,0 +1,214 @@
+//! `berth manifest`: multi-platform lists made in the store from local
+//! images (and a registry's), inspected, pushed to a real docker-registry
+//! and pulled back per platform.
+
+use crate::util::peer::Peer;
+use crate::util::registry::{Mode, Registry};
+use crate::util::{TestEnv, assert_fails_125, busybox_tar, tool_or_skip};
+
+/// busybox, and `second`: the same files with another config (so another
+/// image id), both of this machine's platform. Returns their ids.
+fn two_images(env: &TestEnv) -> (String, String) {
+    let a = env.import_busybox();
+    let b = env.import(&busybox_tar(), "second", &["--change", "LABEL second=yes"]);
+    assert_ne!(a, b);
+    (a, b)
+}
+
+fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// The other architecture the tests give `second`.
+fn other_arch() -> &'static str {
+    if host_arch() == "arm64" {
+        "s390x"
+    } else {
+        "arm64"
+    }
+}
+
+/// (os/arch, digest) of each entry of a list's JSON.
+fn entries(list: &serde_json::Value) -> Vec<(String, String)> {
+    list["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            (
+                format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap(),
+                    p["architecture"].as_str().unwrap()
+                ),
+                m["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+berthtest!(
+    a_manifest_list_is_named_in_the_store_but_is_no_image,
+    |env| {
+        two_images(&env);
+        let id = env.berth(&["manifest", "create", "multi", "busybox"]).ok();
+        assert_eq!(id.trim().len(), 64, "{id}");
+        // second has busybox's platform: a list holds one image per platform.
+        let out = env.berth(&["manifest", "add", "multi", "second"]).run();
+        assert_fails_125(
+            &out,
+            &format!("the list has an image for linux/{} already", host_arch()),
+        );
+        env.berth(&["manifest", "add", "--arch", other_arch(), "multi", "second"])
+            .ok();
+        let list = env.berth(&["manifest", "inspect", "multi"]).run().json();
+        assert_eq!(list["mediaType"], "application/vnd.oci.image.index.v1+json");
+        let busybox = env.inspect("busybox")["Digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let second = env.inspect("second")["Digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            entries(&list),
+            vec![
+                (format!("linux/{}", host_arch()), busybox),
+                (format!("linux/{}", other_arch()), second),
+            ]
+        );
+        // Not an image: `images` and `inspect` do not see it; the store is valid.
+        assert_eq!(env.images_json().len(), 2);
+        assert_fails_125(&env.berth(&["inspect", "multi"]).run(), "multi");
+        assert_eq!(env.check_store(), "store is valid\n");
+    }
+);
+
+berthtest!(
+    manifest_verbs_refuse_what_is_not_a_list_in_one_line,
+    |env| {
+        two_images(&env);
+        env.berth(&["manifest", "create", "multi", "busybox"]).ok();
+        let before = env.snapshot();
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["manifest", "create", "multi"],
+                "manifest list `multi` exists already",
+            ),
+            (
+                &["manifest", "create", "busybox"],
+                "is the name of an image",
+            ),
+            (
+                &["manifest", "create", "l2", "nosuch:1"],
+                "`nosuch:1` not known",
+            ),
+            (
+                &["manifest", "add", "nolist", "busybox"],
+                "manifest list `nolist` not known",
+            ),
+            (
+                &["manifest", "add", "busybox", "second"],
+                "is an image, not a manifest list",
+            ),
+            (
+                &["manifest", "add", "multi", "busybox"],
+                "is in the list already",
+            ),
+            (
+                &["manifest", "rm", "busybox"],
+                "is an image, not a manifest list",
+            ),
+            (
+                &["manifest", "rm", "nolist"],
+                "manifest list `nolist` not known",
+            ),
+        ];
+        for (args, needle) in cases {
+            assert_fails_125(&env.berth(args).run(), needle);
+        }
+        assert_eq!(before, env.snapshot(), "a refused verb changes nothing");
+    }
+);
+
+berthtest!(
+    removing_an_image_a_list_uses_keeps_the_list_whole_until_it_is_removed,
+    |env| {
+        two_images(&env);
+        env.berth(&["manifest", "create", "multi", "busybox"]).ok();
+        env.berth(&["manifest", "add", "--arch", other_arch(), "multi", "second"])
+            .ok();
+        let list = env.berth(&["manifest", "inspect", "multi"]).ok();
+        // Like podman: rmi removes the image's name; the list still names
+        // its manifest, whose blobs it keeps.
+        env.berth(&["rmi", "second"]).ok();
+        assert_eq!(env.images_json().len(), 1);
+        assert_eq!(env.check_store(), "store is valid\n");
+        assert_eq!(list, env.berth(&["manifest", "inspect", "multi"]).ok());
+        let out = env.berth(&["manifest", "rm", "multi"]).ok();
+        assert!(
+            out.starts_with("Untagged: docker.io/library/multi:latest\nDeleted: "),
+            "{out}"
+        );
+        // The list's blob and second's went with it; busybox stays.
+        assert_eq!(env.check_store(), "store is valid\n");
+        assert_eq!(env.images_json().len(), 1);
+        env.berth(&["run", "--rm", "busybox", "true"]).ok();
+    }
+);
+
+berthtest!(manifest_inspect_and_add_read_a_registry, |env| {
+    if !Registry::available() || !tool_or_skip("skopeo") {
+        return;
+    }
+    let reg = Registry::start(Mode::Plain);
+    env.import_busybox();
+    let src = format!(
+        "oci:{}:docker.io/library/busybox:latest",
+        env.root.join("store").display()
+    );
+    reg.skopeo_push(&Peer::new(&env), &src, "x:1");
+    let name = reg.reference("x:1");
+    // A remote image's manifest, as the registry serves it.
+    let fresh = TestEnv::new("fresh");
+    let m = fresh
+        .berth(&["manifest", "inspect", "--tls-verify=false", &name])
+        .run()
+        .json();
+    assert_eq!(m["schemaVersion"], 2);
+    assert_eq!(m["layers"].as_array().unwrap().len(), 1);
+    let want = reg.skopeo_inspect(&Peer::new(&env), "x:1", false)["Digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Added to a list without pulling: the entry names the registry's manifest.
+    fresh.berth(&["manifest", "create", "l"]).ok();
+    fresh
+        .berth(&["manifest", "add", "--tls-verify=false", "l", &name])
+        .ok();
+    let list = fresh.berth(&["manifest", "inspect", "l"]).run().json();
+    assert_eq!(
+        entries(&list),
+        vec![(format!("linux/{}", host_arch()), want)]
+    );
+    assert!(list["manifests"][0].get("annotations").is_none(), "{list}");
+    assert!(fresh.images_json().is_empty());
+    assert_eq!(fresh.check_store(), "store is valid\n");
+    // What is in neither place is an error naming it.
+    let out = fresh
+        .berth(&[
+            "manifest",
+            "add",
+            "--tls-verify=false",
+            "l",
+            &reg.reference("nope:1"),
+        ])
+        .run();
+    assert_fails_125(&out, "nope:1");
+});
