@@ -244,13 +244,14 @@ complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Director
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -f -a "create" -d 'Create a manifest list of images in the store'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -f -a "add" -d 'Add an image (from the store, else from a registry) to a manifest list'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -f -a "inspect" -d 'Show a manifest list of the store, else a registry\'s manifest or index, as JSON'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect rm" -f -a "rm" -d 'Remove manifest lists (not their images)'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "create" -d 'Create a manifest list of images in the store'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "add" -d 'Add an image (from the store, else from a registry) to a manifest list'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "inspect" -d 'Show a manifest list of the store, else a registry\'s manifest or index, as JSON'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "push" -d 'Push a manifest list and its images to a registry'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "rm" -d 'Remove manifest lists (not their images)'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
@@ -273,6 +274,23 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l all -d 'Push the list\'s images too, not only the list [default: true]' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s f -l format -d 'Manifest format: oci (an OCI image index) or v2s2 (a Docker manifest list)' -r -f -a "oci\t'OCI image manifest'
+v2s2\t'Docker image manifest, schema 2'"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l compression-format -d 'How to compress layers stored uncompressed (compressed ones go as they are)' -r -f -a "gzip\t''
+zstd\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l digestfile -d 'Also write the pushed list\'s digest to FILE' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l rm -d 'Remove the list from the store once it is pushed'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s q -l quiet -d 'No progress lines: only the digest'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'

@@ -4,7 +4,7 @@
 
 use crate::util::peer::Peer;
 use crate::util::registry::{Mode, Registry};
-use crate::util::{TestEnv, assert_fails_125, busybox_tar, tool_or_skip};
+use crate::util::{TestEnv, assert_fails_125, assert_ok, busybox_tar, tool_or_skip};
 
 /// busybox, and `second`: the same files with another config (so another
 /// image id), both of this machine's platform. Returns their ids.
@@ -211,4 +211,132 @@ berthtest!(manifest_inspect_and_add_read_a_registry, |env| {
         ])
         .run();
     assert_fails_125(&out, "nope:1");
+});
+
+berthtest!(a_pushed_list_gives_each_platform_its_own_image, |env| {
+    if !Registry::available() || !tool_or_skip("skopeo") {
+        return;
+    }
+    let (busybox, second) = two_images(&env);
+    env.berth(&["manifest", "create", "multi", "busybox"]).ok();
+    env.berth(&["manifest", "add", "--arch", other_arch(), "multi", "second"])
+        .ok();
+    let stored = env.berth(&["manifest", "inspect", "multi"]).run().json();
+    let reg = Registry::start(Mode::basic("pusher", "pw-list"));
+    let name = reg.reference("multi:1");
+    let digestfile = env.path("digest");
+    let mut args = vec!["manifest".to_string(), "push".into(), "--digestfile".into()];
+    args.push(digestfile.display().to_string());
+    args.extend(reg.client_flags(""));
+    args.extend(["multi".to_string(), name.clone()]);
+    let out = env.berth(&args).run();
+    assert_ok(&out);
+    let digest = out.stdout().trim().to_string();
+    assert_eq!(std::fs::read_to_string(&digestfile).unwrap(), digest);
+    // The registry holds the index berth printed the digest of, naming
+    // both platforms…
+    let peer = Peer::new(&env);
+    let mut args = vec!["inspect".to_string(), "--raw".into()];
+    args.extend(reg.client_flags(""));
+    args.push(format!("docker://{name}"));
+    let raw = peer.skopeo(&args).ok();
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            crate::util::sha256_hex(raw.trim_end().as_bytes())
+        ),
+        digest
+    );
+    let index: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let pushed = entries(&index);
+    let platforms: Vec<&str> = pushed.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        platforms,
+        [
+            format!("linux/{}", host_arch()),
+            format!("linux/{}", other_arch())
+        ]
+    );
+    // …by the digests of the manifests as pushed (layers compressed), not
+    // as stored.
+    for ((_, pushed), (_, local)) in pushed.iter().zip(entries(&stored)) {
+        assert_ne!(*pushed, local, "{index}");
+    }
+    // A pull gets this machine's image by default, the other one when asked.
+    let pull = |world: &str, platform: Option<&str>| {
+        let fresh = TestEnv::new(world);
+        let mut args = vec!["pull".to_string(), "-q".into()];
+        if let Some(p) = platform {
+            args.extend(["--platform".to_string(), p.to_string()]);
+        }
+        args.extend(reg.client_flags(""));
+        args.push(name.clone());
+        let id = fresh.berth(&args).ok().trim().to_string();
+        assert_eq!(fresh.check_store(), "store is valid\n");
+        id
+    };
+    assert_eq!(pull("host", None), busybox);
+    assert_eq!(
+        pull("other", Some(&format!("linux/{}", other_arch()))),
+        second
+    );
+    // manifest inspect reads the pushed index back.
+    let mut args = vec!["manifest".to_string(), "inspect".into()];
+    args.extend(reg.client_flags(""));
+    args.push(name.clone());
+    let remote = TestEnv::new("inspect").berth(&args).run().json();
+    assert_eq!(remote, index);
+    assert_eq!(env.check_store(), "store is valid\n");
+});
+
+berthtest!(manifest_push_without_all_needs_the_images_there, |env| {
+    if !Registry::available() {
+        return;
+    }
+    env.import_busybox();
+    env.berth(&["manifest", "create", "multi", "busybox"]).ok();
+    let reg = Registry::start(Mode::Plain);
+    let name = reg.reference("multi:1");
+    let out = env
+        .berth(&[
+            "manifest",
+            "push",
+            "-q",
+            "--all=false",
+            "--tls-verify=false",
+            "multi",
+            &name,
+        ])
+        .run();
+    let err = assert_fails_125(&out, "push with --all");
+    assert!(err.contains("multi"), "{err}");
+    // Pushed with its images once, the list alone can go again.
+    env.berth(&[
+        "manifest",
+        "push",
+        "-q",
+        "--tls-verify=false",
+        "multi",
+        &name,
+    ])
+    .ok();
+    let again = env
+        .berth(&[
+            "manifest",
+            "push",
+            "--all=false",
+            "--rm",
+            "--tls-verify=false",
+            "multi",
+            &name,
+        ])
+        .ok();
+    assert!(again.starts_with("sha256:"), "{again}");
+    let out = env.berth(&["manifest", "inspect", "multi"]).run();
+    assert_fails_125(&out, "multi");
+    assert_eq!(env.check_store(), "store is valid\n");
 });

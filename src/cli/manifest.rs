@@ -1,10 +1,16 @@
 //! `berth manifest create|add|inspect|push|rm`: multi-platform image lists.
+//! `push` takes `berth push`'s flags, and podman's `--all` (default true)
+//! and `--rm`.
 
 use super::Ctx;
 use super::registry_opts::AccessFlags;
-use crate::image::manifest::{self, PlatformOverride};
+use crate::image::manifest::{self, ListPushOptions, PlatformOverride};
+use crate::image::push::{CompressionFormat, Destination, ManifestFormat, PushOptions};
+use crate::registry::{Client, Registries};
+use crate::store::digest::Digest;
 use anyhow::{Context, Result};
 use std::io::Write;
+use std::path::PathBuf;
 
 /// Create, inspect and push multi-platform image lists (OCI image indexes)
 #[derive(clap::Subcommand, Debug)]
@@ -12,6 +18,7 @@ pub enum Verb {
     Create(CreateArgs),
     Add(AddArgs),
     Inspect(InspectArgs),
+    Push(PushArgs),
     Rm(RmArgs),
 }
 
@@ -53,6 +60,36 @@ pub struct InspectArgs {
     name: String,
 }
 
+/// Push a manifest list and its images to a registry
+#[derive(clap::Args, Debug)]
+pub struct PushArgs {
+    /// Push the list's images too, not only the list [default: true]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    all: bool,
+    /// Manifest format: oci (an OCI image index) or v2s2 (a Docker manifest list)
+    #[arg(short, long, value_enum, default_value_t)]
+    format: ManifestFormat,
+    /// How to compress layers stored uncompressed (compressed ones go as they are)
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    compression_format: CompressionFormat,
+    /// Also write the pushed list's digest to FILE
+    #[arg(long, value_name = "FILE")]
+    digestfile: Option<PathBuf>,
+    /// Remove the list from the store once it is pushed
+    #[arg(long)]
+    rm: bool,
+    #[command(flatten)]
+    access: AccessFlags,
+    /// No progress lines: only the digest
+    #[arg(short, long)]
+    quiet: bool,
+    /// The list
+    list: String,
+    /// Where to: `[docker://]HOST/REPO[:TAG]` [default: the list's name]
+    dest: Option<String>,
+}
+
 /// Remove manifest lists (not their images)
 #[derive(clap::Args, Debug)]
 pub struct RmArgs {
@@ -82,6 +119,16 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
             println!("{}", d.hex());
         }
         Verb::Inspect(a) => inspect(ctx, a)?,
+        Verb::Push(a) => {
+            let dest = a.dest.as_deref().unwrap_or(&a.list);
+            let what = format!("pushing `{}` to `{dest}`", a.list);
+            let digest = push(ctx, &a).context(what)?;
+            if let Some(f) = &a.digestfile {
+                std::fs::write(f, digest.to_string())
+                    .with_context(|| format!("writing `{}`", f.display()))?;
+            }
+            println!("{digest}");
+        }
         Verb::Rm(a) => {
             let store = ctx.store()?;
             let mut failed = false;
@@ -104,6 +151,41 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+fn push(ctx: &Ctx, a: &PushArgs) -> Result<Digest> {
+    let store = ctx.store()?;
+    let list = manifest::find(&store, &a.list)?;
+    let named = super::push::destination(a.dest.as_deref().unwrap_or(&a.list))?;
+    // As `berth push`: registries.conf may block or mark insecure; no mirrors.
+    let endpoint = Registries::load()?.push_endpoint(&named)?;
+    let dest = Destination {
+        host: endpoint.host.clone(),
+        repo: endpoint.repo.clone(),
+        reference: named.tag.clone().unwrap_or_else(|| "latest".into()),
+    };
+    let access = a.access.access()?;
+    let client = Client::connect(&endpoint, &access)?;
+    let opts = ListPushOptions {
+        push: PushOptions {
+            format: a.format,
+            compression: a.compression_format,
+        },
+        all: a.all,
+    };
+    let quiet = a.quiet;
+    let mut progress = |line: &str| {
+        if !quiet {
+            eprintln!("{}", crate::term::escape(line));
+        }
+    };
+    let digest = manifest::push_list(&store, &list, &client, &dest, &access, opts, &mut progress)?;
+    if a.rm {
+        let lock = store.lock()?;
+        store.remove_list(&lock, &list.name)?;
+        super::system::collect_garbage(&store, &lock, false)?;
+    }
+    Ok(digest)
 }
 
 fn inspect(ctx: &Ctx, a: InspectArgs) -> Result<()> {

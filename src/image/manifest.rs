@@ -6,15 +6,23 @@
 //! per platform and each image once: a second image for a platform would
 //! make which one a pull gets depend on the order (podman appends it; berth
 //! refuses, naming the entry already there).
+//!
+//! A push sends each image by digest, then the index under the tag. berth's
+//! layers are stored uncompressed and go up compressed, so an image's
+//! pushed manifest is not its stored one: the pushed index names the
+//! manifests as pushed (digest, size, media type), never the store's.
 
 use super::pull::{Kind, Platform, choose, kind};
+use super::push::{self, Destination, ManifestFormat, PushOptions};
 use crate::reference::Reference;
 use crate::registry::{Access, Client, Endpoint, Fetched, Registries};
 use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::images::Image;
 use crate::store::lists::{List, is_index};
-use crate::store::oci::{Descriptor, ImageConfig, Index, MEDIA_MANIFEST, Manifest};
+use crate::store::oci::{
+    DOCKER_MANIFEST_LIST, Descriptor, ImageConfig, Index, MEDIA_INDEX, MEDIA_MANIFEST, Manifest,
+};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -126,6 +134,152 @@ pub fn strip_source(d: &mut Descriptor) {
 pub fn fetch_remote(spec: &str, access: &Access) -> Result<Fetched> {
     let (_, _, fetched) = remote(spec, access)?;
     Ok(fetched)
+}
+
+/// How `manifest push` pushes: each image as `berth push` would, and
+/// with `all` (podman's default) the images too, not only the index.
+#[derive(Clone, Copy, Debug)]
+pub struct ListPushOptions {
+    pub push: PushOptions,
+    pub all: bool,
+}
+
+/// Pushes the list to `dest` (its images by digest first, with
+/// `opts.all`), the index last under `dest.reference`; returns the
+/// digest of the index as pushed.
+pub fn push_list(
+    store: &Store,
+    list: &List,
+    client: &Client,
+    dest: &Destination,
+    access: &Access,
+    opts: ListPushOptions,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Digest> {
+    client.ping()?;
+    let mut index = list.index.clone();
+    for m in &mut index.manifests {
+        let plat = platform_text(m.platform.as_ref());
+        let pushed = if store.has_blob(&m.digest) {
+            push_local(store, m, client, dest, opts, progress)
+        } else {
+            push_remote(m, client, dest, access, opts.all, progress)
+        };
+        pushed.with_context(|| format!("pushing the image for {plat} ({})", m.digest))?;
+        strip_source(m);
+    }
+    let media = match opts.push.format {
+        ManifestFormat::Oci => MEDIA_INDEX,
+        ManifestFormat::V2s2 => DOCKER_MANIFEST_LIST,
+    };
+    index.media_type = Some(media.to_string());
+    let bytes = serde_json::to_vec(&index)?;
+    progress("Writing manifest list to image destination");
+    let digest = client.put_manifest(&dest.repo, &dest.reference, media, &bytes)?;
+    let ours = Digest::of(&bytes);
+    if digest != ours {
+        bail!("the registry stored the manifest list as {digest}, but its digest is {ours}");
+    }
+    Ok(digest)
+}
+
+/// An image of the store: sent as `berth push` sends it (compressing what
+/// is stored uncompressed), under its pushed digest; `m` becomes the
+/// pushed manifest's descriptor.
+fn push_local(
+    store: &Store,
+    m: &mut Descriptor,
+    client: &Client,
+    dest: &Destination,
+    opts: ListPushOptions,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<()> {
+    let image = store.load_image(&m.digest, m.size, Vec::new())?;
+    let prepared = push::prepare(store, &image, opts.push, progress)?;
+    let digest = Digest::of(&prepared.manifest);
+    if opts.all {
+        let to = Destination {
+            reference: digest.to_string(),
+            ..dest.clone()
+        };
+        let got = push::push(store, &image, client, &to, opts.push, progress)?;
+        if got != digest {
+            bail!("the pushed manifest is {got}, not the prepared {digest}");
+        }
+    } else if client
+        .head_manifest(&dest.repo, &digest.to_string())?
+        .is_none()
+    {
+        bail!(
+            "{} has no manifest {digest}: push with --all",
+            dest.location()
+        );
+    }
+    m.media_type = prepared.media_type.to_string();
+    m.digest = digest;
+    m.size = prepared.manifest.len() as u64;
+    Ok(())
+}
+
+/// An image added from a registry: copied from there unless `dest` has it
+/// (blobs mounted when both are repositories of one registry, else
+/// streamed through), unchanged, so its digest stays.
+fn push_remote(
+    m: &Descriptor,
+    client: &Client,
+    dest: &Destination,
+    access: &Access,
+    all: bool,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<()> {
+    if client
+        .head_manifest(&dest.repo, &m.digest.to_string())?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let source = m
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_SOURCE))
+        .ok_or_else(|| anyhow!("the image is neither in the store nor from a registry"))?;
+    if !all {
+        bail!(
+            "{} has no manifest {}: push with --all",
+            dest.location(),
+            m.digest
+        );
+    }
+    let (host, repo) = source
+        .split_once('/')
+        .ok_or_else(|| anyhow!("bad source `{}`", crate::term::escape(source)))?;
+    let mut endpoint = Registries::load()?.registry_endpoint(host)?;
+    endpoint.repo = repo.to_string();
+    let from = Client::connect(&endpoint, access)?;
+    let fetched = from.get_manifest(repo, &m.digest.to_string())?;
+    let manifest: Manifest =
+        serde_json::from_slice(&fetched.bytes).context("parsing the image manifest")?;
+    for d in manifest.layers.iter().chain([&manifest.config]) {
+        if client.has_blob(&dest.repo, &d.digest)? {
+            continue;
+        }
+        if host == dest.host && client.mount_blob(&dest.repo, &d.digest, repo)? {
+            progress(&format!("Copying blob {} mounted from {repo}", d.digest));
+            continue;
+        }
+        let mut body = from.get_blob(repo, &d.digest)?;
+        client
+            .upload_blob(&dest.repo, &d.digest, d.size, &mut body)
+            .with_context(|| format!("copying blob {} from {source}", d.digest))?;
+        progress(&format!("Copying blob {} done", d.digest));
+    }
+    client.put_manifest(
+        &dest.repo,
+        &m.digest.to_string(),
+        &fetched.media_type,
+        &fetched.bytes,
+    )?;
+    Ok(())
 }
 
 /// The list entry for an image of the store.
