@@ -340,3 +340,60 @@ berthtest!(manifest_push_without_all_needs_the_images_there, |env| {
     assert_fails_125(&out, "multi");
     assert_eq!(env.check_store(), "store is valid\n");
 });
+
+berthtest!(
+    a_registry_image_in_a_list_is_copied_when_the_list_is_pushed,
+    |env| {
+        if !Registry::available() || !tool_or_skip("skopeo") {
+            return;
+        }
+        let reg = Registry::start(Mode::Plain);
+        env.import_busybox();
+        let src = format!(
+            "oci:{}:docker.io/library/busybox:latest",
+            env.root.join("store").display()
+        );
+        reg.skopeo_push(&Peer::new(&env), &src, "x:1");
+        let fresh = TestEnv::new("fresh");
+        fresh.berth(&["manifest", "create", "l"]).ok();
+        fresh
+            .berth(&[
+                "manifest",
+                "add",
+                "--tls-verify=false",
+                "l",
+                &reg.reference("x:1"),
+            ])
+            .ok();
+        let name = reg.reference("other/l:1");
+        fresh
+            .berth(&[
+                "manifest",
+                "push",
+                "--format",
+                "v2s2",
+                "--tls-verify=false",
+                "l",
+                &name,
+            ])
+            .ok();
+        let index = TestEnv::new("inspect")
+            .berth(&["manifest", "inspect", "--tls-verify=false", &name])
+            .run()
+            .json();
+        assert_eq!(
+            index["mediaType"],
+            "application/vnd.docker.distribution.manifest.list.v2+json"
+        );
+        assert!(
+            index["manifests"][0].get("annotations").is_none(),
+            "{index}"
+        );
+        // Its image came along (mounted from x): a pull by the list gets it.
+        let puller = TestEnv::new("puller");
+        let id = puller
+            .berth(&["pull", "-q", "--tls-verify=false", &name])
+            .ok();
+        assert_eq!(id.trim(), env.inspect("busybox")["Id"].as_str().unwrap());
+    }
+);
