@@ -48,6 +48,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a re
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry: check the credentials with it, then store them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
+complete -c berth -n "__fish_berth_needs_command" -f -a "manifest" -d 'Create, inspect and push multi-platform image lists (OCI image indexes)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -243,6 +244,56 @@ complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Director
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "create" -d 'Create a manifest list of images in the store'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "add" -d 'Add an image (from the store, else from a registry) to a manifest list'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "inspect" -d 'Show a manifest list of the store, else a registry\'s manifest or index, as JSON'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "push" -d 'Push a manifest list and its images to a registry'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "rm" -d 'Remove manifest lists (not their images)'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l os -d 'The entry\'s OS instead of the image config\'s' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l arch -d 'The entry\'s architecture instead of the image config\'s' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l variant -d 'The entry\'s architecture variant instead of the image config\'s' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l all -d 'Push the list\'s images too, not only the list [default: true]' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s f -l format -d 'Manifest format: oci (an OCI image index) or v2s2 (a Docker manifest list)' -r -f -a "oci\t'OCI image manifest'
+v2s2\t'Docker image manifest, schema 2'"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l compression-format -d 'How to compress layers stored uncompressed (compressed ones go as they are)' -r -f -a "gzip\t''
+zstd\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l digestfile -d 'Also write the pushed list\'s digest to FILE' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l rm -d 'Remove the list from the store once it is pushed'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s q -l quiet -d 'No progress lines: only the digest'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -s h -l help -d 'Print help'

@@ -38,6 +38,32 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text (serde's output, which escapes only C0 controls) with every
+/// other character [`escape`] would escape written as a JSON `\uXXXX`
+/// escape: still the same JSON document, and safe on a terminal. For
+/// documents a registry sent, shown as they are.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(needs_escape_json) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape_json(c) {
+            // Every such character is in the Basic Multilingual Plane.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape_json(c: char) -> bool {
+    // Newlines and tabs are the layout of pretty-printed JSON; inside
+    // strings serde has escaped them already.
+    needs_escape(c) && !matches!(c, '\n' | '\t' | '\r')
+}
+
 fn needs_escape(c: char) -> bool {
     // C0, DEL and C1 controls, then the bidi embeddings, overrides and isolates.
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -46,6 +72,21 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::escape;
+
+    #[test]
+    fn json_from_a_registry_keeps_its_meaning_but_not_its_escapes() {
+        let doc = serde_json::to_string_pretty(&serde_json::json!({
+            "a": "x\x1b[2K\x7f\u{9b}31m\u{202e}"
+        }))
+        .unwrap();
+        let shown = super::escape_json(&doc);
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back["a"], "x\x1b[2K\x7f\u{9b}31m\u{202e}");
+    }
 
     #[test]
     fn a_forged_error_line_is_shown_escaped() {

@@ -18,6 +18,7 @@ mod docs;
 mod hostile;
 mod interop;
 mod login;
+mod manifest;
 mod network;
 mod pull;
 mod push;

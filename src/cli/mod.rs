@@ -13,6 +13,7 @@ mod import;
 mod inspect;
 mod load;
 mod login;
+mod manifest;
 mod output;
 mod progress;
 mod ps;
@@ -75,6 +76,8 @@ enum Verb {
     Load(load::Args),
     Login(login::LoginArgs),
     Logout(login::LogoutArgs),
+    #[command(subcommand)]
+    Manifest(manifest::Verb),
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
@@ -151,6 +154,7 @@ pub fn main() -> i32 {
         Verb::Load(a) => load::run(&ctx, a),
         Verb::Login(a) => login::run_login(a),
         Verb::Logout(a) => login::run_logout(a),
+        Verb::Manifest(v) => manifest::run(&ctx, v),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),

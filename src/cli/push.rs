@@ -78,7 +78,7 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
 }
 
 /// `docker://HOST/REPO:TAG` or a plain reference, with a tag.
-fn destination(s: &str) -> Result<Reference> {
+pub(super) fn destination(s: &str) -> Result<Reference> {
     let name = match s.split_once("://") {
         Some(("docker", rest)) => rest,
         Some((transport, _)) => {

@@ -317,14 +317,14 @@ fn tagged(r: &Reference) -> String {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Index,
     Manifest,
 }
 
 /// What the registry sent: by its Content-Type, else by the document's own
 /// `mediaType` (registries serving OCI documents as `application/json`).
-fn kind(f: &Fetched) -> Result<Kind> {
+pub(super) fn kind(f: &Fetched) -> Result<Kind> {
     let declared = || {
         serde_json::from_slice::<Value>(&f.bytes)
             .ok()
@@ -357,7 +357,7 @@ fn kind(f: &Fetched) -> Result<Kind> {
 }
 
 /// The index entry for `platform`, or an error listing what the index has.
-fn choose(index: &Fetched, platform: &Platform) -> Result<Descriptor> {
+pub(super) fn choose(index: &Fetched, platform: &Platform) -> Result<Descriptor> {
     let index: Index = serde_json::from_slice(&index.bytes).context("parsing the image index")?;
     let found = index
         .manifests

@@ -2,12 +2,16 @@
 //!
 //! Garbage is what a crash or an interrupted command can leave: temporary
 //! files, blobs and unpacked layers that no image refers to. It never makes
-//! the layout invalid; `check` lists it and `prune` removes it.
+//! the layout invalid; `check` lists it and `prune` removes it. What is
+//! live: every image of index.json, and every manifest list there with the
+//! images of the store it names.
 
 use super::Store;
 use super::digest::Digest;
+use super::lists::is_index;
+use super::oci::{Descriptor, Index};
 use crate::layout::{Lock, TMP_PREFIX};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
@@ -90,11 +94,38 @@ impl Store {
                 }
             }
         }
-        let mut seen = BTreeSet::new();
+        // A manifest list keeps its blob and the images of the store it
+        // names; an entry whose manifest is not here was added from a
+        // registry and stays there.
+        let mut manifests: Vec<(Digest, u64)> = Vec::new();
         for m in &index.manifests {
-            if !seen.insert(m.digest.clone()) {
+            if !is_index(&m.media_type) {
+                manifests.push((m.digest.clone(), m.size));
                 continue;
             }
+            live.blobs.insert(m.digest.hex().to_string());
+            let list = self.read_blob(&m.digest).and_then(|b| {
+                serde_json::from_slice::<Index>(&b)
+                    .with_context(|| format!("parsing manifest list {}", m.digest))
+            });
+            match list {
+                Ok(list) => manifests.extend(
+                    list.manifests
+                        .iter()
+                        .filter(|c| !is_index(&c.media_type) && self.has_blob(&c.digest))
+                        .map(|c| (c.digest.clone(), c.size)),
+                ),
+                Err(e) => report
+                    .errors
+                    .push(format!("manifest list {}: {e:#}", m.digest)),
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (digest, size) in manifests {
+            if !seen.insert(digest.clone()) {
+                continue;
+            }
+            let m = Descriptor::new("", digest, size);
             live.images.insert(m.digest.clone());
             match self.image_parts(&m.digest, m.size, verify) {
                 Ok((blobs, diff_ids, chains)) => {

@@ -2,6 +2,7 @@
 //! up by reference, id or digest; names added, moved and removed.
 
 use super::digest::Digest;
+use super::lists::is_index;
 use super::oci::{ANNOTATION_REF_NAME, Descriptor, ImageConfig, MEDIA_MANIFEST, Manifest};
 use super::{Lock, Store};
 use crate::reference::Reference;
@@ -55,12 +56,13 @@ impl Image {
 }
 
 impl Store {
-    /// Every image in the index, one per manifest, in index order.
+    /// Every image in the index, one per manifest, in index order. Manifest
+    /// lists are not images and are left out (see [`Store::lists`]).
     pub fn images(&self) -> Result<Vec<Image>> {
         let index = self.read_index()?;
         let mut order: Vec<Digest> = Vec::new();
         let mut by_digest: BTreeMap<Digest, (u64, Vec<String>)> = BTreeMap::new();
-        for m in &index.manifests {
+        for m in index.manifests.iter().filter(|m| !is_index(&m.media_type)) {
             let e = by_digest.entry(m.digest.clone()).or_insert_with(|| {
                 order.push(m.digest.clone());
                 (m.size, Vec::new())
@@ -153,7 +155,8 @@ impl Store {
 
     /// Records an image: its manifest (already a blob) gets `names`, which
     /// move away from any image that held them. An image left with no name
-    /// stays, unnamed, like podman's `<none>` images.
+    /// stays, unnamed, like podman's `<none>` images; a manifest list that
+    /// loses its name is gone (a list is known only by its name).
     pub fn add_image(
         &self,
         lock: &Lock,
@@ -166,7 +169,9 @@ impl Store {
             .manifests
             .iter()
             .filter(|m| {
-                m.digest != *manifest && m.ref_name().is_some_and(|n| names.iter().any(|x| x == n))
+                m.digest != *manifest
+                    && !is_index(&m.media_type)
+                    && m.ref_name().is_some_and(|n| names.iter().any(|x| x == n))
             })
             .map(|m| (m.digest.clone(), m.size))
             .collect();

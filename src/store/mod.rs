@@ -11,6 +11,7 @@ pub mod blobs;
 pub mod digest;
 pub mod gc;
 pub mod images;
+pub mod lists;
 pub mod oci;
 #[cfg(test)]
 mod proptests;
