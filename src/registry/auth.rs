@@ -206,6 +206,10 @@ impl fmt::Debug for Token {
 /// distribution spec's minimum.
 const MIN_TOKEN_LIFE: Duration = Duration::from_secs(60);
 
+/// The longest a token is kept, whatever its issuer says: `expires_in` is
+/// the issuer's number, and `Instant + Duration` panics on overflow.
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 3600);
+
 impl Token {
     /// Reads an issuer's JSON answer, received at `now`. The lifetime is
     /// counted from when berth received the token, not from the issuer's
@@ -222,7 +226,7 @@ impl Token {
         if value.is_empty() {
             return None;
         }
-        let life = Duration::from_secs(a.expires_in).max(MIN_TOKEN_LIFE);
+        let life = Duration::from_secs(a.expires_in).clamp(MIN_TOKEN_LIFE, MAX_TOKEN_LIFE);
         Some(Token {
             value,
             expires: now + life - Duration::from_secs(10),
@@ -393,5 +397,13 @@ mod tests {
         assert!(!format!("{c:?}").contains("hunter2"));
         let t = Token::parse(br#"{"token":"sekrit"}"#, Instant::now()).unwrap();
         assert!(!format!("{t:?}").contains("sekrit"));
+    }
+
+    #[test]
+    fn a_huge_expires_in_is_capped_not_a_panic() {
+        let now = Instant::now();
+        let t = Token::parse(br#"{"token":"t","expires_in":18446744073709551615}"#, now).unwrap();
+        assert!(t.expires <= now + MAX_TOKEN_LIFE);
+        assert!(t.expires > now + MIN_TOKEN_LIFE);
     }
 }

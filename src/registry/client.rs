@@ -72,6 +72,10 @@ const CHUNK: u64 = 32 << 20;
 const TRIES: u32 = 3;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
+/// All the pages of one listing (tags, catalog) together: a registry that
+/// keeps sending `rel="next"` cannot make berth hold more than this.
+const MAX_LISTING: u64 = 64 << 20;
+
 /// Redirects followed for one GET/HEAD (blob storage behind a CDN).
 const MAX_REDIRECTS: u32 = 5;
 
@@ -161,6 +165,27 @@ fn is_loopback(api: &str) -> bool {
     };
     name.eq_ignore_ascii_case("localhost")
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether credentials may go to `url`: https, or plain http to this
+/// machine. The URL is judged as the HTTP stack will parse it: a realm
+/// like `http://[::1]@evil.example/` names the host `evil.example` (the
+/// bracketed part is user info), so a URL with user info is refused.
+fn may_send_secret(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let Some(authority) = uri.authority() else {
+        return false;
+    };
+    if authority.as_str().contains('@') {
+        return false;
+    }
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => is_loopback(authority.host()),
+        _ => false,
+    }
 }
 
 /// The value of a header, if it is there and text.
@@ -427,8 +452,7 @@ impl Client {
 
     /// Credentials may be sent over https, or over http to this machine.
     fn may_send_secret(&self, url: &str) -> bool {
-        url.starts_with("https://")
-            || origin_of(url).is_some_and(|o| is_loopback(o.trim_start_matches("http://")))
+        may_send_secret(url)
     }
 
     /// The Authorization value for a request needing `scopes`, per the
@@ -497,7 +521,11 @@ impl Client {
             return Err(self.err(
                 ErrorKind::Protocol,
                 repo,
-                format!("token realm `{realm}` is not an http(s) URL"),
+                format!(
+                    "token realm `{}` is not an http(s) URL",
+                    // The registry's text: one line, not 60 KiB of it.
+                    realm.chars().take(100).collect::<String>()
+                ),
             ));
         }
         let mut tries = 0;
@@ -1146,6 +1174,7 @@ impl Client {
         page: &mut dyn FnMut(&[u8]) -> Option<usize>,
     ) -> Result<()> {
         let mut url = first;
+        let mut total: u64 = 0;
         for _ in 0..10_000 {
             let req = Req::new(Method::GET, url.clone(), repo).scope(scope.clone());
             let mut resp = self.send(req, Body::None)?;
@@ -1162,6 +1191,14 @@ impl Client {
                 Ok(b) => b,
                 Err(e) => return Err(self.transport(repo, &e)),
             };
+            total += body.len() as u64;
+            if total > MAX_LISTING {
+                return Err(self.err(
+                    ErrorKind::Protocol,
+                    repo,
+                    format!("the listing is larger than {} MiB", MAX_LISTING >> 20),
+                ));
+            }
             let Some(n) = page(&body) else {
                 return Err(self.err(
                     ErrorKind::Protocol,
@@ -1331,6 +1368,30 @@ mod tests {
             "[::2]:5000",
         ] {
             assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn secrets_go_over_https_or_to_loopback_only() {
+        for ok in [
+            "https://auth.example/token",
+            "http://127.0.0.1:5000/token",
+            "http://[::1]:5000/token",
+            "http://localhost/token",
+        ] {
+            assert!(may_send_secret(ok), "{ok}");
+        }
+        for bad in [
+            "http://192.0.2.2/token",
+            // User info before the host: the host is the part after `@`.
+            "http://[::1]@192.0.2.2:8080/token",
+            "http://127.0.0.1@192.0.2.2/token",
+            "http://localhost:80@evil.example/token",
+            "https://u:p@auth.example/token",
+            "ftp://127.0.0.1/token",
+            "/token",
+        ] {
+            assert!(!may_send_secret(bad), "{bad}");
         }
     }
 
