@@ -7,7 +7,7 @@ struct Logger;
 
 impl Log for Logger {
     fn enabled(&self, m: &Metadata) -> bool {
-        m.level() <= log::max_level()
+        m.level() <= log::max_level() && !wire_dump(m)
     }
 
     fn log(&self, r: &Record) {
@@ -29,6 +29,13 @@ impl Log for Logger {
     fn flush(&self) {}
 }
 
+/// ureq's trace level is a hex dump of the bytes on the wire, request
+/// headers included: `Authorization: Basic …` (the password, base64) and
+/// bearer tokens. Its debug level redacts them; trace is never shown.
+fn wire_dump(m: &Metadata) -> bool {
+    m.level() == Level::Trace && m.target().starts_with("ureq")
+}
+
 pub fn init(level: Option<&str>) -> Result<(), String> {
     let env = std::env::var("BERTH_LOG").ok();
     let filter = match level.or(env.as_deref()).unwrap_or("warn") {
@@ -47,4 +54,21 @@ pub fn init(level: Option<&str>) -> Result<(), String> {
     let _ = log::set_logger(&Logger);
     log::set_max_level(filter);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ureq_wire_dumps_are_never_logged() {
+        let m = |level, target| Metadata::builder().level(level).target(target).build();
+        assert!(wire_dump(&m(
+            Level::Trace,
+            "ureq::unversioned::transport::io"
+        )));
+        assert!(wire_dump(&m(Level::Trace, "ureq_proto::client")));
+        assert!(!wire_dump(&m(Level::Debug, "ureq::run")));
+        assert!(!wire_dump(&m(Level::Trace, "berth::registry::client")));
+    }
 }
