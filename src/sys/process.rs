@@ -235,8 +235,11 @@ extern "C" fn note_interrupt(_: libc::c_int) {
 /// While alive, Ctrl-C (SIGINT) and SIGTERM do not kill berth but set a
 /// flag ([`interrupted`]) that long transfers check, so they stop by
 /// returning an error and their temporaries are removed on the way out.
-/// Dropped, the default actions are back (a container forked later must
-/// not inherit a handler).
+/// The flag is seen when bytes arrive; a registry that stalls mid-blob
+/// would hold berth until its read timeout, so the handler is one-shot
+/// (SA_RESETHAND): a second Ctrl-C kills berth at once, which leaves the
+/// store valid like any kill. Dropped, the default actions are back (a
+/// container forked later must not inherit a handler).
 pub struct InterruptGuard(());
 
 impl InterruptGuard {
@@ -244,7 +247,7 @@ impl InterruptGuard {
         use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
         let action = SigAction::new(
             SigHandler::Handler(note_interrupt),
-            SaFlags::SA_RESTART,
+            SaFlags::SA_RESTART | SaFlags::SA_RESETHAND,
             SigSet::empty(),
         );
         for sig in [Signal::SIGINT, Signal::SIGTERM] {
