@@ -123,11 +123,7 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
             let dest = a.dest.as_deref().unwrap_or(&a.list);
             let what = format!("pushing `{}` to `{dest}`", a.list);
             let digest = push(ctx, &a).context(what)?;
-            if let Some(f) = &a.digestfile {
-                std::fs::write(f, digest.to_string())
-                    .with_context(|| format!("writing `{}`", f.display()))?;
-            }
-            println!("{digest}");
+            super::push::report_pushed(&digest, a.digestfile.as_deref())?;
         }
         Verb::Rm(a) => {
             let store = ctx.store()?;

@@ -5,6 +5,7 @@ use super::registry_opts::AccessFlags;
 use crate::image::push::{self, CompressionFormat, Destination, ManifestFormat, PushOptions};
 use crate::reference::Reference;
 use crate::registry::{Client, Registries};
+use crate::store::digest::Digest;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -35,12 +36,18 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let dest_text = a.dest.as_deref().unwrap_or(&a.image);
     let what = format!("pushing `{}` to `{dest_text}`", a.image);
     let digest = push_one(ctx, &a).context(what)?;
-    if let Some(f) = &a.digestfile {
+    report_pushed(&digest, a.digestfile.as_deref())?;
+    Ok(0)
+}
+
+/// The pushed manifest's digest: on stdout, and in `--digestfile`'s file.
+pub(super) fn report_pushed(digest: &Digest, digestfile: Option<&std::path::Path>) -> Result<()> {
+    if let Some(f) = digestfile {
         std::fs::write(f, digest.to_string())
             .with_context(|| format!("writing `{}`", f.display()))?;
     }
     println!("{digest}");
-    Ok(0)
+    Ok(())
 }
 
 fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
