@@ -169,12 +169,7 @@ fn push(ctx: &Ctx, a: &PushArgs) -> Result<Digest> {
         },
         all: a.all,
     };
-    let quiet = a.quiet;
-    let mut progress = |line: &str| {
-        if !quiet {
-            eprintln!("{}", crate::term::escape(line));
-        }
-    };
+    let mut progress = super::push::step_lines(a.quiet);
     let digest = manifest::push_list(&store, &list, &client, &dest, &access, opts, &mut progress)?;
     if a.rm {
         let lock = store.lock()?;

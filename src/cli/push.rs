@@ -75,13 +75,23 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
         format: a.format,
         compression: a.compression_format,
     };
-    let quiet = a.quiet;
-    let mut progress = |line: &str| {
+    push::push(
+        &store,
+        &image,
+        &client,
+        &dest,
+        opts,
+        &mut step_lines(a.quiet),
+    )
+}
+
+/// A push's progress: each step as one escaped line on stderr, unless quiet.
+pub(super) fn step_lines(quiet: bool) -> impl FnMut(&str) {
+    move |line: &str| {
         if !quiet {
             eprintln!("{}", crate::term::escape(line));
         }
-    };
-    push::push(&store, &image, &client, &dest, opts, &mut progress)
+    }
 }
 
 /// `docker://HOST/REPO:TAG` or a plain reference, with a tag.

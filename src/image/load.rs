@@ -549,9 +549,9 @@ fn full_name(n: &str) -> Option<String> {
 }
 
 /// Copies what is read from `inner` into `out` on the way.
-pub(super) struct Tee<'a, R, W> {
-    pub inner: &'a mut R,
-    pub out: &'a mut W,
+struct Tee<'a, R, W> {
+    inner: &'a mut R,
+    out: &'a mut W,
 }
 
 impl<R: Read, W: std::io::Write> Read for Tee<'_, R, W> {
