@@ -29,6 +29,13 @@ complete -c berth -n "__fish_berth_needs_command" -l log-level -d 'Log messages 
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "build" -d 'Build an image from a Dockerfile'
+complete -c berth -n "__fish_berth_needs_command" -f -a "create" -d 'Create a container without starting it'
+complete -c berth -n "__fish_berth_needs_command" -f -a "start" -d 'Start created or exited containers'
+complete -c berth -n "__fish_berth_needs_command" -f -a "stop" -d 'Stop running containers: their stop signal, then SIGKILL after the timeout'
+complete -c berth -n "__fish_berth_needs_command" -f -a "kill" -d 'Send a signal to running containers\' first process'
+complete -c berth -n "__fish_berth_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
+complete -c berth -n "__fish_berth_needs_command" -f -a "restart" -d 'Stop containers (when running) and start them again, detached'
+complete -c berth -n "__fish_berth_needs_command" -f -a "rename" -d 'Rename a container'
 complete -c berth -n "__fish_berth_needs_command" -f -a "builder" -d 'Manage the build cache'
 complete -c berth -n "__fish_berth_needs_command" -f -a "image" -d 'Manage images'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images in local storage'
@@ -75,6 +82,77 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log 
 complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
 complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand build" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand create" -l name -d 'Name of the container' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l group-add -d 'Additional groups for the process' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s w -l workdir -d 'Working directory in the container (created when missing)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s v -l volume -d 'Bind mount or named volume: SRC:DST[:ro|rw]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l mount -d 'Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l tmpfs -d 'Mount a tmpfs at DST' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l hostname -d 'Container hostname' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l add-host -d 'Add HOST:IP to /etc/hosts' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l dns -d 'DNS server for /etc/resolv.conf' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l cap-add -d 'Add a capability (or ALL)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l cap-drop -d 'Drop a capability (or ALL)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l stop-signal -d 'Signal that stops the container' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l restart -d 'Restart policy: no, on-failure[:N], always, unless-stopped' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand create" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l pull -d 'When to pull the image: always, missing, never, newer' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand create" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l rm -d 'Remove the container when it exits'
+complete -c berth -n "__fish_berth_using_subcommand create" -s i -l interactive -d 'Keep stdin open'
+complete -c berth -n "__fish_berth_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c berth -n "__fish_berth_using_subcommand create" -l read-only -d 'Mount the root filesystem read-only'
+complete -c berth -n "__fish_berth_using_subcommand create" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
+complete -c berth -n "__fish_berth_using_subcommand create" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies'
+complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Print nothing while pulling the image'
+complete -c berth -n "__fish_berth_using_subcommand create" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
+complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
+complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
+complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand stop" -s a -l all -d 'Stop every running container'
+complete -c berth -n "__fish_berth_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'The signal, by name or number' -r
+complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand kill" -s a -l all -d 'Signal every running container'
+complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
+complete -c berth -n "__fish_berth_using_subcommand restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand rename" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
@@ -158,6 +236,7 @@ complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
+complete -c berth -n "__fish_berth_using_subcommand rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
@@ -182,6 +261,9 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l security-opt -d 'sec
 complete -c berth -n "__fish_berth_using_subcommand run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l restart -d 'Restart policy: no, on-failure[:N], always, unless-stopped' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
@@ -197,6 +279,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l creds -d 'Credential
 complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
+complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run in the background and print the container\'s id'
 complete -c berth -n "__fish_berth_using_subcommand run" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'

@@ -155,6 +155,12 @@ impl Layout {
         self.root.join("containers")
     }
 
+    /// `<root>/containers.lock`: held while container names are checked and
+    /// taken (beside the directory, so listing it shows containers only).
+    pub fn containers_lock(&self) -> PathBuf {
+        self.root.join("containers.lock")
+    }
+
     /// `<root>/containers/<id>`: a container's record and its rootfs dirs.
     pub fn container(&self, id: &str) -> PathBuf {
         self.containers().join(id)
@@ -249,6 +255,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .with_context(|| format!("renaming into `{}`", path.display()))?;
     sync_dir(dir)
+}
+
+/// Temp + rename without the syncs, the file kept 0600: for files in a
+/// container's private directory, where kill -9 must leave the old or the
+/// new content (the rename gives that) but a power cut may lose either, and
+/// `run --rm` should not wait for the disk.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("path has no parent")?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in `{}`", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming into `{}`", path.display()))?;
+    Ok(())
 }
 
 /// tempfile creates 0600 files; store files are 0644 like any OCI layout.

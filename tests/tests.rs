@@ -17,6 +17,7 @@ mod containment_tar;
 mod docs;
 mod hostile;
 mod interop;
+mod lifecycle;
 mod login;
 mod manifest;
 mod network;

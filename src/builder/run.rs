@@ -569,6 +569,7 @@ impl Builder<'_> {
             network: &prepared.opts.network,
             dir: etc_dir,
             on_created: &mut |_pid| Ok(()),
+            on_started: &mut || {},
         };
         launch::run(&spec, &extensions, launch)?.map_err(|f| anyhow!(f.message))
     }

@@ -80,6 +80,16 @@ pub struct ContainerFlags {
     /// Signal that stops the container
     #[arg(long, value_name = "SIGNAL")]
     pub stop_signal: Option<String>,
+    /// Seconds `stop` waits after the stop signal before killing the container [default: 10]
+    #[arg(long, value_name = "SECONDS")]
+    pub stop_timeout: Option<u32>,
+    /// Set a label on the container (KEY=VALUE)
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped
+    #[arg(long, value_name = "POLICY", default_value = "no",
+          value_parser = crate::container::RestartPolicy::parse)]
+    pub restart: crate::container::RestartPolicy,
     /// Forward signals berth receives to the container
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub sig_proxy: bool,

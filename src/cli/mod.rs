@@ -5,12 +5,14 @@ mod build;
 mod builder;
 mod completion;
 mod container_opts;
+mod create;
 mod docs;
 mod history;
 mod image;
 mod images;
 mod import;
 mod inspect;
+mod kill;
 mod load;
 mod login;
 mod manifest;
@@ -20,14 +22,19 @@ mod ps;
 mod pull;
 mod push;
 mod registry_opts;
+mod rename;
+mod restart;
 mod rm;
 mod rmi;
 mod run;
 mod save;
 mod search;
+mod start;
+mod stop;
 mod system;
 mod tag;
 mod version;
+mod wait;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,6 +62,13 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Verb {
     Build(Box<build::Args>),
+    Create(Box<create::Args>),
+    Start(start::Args),
+    Stop(stop::Args),
+    Kill(kill::Args),
+    Wait(wait::Args),
+    Restart(restart::Args),
+    Rename(rename::Args),
     #[command(subcommand)]
     Builder(builder::Verb),
     #[command(subcommand)]
@@ -107,6 +121,12 @@ pub fn main() -> i32 {
     if args.get(1).is_some_and(|a| a == crate::helper::SUBCOMMAND) {
         return crate::helper::serve();
     }
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::lifecycle::monitor::SUBCOMMAND)
+    {
+        return crate::lifecycle::monitor::serve(&args);
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -135,6 +155,13 @@ pub fn main() -> i32 {
     };
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),
+        Verb::Create(a) => create::run(&ctx, *a),
+        Verb::Start(a) => start::run(&ctx, a),
+        Verb::Stop(a) => stop::run(&ctx, a),
+        Verb::Kill(a) => kill::run(&ctx, a),
+        Verb::Wait(a) => wait::run(&ctx, a),
+        Verb::Restart(a) => restart::run(&ctx, a),
+        Verb::Rename(a) => rename::run(&ctx, a),
         Verb::Builder(v) => builder::run(&ctx, v),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),

@@ -1,9 +1,9 @@
-//! `berth rm CONTAINER…`
+//! `berth rm [-f] [-a] CONTAINER…`
 
 use super::Ctx;
 use crate::container::{Containers, Meta, State};
 use crate::helper::remove_tree;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 /// Remove stopped containers
 #[derive(clap::Args, Debug)]
@@ -11,16 +11,24 @@ pub struct Args {
     /// Kill a running or orphaned container first (its whole pid namespace)
     #[arg(short, long)]
     force: bool,
+    /// Remove every container (with --force, running ones too)
+    #[arg(short, long)]
+    all: bool,
     /// Containers by name, id or id prefix
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
     containers: Vec<String>,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
-    sweep(&containers);
+    let kept = sweep(&containers);
+    let targets = if a.all {
+        kept.into_iter().map(|m| m.id).collect()
+    } else {
+        a.containers
+    };
     let mut code = 0;
-    for spec in &a.containers {
+    for spec in &targets {
         let result = (|| -> Result<String> {
             let mut meta = containers.find(spec)?;
             containers.settle(&mut meta)?;
@@ -34,7 +42,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                     "container {} is orphaned (its berth was killed) but still running: use -f to kill it",
                     meta.name
                 ),
-                _ => kill(&meta)?,
+                _ => crate::lifecycle::stop::kill_and_wait(&containers, &meta)?,
             }
             match remove_tree(&containers.dir_of(&meta.id)) {
                 // Its berth removed it (`--rm`) after the kill.
@@ -49,46 +57,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
     }
     Ok(code)
-}
-
-/// Ends a live container and waits until nothing of it runs: SIGKILL to its
-/// pid 1 kills every process of its pid namespace (the kernel does that when
-/// a namespace's init dies), and the init's pidfd turns readable only once
-/// they are all gone. Then waits for its berth, if alive, to write the end.
-fn kill(meta: &Meta) -> Result<()> {
-    use crate::container::Process;
-    use crate::sys::pidfd::{PidFd, is_pid_ns_init};
-    let (Some(pid), Some(start)) = (meta.pid, meta.pid_start) else {
-        bail!("container {} has no recorded process to kill", meta.name);
-    };
-    let init = Process { pid, start };
-    // Opened first, then checked: a pid reused after the check cannot be hit.
-    let fd = match PidFd::open(pid) {
-        Ok(fd) if init.alive() => Some(fd),
-        _ => None,
-    };
-    if let Some(fd) = fd {
-        // Signalling a pid namespace's init ends the namespace; any other
-        // process would be a wrong record and end alone.
-        if !is_pid_ns_init(pid).unwrap_or(false) {
-            bail!(
-                "pid {pid} of container {} is not the init of a pid namespace: not killing it",
-                meta.name
-            );
-        }
-        fd.kill(libc::SIGKILL)
-            .with_context(|| format!("killing pid {pid} of container {}", meta.name))?;
-        fd.wait_exit()
-            .with_context(|| format!("waiting for pid {pid} of container {}", meta.name))?;
-    }
-    if let Some(monitor) = meta.monitor.filter(|m| m.alive())
-        && let Ok(fd) = PidFd::open(monitor.pid)
-        && monitor.alive()
-    {
-        fd.wait_exit()
-            .with_context(|| format!("waiting for the berth of container {}", meta.name))?;
-    }
-    Ok(())
 }
 
 /// Settles every record whose berth is gone (see [`Containers::settle`]) and

@@ -8,15 +8,18 @@
 //! reused pid is not mistaken for them, and [`Containers::settle`] works out
 //! what became of them from /proc.
 
-use crate::layout::{Layout, private_dir, write_atomic};
+pub mod names;
+
+use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::PathBuf;
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    #[default]
     Created,
     Running,
     /// Its berth was killed, but its pid 1 cleared the parent-death signal and
@@ -60,7 +63,7 @@ impl Process {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct Meta {
     pub id: String,
     pub name: String,
@@ -88,6 +91,78 @@ pub struct Meta {
     /// The signal that stops it (`--stop-signal`, else the image's, else SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<String>,
+    /// Seconds `stop` waits after the stop signal before SIGKILL (`--stop-timeout`).
+    #[serde(default)]
+    pub stop_timeout: Option<u32>,
+    /// `--label`s, with the image's labels under them.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// How often its monitor started it again.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// Set by `stop` (and `kill`) before signalling: the monitor restarts no
+    /// container a user stopped. Cleared by `start`.
+    #[serde(default)]
+    pub stopped_by_user: bool,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+/// `--restart`: what the monitor does when the container's process ends.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", tag = "name")]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// Again while it exits non-zero, at most `max_retries` times (0: no limit).
+    OnFailure {
+        max_retries: u32,
+    },
+    Always,
+    UnlessStopped,
+}
+
+impl RestartPolicy {
+    /// `no`, `on-failure[:N]`, `always`, `unless-stopped`.
+    pub fn parse(s: &str) -> Result<RestartPolicy> {
+        let (name, count) = match s.split_once(':') {
+            Some((n, c)) => (n, Some(c)),
+            None => (s, None),
+        };
+        Ok(match (name, count) {
+            ("no", None) => RestartPolicy::No,
+            ("always", None) => RestartPolicy::Always,
+            ("unless-stopped", None) => RestartPolicy::UnlessStopped,
+            ("on-failure", c) => RestartPolicy::OnFailure {
+                max_retries: match c {
+                    Some(n) => n.parse().with_context(|| {
+                        format!("invalid --restart `{s}`: the retry count must be a number")
+                    })?,
+                    None => 0,
+                },
+            },
+            _ => bail!("invalid --restart `{s}`: use no, on-failure[:N], always or unless-stopped"),
+        })
+    }
+
+    /// Whether a container that exited with `code` (None: unknown) after
+    /// `restarts` restarts is started again.
+    pub fn restarts(&self, code: Option<i32>, restarts: u32, stopped_by_user: bool) -> bool {
+        if stopped_by_user {
+            return false;
+        }
+        match *self {
+            RestartPolicy::No => false,
+            RestartPolicy::OnFailure { max_retries } => {
+                code != Some(0) && (max_retries == 0 || restarts < max_retries)
+            }
+            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+        }
+    }
 }
 
 pub struct Containers {
@@ -109,25 +184,29 @@ impl Containers {
         self.layout.container(id)
     }
 
-    /// Makes the record of a new container: a fresh random id, a unique name.
+    /// Makes the record of a new container: a fresh random id, a unique name
+    /// (checked and taken under the names lock, so concurrent creates never
+    /// share one), or a generated adjective_noun one.
     pub fn create(&self, name: Option<&str>, mut meta: Meta) -> Result<Meta> {
         private_dir(&self.layout.containers())?;
         let id = random_id()?;
+        if let Some(n) = name {
+            check_name(n)?;
+        }
+        let _names = self.names_lock()?;
+        let taken: std::collections::HashSet<String> =
+            self.list()?.into_iter().map(|m| m.name).collect();
         let name = match name {
-            Some(n) => {
-                if !n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                    || !n
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                {
-                    bail!("invalid container name `{n}`: use letters, digits, `_`, `.` and `-`");
-                }
-                if self.list()?.iter().any(|m| m.name == n) {
-                    bail!("the container name `{n}` is already in use");
-                }
-                n.to_string()
+            Some(n) if taken.contains(n) => {
+                bail!(
+                    "the container name `{n}` is already in use: remove that container or choose another name"
+                )
             }
-            None => format!("berth-{}", &id[..12]),
+            Some(n) => n.to_string(),
+            None => (0..)
+                .map(|i| names::candidate(&id, i))
+                .find(|n| !taken.contains(n))
+                .expect("candidates never run out"),
         };
         meta.id = id.clone();
         meta.name = name;
@@ -135,6 +214,50 @@ impl Containers {
         fs::create_dir(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
         self.save(&meta)?;
         Ok(meta)
+    }
+
+    /// `berth rename`: under the names lock, as `create` takes one.
+    pub fn rename(&self, spec: &str, new: &str) -> Result<Meta> {
+        check_name(new)?;
+        let _names = self.names_lock()?;
+        let mut meta = self.find(spec)?;
+        let _lock = self.lock(&meta.id)?;
+        if self
+            .list()?
+            .iter()
+            .any(|m| m.name == new && m.id != meta.id)
+        {
+            bail!("the container name `{new}` is already in use");
+        }
+        meta = self.find(&meta.id)?;
+        meta.name = new.to_string();
+        self.save(&meta)?;
+        Ok(meta)
+    }
+
+    /// Held while names are checked and taken.
+    fn names_lock(&self) -> Result<Lock> {
+        flock(&self.layout.containers_lock(), true)
+    }
+
+    /// The container's own lock, held for every change of its state by
+    /// another command than its monitor's plain progress (start, stop, rm,
+    /// commit): one of two racing commands waits, then sees what the other did.
+    pub fn lock(&self, id: &str) -> Result<Lock> {
+        let dir = self.dir_of(id);
+        if !dir.is_dir() {
+            // Removed by a racing `rm`.
+            bail!("no such container `{id}`");
+        }
+        flock(&dir.join("lock"), true)
+            .with_context(|| format!("no such container `{id}` (locking it failed)"))
+    }
+
+    /// Re-reads a record (after taking its lock).
+    pub fn reload(&self, id: &str) -> Result<Meta> {
+        let path = self.layout.container_meta(id);
+        let bytes = fs::read(&path).with_context(|| format!("no such container `{id}`"))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("reading `{}`", path.display()))
     }
 
     pub fn save(&self, meta: &Meta) -> Result<()> {
@@ -215,6 +338,17 @@ impl Containers {
     }
 }
 
+fn check_name(n: &str) -> Result<()> {
+    if !n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        || !n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        bail!("invalid container name `{n}`: use letters, digits, `_`, `.` and `-`");
+    }
+    Ok(())
+}
+
 fn pid_exists(pid: i32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -266,6 +400,7 @@ mod tests {
             auto_remove: false,
             exit_code: None,
             stop_signal: None,
+            ..Default::default()
         };
         let m = c.create(Some("web"), meta).unwrap();
         assert!(layout.container_meta(&m.id).is_file());

@@ -3,16 +3,18 @@
 //! mounts, namespaces, id mappings, masked paths) is in the
 //! `oci_spec::runtime::Spec` it is given with these.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// berth's own extensions to the OCI runtime spec.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Extensions {
     /// The overlay the spec's `root.path` is mounted from (OCI has only a
     /// ready root directory).
     pub overlay: Overlay,
     /// Compiled filters, installed last; empty = unconfined. Compiled by the
     /// caller so bad profiles fail before the container exists.
+    #[serde(with = "bpf_serde")]
     pub seccomp: Vec<seccompiler::BpfProgram>,
     /// `--init`: pid 1 stays berth's reaper and the command runs as its child.
     pub init: bool,
@@ -27,7 +29,7 @@ pub struct Extensions {
 }
 
 /// The root's layers, mounted as one overlay at the spec's `root.path`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Overlay {
     /// `<root>/layers`: lowerdirs are given relative to it (the mount data is one page).
     pub layers_dir: PathBuf,
@@ -35,4 +37,35 @@ pub struct Overlay {
     pub lowerdirs: Vec<String>,
     pub upper: PathBuf,
     pub work: PathBuf,
+}
+
+/// Compiled filters as `[code, jt, jf, k]` rows: a container's `berth.json`
+/// keeps what `create` compiled, so `start` and `exec` install exactly that
+/// (a profile file changed later changes nothing, as with podman's
+/// config.json) and compile nothing.
+mod bpf_serde {
+    use seccompiler::{BpfProgram, sock_filter};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Row = (u16, u8, u8, u32);
+
+    pub fn serialize<S: Serializer>(progs: &[BpfProgram], s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Vec<Row>> = progs
+            .iter()
+            .map(|p| p.iter().map(|f| (f.code, f.jt, f.jf, f.k)).collect())
+            .collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BpfProgram>, D::Error> {
+        let rows = Vec::<Vec<Row>>::deserialize(d)?;
+        Ok(rows
+            .into_iter()
+            .map(|p| {
+                p.into_iter()
+                    .map(|(code, jt, jf, k)| sock_filter { code, jt, jf, k })
+                    .collect()
+            })
+            .collect())
+    }
 }

@@ -46,6 +46,9 @@ pub struct Options<'a> {
     /// Runs once the child exists and its maps are written, before it goes
     /// on (network setup); gets the child's pid.
     pub on_created: &'a mut dyn FnMut(Pid) -> Result<()>,
+    /// Runs once the container's process has exec'd its command (the setup
+    /// is over and nothing more can fail to start).
+    pub on_started: &'a mut dyn FnMut(),
     /// Runs in the child right before capabilities are dropped (tty setup).
     pub child_before_exec: &'a dyn Fn() -> Result<()>,
     /// `-t`: the monitor's end of the socket the child sends its pty master on.
@@ -137,6 +140,7 @@ fn run_blocked(
             None => Err(anyhow!("the container failed to start")),
         };
     }
+    (o.on_started)();
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = o.tty.map(pty::receive_master).transpose()?;
     let _raw = master

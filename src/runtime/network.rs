@@ -32,14 +32,14 @@ use std::process::{Child, Command, Stdio};
 /// host's first nameserver (`--dns-forward`). Link-local, like podman's.
 pub const DNS_FORWARD: &str = "169.254.1.1";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Proto {
     Tcp,
     Udp,
 }
 
 /// One `-p [IP:]HOST:CTR[/tcp|udp]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortMap {
     /// The host address to bind; all addresses when absent (as Docker).
     pub host_ip: Option<IpAddr>,
@@ -106,7 +106,7 @@ impl PortMap {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Mode {
     Host,
     /// A namespace with `lo` only.
@@ -118,7 +118,7 @@ enum Mode {
 }
 
 /// The network a container gets, decided before it is created.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     mode: Mode,
     ports: Vec<PortMap>,

@@ -1,44 +1,80 @@
-//! A container's spec as an OCI bundle's `config.json`, for a peer runtime
-//! (`crun run --bundle`) or, next, a container directory that is a bundle.
-//!
-//! What OCI cannot carry stays behind in berth's extensions: the overlay
-//! (the bundle's root is a ready directory), the compiled seccomp filters
-//! (a peer runs the bundle unfiltered unless given a profile), `--init` and
-//! the first-use filling of named volumes.
+//! A container's directory as an OCI bundle: `config.json` (the runtime
+//! spec, readable by a peer runtime: `crun run --bundle`) beside
+//! `berth.json` (what OCI cannot carry: the overlay — the bundle's root is
+//! a ready directory —, the compiled seccomp filters, `--init`,
+//! `--preserve-fds`, the first-use filling of named volumes, the network
+//! plan). `create` writes the pair once; `start` and `exec` read it and run
+//! exactly that, so what a container is does not depend on the flags or
+//! files of whoever starts it later.
 
+use crate::layout::replace_file;
+use crate::runtime::extensions::Extensions;
+use crate::runtime::network;
 use anyhow::{Context, Result};
 use oci_spec::runtime::Spec;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+const CONFIG: &str = "config.json";
+const EXTENSIONS: &str = "berth.json";
+
+/// What a container runs: the spec and berth's extensions to it.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub spec: Spec,
+    pub extensions: Extensions,
+    pub network: network::Plan,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Extra {
+    extensions: Extensions,
+    network: network::Plan,
+}
 
 /// Writes `spec` as `<bundle>/config.json`, its root at `rootfs` (kept as
 /// given: relative to the bundle, or absolute). Returns the file's path.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the container lifecycle (create, berth oci) writes bundles next"
-    )
-)]
 pub fn write_config(spec: &Spec, bundle: &Path, rootfs: &Path) -> Result<PathBuf> {
     let mut spec = spec.clone();
     if let Some(root) = spec.root_mut() {
         root.set_path(rootfs.to_path_buf());
     }
     let json = serde_json::to_vec_pretty(&spec).context("serialising the runtime spec")?;
-    let path = bundle.join("config.json");
-    // Never through a symlink someone left at the name.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .and_then(|mut f| f.write_all(&json))
-        .with_context(|| format!("writing `{}`", path.display()))?;
+    let path = bundle.join(CONFIG);
+    // Temp + rename: never through a symlink someone left at the name, and
+    // a reader never sees half a file.
+    replace_file(&path, &json)?;
     Ok(path)
+}
+
+/// Writes the container's bundle into its directory `dir`.
+pub fn write(dir: &Path, b: &Bundle) -> Result<()> {
+    let extra = Extra {
+        extensions: b.extensions.clone(),
+        network: b.network.clone(),
+    };
+    let json = serde_json::to_vec(&extra).context("serialising berth's extensions")?;
+    replace_file(&dir.join(EXTENSIONS), &json)?;
+    let root = (b.spec.root().as_ref().map(|r| r.path().clone())).unwrap_or_default();
+    write_config(&b.spec, dir, &root)?;
+    Ok(())
+}
+
+/// Reads the bundle `create` wrote into `dir`.
+pub fn read(dir: &Path) -> Result<Bundle> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("reading `{}`", path.display()))
+    };
+    let spec: Spec = serde_json::from_slice(&read(CONFIG)?)
+        .with_context(|| format!("parsing `{}`", dir.join(CONFIG).display()))?;
+    let extra: Extra = serde_json::from_slice(&read(EXTENSIONS)?)
+        .with_context(|| format!("parsing `{}`", dir.join(EXTENSIONS).display()))?;
+    Ok(Bundle {
+        spec,
+        extensions: extra.extensions,
+        network: extra.network,
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub enum Stdio {
     /// goes to stderr — or to `log` (`-q`), whose tail a failure reports.
     /// Nothing to read.
     Step { log: Option<std::fs::File> },
+    /// A detached container: stdout and stderr to `out` (its log), stdin
+    /// from /dev/null.
+    Detached { out: std::fs::File },
 }
 
 pub struct Launch<'a> {
@@ -32,6 +35,8 @@ pub struct Launch<'a> {
     /// Runs once the container's process exists, before it starts (its
     /// network is attached first).
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
+    /// Runs once the container's command runs (exec'd).
+    pub on_started: &'a mut dyn FnMut(),
 }
 
 /// Runs the container to its end: its exit code (128+N for signal N), or why
@@ -46,6 +51,9 @@ pub fn run(
         .as_ref()
         .and_then(|p| p.terminal())
         .unwrap_or(false);
+    // A detached container's terminal would need someone to hold its
+    // master: its output goes to the log as plain pipes write it instead.
+    let tty = tty && matches!(l.stdio, Stdio::Caller { .. });
     let (tty_parent, tty_child) = if tty {
         let (p, c) =
             std::os::unix::net::UnixStream::pair().context("creating the terminal socket")?;
@@ -59,6 +67,13 @@ pub fn run(
             (Stdio::Caller { .. }, Some(sock)) => crate::runtime::pty::child_setup(sock),
             (Stdio::Caller { interactive: true }, None) => Ok(()),
             (Stdio::Caller { interactive: false }, None) => {
+                let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
+                nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
+                Ok(())
+            }
+            (Stdio::Detached { out }, _) => {
+                nix::unistd::dup2_stdout(out).context("redirecting the container's output")?;
+                nix::unistd::dup2_stderr(out).context("redirecting the container's output")?;
                 let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
                 nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
                 Ok(())
@@ -89,6 +104,7 @@ pub fn run(
         extensions,
         sig_proxy: l.sig_proxy,
         on_created: &mut created,
+        on_started: l.on_started,
         child_before_exec: &before_exec,
         tty: tty_parent.as_ref(),
         stdin_open: interactive,

@@ -103,11 +103,27 @@ impl PidFd {
     /// that is after every other process in the namespace is gone: the
     /// kernel's init exit waits for them.
     pub fn wait_exit(&self) -> io::Result<()> {
+        self.wait_exit_for(None).map(|_| ())
+    }
+
+    /// [`PidFd::wait_exit`] for at most `limit`: whether it exited. One
+    /// blocking poll with a deadline, not a polling loop.
+    pub fn wait_exit_for(&self, limit: Option<std::time::Duration>) -> io::Result<bool> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let deadline = limit.map(|l| std::time::Instant::now() + l);
         loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(d) => {
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
+                        .unwrap_or(PollTimeout::MAX)
+                }
+            };
             let mut fds = [PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) => return Ok(()),
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Ok(false),
+                Ok(_) => return Ok(true),
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(e.into()),
             }

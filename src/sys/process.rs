@@ -104,6 +104,23 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     }
 }
 
+/// Starts `cmd` in a session of its own (setsid): a detached container's
+/// monitor must not get the caller's terminal signals (SIGHUP when the
+/// terminal closes, ^C to the foreground group).
+pub fn new_session(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and makes one
+    // async-signal-safe syscall (setsid) on the child itself.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Marks every fd from `first` up close-on-exec (close_range(2),
 /// CLOSE_RANGE_CLOEXEC, Linux 5.11): whatever the caller of berth left open
 /// stays out of the container (CVE-2024-21626), while fds berth still needs

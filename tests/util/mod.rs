@@ -300,6 +300,18 @@ impl TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        // Detached containers outlive the commands that started them: end
+        // them before their root goes.
+        if self.root.join("containers").exists() {
+            let _ = Command::new(berth_bin())
+                .arg("--root")
+                .arg(&self.root)
+                .args(["rm", "-f", "-a"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         // Layers may hold read-only dirs (an image's 0555 /proc) that would
         // stop TempDir's removal; open them up first. Best effort.
         make_removable(self.dir.path());

@@ -1,0 +1,124 @@
+//! `berth create [OPTIONS] IMAGE [COMMAND [ARG…]]`: the container's record
+//! and bundle, nothing running; prints its id.
+
+use super::Ctx;
+use super::container_opts::ContainerFlags;
+use super::progress::Progress;
+use super::registry_opts::AccessFlags;
+use crate::container::{Containers, Meta};
+use crate::ident::idmap::IdMapping;
+use crate::image::pull::{self, PullPolicy};
+use crate::image::unpack::ensure_layers;
+use crate::lifecycle::create::Record;
+use crate::spec;
+use anyhow::{Result, bail};
+
+/// Create a container without starting it
+#[derive(clap::Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct Args {
+    /// Remove the container when it exits
+    #[arg(long)]
+    rm: bool,
+    #[command(flatten)]
+    image: ImageFlags,
+}
+
+/// The flags `run` and `create` share: the container's, the image's pull,
+/// the image and the command.
+#[derive(clap::Args, Debug)]
+pub struct ImageFlags {
+    #[command(flatten)]
+    pub container: ContainerFlags,
+    /// When to pull the image: always, missing, never, newer
+    #[arg(long, default_value = "missing", value_name = "POLICY", num_args = 0..=1,
+          default_missing_value = "always", value_parser = super::registry_opts::pull_policy)]
+    pull: PullPolicy,
+    /// The platform of the image to pull, as os/arch[/variant] [default: this machine's]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    /// Print nothing while pulling the image
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    access: AccessFlags,
+    /// The image
+    image: String,
+    /// Command and arguments (default: the image's entrypoint and cmd)
+    #[arg(allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let containers = Containers::new(&ctx.layout);
+    let meta = create(ctx, &containers, &a.image, a.rm)?;
+    println!("{}", meta.id);
+    Ok(0)
+}
+
+/// Pulls the image when the policy says so, checks the options against it
+/// and makes the container.
+pub(super) fn create(
+    ctx: &Ctx,
+    containers: &Containers,
+    a: &ImageFlags,
+    auto_remove: bool,
+) -> Result<Meta> {
+    let flags = &a.container;
+    let opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
+    let labels = parse_labels(&flags.labels)?;
+    crate::runtime::binary_guard::ensure()?;
+    let store = ctx.store()?;
+    let image = pull::ensure(
+        &store,
+        &a.image,
+        a.pull,
+        &a.access.pull_options(a.platform.as_deref())?,
+        &Progress::new(a.quiet),
+    )?;
+    let layers: Vec<String> = (ensure_layers(&store, &image)?.iter())
+        .map(|c| c.hex().to_string())
+        .collect();
+    let cfg = &image.config.config;
+    let source = spec::Image {
+        name: &a.image,
+        config: cfg,
+        layers_dir: store.layers_dir(),
+        lowerdirs: layers,
+    };
+    let prepared = spec::prepare(source, opts, IdMapping::for_current_user()?)?;
+    // What a killed berth left behind goes first (a few small reads).
+    super::rm::sweep(containers);
+    let mut all_labels = cfg.labels.clone().unwrap_or_default();
+    all_labels.extend(labels);
+    crate::lifecycle::create::create(
+        containers,
+        &prepared,
+        Record {
+            name: flags.name.as_deref(),
+            image: &a.image,
+            image_id: image.id().hex().to_string(),
+            auto_remove,
+            stop_signal: flags
+                .stop_signal
+                .clone()
+                .or_else(|| cfg.stop_signal.clone()),
+            stop_timeout: flags.stop_timeout,
+            labels: all_labels.into_iter().collect(),
+            restart: flags.restart,
+        },
+    )
+}
+
+/// `KEY=VALUE` labels (a bare `KEY` is an empty value, as podman).
+fn parse_labels(raw: &[String]) -> Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            if k.is_empty() {
+                bail!("invalid label `{l}`: the key is empty");
+            }
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect()
+}

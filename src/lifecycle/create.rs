@@ -1,0 +1,69 @@
+//! `create`: a container's record and its bundle, from an image and options
+//! the spec layer has checked. Nothing runs yet.
+
+use crate::container::{Containers, Meta, RestartPolicy, State};
+use crate::helper::remove_tree;
+use crate::spec::bundle::{self, Bundle};
+use crate::spec::{Placement, Prepared};
+use anyhow::{Context, Result};
+
+/// What `create` records beside the spec.
+pub struct Record<'a> {
+    pub name: Option<&'a str>,
+    /// The image as the user named it, and its id.
+    pub image: &'a str,
+    pub image_id: String,
+    pub auto_remove: bool,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<u32>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub restart: RestartPolicy,
+}
+
+/// Makes the container: its record (unique name, under the names lock),
+/// its directories, /etc files and bundle. On failure nothing is left.
+pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Result<Meta> {
+    let meta = containers.create(
+        r.name,
+        Meta {
+            image: r.image.to_string(),
+            image_id: r.image_id,
+            command: prepared.args.clone(),
+            created: crate::time::rfc3339(crate::time::now_epoch()),
+            state: State::Created,
+            auto_remove: r.auto_remove,
+            stop_signal: r.stop_signal,
+            stop_timeout: r.stop_timeout,
+            labels: r.labels,
+            restart: r.restart,
+            ..Default::default()
+        },
+    )?;
+    let dir = containers.dir_of(&meta.id);
+    let made = (|| -> Result<()> {
+        let [upper, work, rootfs] = containers.layout().container_rootfs_dirs(&meta.id);
+        for d in [&upper, &work, &rootfs] {
+            std::fs::create_dir(d).with_context(|| format!("creating `{}`", d.display()))?;
+        }
+        let (spec, extensions) = prepared.finish(&Placement {
+            etc_dir: &dir,
+            upper,
+            work,
+            rootfs,
+            default_hostname: &meta.id[..12],
+        })?;
+        bundle::write(
+            &dir,
+            &Bundle {
+                spec,
+                extensions,
+                network: prepared.opts.network.clone(),
+            },
+        )
+    })();
+    if let Err(e) = made {
+        let _ = remove_tree(&dir);
+        return Err(e);
+    }
+    Ok(meta)
+}

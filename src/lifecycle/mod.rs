@@ -1,0 +1,10 @@
+//! Containers over their life, with no daemon: `create` (an image and
+//! prepared options → a record and its bundle), `start` in the foreground
+//! (berth's own process is the monitor) or detached (berth re-executed as a
+//! small per-container monitor), and `stop`/`kill`/`wait`, which work from
+//! the recorded processes through pidfds. The CLI's verbs are thin over this.
+
+pub mod create;
+pub mod monitor;
+pub mod start;
+pub mod stop;

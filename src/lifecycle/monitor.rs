@@ -1,0 +1,109 @@
+//! The detached container's monitor: berth re-executed (`berth __monitor
+//! ROOT ID`) by `start`/`run -d`, in a session of its own. It is the
+//! container's parent: it runs the container from its bundle, sends its
+//! output to the container's log, records its state and exit code, starts
+//! it again as its restart policy says, and exits when the container is
+//! over. Nothing listens: `stop`, `kill` and `wait` work from the pids it
+//! records.
+//!
+//! It tells the berth that started it how the start went on an inherited
+//! pipe (its number in [`REPORT_FD_ENV`]): `ok` once the command runs, else
+//! `CODE MESSAGE` (125 setup, 126/127 the command), then closes it.
+
+use super::start::{NotStarted, finish, run_once};
+use crate::container::{Containers, State};
+use crate::layout::Layout;
+use crate::spec::launch::Stdio;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+pub const SUBCOMMAND: &str = "__monitor";
+pub const REPORT_FD_ENV: &str = "BERTH_MONITOR_REPORT_FD";
+
+/// The monitor's main: `args` are berth's (`berth __monitor ROOT ID`).
+pub fn serve(args: &[std::ffi::OsString]) -> i32 {
+    if let Err(e) = crate::runtime::binary_guard::ensure() {
+        log::error!("{e:#}");
+        return 125;
+    }
+    let mut report = match std::env::var(REPORT_FD_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(crate::sys::ns::take_inherited_fd)
+    {
+        Some(Ok(fd)) => Some(std::fs::File::from(fd)),
+        _ => None,
+    };
+    let (Some(root), Some(id)) = (args.get(2), args.get(3).and_then(|a| a.to_str())) else {
+        return 125;
+    };
+    let containers = Containers::new(&Layout::new(std::path::PathBuf::from(root)));
+    match monitor(&containers, id, &mut report) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(mut r) = report.take() {
+                let _ = write!(r, "125 {e:#}");
+            }
+            125
+        }
+    }
+}
+
+fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>) -> Result<()> {
+    // The starting berth records us under this lock: wait until it has.
+    drop(containers.lock(id)?);
+    let log_path = containers.dir_of(id).join("ctr.log");
+    loop {
+        let meta = containers.reload(id)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&log_path)
+            .with_context(|| format!("opening the log `{}`", log_path.display()))?;
+        let mut started = || {
+            if let Some(mut r) = report.take() {
+                let _ = r.write_all(b"ok");
+            }
+        };
+        let out = run_once(
+            containers,
+            &meta,
+            Stdio::Detached { out: log },
+            true,
+            &mut started,
+        );
+        if let Some(mut r) = report.take() {
+            // The first start failed: say why, and leave the record exited.
+            let (code, message) = match &out {
+                Ok(Err(NotStarted { code, message })) => (*code, message.clone()),
+                Err(e) => (125, format!("{e:#}")),
+                Ok(Ok(code)) => (*code, String::new()),
+            };
+            let _ = write!(r, "{code} {message}");
+            return finish(containers, id, &out);
+        }
+        let meta = containers.reload(id)?;
+        let code = match &out {
+            Ok(Ok(c)) => Some(*c),
+            Ok(Err(n)) => Some(n.code),
+            Err(_) => None,
+        };
+        // A start that failed past the first is not retried: it would fail
+        // the same way, forever under `always`.
+        if out.is_err()
+            || !meta
+                .restart
+                .restarts(code, meta.restart_count, meta.stopped_by_user)
+        {
+            return finish(containers, id, &out);
+        }
+        let mut m = meta;
+        m.state = State::Exited;
+        m.exit_code = code;
+        m.restart_count += 1;
+        m.finished_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
+        containers.save(&m)?;
+    }
+}

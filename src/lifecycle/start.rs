@@ -1,0 +1,201 @@
+//! `start`: running a created (or exited) container from its bundle, in the
+//! foreground — this berth is its monitor — or detached under a monitor of
+//! its own (see [`super::monitor`]).
+
+use crate::container::{Containers, Meta, Process, State};
+use crate::helper::remove_tree;
+use crate::spec::bundle;
+use crate::spec::launch::{self, Launch, Stdio};
+use anyhow::{Context, Result, anyhow, bail};
+use std::io::Read;
+
+/// The container's berth stdio when it runs in the foreground.
+pub struct Foreground {
+    /// `-i`: the caller's stdin goes to the container.
+    pub interactive: bool,
+    /// Forward the signals berth gets.
+    pub sig_proxy: bool,
+}
+
+/// Why a started container did not get to run its command.
+pub struct NotStarted {
+    /// 125 (berth), 126 (not executable), 127 (not found).
+    pub code: i32,
+    pub message: String,
+}
+
+/// Takes the container for a start: under its lock, refuses one that runs
+/// or is being started, and records `monitor` as the process that runs it.
+fn claim(containers: &Containers, id: &str, monitor: Process) -> Result<Meta> {
+    let _lock = containers.lock(id)?;
+    let meta = startable(containers, id)?;
+    record_monitor(containers, meta, monitor)
+}
+
+/// The record of a container that may be started (its lock held).
+fn startable(containers: &Containers, id: &str) -> Result<Meta> {
+    let mut meta = containers.reload(id)?;
+    containers.settle(&mut meta)?;
+    match meta.state {
+        State::Running => bail!("container {} is already running", meta.name),
+        State::Orphaned => bail!(
+            "container {} is still running without its berth: remove it with `berth rm -f`",
+            meta.name
+        ),
+        State::Created | State::Exited => {}
+    }
+    if meta.monitor.is_some_and(|m| m.alive()) {
+        bail!("container {} is being started by another berth", meta.name);
+    }
+    Ok(meta)
+}
+
+fn record_monitor(containers: &Containers, mut meta: Meta, monitor: Process) -> Result<Meta> {
+    meta.monitor = Some(monitor);
+    meta.stopped_by_user = false;
+    containers.save(&meta)?;
+    Ok(meta)
+}
+
+/// Runs the container in this process to its end; records how it ended and
+/// removes it when it asked for that (`--rm`). Its exit code, or why its
+/// command could not run.
+pub fn foreground(
+    containers: &Containers,
+    id: &str,
+    how: Foreground,
+) -> Result<Result<i32, NotStarted>> {
+    let meta = claim(containers, id, Process::current()?)?;
+    let out = run_once(
+        containers,
+        &meta,
+        Stdio::Caller {
+            interactive: how.interactive,
+        },
+        how.sig_proxy,
+        &mut || {},
+    );
+    finish(containers, &meta.id, &out)?;
+    out
+}
+
+/// One run of the container from its bundle: records it running once its
+/// process exists, and calls `started` once its command runs.
+pub(super) fn run_once(
+    containers: &Containers,
+    meta: &Meta,
+    stdio: Stdio,
+    sig_proxy: bool,
+    started: &mut dyn FnMut(),
+) -> Result<Result<i32, NotStarted>> {
+    let dir = containers.dir_of(&meta.id);
+    let b = bundle::read(&dir)?;
+    let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
+        let mut running = containers.reload(&meta.id)?;
+        running.state = State::Running;
+        running.pid = Some(pid.as_raw());
+        // Not yet started (it waits for our go), so /proc has it.
+        running.pid_start = Some(Process::of(pid.as_raw())?.start);
+        running.started_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
+        running.exit_code = None;
+        containers.save(&running)
+    };
+    let launch = Launch {
+        stdio,
+        sig_proxy,
+        network: &b.network,
+        dir: &dir,
+        on_created: &mut on_created,
+        on_started: started,
+    };
+    Ok(match launch::run(&b.spec, &b.extensions, launch)? {
+        Ok(code) => Ok(code),
+        Err(f) => Err(NotStarted {
+            code: f.code,
+            message: f.message,
+        }),
+    })
+}
+
+/// Records the end of a run: exited, with its code when there is one.
+/// Removes an `--rm` container instead.
+pub(super) fn finish(
+    containers: &Containers,
+    id: &str,
+    out: &Result<Result<i32, NotStarted>>,
+) -> Result<()> {
+    let mut meta = containers.reload(id)?;
+    if meta.auto_remove {
+        return remove_tree(&containers.dir_of(id))
+            .with_context(|| format!("removing container {}", meta.name));
+    }
+    meta.state = State::Exited;
+    meta.exit_code = match out {
+        Ok(Ok(code)) => Some(*code),
+        Ok(Err(n)) => Some(n.code),
+        Err(_) => Some(125),
+    };
+    meta.finished_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
+    containers.save(&meta)
+}
+
+/// Starts the container under a monitor of its own and returns once its
+/// command runs: berth re-executed (`__monitor`), in a session of its own,
+/// with /dev/null for stdio. The monitor reports on a pipe: `ok`, or the
+/// exit code and the message of a start that failed.
+pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStarted>> {
+    let (mut report, report_w) = std::io::pipe().context("creating the monitor's report pipe")?;
+    let mut cmd = crate::ident::userns::helper_command(&[
+        std::ffi::OsStr::new(super::monitor::SUBCOMMAND),
+        containers.layout().root().as_os_str(),
+        std::ffi::OsStr::new(id),
+    ]);
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env(
+            super::monitor::REPORT_FD_ENV,
+            report_w_fd(&report_w).to_string(),
+        );
+    crate::sys::ns::keep_fd_on_exec(&mut cmd, report_w_fd(&report_w));
+    crate::sys::process::new_session(&mut cmd);
+    // Checked and recorded under the lock, which the monitor takes before
+    // it reads the record: a second start sees this one's monitor alive.
+    let lock = containers.lock(id)?;
+    let meta = startable(containers, id)?;
+    let mut child = cmd.spawn().context("starting the container's monitor")?;
+    drop(report_w);
+    if let Err(e) = Process::of(child.id() as i32).and_then(|m| record_monitor(containers, meta, m))
+    {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    drop(lock);
+    // The monitor is not ours to wait for: it outlives this berth (it is
+    // reparented to the subreaper or init when we exit).
+    std::mem::forget(child);
+    let mut said = String::new();
+    report
+        .by_ref()
+        .take(64 * 1024)
+        .read_to_string(&mut said)
+        .context("reading the monitor's report")?;
+    if said == "ok" {
+        return Ok(Ok(()));
+    }
+    match said.split_once(' ') {
+        Some((code, message)) if code.parse::<i32>().is_ok() => Ok(Err(NotStarted {
+            code: code.parse().unwrap_or(125),
+            message: message.to_string(),
+        })),
+        _ => Err(anyhow!(
+            "the container's monitor ended before the container started"
+        )),
+    }
+}
+
+fn report_w_fd(w: &std::io::PipeWriter) -> i32 {
+    use std::os::fd::AsRawFd;
+    w.as_raw_fd()
+}

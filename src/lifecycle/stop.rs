@@ -1,0 +1,159 @@
+//! `stop`, `kill` and `wait`: from the processes a container's record
+//! names, through pidfds — a pid reused since cannot be hit, and waiting is
+//! one blocking poll, never a loop of sleeps.
+
+use crate::container::{Containers, Meta, Process, State};
+use crate::sys::pidfd::{PidFd, is_pid_ns_init};
+use anyhow::{Context, Result, bail};
+use std::time::Duration;
+
+/// Seconds `stop` waits after the stop signal, as Docker and podman.
+pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
+
+/// A signal by name (`TERM`, `SIGTERM`, any case) or number.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+        bail!("invalid signal `{s}`: numbers go from 1 to 64");
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse::<nix::sys::signal::Signal>()
+        .map(|sig| sig as i32)
+        .map_err(|_| anyhow::anyhow!("invalid signal `{s}`"))
+}
+
+/// The container's pid 1, opened as a pidfd, when it still runs.
+fn live_init(meta: &Meta) -> Result<Option<PidFd>> {
+    let (Some(pid), Some(start)) = (meta.pid, meta.pid_start) else {
+        return Ok(None);
+    };
+    let init = Process { pid, start };
+    // Opened first, then checked: a pid reused after the check cannot be hit.
+    let fd = match PidFd::open(pid) {
+        Ok(fd) if init.alive() => fd,
+        _ => return Ok(None),
+    };
+    // Signalling a pid namespace's init ends the namespace; any other
+    // process would be a wrong record and end alone.
+    if !is_pid_ns_init(pid).unwrap_or(false) {
+        bail!(
+            "pid {pid} of container {} is not the init of a pid namespace: not signalling it",
+            meta.name
+        );
+    }
+    Ok(Some(fd))
+}
+
+/// Waits until the container's monitor (a detached one, or the foreground
+/// `berth run`) has written the end and exited.
+fn wait_monitor(meta: &Meta) -> Result<()> {
+    if let Some(monitor) = meta.monitor.filter(|m| m.alive())
+        && let Ok(fd) = PidFd::open(monitor.pid)
+        && monitor.alive()
+    {
+        fd.wait_exit()
+            .with_context(|| format!("waiting for the monitor of container {}", meta.name))?;
+    }
+    Ok(())
+}
+
+/// `berth stop`: the container's stop signal (`--stop-signal`, the image's
+/// STOPSIGNAL, else SIGTERM), then SIGKILL after `timeout` seconds (else
+/// its `--stop-timeout`, else 10). Returns once it and its monitor are gone
+/// and its end is recorded; a container that does not run is left as it is.
+pub fn stop(containers: &Containers, spec: &str, timeout: Option<u32>) -> Result<Meta> {
+    let id = containers.find(spec)?.id;
+    let lock = containers.lock(&id)?;
+    let mut meta = containers.reload(&id)?;
+    containers.settle(&mut meta)?;
+    let Some(init) = live_init(&meta)? else {
+        return Ok(meta);
+    };
+    // Recorded before the signal: the monitor must not start it again.
+    meta.stopped_by_user = true;
+    containers.save(&meta)?;
+    let signal = parse_signal(meta.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
+    let secs = timeout
+        .or(meta.stop_timeout)
+        .unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let name = meta.name.clone();
+    init.kill(signal)
+        .with_context(|| format!("signalling container {name}"))?;
+    if !init
+        .wait_exit_for(Some(Duration::from_secs(secs.into())))
+        .with_context(|| format!("waiting for container {name}"))?
+    {
+        log::info!("container {name} did not stop within {secs} s of its stop signal: killing it");
+        init.kill(libc::SIGKILL)
+            .with_context(|| format!("killing container {name}"))?;
+        init.wait_exit()
+            .with_context(|| format!("waiting for container {name}"))?;
+    }
+    drop(lock);
+    wait_monitor(&meta)?;
+    let mut meta = containers.reload(&id)?;
+    containers.settle(&mut meta)?;
+    Ok(meta)
+}
+
+/// `berth kill`: one signal to the container's pid 1 (SIGKILL ends its whole
+/// pid namespace). Marks it stopped by the user, as Docker does, so its
+/// restart policy does not bring it back.
+pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
+    let id = containers.find(spec)?.id;
+    let _lock = containers.lock(&id)?;
+    let mut meta = containers.reload(&id)?;
+    containers.settle(&mut meta)?;
+    let Some(init) = live_init(&meta)? else {
+        bail!("container {} is not running", meta.name);
+    };
+    if signal == libc::SIGKILL {
+        meta.stopped_by_user = true;
+        containers.save(&meta)?;
+    }
+    init.kill(signal)
+        .with_context(|| format!("signalling container {}", meta.name))?;
+    Ok(meta)
+}
+
+/// Ends a live container and waits until nothing of it runs (for `rm -f`):
+/// SIGKILL to its pid 1, whose pidfd turns readable only once every process
+/// of its namespace is gone, then its monitor.
+pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
+    if let Some(init) = live_init(meta)? {
+        let mut m = containers.reload(&meta.id)?;
+        m.stopped_by_user = true;
+        containers.save(&m)?;
+        init.kill(libc::SIGKILL)
+            .with_context(|| format!("killing container {}", meta.name))?;
+        init.wait_exit()
+            .with_context(|| format!("waiting for container {}", meta.name))?;
+    }
+    wait_monitor(meta)
+}
+
+/// `berth wait`: blocks until the container is not running, then gives its
+/// exit code (None when nobody saw it: its berth was killed).
+pub fn wait(containers: &Containers, spec: &str) -> Result<Option<i32>> {
+    let mut meta = containers.find(spec)?;
+    containers.settle(&mut meta)?;
+    if matches!(meta.state, State::Running | State::Created) {
+        wait_monitor(&meta)?;
+        if meta.state == State::Running
+            && let Some(init) = live_init(&meta)?
+        {
+            // An orphan (its monitor was killed): the process itself.
+            init.wait_exit()?;
+        }
+        meta = containers.reload(&meta.id)?;
+        containers.settle(&mut meta)?;
+    }
+    Ok(meta.exit_code)
+}
