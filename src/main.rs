@@ -9,6 +9,7 @@ mod ident;
 mod image;
 mod layer;
 mod layout;
+mod lifecycle;
 mod logger;
 mod net;
 mod reference;

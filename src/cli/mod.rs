@@ -3,8 +3,11 @@
 
 mod build;
 mod builder;
+mod commit;
 mod completion;
+mod container;
 mod container_opts;
+mod diff;
 mod docs;
 mod history;
 mod image;
@@ -57,6 +60,10 @@ enum Verb {
     Build(Box<build::Args>),
     #[command(subcommand)]
     Builder(builder::Verb),
+    Commit(commit::Args),
+    #[command(subcommand)]
+    Container(container::Verb),
+    Diff(diff::Args),
     #[command(subcommand)]
     Image(image::Verb),
     Images(images::Args),
@@ -136,6 +143,9 @@ pub fn main() -> i32 {
     let result = match cli.verb {
         Verb::Build(a) => build::run(&ctx, *a),
         Verb::Builder(v) => builder::run(&ctx, v),
+        Verb::Commit(a) => commit::run(&ctx, a),
+        Verb::Container(v) => container::run(&ctx, v),
+        Verb::Diff(a) => diff::run(&ctx, a),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),

@@ -18,9 +18,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// How this user's build writes and reads container-owned files.
+/// How this user writes and reads container-owned files.
 pub enum Access {
     Direct,
     Helper(IdMapping),
@@ -71,6 +71,22 @@ impl Access {
                     epoch,
                 };
                 helper::run(m, &job, None, Some(out))
+            }
+        }
+    }
+
+    /// What `upper` changed against `lowers` (unpacked layers, top first).
+    pub fn changes(&self, upper: &Path, lowers: &[PathBuf]) -> Result<Vec<layer::Change>> {
+        match self {
+            Access::Direct => layer::changes(upper, lowers),
+            Access::Helper(m) => {
+                let job = Job::Changes {
+                    upper: upper.to_path_buf(),
+                    lowers: lowers.to_vec(),
+                };
+                let mut out = Vec::new();
+                helper::run(m, &job, None, Some(&mut out))?;
+                serde_json::from_slice(&out).context("reading the helper's list of changes")
             }
         }
     }
