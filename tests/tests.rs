@@ -6,6 +6,7 @@
 mod macros;
 
 mod build;
+mod commit;
 mod conformance;
 mod containment;
 mod containment_add;

@@ -3,7 +3,7 @@
 //! made, in `<root>/cache/<sha256 of the key>`.
 
 use super::executor::Builder;
-use super::steps::BuiltLayer;
+use crate::image::upper::BuiltLayer;
 use crate::store::digest::Digest;
 use anyhow::Result;
 use sha2::{Digest as _, Sha256};

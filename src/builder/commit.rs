@@ -3,7 +3,7 @@
 //! target's config and manifest written to the store.
 
 use super::executor::{Builder, State};
-use super::steps::{BuiltLayer, commit_upper};
+use crate::image::upper::{BuiltLayer, commit_upper};
 use crate::store::digest::Digest;
 use crate::store::oci::{self, Descriptor, History, Manifest, RootFs};
 use anyhow::Result;

@@ -3,9 +3,12 @@
 
 mod build;
 mod builder;
+mod commit;
 mod completion;
+mod container;
 mod container_opts;
 mod create;
+mod diff;
 mod docs;
 mod history;
 mod image;
@@ -71,6 +74,10 @@ enum Verb {
     Rename(rename::Args),
     #[command(subcommand)]
     Builder(builder::Verb),
+    Commit(commit::Args),
+    #[command(subcommand)]
+    Container(container::Verb),
+    Diff(diff::Args),
     #[command(subcommand)]
     Image(image::Verb),
     Images(images::Args),
@@ -163,6 +170,9 @@ pub fn main() -> i32 {
         Verb::Restart(a) => restart::run(&ctx, a),
         Verb::Rename(a) => rename::run(&ctx, a),
         Verb::Builder(v) => builder::run(&ctx, v),
+        Verb::Commit(a) => commit::run(&ctx, a),
+        Verb::Container(v) => container::run(&ctx, v),
+        Verb::Diff(a) => diff::run(&ctx, a),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),

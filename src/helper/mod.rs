@@ -1,7 +1,8 @@
 //! The user namespace helper: berth re-executed as root of a user namespace
 //! with the containers' id mapping, for file work that must see container
 //! ids: unpacking a layer so files get their mapped owners as they are
-//! written, copying into and diffing a build step's upper directory, and
+//! written, copying into and diffing a build step's or a container's upper
+//! directory, listing what a container changed, and
 //! removing trees owned by subordinate ids.
 //!
 //! berth may be multithreaded by then, so it does not fork and carry on: it
@@ -66,6 +67,14 @@ pub enum Job {
         #[serde(with = "raw_path")]
         upper: PathBuf,
         epoch: Option<i64>,
+    },
+    /// Writes what `upper` changed against `lowers` (unpacked layers, top
+    /// first) to stdout, as a JSON list of `layer::Change`.
+    Changes {
+        #[serde(with = "raw_path")]
+        upper: PathBuf,
+        #[serde(with = "layer::raw_paths")]
+        lowers: Vec<PathBuf>,
     },
 }
 
@@ -274,6 +283,14 @@ fn work(job: Job) -> Result<()> {
             out.flush()?;
             Ok(())
         }
+        Job::Changes { upper, lowers } => {
+            let list = layer::changes(&upper, &lowers)?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer(&mut out, &list)?;
+            out.flush()?;
+            Ok(())
+        }
     }
 }
 
@@ -336,6 +353,10 @@ mod tests {
             Job::Diff {
                 upper: "/u".into(),
                 epoch: None,
+            },
+            Job::Changes {
+                upper: "/r/containers/c/upper".into(),
+                lowers: vec!["/r/layers/a".into(), not_utf8("/r/layers/\\xff")],
             },
         ];
         for job in jobs {

@@ -1,6 +1,6 @@
 //! `--change 'CMD ["sh"]'`: the Dockerfile instructions that only touch an
-//! image's config (CMD ENTRYPOINT ENV EXPOSE LABEL USER VOLUME WORKDIR
-//! STOPSIGNAL), applied to a [`RunConfig`].
+//! image's config (CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD USER VOLUME
+//! WORKDIR STOPSIGNAL), applied to a [`RunConfig`].
 
 use crate::store::oci::RunConfig;
 use anyhow::{Result, bail};
@@ -50,12 +50,23 @@ pub fn apply(config: &mut RunConfig, change: &str) -> Result<()> {
                 vols.insert(v, Value::Object(Default::default()));
             }
         }
+        "ONBUILD" if !rest.is_empty() => {
+            let list = config
+                .extra
+                .entry("OnBuild")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(Value::String(rest.to_string()));
+            } else {
+                *list = Value::Array(vec![Value::String(rest.to_string())]);
+            }
+        }
         "USER" if !rest.is_empty() => config.user = Some(rest.to_string()),
         "WORKDIR" if !rest.is_empty() => config.working_dir = Some(rest.to_string()),
         "STOPSIGNAL" if !rest.is_empty() => config.stop_signal = Some(rest.to_string()),
-        "USER" | "WORKDIR" | "STOPSIGNAL" => return Err(bad("missing argument")),
+        "USER" | "WORKDIR" | "STOPSIGNAL" | "ONBUILD" => return Err(bad("missing argument")),
         _ => bail!(
-            "invalid change `{change}`: only CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR can be changed"
+            "invalid change `{change}`: only CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR can be changed"
         ),
     }
     Ok(())

@@ -10,3 +10,4 @@ pub mod pull;
 pub mod push;
 pub mod save;
 pub mod unpack;
+pub mod upper;

@@ -28,7 +28,7 @@ pub mod raw_path {
 }
 
 /// A list of paths as their bytes (see [`raw_path`]).
-mod raw_paths {
+pub mod raw_paths {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serializer};
     use std::os::unix::ffi::{OsStrExt, OsStringExt};

@@ -3,6 +3,7 @@
 //! into a tar; COPY's files into an upper directory. No store paths, no network.
 
 mod apply;
+mod changes;
 mod compress;
 mod copy;
 mod diff;
@@ -17,10 +18,11 @@ mod tests;
 // Not all re-exports have callers yet (store, cli come later).
 #[allow(unused_imports)]
 pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
+pub use changes::{Change, ChangeKind, changes};
 #[allow(unused_imports)]
 pub use compress::{Compression, compress, decompress, detect};
 #[allow(unused_imports)]
-pub use copy::{CopyOp, apply_copy, chmod_mode, raw_path};
+pub use copy::{CopyOp, apply_copy, chmod_mode, raw_path, raw_paths};
 #[allow(unused_imports)]
 pub use diff::{DiffOptions, diff};
 pub use headers::TarArchive;

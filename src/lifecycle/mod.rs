@@ -2,8 +2,10 @@
 //! prepared options → a record and its bundle), `start` in the foreground
 //! (berth's own process is the monitor) or detached (berth re-executed as a
 //! small per-container monitor), and `stop`/`kill`/`wait`, which work from
-//! the recorded processes through pidfds. The CLI's verbs are thin over this.
+//! the recorded processes through pidfds; what they changed (`diff`) and
+//! turning them into images (`commit`). The CLI's verbs are thin over this.
 
+pub mod commit;
 pub mod create;
 pub mod monitor;
 pub mod start;

@@ -144,16 +144,19 @@ pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
 pub fn wait(containers: &Containers, spec: &str) -> Result<Option<i32>> {
     let mut meta = containers.find(spec)?;
     containers.settle(&mut meta)?;
-    if matches!(meta.state, State::Running | State::Created) {
-        wait_monitor(&meta)?;
-        if meta.state == State::Running
-            && let Some(init) = live_init(&meta)?
-        {
-            // An orphan (its monitor was killed): the process itself.
-            init.wait_exit()?;
-        }
-        meta = containers.reload(&meta.id)?;
-        containers.settle(&mut meta)?;
+    // While its monitor lives the container may be between two runs of its
+    // restart policy: recorded exited, about to run again.
+    wait_monitor(&meta)?;
+    if meta.state == State::Running
+        && let Some(init) = live_init(&meta)?
+    {
+        // An orphan (its monitor was killed): the process itself.
+        init.wait_exit()?;
     }
+    let Ok(mut meta) = containers.reload(&meta.id) else {
+        // Removed as it ended (`--rm`): what it recorded last.
+        return Ok(meta.exit_code);
+    };
+    containers.settle(&mut meta)?;
     Ok(meta.exit_code)
 }
