@@ -171,6 +171,12 @@ impl Layout {
         self.container(id).join("meta.json")
     }
 
+    /// `<root>/containers/<id>/config.json`: the OCI runtime spec of a
+    /// container made by `create`.
+    pub fn container_config(&self, id: &str) -> PathBuf {
+        self.container(id).join("config.json")
+    }
+
     /// `<root>/containers/<id>/{upper,work,rootfs}`: the overlay's upper and
     /// work directories and its mount point.
     pub fn container_rootfs_dirs(&self, id: &str) -> [PathBuf; 3] {

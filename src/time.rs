@@ -30,6 +30,35 @@ pub fn rfc3339(epoch: i64) -> String {
     )
 }
 
+/// Now as RFC 3339 with nanoseconds (`2024-05-01T12:00:00.123456789Z`), for
+/// records that are ordered by when they were made (containers created in
+/// one second). `SOURCE_DATE_EPOCH`, when set, wins, as in [`now_epoch`].
+pub fn now_rfc3339_nanos() -> String {
+    let epoch = now_epoch();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    if epoch != wall.as_secs() as i64 {
+        return rfc3339(epoch);
+    }
+    let s = rfc3339(epoch);
+    format!("{}.{:09}Z", s.trim_end_matches('Z'), wall.subsec_nanos())
+}
+
+/// The nanoseconds of an RFC 3339 time's fraction (0 when it has none), to
+/// order times within one second.
+pub fn fraction_nanos(s: &str) -> u32 {
+    let Some(frac) = s.get(19..).and_then(|r| r.strip_prefix('.')) else {
+        return 0;
+    };
+    let digits: String = frac
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(9)
+        .collect();
+    format!("{digits:0<9}").parse().unwrap_or(0)
+}
+
 /// Parses the RFC 3339 forms found in image configs (fractions and offsets
 /// allowed); `None` for anything else.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
@@ -75,7 +104,34 @@ pub fn ago(epoch: i64) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
-fn now_wall() -> i64 {
+/// A time as Go's `time.Time.String` prints it in UTC, which podman's
+/// `.CreatedAt` template fields show: `2024-05-01 12:00:00 +0000 UTC`.
+pub fn go_string(epoch: i64) -> String {
+    rfc3339(epoch).replace('T', " ").replace('Z', " +0000 UTC")
+}
+
+/// A duration as podman words it (go-units `HumanDuration`): "5 seconds",
+/// "About a minute", "3 hours", "2 weeks".
+pub fn human_duration(secs: i64) -> String {
+    let hours = (secs + 1800) / 3600;
+    match secs {
+        ..1 => "Less than a second".into(),
+        1 => "1 second".into(),
+        2..60 => format!("{secs} seconds"),
+        60..120 => "About a minute".into(),
+        120..3600 => format!("{} minutes", secs / 60),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
+    }
+}
+
+/// The wall clock now, in seconds since the epoch (never `SOURCE_DATE_EPOCH`:
+/// for how long ago something happened).
+pub fn now_wall() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -107,6 +163,25 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_are_worded_as_podman_words_them() {
+        use super::human_duration as h;
+        assert_eq!(h(0), "Less than a second");
+        assert_eq!(h(1), "1 second");
+        assert_eq!(h(59), "59 seconds");
+        assert_eq!(h(90), "About a minute");
+        assert_eq!(h(600), "10 minutes");
+        assert_eq!(h(3600), "About an hour");
+        assert_eq!(h(5 * 3600), "5 hours");
+        assert_eq!(h(3 * 86_400), "3 days");
+        assert_eq!(h(21 * 86_400), "3 weeks");
+        assert_eq!(h(90 * 86_400), "3 months");
+        assert_eq!(h(3 * 365 * 86_400), "3 years");
+        assert_eq!(super::go_string(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(super::fraction_nanos("2026-01-01T00:00:00.5Z"), 500_000_000);
+        assert_eq!(super::fraction_nanos("2026-01-01T00:00:00Z"), 0);
+    }
+
     use super::*;
 
     #[test]

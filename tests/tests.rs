@@ -22,6 +22,7 @@ mod lifecycle;
 mod login;
 mod manifest;
 mod network;
+mod ps;
 mod pull;
 mod push;
 mod registry;

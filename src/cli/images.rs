@@ -1,10 +1,10 @@
 //! `berth images`
 
 use super::Ctx;
-use super::output::{self, Format};
+use super::output;
 use crate::reference::Reference;
 use crate::store::images::Image;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::json;
 
 /// List images in local storage
@@ -21,9 +21,9 @@ pub struct Args {
     /// Do not truncate ids
     #[arg(long)]
     no_trunc: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    /// json, table, or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\t{{.Size}}`)
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -31,12 +31,18 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         Some(s) => s.images()?,
         None => Vec::new(),
     };
+    let template = match a.format.as_deref() {
+        None | Some("table" | "json") => None,
+        Some(f) => {
+            Some(crate::template::Template::parse(f).with_context(|| format!("--format `{f}`"))?)
+        }
+    };
     let filter = a.filter.as_deref().map(Filter::new).transpose()?;
     let images: Vec<&Image> = images
         .iter()
         .filter(|i| filter.as_ref().is_none_or(|f| f.matches(i)))
         .collect();
-    if a.format == Format::Json {
+    if a.format.as_deref() == Some("json") {
         return output::json(&images.iter().map(|i| to_json(i)).collect::<Vec<_>>()).map(|_| 0);
     }
     let id = |i: &Image| {
@@ -46,6 +52,17 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             i.id().short().to_string()
         }
     };
+    if let Some(t) = template {
+        let fields: Vec<serde_json::Value> = images
+            .iter()
+            .flat_map(|i| template_fields(i, a.no_trunc))
+            .collect();
+        let text = t
+            .render_all(&fields, &header)
+            .with_context(|| format!("--format `{}`", a.format.as_deref().unwrap_or_default()))?;
+        std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+        return Ok(0);
+    }
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
         return output::lines(
@@ -111,6 +128,55 @@ fn to_json(i: &Image) -> serde_json::Value {
         "Size": i.size(),
         "Labels": i.config.config.labels,
     })
+}
+
+/// What an `images` template sees: one object per name, with the fields of
+/// podman's image reporter.
+fn template_fields(i: &Image, no_trunc: bool) -> Vec<serde_json::Value> {
+    let names: Vec<(String, String)> = if i.names.is_empty() {
+        vec![("<none>".into(), "<none>".into())]
+    } else {
+        i.names.iter().map(|n| split_name(n)).collect()
+    };
+    let id = if no_trunc {
+        i.id().to_string()
+    } else {
+        i.id().short().to_string()
+    };
+    let created = i.created_epoch().unwrap_or(0);
+    let ago = format!(
+        "{} ago",
+        crate::time::human_duration(crate::time::now_wall() - created)
+    );
+    names
+        .into_iter()
+        .map(|(repo, tag)| {
+            let mut v = to_json(i);
+            let o = v.as_object_mut().expect("an object");
+            for (k, val) in [
+                ("ID", json!(id)),
+                ("Digest", json!(digest_in(i, &repo))),
+                ("Repository", json!(repo)),
+                ("Tag", json!(tag)),
+                ("Size", json!(output::human_size(i.size()))),
+                ("Created", json!(ago)),
+                ("CreatedSince", json!(ago)),
+                ("CreatedAt", json!(crate::time::go_string(created))),
+            ] {
+                o.insert(k.into(), val);
+            }
+            v
+        })
+        .collect()
+}
+
+/// Column headers as podman's `images` names them.
+fn header(field: &str) -> String {
+    match field {
+        "ID" => "IMAGE ID".into(),
+        "CreatedSince" | "Created" => "CREATED".into(),
+        f => crate::template::default_header(f),
+    }
 }
 
 struct Filter {

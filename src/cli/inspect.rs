@@ -1,33 +1,87 @@
-//! `berth inspect IMAGE…`
+//! `berth inspect NAME…`: containers and images, podman's shapes.
 
 use super::Ctx;
-use super::output;
+use crate::container::{Containers, list};
 use crate::store::images::Image;
-use anyhow::{Context, Result};
-use serde_json::json;
+use crate::template::{Template, default_header};
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::io::Write;
 
-/// Show an image's details as JSON (the shape of `podman image inspect`)
+/// Show containers' or images' details as JSON (the shapes of `podman inspect`)
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Images by name, id or digest
-    #[arg(required = true)]
-    images: Vec<String>,
-    /// Output format (only json)
-    #[arg(long, value_enum, default_value = "json")]
-    format: output::Format,
+    /// Containers (name, id or id prefix) or images (name, id or digest)
+    #[arg(required = true, value_name = "NAME")]
+    names: Vec<String>,
+    /// What the names are: container, image, or all (a container first, as podman)
+    #[arg(short, long = "type", value_enum, default_value = "all")]
+    kind: Kind,
+    /// json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)
+    #[arg(short, long, default_value = "json", value_name = "FORMAT")]
+    format: String,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Container,
+    Image,
+    All,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let store = ctx.store()?;
+    let template = match a.format.as_str() {
+        "json" => None,
+        f => Some(Template::parse(f).with_context(|| format!("--format `{f}`"))?),
+    };
+    let containers = Containers::new(&ctx.layout);
+    let mut store = None;
     let mut out = Vec::new();
-    for name in &a.images {
-        let img = store
-            .resolve(name)
-            .with_context(|| format!("inspecting `{name}`"))?;
-        out.push(inspect_json(&img));
+    for name in &a.names {
+        let found = (|| -> Result<Value> {
+            if a.kind != Kind::Image {
+                match containers.find(name) {
+                    Ok(m) => return container_json(&containers, m),
+                    Err(e) if a.kind == Kind::Container => return Err(e),
+                    Err(_) => {}
+                }
+            }
+            if store.is_none() {
+                store = Some(ctx.store()?);
+            }
+            let store = store.as_ref().expect("opened above");
+            match store.find(name)? {
+                Some(img) => Ok(inspect_json(&img)),
+                None if a.kind == Kind::All => bail!("no such container or image `{name}`"),
+                None => bail!("image `{name}` not known"),
+            }
+        })();
+        out.push(found.with_context(|| format!("inspecting `{name}`"))?);
     }
-    output::json(&out)?;
+    let Some(template) = template else {
+        let text = serde_json::to_string_pretty(&out)?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            crate::term::escape_json(&text)
+        )?;
+        return Ok(0);
+    };
+    let text = template
+        .render_all(&out, &default_header)
+        .with_context(|| format!("--format `{}`", a.format))?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(0)
+}
+
+fn container_json(containers: &Containers, mut m: crate::container::Meta) -> Result<Value> {
+    // A record whose berth was killed says so only once settled.
+    if let Err(e) = containers.settle(&mut m) {
+        log::debug!("settling container {}: {e:#}", m.id);
+    }
+    let spec = containers.config(&m.id)?;
+    let mounts = containers.user_mounts(&m.id, spec.as_ref());
+    Ok(list::inspect(&m, spec.as_ref(), mounts))
 }
 
 pub fn inspect_json(i: &Image) -> serde_json::Value {

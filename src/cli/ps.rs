@@ -1,9 +1,12 @@
 //! `berth ps`
 
 use super::Ctx;
-use super::output::{self, Format};
-use crate::container::{Containers, State};
-use anyhow::Result;
+use super::output;
+use crate::container::list::{self, Filters, Sizes};
+use crate::container::{Containers, Meta, State};
+use crate::template::{Template, default_header};
+use anyhow::{Context, Result};
+use std::io::Write;
 
 /// List containers
 #[derive(clap::Args, Debug)]
@@ -12,66 +15,127 @@ pub struct Args {
     #[arg(short, long)]
     all: bool,
     /// Print container ids only
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "size")]
     quiet: bool,
-    /// Do not truncate ids
+    /// Do not truncate ids and commands
     #[arg(long)]
     no_trunc: bool,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    /// Show only the latest created container (all states)
+    #[arg(short, long, conflicts_with = "last")]
+    latest: bool,
+    /// Show the N latest created containers (all states)
+    #[arg(short = 'n', long, value_name = "N")]
+    last: Option<usize>,
+    /// Show the sizes of the writable layer and the whole root filesystem
+    #[arg(short, long)]
+    size: bool,
+    /// Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited
+    /// (repeated: the same key ORs, different keys AND)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    filter: Vec<String>,
+    /// json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\t{{.Status}}`)
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
 }
 
+/// podman's default `ps` columns.
+const DEFAULT: &str = r"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let list: Vec<_> = super::rm::sweep(&Containers::new(&ctx.layout))
-        .into_iter()
-        .filter(|m| a.all || matches!(m.state, State::Running | State::Orphaned))
-        .collect();
-    if a.format == Format::Json {
-        output::json(&list)?;
-        return Ok(0);
-    }
-    let id = |i: &str| {
-        if a.no_trunc {
-            i.to_string()
-        } else {
-            i[..12].to_string()
-        }
+    let filters = Filters::parse(&a.filter)?;
+    let default = if a.size {
+        format!(r"{DEFAULT}\t{{{{.Size}}}}")
+    } else {
+        DEFAULT.to_string()
     };
-    if a.quiet {
+    // The user's template is checked before anything is read.
+    let template = match a.format.as_deref() {
+        Some("json") => None,
+        None | Some("table") => Some((Template::parse(&default)?, default)),
+        Some(f) => Some((
+            Template::parse(f).with_context(|| format!("--format `{f}`"))?,
+            f.to_string(),
+        )),
+    };
+    let containers = Containers::new(&ctx.layout);
+    let mut list: Vec<Meta> = super::rm::sweep(&containers)
+        .into_iter()
+        .filter(|m| {
+            a.all
+                || a.latest
+                || a.last.is_some()
+                || matches!(m.state, State::Running | State::Orphaned)
+        })
+        .filter(|m| filters.matches(m))
+        .collect();
+    // Newest first, as podman sorts by default.
+    list.sort_by_key(|m| std::cmp::Reverse(list::created_order(m)));
+    if let Some(n) = a.last.or(a.latest.then_some(1)) {
+        list.truncate(n);
+    }
+    let id = |i: &str| if a.no_trunc { i } else { &i[..12] }.to_string();
+    if a.quiet && a.format.is_none() {
         output::lines(list.iter().map(|m| id(&m.id)))?;
         return Ok(0);
     }
-    let rows: Vec<Vec<String>> = list
+    let now = crate::time::now_wall();
+    let images = if a.size {
+        crate::store::Store::open_existing(ctx.root())
+            .map(|s| s.images())
+            .transpose()?
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let listings: Vec<serde_json::Value> = list
         .iter()
         .map(|m| {
-            let status = match (&m.state, m.exit_code) {
-                (State::Exited, Some(c)) => format!("Exited ({c})"),
-                (State::Orphaned, _) => "Orphaned (berth killed; rm -f ends it)".to_string(),
-                (s, _) => format!("{s:?}"),
-            };
-            let created = crate::time::parse_rfc3339(&m.created)
-                .map(crate::time::ago)
-                .unwrap_or_default();
-            vec![
-                id(&m.id),
-                m.image.clone(),
-                m.command.join(" "),
-                created,
-                status,
-                m.name.clone(),
-            ]
+            let spec = containers.config(&m.id).unwrap_or_else(|e| {
+                log::debug!("container {}: {e:#}", m.id);
+                None
+            });
+            let mounts = containers.user_mounts(&m.id, spec.as_ref());
+            let size = a.size.then(|| {
+                let [upper, ..] = ctx.layout.container_rootfs_dirs(&m.id);
+                let rw = crate::layer::disk_usage(&upper).unwrap_or(0);
+                let image = images.iter().find(|i| i.id().hex() == m.image_id);
+                Sizes {
+                    rw,
+                    root_fs: image.map_or(0, |i| i.size()) + rw,
+                }
+            });
+            list::listing(m, &mounts, size, now)
         })
         .collect();
-    output::table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "NAMES",
-        ],
-        &rows,
-    )?;
+    let Some((template, source)) = template else {
+        // JSON stays JSON; the characters a terminal would act on are \u escapes.
+        let text = serde_json::to_string_pretty(&listings)?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            crate::term::escape_json(&text)
+        )?;
+        return Ok(0);
+    };
+    let fields: Vec<serde_json::Value> = listings
+        .iter()
+        .zip(&list)
+        .map(|(l, m)| list::template_fields(l, m, a.no_trunc, now, output::human_size))
+        .collect();
+    let text = template
+        .render_all(&fields, &header)
+        .with_context(|| format!("--format `{source}`"))?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(0)
+}
+
+/// Column headers as podman's `ps` names them.
+fn header(field: &str) -> String {
+    match field {
+        "ID" => "CONTAINER ID".into(),
+        "CreatedHuman" => "CREATED".into(),
+        "RunningFor" => "RUNNING FOR".into(),
+        "Restarts" => "RESTARTS".into(),
+        f => default_header(f),
+    }
 }

@@ -8,6 +8,7 @@
 //! reused pid is not mistaken for them, and [`Containers::settle`] works out
 //! what became of them from /proc.
 
+pub mod list;
 pub mod names;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};

@@ -6,7 +6,6 @@ use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path};
 
 use nix::dir::Dir;
@@ -194,22 +193,55 @@ pub(crate) fn remove_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> 
 /// Bytes of disk used by the tree at `path`: the sum of `st_blocks * 512`
 /// over every file, directory and symlink, symlinks not followed, each
 /// hardlinked inode counted once. Sparse files count what they occupy, not
-/// their length.
+/// their length. The walk is fd-relative with `O_NOFOLLOW`: the tree may be
+/// a running container's upper dir, whose directories it can swap for
+/// symlinks to the host's while berth walks. An entry that vanishes
+/// meanwhile counts nothing.
 pub fn disk_usage(path: &Path) -> io::Result<u64> {
     let mut seen = HashSet::new();
-    usage(path, &mut seen)
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or(OsStr::new("."));
+    let parent = nix::fcntl::open(
+        parent,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    usage_at(parent.as_fd(), name, &mut seen)
 }
 
-fn usage(path: &Path, seen: &mut HashSet<(u64, u64)>) -> io::Result<u64> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if meta.nlink() > 1 && !meta.is_dir() && !seen.insert((meta.dev(), meta.ino())) {
+fn usage_at(
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+    seen: &mut HashSet<(u64, u64)>,
+) -> io::Result<u64> {
+    let st = fstatat(parent, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+    let is_dir = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR;
+    if st.st_nlink > 1 && !is_dir && !seen.insert((st.st_dev, st.st_ino)) {
         return Ok(0);
     }
-    let mut total = meta.blocks() * 512;
-    if meta.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            let entry = entry?;
-            total += usage(&entry.path(), seen)?;
+    let mut total = st.st_blocks as u64 * 512;
+    if is_dir {
+        let mut dir = Dir::openat(
+            parent,
+            name,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut names = Vec::new();
+        for entry in dir.iter() {
+            let n = entry?.file_name().to_bytes().to_vec();
+            if n != b"." && n != b".." {
+                names.push(n);
+            }
+        }
+        for n in &names {
+            match usage_at(dir.as_fd(), OsStr::from_bytes(n), seen) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                r => total += r?,
+            }
         }
     }
     Ok(total)

@@ -29,7 +29,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             image: r.image.to_string(),
             image_id: r.image_id,
             command: prepared.args.clone(),
-            created: crate::time::rfc3339(crate::time::now_epoch()),
+            created: crate::time::now_rfc3339_nanos(),
             state: State::Created,
             auto_remove: r.auto_remove,
             stop_signal: r.stop_signal,
