@@ -30,7 +30,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut code = 0;
     for spec in &targets {
         let result = (|| -> Result<String> {
-            let mut meta = containers.find(spec)?;
+            let id = containers.find(spec)?.id;
+            // Serialised with stop, start and commit of the same container.
+            let _lock = containers.lock(&id)?;
+            let mut meta = containers.reload(&id)?;
             containers.settle(&mut meta)?;
             match meta.state {
                 State::Exited => {}

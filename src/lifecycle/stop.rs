@@ -51,6 +51,16 @@ fn live_init(meta: &Meta) -> Result<Option<PidFd>> {
     Ok(Some(fd))
 }
 
+/// Sends `signal` to the container's pid 1; one that exited since it was
+/// opened (a racing `stop` or `rm`) is not an error: its pidfd still reads
+/// as exited.
+fn send(init: &PidFd, signal: i32) -> std::io::Result<()> {
+    match init.kill(signal) {
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        r => r,
+    }
+}
+
 /// Waits until the container's monitor (a detached one, or the foreground
 /// `berth run`) has written the end and exited.
 fn wait_monitor(meta: &Meta) -> Result<()> {
@@ -84,14 +94,14 @@ pub fn stop(containers: &Containers, spec: &str, timeout: Option<u32>) -> Result
         .or(meta.stop_timeout)
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let name = meta.name.clone();
-    init.kill(signal)
+    send(&init, signal)
         .with_context(|| format!("signalling container {name}"))?;
     if !init
         .wait_exit_for(Some(Duration::from_secs(secs.into())))
         .with_context(|| format!("waiting for container {name}"))?
     {
         log::info!("container {name} did not stop within {secs} s of its stop signal: killing it");
-        init.kill(libc::SIGKILL)
+        send(&init, libc::SIGKILL)
             .with_context(|| format!("killing container {name}"))?;
         init.wait_exit()
             .with_context(|| format!("waiting for container {name}"))?;
@@ -118,7 +128,7 @@ pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
         meta.stopped_by_user = true;
         containers.save(&meta)?;
     }
-    init.kill(signal)
+    send(&init, signal)
         .with_context(|| format!("signalling container {}", meta.name))?;
     Ok(meta)
 }
@@ -131,7 +141,7 @@ pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
         let mut m = containers.reload(&meta.id)?;
         m.stopped_by_user = true;
         containers.save(&m)?;
-        init.kill(libc::SIGKILL)
+        send(&init, libc::SIGKILL)
             .with_context(|| format!("killing container {}", meta.name))?;
         init.wait_exit()
             .with_context(|| format!("waiting for container {}", meta.name))?;
