@@ -8,6 +8,7 @@
 //! reused pid is not mistaken for them, and [`Containers::settle`] works out
 //! what became of them from /proc.
 
+pub mod log;
 pub mod names;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
@@ -110,6 +111,9 @@ pub struct Meta {
     pub started_at: Option<String>,
     #[serde(default)]
     pub finished_at: Option<String>,
+    /// `--log-driver` and `--log-opt`: where its output is kept.
+    #[serde(default)]
+    pub log: log::LogConfig,
 }
 
 /// `--restart`: what the monitor does when the container's process ends.
