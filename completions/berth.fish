@@ -58,6 +58,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a re
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry: check the credentials with it, then store them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
+complete -c berth -n "__fish_berth_needs_command" -f -a "logs" -d 'Show a container\'s output (k8s-file logs)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "manifest" -d 'Create, inspect and push multi-platform image lists (OCI image indexes)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
@@ -112,6 +113,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand create" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l pull -d 'When to pull the image: always, missing, never, newer' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -309,6 +312,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l pull -d 'When to pull the image: always, missing, never, newer' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -367,6 +372,15 @@ complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Director
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand logs" -l tail -d 'Only the last N lines (-1: all)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Only output since TIME (RFC 3339, 2006-01-02, Unix seconds, or a duration before now: 10m)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show each line\'s timestamp'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l names -d 'With several containers, prefix lines with the container\'s name, not its id'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -s h -l help -d 'Print help'

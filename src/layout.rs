@@ -177,6 +177,12 @@ impl Layout {
         self.container(id).join("config.json")
     }
 
+    /// `<root>/containers/<id>/ctr.log`: its k8s-file log, unless the
+    /// container was given `--log-opt path=`.
+    pub fn container_log(&self, id: &str) -> PathBuf {
+        self.container(id).join("ctr.log")
+    }
+
     /// `<root>/containers/<id>/{upper,work,rootfs}`: the overlay's upper and
     /// work directories and its mount point.
     pub fn container_rootfs_dirs(&self, id: &str) -> [PathBuf; 3] {

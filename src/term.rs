@@ -38,6 +38,29 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A container's output as `berth logs` shows it on a terminal: lines and
+/// tabs kept, every other control character and bidi override escaped as
+/// [`escape`] does. `run` relays a live container's terminal untouched (the
+/// user is attached to their own program); a log read back later is
+/// replayed by berth, so it must not drive the terminal.
+pub fn escape_output(s: &str) -> Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| needs_escape(c) && !matches!(c, '\n' | '\t'))
+    {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c => out.push_str(&escape(c.encode_utf8(&mut buf))),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// JSON text (serde's output, which escapes only C0 controls) with every
 /// other character [`escape`] would escape written as a JSON `\uXXXX`
 /// escape: still the same JSON document, and safe on a terminal. For
@@ -72,6 +95,16 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::escape;
+    use std::borrow::Cow;
+
+    #[test]
+    fn replayed_output_keeps_its_lines_but_not_its_escapes() {
+        assert_eq!(
+            super::escape_output("a\tb\n\x1b]0;x\x07\r\u{202e}c\n"),
+            "a\tb\n\\x1b]0;x\\x07\\r\\u{202e}c\n"
+        );
+        assert!(matches!(super::escape_output("plain\n"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn json_from_a_registry_keeps_its_meaning_but_not_its_escapes() {

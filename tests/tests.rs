@@ -20,6 +20,7 @@ mod hostile;
 mod interop;
 mod lifecycle;
 mod login;
+mod logs;
 mod manifest;
 mod network;
 mod ps;

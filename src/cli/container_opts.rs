@@ -1,6 +1,7 @@
 //! The flags that describe a container, shared by `berth run` and (next)
 //! `create`, and their conversion into the spec layer's typed options.
 
+use crate::container::log::{Driver, LogConfig};
 use crate::runtime::network;
 use crate::spec::{self, ContainerOptions, confine, process};
 use anyhow::{Result, bail};
@@ -102,9 +103,21 @@ pub struct ContainerFlags {
     /// Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]
     #[arg(short, long, value_name = "[IP:]HOST:CTR")]
     publish: Vec<String>,
+    /// Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]
+    #[arg(long, value_name = "DRIVER")]
+    log_driver: Option<String>,
+    /// A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE
+    #[arg(long, value_name = "NAME=VALUE")]
+    log_opt: Vec<String>,
 }
 
 impl ContainerFlags {
+    /// `--log-driver` and `--log-opt`; `default` when no driver is named
+    /// (passthrough for a foreground run, as the issue sets out).
+    pub fn log_config(&self, default: Driver) -> Result<LogConfig> {
+        LogConfig::parse(self.log_driver.as_deref(), &self.log_opt, default)
+    }
+
     /// The typed options; `command` replaces the image's CMD. Named volumes
     /// resolve under `volumes_dir`.
     pub fn options(&self, command: Vec<String>, volumes_dir: &Path) -> Result<ContainerOptions> {

@@ -5,6 +5,7 @@ use super::Ctx;
 use super::container_opts::ContainerFlags;
 use super::progress::Progress;
 use super::registry_opts::AccessFlags;
+use crate::container::log::Driver;
 use crate::container::{Containers, Meta};
 use crate::ident::idmap::IdMapping;
 use crate::image::pull::{self, PullPolicy};
@@ -51,7 +52,8 @@ pub struct ImageFlags {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
-    let meta = create(ctx, &containers, &a.image, a.rm)?;
+    // As podman: a container that may run detached keeps its output.
+    let meta = create(ctx, &containers, &a.image, a.rm, Driver::K8sFile)?;
     println!("{}", meta.id);
     Ok(0)
 }
@@ -63,9 +65,11 @@ pub(super) fn create(
     containers: &Containers,
     a: &ImageFlags,
     auto_remove: bool,
+    default_log: Driver,
 ) -> Result<Meta> {
     let flags = &a.container;
     let opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
+    let log = flags.log_config(default_log)?;
     let labels = parse_labels(&flags.labels)?;
     crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
@@ -106,6 +110,7 @@ pub(super) fn create(
             stop_timeout: flags.stop_timeout,
             labels: all_labels.into_iter().collect(),
             restart: flags.restart,
+            log,
         },
     )
 }

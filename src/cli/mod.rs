@@ -18,6 +18,7 @@ mod inspect;
 mod kill;
 mod load;
 mod login;
+mod logs;
 mod manifest;
 mod output;
 mod progress;
@@ -97,6 +98,7 @@ enum Verb {
     Load(load::Args),
     Login(login::LoginArgs),
     Logout(login::LogoutArgs),
+    Logs(logs::Args),
     #[command(subcommand)]
     Manifest(manifest::Verb),
     #[command(subcommand)]
@@ -191,6 +193,7 @@ pub fn main() -> i32 {
         Verb::Load(a) => load::run(&ctx, a),
         Verb::Login(a) => login::run_login(a),
         Verb::Logout(a) => login::run_logout(a),
+        Verb::Logs(a) => logs::run(&ctx, a),
         Verb::Manifest(v) => manifest::run(&ctx, v),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),

@@ -5,6 +5,7 @@
 use super::Ctx;
 use super::create::{ImageFlags, create};
 use crate::container::Containers;
+use crate::container::log::Driver;
 use crate::lifecycle::start::{self, Foreground, NotStarted};
 use anyhow::Result;
 
@@ -24,7 +25,14 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
-    let meta = create(ctx, &containers, &a.image, a.rm)?;
+    // The defaults: a foreground run passes its output through, a
+    // detached one keeps it (k8s-file).
+    let default_log = if a.detach {
+        Driver::K8sFile
+    } else {
+        Driver::Passthrough
+    };
+    let meta = create(ctx, &containers, &a.image, a.rm, default_log)?;
     if a.detach {
         return Ok(match start::detached(&containers, &meta.id)? {
             Ok(()) => {

@@ -9,6 +9,7 @@
 //! what became of them from /proc.
 
 pub mod list;
+pub mod log;
 pub mod names;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
@@ -111,6 +112,9 @@ pub struct Meta {
     pub started_at: Option<String>,
     #[serde(default)]
     pub finished_at: Option<String>,
+    /// `--log-driver` and `--log-opt`: where its output is kept.
+    #[serde(default)]
+    pub log: log::LogConfig,
 }
 
 /// `--restart`: what the monitor does when the container's process ends.

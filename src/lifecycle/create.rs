@@ -1,6 +1,7 @@
 //! `create`: a container's record and its bundle, from an image and options
 //! the spec layer has checked. Nothing runs yet.
 
+use crate::container::log::LogConfig;
 use crate::container::{Containers, Meta, RestartPolicy, State};
 use crate::helper::remove_tree;
 use crate::spec::bundle::{self, Bundle};
@@ -18,6 +19,8 @@ pub struct Record<'a> {
     pub stop_timeout: Option<u32>,
     pub labels: std::collections::BTreeMap<String, String>,
     pub restart: RestartPolicy,
+    /// `--log-driver`, `--log-opt`.
+    pub log: LogConfig,
 }
 
 /// Makes the container: its record (unique name, under the names lock),
@@ -36,6 +39,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             stop_timeout: r.stop_timeout,
             labels: r.labels,
             restart: r.restart,
+            log: r.log,
             ..Default::default()
         },
     )?;

@@ -14,9 +14,8 @@ use super::start::{NotStarted, finish, run_once};
 use crate::container::{Containers, State};
 use crate::layout::Layout;
 use crate::spec::launch::Stdio;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 
 pub const SUBCOMMAND: &str = "__monitor";
 pub const REPORT_FD_ENV: &str = "BERTH_MONITOR_REPORT_FD";
@@ -53,15 +52,10 @@ pub fn serve(args: &[std::ffi::OsString]) -> i32 {
 fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>) -> Result<()> {
     // The starting berth records us under this lock: wait until it has.
     drop(containers.lock(id)?);
-    let log_path = containers.dir_of(id).join("ctr.log");
     loop {
         let meta = containers.reload(id)?;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&log_path)
-            .with_context(|| format!("opening the log `{}`", log_path.display()))?;
+        let file = meta.log.file(containers.layout().container_log(id));
+        let log = meta.log.open(&file, &meta.id, &meta.name)?;
         let mut started = || {
             if let Some(mut r) = report.take() {
                 let _ = r.write_all(b"ok");
@@ -70,7 +64,7 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
         let out = run_once(
             containers,
             &meta,
-            Stdio::Detached { out: log },
+            Stdio::Detached { log },
             true,
             &mut started,
         );

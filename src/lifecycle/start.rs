@@ -66,11 +66,14 @@ pub fn foreground(
     how: Foreground,
 ) -> Result<Result<i32, NotStarted>> {
     let meta = claim(containers, id, Process::current()?)?;
+    let file = meta.log.file(containers.layout().container_log(id));
+    let log = meta.log.open(&file, &meta.id, &meta.name)?;
     let out = run_once(
         containers,
         &meta,
         Stdio::Caller {
             interactive: how.interactive,
+            log,
         },
         how.sig_proxy,
         &mut || {},

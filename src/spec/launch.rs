@@ -2,11 +2,15 @@
 //! monitor, and what a failure to start means to the caller. One path for
 //! `berth run` and the build's RUN steps.
 
+use crate::container::log::{LogWriter, Stream, pump};
 use crate::runtime::extensions::Extensions;
 use crate::runtime::monitor::{self, Options};
 use crate::runtime::network;
 use anyhow::{Context, Result};
 use oci_spec::runtime::Spec;
+use std::cell::Cell;
+use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 pub use crate::runtime::monitor::ExecFailure;
@@ -14,15 +18,20 @@ pub use crate::runtime::monitor::ExecFailure;
 /// Where the container's stdio goes.
 pub enum Stdio {
     /// `berth run`: the caller's; stdin only with `-i` (as podman), a pty
-    /// of its own when the spec asks for a terminal.
-    Caller { interactive: bool },
+    /// of its own when the spec asks for a terminal. With a `log` (and no
+    /// terminal), stdout and stderr are pipes to berth, which logs what
+    /// comes through and shows it to the caller as well, as podman does.
+    Caller {
+        interactive: bool,
+        log: Option<LogWriter>,
+    },
     /// A build step: its output is progress, not the build's result, so it
     /// goes to stderr — or to `log` (`-q`), whose tail a failure reports.
     /// Nothing to read.
     Step { log: Option<std::fs::File> },
-    /// A detached container: stdout and stderr to `out` (its log), stdin
-    /// from /dev/null.
-    Detached { out: std::fs::File },
+    /// A detached container: stdout and stderr through pipes to its `log`
+    /// (to /dev/null without one), stdin from /dev/null.
+    Detached { log: Option<LogWriter> },
 }
 
 pub struct Launch<'a> {
@@ -44,7 +53,7 @@ pub struct Launch<'a> {
 pub fn run(
     spec: &Spec,
     extensions: &Extensions,
-    l: Launch<'_>,
+    mut l: Launch<'_>,
 ) -> Result<Result<i32, ExecFailure>> {
     let tty = spec
         .process()
@@ -61,19 +70,68 @@ pub fn run(
     } else {
         (None, None)
     };
-    let interactive = matches!(l.stdio, Stdio::Caller { interactive: true });
+    let interactive = matches!(
+        l.stdio,
+        Stdio::Caller {
+            interactive: true,
+            ..
+        }
+    );
+    let mut log = match &mut l.stdio {
+        Stdio::Caller { log, .. } | Stdio::Detached { log } => log.take(),
+        Stdio::Step { .. } => None,
+    };
+    let show = matches!(l.stdio, Stdio::Caller { .. });
+    if tty && log.take().is_some() {
+        // The terminal is relayed inside the monitor, which has no log yet.
+        log::warn!("a container with a terminal (-t) is not logged yet: its output is only shown");
+    }
+    // The container's ends of the output pipes: moved into the child by
+    // its copy of this Cell, closed on our side once it exists (or EOF
+    // would never come).
+    let (mut out_pipes, child_ends) = match &log {
+        Some(_) => {
+            let (or, ow) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+            let (er, ew) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+            (Some((or, er)), Cell::new(Some((ow, ew))))
+        }
+        None => (None, Cell::new(None)),
+    };
+    let logged = log.is_some();
     let before_exec = || -> Result<()> {
+        if let Some((out, err)) = child_ends.take() {
+            nix::unistd::dup2_stdout(&out).context("redirecting stdout to the log")?;
+            nix::unistd::dup2_stderr(&err).context("redirecting stderr to the log")?;
+        }
         match (&l.stdio, &tty_child) {
             (Stdio::Caller { .. }, Some(sock)) => crate::runtime::pty::child_setup(sock),
-            (Stdio::Caller { interactive: true }, None) => Ok(()),
-            (Stdio::Caller { interactive: false }, None) => {
+            (
+                Stdio::Caller {
+                    interactive: true, ..
+                },
+                None,
+            ) => Ok(()),
+            (
+                Stdio::Caller {
+                    interactive: false, ..
+                },
+                None,
+            ) => {
                 let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
                 nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
                 Ok(())
             }
-            (Stdio::Detached { out }, _) => {
-                nix::unistd::dup2_stdout(out).context("redirecting the container's output")?;
-                nix::unistd::dup2_stderr(out).context("redirecting the container's output")?;
+            (Stdio::Detached { .. }, _) => {
+                if !logged {
+                    let null = std::fs::File::options()
+                        .write(true)
+                        .open("/dev/null")
+                        .context("opening /dev/null")?;
+                    nix::unistd::dup2_stdout(&null)
+                        .context("redirecting the container's output")?;
+                    nix::unistd::dup2_stderr(&null)
+                        .context("redirecting the container's output")?;
+                }
                 let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
                 nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
                 Ok(())
@@ -94,9 +152,16 @@ pub fn run(
     };
     // Lives until the container has exited; dropping it stops pasta.
     let mut net_helper = None;
+    let mut pump = None;
     let on_created = l.on_created;
     let mut created = |pid: nix::unistd::Pid| -> Result<()> {
         net_helper = l.network.attach(pid, l.dir)?;
+        drop(child_ends.take());
+        if let (Some((out, err)), Some(log)) = (out_pipes.take(), log.take()) {
+            // A thread is safe from here: the container is cloned and
+            // nothing forks after this (the network helper above was the last).
+            pump = Some(std::thread::spawn(move || tee_to_log(out, err, log, show)));
+        }
         on_created(pid)
     };
     let result = monitor::run(Options {
@@ -108,7 +173,39 @@ pub fn run(
         child_before_exec: &before_exec,
         tty: tty_parent.as_ref(),
         stdin_open: interactive,
-    })?;
+    });
     drop(net_helper);
-    Ok(result.map(|exit| exit.0))
+    // The pipes reach EOF once every process in the container is gone
+    // (its pid namespace ends with it), or the run failed and the child was killed.
+    if let Some(p) = pump {
+        match p.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::warn!("logging the container's output: {e:#}"),
+            Err(_) => log::warn!("logging the container's output: the logger panicked"),
+        }
+    }
+    Ok(result?.map(|exit| exit.0))
+}
+
+/// What the container writes goes to the log and, in the foreground
+/// (`show`), untouched to the caller's stdout and stderr.
+fn tee_to_log(out: OwnedFd, err: OwnedFd, mut log: LogWriter, show: bool) -> Result<()> {
+    let mut tee = |stream: Stream, bytes: &[u8]| {
+        if !show {
+            return;
+        }
+        // The caller going away (a closed pipe) does not stop the log.
+        let _ = match stream {
+            Stream::Stdout => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(bytes).and_then(|()| o.flush())
+            }
+            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+        };
+    };
+    pump(
+        vec![(out, Stream::Stdout), (err, Stream::Stderr)],
+        &mut log,
+        &mut tee,
+    )
 }

@@ -131,6 +131,13 @@ impl PidFd {
     }
 }
 
+impl AsFd for PidFd {
+    /// Readable once the process has exited.
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
