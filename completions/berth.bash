@@ -34,11 +34,17 @@ _berth() {
             berth,container)
                 cmd="berth__subcmd__container"
                 ;;
+            berth,cp)
+                cmd="berth__subcmd__cp"
+                ;;
             berth,create)
                 cmd="berth__subcmd__create"
                 ;;
             berth,diff)
                 cmd="berth__subcmd__diff"
+                ;;
+            berth,export)
+                cmd="berth__subcmd__export"
                 ;;
             berth,history)
                 cmd="berth__subcmd__history"
@@ -170,7 +176,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version build create start stop kill wait restart rename builder commit container diff image images import inspect history tag untag ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
+            opts="-h -V --root --log-level --help --version build create start stop kill wait restart rename builder commit container diff cp export image images import inspect history tag untag ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,6 +535,28 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__cp)
+            opts="-a -L -h --archive --follow-link --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__create)
             opts="-i -t -e -u -w -v -l -p -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -720,6 +748,36 @@ _berth() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__export)
+            opts="-o -h --output --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --root)

@@ -40,6 +40,8 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "builder" -d 'Manage the
 complete -c berth -n "__fish_berth_needs_command" -f -a "commit" -d 'Create an image from a container\'s changes'
 complete -c berth -n "__fish_berth_needs_command" -f -a "container" -d 'Manage containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "diff" -d 'Show what a container changed in its image\'s files: A added, C changed, D deleted'
+complete -c berth -n "__fish_berth_needs_command" -f -a "cp" -d 'Copy files between a container and the host'
+complete -c berth -n "__fish_berth_needs_command" -f -a "export" -d 'Export a container\'s filesystem as a tar archive'
 complete -c berth -n "__fish_berth_needs_command" -f -a "image" -d 'Manage images'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images in local storage'
 complete -c berth -n "__fish_berth_needs_command" -f -a "import" -d 'Create an image from a root filesystem tarball (plain, gzip or zstd)'
@@ -201,6 +203,15 @@ json\t''"
 complete -c berth -n "__fish_berth_using_subcommand diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand cp" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
+complete -c berth -n "__fish_berth_using_subcommand cp" -s L -l follow-link -d 'Follow a symlink given as the source'
+complete -c berth -n "__fish_berth_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
+complete -c berth -n "__fish_berth_using_subcommand export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'

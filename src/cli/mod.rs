@@ -7,9 +7,11 @@ mod commit;
 mod completion;
 mod container;
 mod container_opts;
+mod cp;
 mod create;
 mod diff;
 mod docs;
+mod export;
 mod history;
 mod image;
 mod images;
@@ -79,6 +81,8 @@ enum Verb {
     #[command(subcommand)]
     Container(container::Verb),
     Diff(diff::Args),
+    Cp(cp::Args),
+    Export(export::Args),
     #[command(subcommand)]
     Image(image::Verb),
     Images(images::Args),
@@ -175,6 +179,8 @@ pub fn main() -> i32 {
         Verb::Commit(a) => commit::run(&ctx, a),
         Verb::Container(v) => container::run(&ctx, v),
         Verb::Diff(a) => diff::run(&ctx, a),
+        Verb::Cp(a) => cp::run(&ctx, a),
+        Verb::Export(a) => export::run(&ctx, a),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),

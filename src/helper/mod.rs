@@ -13,17 +13,24 @@
 //! and stdout (a diff). The job bodies belong to the modules that own the
 //! work (`layer`); this module carries them across.
 //!
+//! A job on a container's files (`berth cp`, `berth export`) sees the
+//! container's root: a stopped container's overlay mounted in the helper's
+//! own mount namespace (which never reaches the host), or, for writes into a
+//! running one, its live root, the helper having joined the container's
+//! user namespace through a pidfd instead of making its own (see [`join`]).
+//!
 //! Room for more: a container's monitor or a FUSE overlay are further jobs.
 
 use crate::ident::idmap::IdMapping;
 use crate::ident::userns;
 use crate::layer::raw_path;
-use crate::layer::{self, ApplyOptions, CopyOp, DiffOptions, Ownership};
+use crate::layer::{self, ApplyOptions, CopyOp, DiffOptions, Ownership, PackDest, Source};
 use anyhow::{Context, Result, anyhow};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsStr;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -76,7 +83,63 @@ pub enum Job {
         #[serde(with = "layer::raw_paths")]
         lowers: Vec<PathBuf>,
     },
+    /// Works on a container's files, in its root (see [`ContainerRoot`]).
+    Container { root: ContainerRoot, op: RootOp },
 }
+
+/// How the helper reaches a container's root.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ContainerRoot {
+    /// The container's layers mounted at `target` in the helper's own
+    /// mount namespace: read-only with `upper` as the top lower layer (safe
+    /// beside a running container, which has `upper` as its upper layer),
+    /// or read-write with `upper` and `work` (a stopped container only).
+    Overlay {
+        #[serde(with = "raw_path")]
+        layers_dir: PathBuf,
+        /// Relative to `layers_dir`, top first.
+        lowerdirs: Vec<String>,
+        #[serde(with = "raw_path")]
+        upper: PathBuf,
+        #[serde(with = "raw_path")]
+        work: PathBuf,
+        #[serde(with = "raw_path")]
+        target: PathBuf,
+        writable: bool,
+    },
+    /// The running container whose pid 1 this is: the helper was started by
+    /// [`run_joined`] and is in its user namespace; its root is
+    /// `/proc/PID/root`, opened while the pidfd shows it alive.
+    Running { pid: i32 },
+}
+
+/// What to do in a container's root.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum RootOp {
+    /// Writes the tar of `path` to stdout (see `layer::pack`).
+    Pack {
+        #[serde(with = "raw_path")]
+        path: PathBuf,
+        dest: PackDest,
+        follow: bool,
+        ids_from_xattrs: bool,
+    },
+    /// Extracts the tar on stdin at `path` (see `layer::unpack_at`), owned
+    /// by `owner` when given; with `ids_in_xattrs` (no subordinate range)
+    /// ids go to `user.berth.*` as the layers have them.
+    Unpack {
+        #[serde(with = "raw_path")]
+        path: PathBuf,
+        source: Source,
+        owner: Option<(u32, u32)>,
+        ids_in_xattrs: bool,
+    },
+}
+
+/// Names the fds a joining helper inherits: `SOCKET,PIDFD,PID`.
+const JOIN_ENV: &str = "BERTH_HELPER_JOIN";
 
 /// How a job ended.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -98,20 +161,62 @@ pub fn run(
     input: Option<&mut dyn Read>,
     output: Option<&mut dyn Write>,
 ) -> Result<()> {
-    let mut cmd = userns::helper_command(&[OsStr::new(SUBCOMMAND)]);
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(if output.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stderr(Stdio::piped());
-    let (mut child, chan) =
+    let cmd = command(input.is_some(), output.is_some());
+    let (child, chan) =
         userns::spawn(cmd, mapping).context("starting the user namespace helper")?;
+    converse(child, chan, job, input, output)
+}
+
+/// [`run`], in the user namespace of the running process `pid` instead of
+/// a new one: the helper joins it through a pidfd opened here, after which
+/// `container` is checked to still be that process, so a reused pid is
+/// never joined.
+pub fn run_joined(
+    container: crate::container::Process,
+    job: &Job,
+    input: Option<&mut dyn Read>,
+    output: Option<&mut dyn Write>,
+) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let pidfd = crate::sys::pidfd::PidFd::open(container.pid)
+        .with_context(|| format!("opening the container's process {}", container.pid))?;
+    if !container.alive() {
+        anyhow::bail!("the container's process {} is gone", container.pid);
+    }
+    let (chan, child_end) = UnixStream::pair().context("creating the helper's socket")?;
+    let mut cmd = command(input.is_some(), output.is_some());
+    let (sock, pfd) = (child_end.as_raw_fd(), pidfd.as_fd_raw());
+    cmd.env(JOIN_ENV, format!("{sock},{pfd},{}", container.pid));
+    crate::sys::ns::keep_fd_on_exec(&mut cmd, sock);
+    crate::sys::ns::keep_fd_on_exec(&mut cmd, pfd);
+    let child = cmd.spawn().context("starting the helper")?;
+    // Ours must go, or a dead helper would never read as EOF.
+    drop(child_end);
+    drop(pidfd);
+    converse(child, chan, job, input, output)
+}
+
+/// `berth __helper` with stdin and stdout piped when they carry data.
+fn command(input: bool, output: bool) -> std::process::Command {
+    let mut cmd = userns::helper_command(&[OsStr::new(SUBCOMMAND)]);
+    cmd.stdin(if input { Stdio::piped() } else { Stdio::null() })
+        .stdout(if output {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Sends `job` to a started helper, feeds it, drains it and takes its reply.
+fn converse(
+    mut child: std::process::Child,
+    chan: UnixStream,
+    job: &Job,
+    input: Option<&mut dyn Read>,
+    output: Option<&mut dyn Write>,
+) -> Result<()> {
     // If this fails the helper is gone (its status or stderr says why), or
     // the job could not be written: then the helper must not wait for it.
     let sent = write_line(&chan, job);
@@ -220,14 +325,18 @@ pub fn remove_tree(path: &Path) -> Result<()> {
 /// `berth __helper`: enters the user namespace, does the job the parent
 /// sends and answers. Returns the exit code.
 pub fn serve() -> i32 {
-    let chan = match userns::enter() {
+    let entered = match std::env::var_os(JOIN_ENV) {
+        Some(v) => join(&v).map(|(chan, root)| (chan, Some(root))),
+        None => userns::enter().map(|chan| (chan, None)),
+    };
+    let (chan, joined) = match entered {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let _ = crate::logger::init(None);
     let result = read_line(&chan, MAX_JOB)
         .context("reading the job")
-        .and_then(work);
+        .and_then(|job| work(job, joined));
     let reply = match &result {
         Ok(()) => Reply::Done,
         Err(e) => Reply::Failed {
@@ -247,9 +356,152 @@ fn fail(e: &anyhow::Error) -> i32 {
     125
 }
 
+/// The helper's side of [`run_joined`]: joins the user namespace of the
+/// process behind the inherited pidfd (single-threaded, first thing in
+/// main, as setns(CLONE_NEWUSER) requires), becomes its root and opens the
+/// process's root directory while the pidfd shows the process alive.
+/// The mount namespace is not joined: the root fd reaches the container's
+/// mounts from here, and nothing of the container's can see this process
+/// (it is not in the container's pid namespace).
+fn join(v: &OsStr) -> Result<(UnixStream, std::os::fd::OwnedFd)> {
+    use crate::sys::ns::take_inherited_fd;
+    let v = v.to_string_lossy();
+    let nums: Vec<i32> = v.split(',').filter_map(|n| n.parse().ok()).collect();
+    let [sock, pidfd, pid] = nums[..] else {
+        anyhow::bail!("{JOIN_ENV}: bad value `{v}`");
+    };
+    let chan = UnixStream::from(take_inherited_fd(sock).context("the helper's socket")?);
+    let pidfd = crate::sys::pidfd::PidFd::from_owned(
+        take_inherited_fd(pidfd).context("the container's pidfd")?,
+    );
+    nix::sched::setns(&pidfd, nix::sched::CloneFlags::CLONE_NEWUSER)
+        .context("joining the container's user namespace")?;
+    let root = nix::unistd::Gid::from_raw(0);
+    nix::unistd::setresgid(root, root, root).context("setresgid(0) in the container")?;
+    let root = nix::unistd::Uid::from_raw(0);
+    nix::unistd::setresuid(root, root, root).context("setresuid(0) in the container")?;
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .context("setting the parent-death signal")?;
+    let dir = nix::fcntl::open(
+        format!("/proc/{pid}/root").as_str(),
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .with_context(|| format!("opening the root of the container's process {pid}"))?;
+    // Signal 0 checks only that the pidfd's process is still there: then
+    // /proc/PID above was that process, not a later one with its pid.
+    pidfd
+        .kill(0)
+        .with_context(|| format!("the container's process {pid} is gone"))?;
+    Ok((chan, dir))
+}
+
+/// The root of a container as `root` says to reach it.
+fn container_root(
+    root: &ContainerRoot,
+    joined: Option<std::os::fd::OwnedFd>,
+) -> Result<std::os::fd::OwnedFd> {
+    use nix::mount::{MsFlags, mount};
+    match root {
+        ContainerRoot::Running { .. } => {
+            joined.context("the helper did not join the container (internal error)")
+        }
+        ContainerRoot::Overlay {
+            layers_dir,
+            lowerdirs,
+            upper,
+            work,
+            target,
+            writable,
+        } => {
+            // Our own mount namespace, private: the overlay is seen by
+            // this process only and goes with it.
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+                .context("unshare(CLONE_NEWNS)")?;
+            mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                None::<&str>,
+            )
+            .context("making the helper's mounts private")?;
+            // Relative lowerdirs keep the mount data under one page, as the
+            // runtime mounts them.
+            std::env::set_current_dir(layers_dir)
+                .with_context(|| format!("entering `{}`", layers_dir.display()))?;
+            let (data, flags) = if *writable {
+                let lower = lowerdirs.join(":");
+                let (u, w) = (upper.display(), work.display());
+                let data = format!("lowerdir={lower},upperdir={u},workdir={w},userxattr");
+                (data, MsFlags::empty())
+            } else {
+                let mut lower = vec![upper.display().to_string()];
+                lower.extend(lowerdirs.iter().cloned());
+                let data = format!("lowerdir={},userxattr", lower.join(":"));
+                (data, MsFlags::MS_RDONLY)
+            };
+            mount(
+                Some("overlay"),
+                target,
+                Some("overlay"),
+                flags,
+                Some(data.as_str()),
+            )
+            .context("mounting the container's layers")?;
+            nix::fcntl::open(
+                target,
+                nix::fcntl::OFlag::O_PATH
+                    | nix::fcntl::OFlag::O_DIRECTORY
+                    | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .with_context(|| format!("opening `{}`", target.display()))
+        }
+    }
+}
+
 /// Does `job`, as root of the user namespace.
-fn work(job: Job) -> Result<()> {
+fn work(job: Job, joined: Option<std::os::fd::OwnedFd>) -> Result<()> {
     match job {
+        Job::Container { root, op } => {
+            let dir = container_root(&root, joined)?;
+            match op {
+                RootOp::Pack {
+                    path,
+                    dest,
+                    follow,
+                    ids_from_xattrs,
+                } => {
+                    let stdout = io::stdout();
+                    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+                    let opts = layer::PackOptions {
+                        follow,
+                        ids_from_xattrs,
+                    };
+                    layer::pack(dir.as_fd(), &path, &dest, &opts, &mut out)?;
+                    out.flush()?;
+                    Ok(())
+                }
+                RootOp::Unpack {
+                    path,
+                    source,
+                    owner,
+                    ids_in_xattrs,
+                } => {
+                    let ownership = if ids_in_xattrs {
+                        Ownership::Xattr
+                    } else {
+                        Ownership::Preserve
+                    };
+                    let stdin = io::stdin();
+                    let mut input = stdin.lock();
+                    layer::unpack_at(dir.as_fd(), &path, source, ownership, owner, &mut input)?;
+                    io::copy(&mut input, &mut io::sink()).context("reading the tar")?;
+                    Ok(())
+                }
+            }
+        }
         Job::Unpack { dir, work_lock } => {
             let _work = crate::layout::flock(&work_lock, false)?;
             let stdin = io::stdin();

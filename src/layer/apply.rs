@@ -46,6 +46,9 @@ pub enum Ownership {
     /// files and directories (user xattrs are impossible on symlinks and
     /// special files: skipped there).
     Xattr,
+    /// Everything is owned by us and nothing is recorded: files copied out
+    /// of a container to the host (`berth cp`), as docker gives them.
+    Caller,
 }
 
 /// How to apply a layer.
@@ -95,9 +98,39 @@ pub fn apply(tar: impl Read, dest: &Path, opts: &ApplyOptions) -> Result<ApplyRe
         Mode::empty(),
     )
     .with_context(|| format!("opening layer directory `{}`", dest.display()))?;
+    let opts = ExtractOptions {
+        ownership: opts.ownership,
+        owner: None,
+        rename_top: None,
+    };
+    run(tar, root, &opts, true)
+}
+
+/// How [`extract`] writes a plain tar (not a layer) into a directory.
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    pub ownership: Ownership,
+    /// Every entry's owner instead of the tar's (`berth cp` without `-a`).
+    pub owner: Option<(u32, u32)>,
+    /// Replaces the first component of every name (`berth cp` to a new name).
+    pub rename_top: Option<std::ffi::OsString>,
+}
+
+/// Extracts a plain tar into the directory `root` (an fd, so that the
+/// caller decides how it was reached), with the same guarantees as
+/// [`apply`]: nothing is written outside `root`, no symlink is followed.
+/// `.wh.` names are files like any other here: only layers have whiteouts.
+pub fn extract(tar: impl Read, root: OwnedFd, opts: &ExtractOptions) -> Result<ApplyReport> {
+    run(tar, root, opts, false)
+}
+
+fn run(tar: impl Read, root: OwnedFd, opts: &ExtractOptions, layer: bool) -> Result<ApplyReport> {
     let mut ex = Extractor {
         root,
         ownership: opts.ownership,
+        whiteouts: layer,
+        owner: opts.owner,
+        rename_top: opts.rename_top.as_ref().map(|n| n.as_bytes().to_vec()),
         report: ApplyReport::default(),
         parent: None,
         dirs: Vec::new(),
@@ -110,7 +143,10 @@ pub fn apply(tar: impl Read, dest: &Path, opts: &ApplyOptions) -> Result<ApplyRe
     let mut archive = super::TarArchive::new(tar);
     for entry in archive.entries().context("reading layer tar")? {
         let mut entry = entry.context("reading layer tar")?;
-        let name = entry.path_bytes().into_owned();
+        let mut name = entry.path_bytes().into_owned();
+        if let Some(top) = &ex.rename_top {
+            name = renamed(&name, top);
+        }
         ex.entry(&mut entry, &name)
             .with_context(|| format!("layer entry `{}`", String::from_utf8_lossy(&name)))?;
     }
@@ -138,6 +174,10 @@ struct DirMeta {
 struct Extractor {
     root: OwnedFd,
     ownership: Ownership,
+    /// `.wh.` names are whiteouts (a layer), or plain names (a copy).
+    whiteouts: bool,
+    owner: Option<(u32, u32)>,
+    rename_top: Option<Vec<u8>>,
     report: ApplyReport,
     /// The last resolved parent directory (entries come grouped by directory).
     /// Dropped whenever anything is removed, since that may invalidate it.
@@ -164,6 +204,24 @@ fn components(name: &[u8]) -> Result<Vec<&[u8]>> {
         .split(|&b| b == b'/')
         .filter(|c| !c.is_empty() && *c != b".")
         .collect())
+}
+
+/// `name` with its first component (after any `./`) replaced by `top`.
+fn renamed(name: &[u8], top: &[u8]) -> Vec<u8> {
+    let trimmed = {
+        let mut n = name;
+        while let Some(rest) = n.strip_prefix(b"/") {
+            n = rest;
+        }
+        n
+    };
+    let rest = match trimmed.iter().position(|&b| b == b'/') {
+        Some(i) => &trimmed[i..],
+        None => &b""[..],
+    };
+    let mut out = top.to_vec();
+    out.extend_from_slice(rest);
+    out
 }
 
 fn join(comps: &[&[u8]]) -> Vec<u8> {
@@ -271,14 +329,19 @@ impl Extractor {
             return Ok(());
         };
 
-        if let Some(target) = last.strip_prefix(WHITEOUT_PREFIX) {
+        if let Some(target) = last.strip_prefix(WHITEOUT_PREFIX)
+            && self.whiteouts
+        {
             let (key, parent) = self.parent(parent_comps)?;
             let r = self.whiteout(parent.as_fd(), last, target);
             self.put_parent(key, parent);
             return r;
         }
 
-        let meta = meta_of(entry)?;
+        let mut meta = meta_of(entry)?;
+        if let Some((u, g)) = self.owner {
+            (meta.uid, meta.gid) = (u.into(), g.into());
+        }
         let (key, parent) = self.parent(parent_comps)?;
         let r = self.create(entry, etype, parent.as_fd(), &comps, meta);
         self.put_parent(key, parent);
@@ -710,7 +773,7 @@ impl Extractor {
                 let (uid, gid) = (meta.uid, meta.gid);
                 self.chown_with(uid, gid, |u, g| fchown(fd, Some(u), Some(g)))?;
             }
-            Ownership::Xattr => {}
+            Ownership::Xattr | Ownership::Caller => {}
         }
         for (name, value) in &meta.xattrs {
             if let Err(e) = sysfs::fsetxattr(fd, name, value) {

@@ -1,8 +1,11 @@
 //! Tar layers: apply (gzip/zstd/plain, whiteouts, PAX, links, xattrs) into a
 //! directory without ever writing outside it; diff an upper directory back
-//! into a tar; COPY's files into an upper directory. No store paths, no network.
+//! into a tar; COPY's files into an upper directory; a container's files
+//! packed and extracted for `berth cp` and `berth export`. No store paths,
+//! no network.
 
 mod apply;
+mod archive;
 mod changes;
 mod compress;
 mod copy;
@@ -17,7 +20,8 @@ mod tests;
 
 // Not all re-exports have callers yet (store, cli come later).
 #[allow(unused_imports)]
-pub use apply::{ApplyOptions, ApplyReport, Ownership, apply};
+pub use apply::{ApplyOptions, ApplyReport, ExtractOptions, Ownership, apply, extract};
+pub use archive::{PackDest, PackOptions, Source, pack, unpack_at};
 pub use changes::{Change, ChangeKind, changes};
 #[allow(unused_imports)]
 pub use compress::{Compression, compress, decompress, detect};

@@ -4,7 +4,7 @@
 //! need (openat2 with our own `open_how`, since libc's is `#[non_exhaustive]`;
 //! fd-based xattrs). No policy: callers decide flags and what an errno means.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
@@ -106,6 +106,31 @@ pub fn fgetxattr(fd: BorrowedFd<'_>, name: &CStr) -> io::Result<Option<Vec<u8>>>
         match err.raw_os_error() {
             Some(libc::ENODATA) => return Ok(None),
             // Value larger than our buffer: grow (xattr values are at most 64 KiB).
+            Some(libc::ERANGE) if buf.len() < 65536 => buf.resize(65536, 0),
+            _ => return Err(err),
+        }
+    }
+}
+
+/// flistxattr(2): the names of the extended attributes of the file behind
+/// `fd` (not an `O_PATH` fd), in the kernel's order.
+pub fn flistxattr(fd: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: `buf` is a valid writable buffer of the length we pass; the
+        // kernel writes at most that many bytes.
+        let ret = unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if ret >= 0 {
+            buf.truncate(ret as usize);
+            return Ok(buf
+                .split(|&b| b == 0)
+                .filter(|n| !n.is_empty())
+                .filter_map(|n| CString::new(n).ok())
+                .collect());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            // The list is at most XATTR_LIST_MAX (64 KiB).
             Some(libc::ERANGE) if buf.len() < 65536 => buf.resize(65536, 0),
             _ => return Err(err),
         }

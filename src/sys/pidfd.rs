@@ -2,7 +2,7 @@
 //! pid, and pidfds to signal and wait on one without racing pid reuse.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// From /proc/PID/stat: the fields that tell one process from a later one
 /// with the same pid, and whether it still runs.
@@ -71,6 +71,16 @@ pub fn is_pid_ns_init(pid: i32) -> io::Result<bool> {
 pub struct PidFd(OwnedFd);
 
 impl PidFd {
+    /// A pidfd this process was handed (inherited across exec).
+    pub fn from_owned(fd: OwnedFd) -> PidFd {
+        PidFd(fd)
+    }
+
+    /// The fd number, to hand to a child across exec.
+    pub fn as_fd_raw(&self) -> i32 {
+        self.0.as_raw_fd()
+    }
+
     pub fn open(pid: i32) -> io::Result<PidFd> {
         // SAFETY: pidfd_open takes a pid and flags and touches no memory of ours.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
@@ -133,7 +143,7 @@ impl PidFd {
 
 impl AsFd for PidFd {
     /// Readable once the process has exited.
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
         self.0.as_fd()
     }
 }
