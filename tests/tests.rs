@@ -16,6 +16,7 @@ mod containment_load;
 mod containment_misc;
 mod containment_tar;
 mod docs;
+mod exec;
 mod hostile;
 mod interop;
 mod lifecycle;

@@ -10,6 +10,7 @@ mod container_opts;
 mod create;
 mod diff;
 mod docs;
+mod exec;
 mod history;
 mod image;
 mod images;
@@ -72,6 +73,7 @@ enum Verb {
     Wait(wait::Args),
     Restart(restart::Args),
     Rename(rename::Args),
+    Exec(exec::Args),
     #[command(subcommand)]
     Builder(builder::Verb),
     Commit(commit::Args),
@@ -169,6 +171,7 @@ pub fn main() -> i32 {
         Verb::Wait(a) => wait::run(&ctx, a),
         Verb::Restart(a) => restart::run(&ctx, a),
         Verb::Rename(a) => rename::run(&ctx, a),
+        Verb::Exec(a) => exec::run(&ctx, a),
         Verb::Builder(v) => builder::run(&ctx, v),
         Verb::Commit(a) => commit::run(&ctx, a),
         Verb::Container(v) => container::run(&ctx, v),
