@@ -96,6 +96,9 @@ berthtest!(exec_returns_the_commands_exit_code, |env| {
     assert_fails_with(&out, 127, "no-such-command");
     let out = exec(&env, &["c", "/tmp"]);
     assert_fails_with(&out, 126, "/tmp");
+    // The host's berth binary, through a magic link (CVE-2019-5736).
+    let out = exec(&env, &["c", "/proc/self/exe"]);
+    assert_fails_with(&out, 126, "magic link");
 });
 
 berthtest!(
@@ -187,11 +190,12 @@ berthtest!(exec_into_a_stopped_or_missing_container_fails, |env| {
 
 berthtest!(exec_leaks_no_fd_and_no_host_directory, |env| {
     let _c = Container::start(&env, &[]);
-    // The caller leaves fd 7 open on the host's root (CVE-2024-21626).
+    // The caller leaves fd 7 open on the host's root (CVE-2024-21626), and
+    // fd 3 on /dev/null.
     let via_shell = |args: &[&str]| -> Run {
         let mut cmd = crate::util::Cmd::new("sh");
         cmd.arg("-c")
-            .arg("exec 7</ && exec \"$0\" \"$@\"")
+            .arg("exec 3</dev/null 7</ && exec \"$0\" \"$@\"")
             .arg(berth_bin())
             .arg("--root")
             .arg(&env.root)
@@ -205,6 +209,20 @@ berthtest!(exec_leaks_no_fd_and_no_host_directory, |env| {
     let out = via_shell(&["c", "sh", "-c", "ls /proc/$$/fd; readlink /proc/$$/cwd"]);
     assert_ok(&out);
     assert_eq!(out.stdout(), "0\n1\n2\n/\n");
+    let out = via_shell(&[
+        "--preserve-fds",
+        "1",
+        "c",
+        "sh",
+        "-c",
+        "ls /proc/$$/fd; true",
+    ]);
+    assert_ok(&out);
+    assert_eq!(
+        out.stdout(),
+        "0\n1\n2\n3\n",
+        "--preserve-fds 1 passes fd 3 only"
+    );
     let out = via_shell(&["-w", "/proc/self/fd/7", "c", "ls"]);
     assert_fails_125(&out, "/proc/self/fd/7");
     let out = via_shell(&["-w", "/proc/1/cwd", "c", "ls"]);
