@@ -183,7 +183,11 @@ berthtest!(exec_into_a_stopped_or_missing_container_fails, |env| {
     env.berth(&["run", "--name", "done", "busybox", "true"])
         .ok();
     let out = exec(&env, &["done", "true"]);
-    assert_fails_125(&out, "is not running");
+    assert_fails_125(&out, "is not running (it is exited)");
+    env.berth(&["create", "--name", "new", "busybox", "true"])
+        .ok();
+    let out = exec(&env, &["new", "true"]);
+    assert_fails_125(&out, "is not running (it is created)");
     let out = exec(&env, &["nosuch", "true"]);
     assert_fails_125(&out, "nosuch");
 });
