@@ -17,6 +17,7 @@ mod containment_misc;
 mod containment_tar;
 mod cp;
 mod docs;
+mod exec;
 mod export;
 mod hostile;
 mod interop;

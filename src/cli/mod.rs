@@ -11,6 +11,7 @@ mod cp;
 mod create;
 mod diff;
 mod docs;
+mod exec;
 mod export;
 mod history;
 mod image;
@@ -75,6 +76,7 @@ enum Verb {
     Wait(wait::Args),
     Restart(restart::Args),
     Rename(rename::Args),
+    Exec(exec::Args),
     #[command(subcommand)]
     Builder(builder::Verb),
     Commit(commit::Args),
@@ -175,6 +177,7 @@ pub fn main() -> i32 {
         Verb::Wait(a) => wait::run(&ctx, a),
         Verb::Restart(a) => restart::run(&ctx, a),
         Verb::Rename(a) => rename::run(&ctx, a),
+        Verb::Exec(a) => exec::run(&ctx, a),
         Verb::Builder(v) => builder::run(&ctx, v),
         Verb::Commit(a) => commit::run(&ctx, a),
         Verb::Container(v) => container::run(&ctx, v),

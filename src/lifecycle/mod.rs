@@ -3,10 +3,12 @@
 //! (berth's own process is the monitor) or detached (berth re-executed as a
 //! small per-container monitor), and `stop`/`kill`/`wait`, which work from
 //! the recorded processes through pidfds; what they changed (`diff`) and
-//! turning them into images (`commit`). The CLI's verbs are thin over this.
+//! turning them into images (`commit`); `exec` runs one more command in a
+//! running one. The CLI's verbs are thin over this.
 
 pub mod commit;
 pub mod create;
+pub mod exec;
 pub mod monitor;
 pub mod start;
 pub mod stop;

@@ -94,15 +94,13 @@ pub fn stop(containers: &Containers, spec: &str, timeout: Option<u32>) -> Result
         .or(meta.stop_timeout)
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let name = meta.name.clone();
-    send(&init, signal)
-        .with_context(|| format!("signalling container {name}"))?;
+    send(&init, signal).with_context(|| format!("signalling container {name}"))?;
     if !init
         .wait_exit_for(Some(Duration::from_secs(secs.into())))
         .with_context(|| format!("waiting for container {name}"))?
     {
         log::info!("container {name} did not stop within {secs} s of its stop signal: killing it");
-        send(&init, libc::SIGKILL)
-            .with_context(|| format!("killing container {name}"))?;
+        send(&init, libc::SIGKILL).with_context(|| format!("killing container {name}"))?;
         init.wait_exit()
             .with_context(|| format!("waiting for container {name}"))?;
     }
@@ -128,8 +126,7 @@ pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
         meta.stopped_by_user = true;
         containers.save(&meta)?;
     }
-    send(&init, signal)
-        .with_context(|| format!("signalling container {}", meta.name))?;
+    send(&init, signal).with_context(|| format!("signalling container {}", meta.name))?;
     Ok(meta)
 }
 
@@ -141,8 +138,7 @@ pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
         let mut m = containers.reload(&meta.id)?;
         m.stopped_by_user = true;
         containers.save(&m)?;
-        send(&init, libc::SIGKILL)
-            .with_context(|| format!("killing container {}", meta.name))?;
+        send(&init, libc::SIGKILL).with_context(|| format!("killing container {}", meta.name))?;
         init.wait_exit()
             .with_context(|| format!("waiting for container {}", meta.name))?;
     }

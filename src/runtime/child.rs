@@ -188,7 +188,11 @@ fn cstring(s: &str) -> Result<CString> {
 /// interpreter's argv and, before Linux 6.14, the process `N` in `comm`.
 /// What the kernel resolves itself — a `#!` interpreter, PT_INTERP, a path
 /// swapped after this check — is held to the container root by Landlock.
-fn find_executable(root: &std::fs::File, cmd: &str, path: &str) -> Result<PathBuf, Errno> {
+pub(super) fn find_executable(
+    root: &std::fs::File,
+    cmd: &str,
+    path: &str,
+) -> Result<PathBuf, Errno> {
     if cmd.is_empty() {
         return Err(Errno::ENOENT);
     }

@@ -6,6 +6,7 @@
 pub mod binary_guard;
 pub mod caps;
 pub mod child;
+pub mod exec;
 pub mod extensions;
 pub mod init;
 pub mod monitor;

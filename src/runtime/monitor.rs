@@ -23,7 +23,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::fd::AsFd;
 
 /// Signals passed on to the container (`--sig-proxy`).
-const FORWARDED: &[Signal] = &[
+pub(super) const FORWARDED: &[Signal] = &[
     Signal::SIGINT,
     Signal::SIGTERM,
     Signal::SIGHUP,
@@ -33,7 +33,7 @@ const FORWARDED: &[Signal] = &[
 ];
 
 /// The most the monitor reads of the child's report (one error chain).
-const REPORT_MAX: u64 = 64 * 1024;
+pub(super) const REPORT_MAX: u64 = 64 * 1024;
 
 /// How the container ended, as berth's exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +188,7 @@ fn run_blocked(
     Ok(Ok(status))
 }
 
-fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
+pub(super) fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
     let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
     loop {
         match poll(&mut fds, PollTimeout::NONE) {
@@ -199,7 +199,7 @@ fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
 }
 
 /// Reaps every exited child; returns the container's exit code once it is gone.
-fn reap(pid: Pid) -> Result<Option<Exit>> {
+pub(super) fn reap(pid: Pid) -> Result<Option<Exit>> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(Exit(code))),
@@ -214,7 +214,7 @@ fn reap(pid: Pid) -> Result<Option<Exit>> {
     }
 }
 
-fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
+pub(super) fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
     match errno {
         libc::ELOOP => ExecFailure {
             code: 126,
@@ -236,7 +236,7 @@ fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
 }
 
 /// Kills and reaps the child if the monitor fails before it runs.
-struct KillOnDrop(Option<Pid>);
+pub(super) struct KillOnDrop(pub(super) Option<Pid>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -134,6 +134,39 @@ pub fn close_from(first: u32) -> io::Result<()> {
     close_range(first, 0)
 }
 
+/// Closes every fd from 3 up but those in `keep` (close_range(2) over the
+/// gaps): for a process about to enter a container, whose caller may have
+/// left anything open, down to what it needs.
+pub fn close_all_but(keep: &[i32]) -> io::Result<()> {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter(|f| **f >= 3)
+        .map(|f| *f as u32)
+        .collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut from = 3u32;
+    for k in keep {
+        if k > from {
+            close_span(from, k - 1)?;
+        }
+        from = k + 1;
+    }
+    close_span(from, u32::MAX)
+}
+
+fn close_span(first: u32, last: u32) -> io::Result<()> {
+    // SAFETY: closes fds first..=last of this process; the caller (a forked
+    // child that exits or execs) holds no Rust object it will use for any of
+    // them afterwards.
+    let r = unsafe { libc::close_range(first, last, 0) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 fn close_range(first: u32, flags: libc::c_uint) -> io::Result<()> {
     // SAFETY: close_range only closes or flags fds of this process from
     // `first` up; callers hold no Rust object for any of them afterwards (a
