@@ -19,6 +19,9 @@ _berth() {
             berth,__gen-docs)
                 cmd="berth__subcmd____gen__subcmd__docs"
                 ;;
+            berth,attach)
+                cmd="berth__subcmd__attach"
+                ;;
             berth,build)
                 cmd="berth__subcmd__build"
                 ;;
@@ -179,7 +182,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version build create start stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag untag ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
+            opts="-h -V --root --log-level --help --version attach build create start stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag untag ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -202,6 +205,28 @@ _berth() {
             ;;
         berth__subcmd____gen__subcmd__docs)
             opts="-h --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__attach)
+            opts="-h --no-stdin --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -28,6 +28,7 @@ complete -c berth -n "__fish_berth_needs_command" -l root -d 'Directory for imag
 complete -c berth -n "__fish_berth_needs_command" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
+complete -c berth -n "__fish_berth_needs_command" -f -a "attach" -d 'Show a running container\'s output as it comes, until it exits'
 complete -c berth -n "__fish_berth_needs_command" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_needs_command" -f -a "create" -d 'Create a container without starting it'
 complete -c berth -n "__fish_berth_needs_command" -f -a "start" -d 'Start created or exited containers'
@@ -67,6 +68,10 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after 
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c berth -n "__fish_berth_needs_command" -f -a "__gen-docs"
+complete -c berth -n "__fish_berth_using_subcommand attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand attach" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
+complete -c berth -n "__fish_berth_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l build-arg -d 'Set a build argument' -r

@@ -277,3 +277,38 @@ berthtest!(concurrent_stop_and_rm_of_one_container_one_wins, |env| {
     assert!(!running(pid_of(&rec, "")));
     assert_eq!(util::list_dir(&env.root.join("containers")).len(), 0);
 });
+
+berthtest!(
+    attach_follows_a_running_container_to_its_end_and_exit_code,
+    |env| {
+        env.import_busybox();
+        let sync = env.path("sync");
+        std::fs::create_dir(&sync).unwrap();
+        let fifo = sync.join("go");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+        let vol = format!("{}:/s", sync.display());
+        let id = run_d(
+            &env,
+            &[
+                "-v",
+                &vol,
+                "busybox",
+                "sh",
+                "-c",
+                "read x < /s/go; echo got-$x; exit 4",
+            ],
+        );
+        let attach = env.berth(&["attach", &id]).spawn();
+        std::fs::write(&fifo, "x\n").unwrap();
+        let out = attach.wait();
+        assert_eq!(out.code(), Some(4), "{}", out.stderr());
+        // Output written after the attach began is shown (it may begin late).
+        assert!(
+            ["", "got-x\n"].contains(&out.stdout()),
+            "{:?}",
+            out.stdout()
+        );
+        let out = env.berth(&["attach", &id]).run();
+        assert_fails_125(&out, "only attach to running containers");
+    }
+);

@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 }
 
 /// The k8s-file log of `m`, or why it has none.
-fn log_file(containers: &Containers, m: &Meta) -> Result<PathBuf> {
+pub(super) fn log_file(containers: &Containers, m: &Meta) -> Result<PathBuf> {
     match m.log.driver {
         Driver::K8sFile => Ok(m.log.file(containers.layout().container_log(&m.id))),
         // podman's words.
@@ -112,7 +112,7 @@ fn log_file(containers: &Containers, m: &Meta) -> Result<PathBuf> {
 
 /// A pidfd of the container's monitor, the process that writes its log,
 /// while it lives.
-fn monitor(m: &Meta) -> Option<PidFd> {
+pub(super) fn monitor(m: &Meta) -> Option<PidFd> {
     let p = m.monitor?;
     if !p.alive() {
         return None;
@@ -127,12 +127,12 @@ fn monitor(m: &Meta) -> Option<PidFd> {
 /// and its stderr lines to stderr, as podman does. Raw bytes to a pipe or a
 /// file; on a terminal, control characters other than newline and tab are
 /// escaped (see `term::escape_output`).
-struct Output {
+pub(super) struct Output {
     tty: [bool; 2],
 }
 
 impl Output {
-    fn new() -> Output {
+    pub(super) fn new() -> Output {
         Output {
             tty: [
                 std::io::stdout().is_terminal(),
@@ -141,7 +141,12 @@ impl Output {
         }
     }
 
-    fn print(&mut self, render: &mut Render, e: &Entry, name: Option<&str>) -> Result<()> {
+    pub(super) fn print(
+        &mut self,
+        render: &mut Render,
+        e: &Entry,
+        name: Option<&str>,
+    ) -> Result<()> {
         let (prefix, newline) = render.piece(e, name);
         let tty = self.tty[usize::from(e.stream == Stream::Stderr)];
         let mut bytes = prefix.into_bytes();

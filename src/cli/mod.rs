@@ -1,6 +1,7 @@
 //! The command line: one file per verb, each a clap `Args` and a `run`.
 //! Nothing imports cli.
 
+mod attach;
 mod build;
 mod builder;
 mod commit;
@@ -68,6 +69,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Verb {
+    Attach(attach::Args),
     Build(Box<build::Args>),
     Create(Box<create::Args>),
     Start(start::Args),
@@ -169,6 +171,7 @@ pub fn main() -> i32 {
         layout: crate::layout::Layout::pick(cli.root),
     };
     let result = match cli.verb {
+        Verb::Attach(a) => attach::run(&ctx, a),
         Verb::Build(a) => build::run(&ctx, *a),
         Verb::Create(a) => create::run(&ctx, *a),
         Verb::Start(a) => start::run(&ctx, a),
