@@ -34,7 +34,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "create" -d 'Create a co
 complete -c berth -n "__fish_berth_needs_command" -f -a "start" -d 'Start created or exited containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "stop" -d 'Stop running containers: their stop signal, then SIGKILL after the timeout'
 complete -c berth -n "__fish_berth_needs_command" -f -a "kill" -d 'Send a signal to running containers\' first process'
-complete -c berth -n "__fish_berth_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
+complete -c berth -n "__fish_berth_needs_command" -f -a "wait" -d 'Wait for containers to stop (or to run) and print their exit codes'
 complete -c berth -n "__fish_berth_needs_command" -f -a "restart" -d 'Stop containers (when running) and start them again, detached'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rename" -d 'Rename a container'
 complete -c berth -n "__fish_berth_needs_command" -f -a "exec" -d 'Run a command in a running container'
@@ -157,6 +157,9 @@ complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory 
 complete -c berth -n "__fish_berth_using_subcommand kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
+exited\t''
+running\t''"
 complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
@@ -308,6 +311,7 @@ complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
+complete -c berth -n "__fish_berth_using_subcommand rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F

@@ -138,6 +138,9 @@ berthtest!(create_makes_a_container_that_start_runs, |env| {
     assert_eq!(env.berth(&["start", "-a", "made"]).ok(), "hello\n");
     let out = env.berth(&["start", "-a", "nosuch"]).run();
     assert_fails_125(&out, "no such container");
+    // Created and never started: removed without -f.
+    env.berth(&["create", "--name", "idle", "busybox", "true"]).ok();
+    env.berth(&["rm", "idle"]).ok();
 });
 
 berthtest!(restart_on_failure_2_restarts_exactly_twice, |env| {
@@ -253,10 +256,18 @@ berthtest!(
             .status()
             .unwrap();
         assert!(util::wait_exit(monitor.0 as u32, Duration::from_secs(30)));
+        // Its parent-death signal ends the container as the kernel gets to it.
+        assert!(
+            util::wait_exit(container.0 as u32, Duration::from_secs(30)),
+            "the container outlived its monitor"
+        );
+        assert!(!running(container));
         let ps = env.berth(&["ps", "-a"]).ok();
         assert!(ps.contains("Exited") && ps.contains(" m"), "{ps}");
-        assert!(!running(container), "the container outlived its monitor");
-        env.berth(&["rm", "m"]).ok();
+        // Its record is still whole: it starts again, and rm removes it.
+        env.berth(&["start", "m"]).ok();
+        assert!(env.berth(&["ps"]).ok().contains(" m"));
+        env.berth(&["rm", "-f", "m"]).ok();
         assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
     }
 );
@@ -312,3 +323,15 @@ berthtest!(
         assert_fails_125(&out, "only attach to running containers");
     }
 );
+
+berthtest!(wait_for_running_returns_once_a_start_runs_it, |env| {
+    env.import_busybox();
+    env.berth(&["create", "--name", "w", "busybox", "sleep", "100"])
+        .ok();
+    let waiting = env.berth(&["wait", "--condition", "running", "w"]).spawn();
+    env.berth(&["start", "w"]).ok();
+    let out = waiting.wait();
+    assert_ok(&out);
+    assert_eq!(out.stdout().trim(), "-1");
+    env.berth(&["rm", "-f", "w"]).ok();
+});

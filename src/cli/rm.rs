@@ -11,6 +11,10 @@ pub struct Args {
     /// Kill a running or orphaned container first (its whole pid namespace)
     #[arg(short, long)]
     force: bool,
+    /// Accepted as podman's: berth makes no anonymous volumes, and named
+    /// ones outlive their containers
+    #[arg(short = 'v', long)]
+    volumes: bool,
     /// Remove every container (with --force, running ones too)
     #[arg(short, long)]
     all: bool,
@@ -37,8 +41,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             containers.settle(&mut meta)?;
             match meta.state {
                 State::Exited => {}
-                // Created: its berth is still setting it up.
-                State::Created | State::Running if !a.force => {
+                // Created by `create` and never started: nothing runs.
+                State::Created if !meta.monitor.is_some_and(|m| m.alive()) => {}
+                State::Created if !a.force => {
+                    bail!("container {} is being started: stop it, or use -f", meta.name)
+                }
+                State::Running if !a.force => {
                     bail!("container {} is running: stop it, or use -f", meta.name)
                 }
                 State::Orphaned if !a.force => bail!(

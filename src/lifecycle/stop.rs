@@ -166,3 +166,26 @@ pub fn wait(containers: &Containers, spec: &str) -> Result<Option<i32>> {
     containers.settle(&mut meta)?;
     Ok(meta.exit_code)
 }
+
+/// `berth wait --condition running`: blocks until the container runs (a
+/// `start` elsewhere), woken by inotify as its record is replaced — never a
+/// timer. Fails if it is removed meanwhile.
+pub fn wait_running(containers: &Containers, spec: &str) -> Result<()> {
+    use crate::sys::watch::{self, Inotify};
+    let id = containers.find(spec)?.id;
+    let ino = Inotify::new().context("creating an inotify instance")?;
+    let dir = containers.dir_of(&id);
+    // Watched before the first look: a change between the two still wakes us.
+    ino.watch(&dir, watch::IN_MOVED_TO | watch::IN_CREATE)
+        .with_context(|| format!("watching `{}`", dir.display()))?;
+    loop {
+        let mut meta = containers.reload(&id)?;
+        containers.settle(&mut meta)?;
+        if meta.state == State::Running {
+            return Ok(());
+        }
+        let fds = [std::os::fd::AsFd::as_fd(&ino)];
+        watch::wait_readable(&fds).context("waiting for the container to run")?;
+        ino.drain().context("reading inotify events")?;
+    }
+}
