@@ -243,6 +243,10 @@ berthtest!(
             crate::util::list_dir(&container_dir(&env, "c").join("upper")),
             Vec::<String>::new()
         );
+        // cp sees them where the container does.
+        let host = env.path("f");
+        assert_ok(&env.berth(&["cp", "c:/f", host.to_str().unwrap()]).run());
+        eqnice!("run\n", std::fs::read_to_string(&host).unwrap());
         // It sees the same files, and what it changes next is its own.
         eqnice!("run\n", start_attached(&env, "c"));
         let out = env.berth(&["diff", "c"]).run();
