@@ -10,7 +10,6 @@ use super::Ctx;
 use crate::container::{Containers, Meta, Process, State};
 use crate::helper::{self, ContainerRoot, Job, RootOp};
 use crate::ident::idmap::IdMapping;
-use crate::image::unpack::ensure_layers;
 use crate::layer::{self, Ownership, PackDest, PackOptions, Source};
 use anyhow::{Context, Result, bail};
 use std::ffi::OsStr;
@@ -85,20 +84,17 @@ fn running(meta: &Meta) -> Option<Process> {
 /// The container's layers mounted by a helper: read-only (always safe),
 /// or read-write for a container that is not running.
 pub(super) fn overlay(ctx: &Ctx, meta: &Meta, writable: bool) -> Result<ContainerRoot> {
-    let store = ctx.store()?;
-    let image = store
-        .resolve(&meta.image_id)
-        .with_context(|| format!("the image of container `{}`", meta.name))?;
-    let lowerdirs = ensure_layers(&store, &image)?
-        .iter()
-        .map(|c| c.hex().to_string())
-        .collect();
-    let [upper, work, target] = ctx.layout.container_rootfs_dirs(&meta.id);
+    // The layers its bundle names, not its image's: a commit makes the
+    // container's upper one of its layers.
+    let o = crate::spec::bundle::read(&ctx.layout.container(&meta.id))?
+        .extensions
+        .overlay;
+    let [_, _, target] = ctx.layout.container_rootfs_dirs(&meta.id);
     Ok(ContainerRoot::Overlay {
-        layers_dir: store.layers_dir(),
-        lowerdirs,
-        upper,
-        work,
+        layers_dir: o.layers_dir,
+        lowerdirs: o.lowerdirs,
+        upper: o.upper,
+        work: o.work,
         target,
         writable,
     })

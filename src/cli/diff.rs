@@ -17,9 +17,8 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let store = ctx.store()?;
     let containers = Containers::new(&ctx.layout);
-    let changes = crate::lifecycle::commit::diff(&store, &containers, &a.container)
+    let changes = crate::lifecycle::commit::diff(&containers, &a.container)
         .with_context(|| format!("diff of container `{}`", a.container))?;
     let path = |p: &std::path::Path| String::from_utf8_lossy(p.as_os_str().as_bytes()).into_owned();
     match a.format {

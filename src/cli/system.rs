@@ -48,7 +48,7 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
         println!("store is empty");
         return Ok(0);
     };
-    let report = store.check(verify)?;
+    let report = store.check(verify, &layers_in_use(&store)?)?;
     for g in &report.garbage {
         println!("garbage: {}", g.display());
     }
@@ -98,13 +98,20 @@ pub(super) fn collect_garbage(
     lock: &crate::layout::Lock,
     include_tmp: bool,
 ) -> Result<(usize, u64)> {
-    let collected = store.collect(lock, include_tmp)?;
+    let collected = store.collect(lock, include_tmp, &layers_in_use(store)?)?;
     let mut bytes = collected.bytes;
     for dir in &collected.dirs {
         bytes += crate::layer::disk_usage(dir).unwrap_or(0);
         remove_tree(dir)?;
     }
     Ok((collected.files + collected.dirs.len(), bytes))
+}
+
+/// The layers containers run on, live whatever images there are.
+fn layers_in_use(
+    store: &crate::store::Store,
+) -> Result<std::collections::BTreeSet<crate::store::digest::Digest>> {
+    crate::lifecycle::commit::layers_in_use(&crate::container::Containers::new(store.layout()))
 }
 
 fn df(ctx: &Ctx, format: Format) -> Result<i32> {

@@ -567,10 +567,10 @@ mod tests {
             &["localhost/x:1".into()],
         )
         .unwrap();
-        s.collect(&lock, false).unwrap();
+        s.collect(&lock, false, &Default::default()).unwrap();
         assert!(s.has_blob(&gz), "kept while the image is there");
         s.remove_image(&lock, &img.digest).unwrap();
-        s.collect(&lock, false).unwrap();
+        s.collect(&lock, false, &Default::default()).unwrap();
         assert!(!s.has_blob(&gz), "collected with the image");
         assert_eq!(
             s.blob_info()

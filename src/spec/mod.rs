@@ -43,6 +43,9 @@ pub struct Image<'a> {
     pub lowerdirs: Vec<String>,
 }
 
+/// The config.json annotation holding `-u` as the user gave it.
+pub const USER_ANNOTATION: &str = "io.berth.user";
+
 /// What the user asks of a container, typed (the CLI's flags or a RUN step).
 #[derive(Debug, Clone)]
 pub struct ContainerOptions {
@@ -226,7 +229,11 @@ impl Prepared {
         let mut spec = Spec::default();
         spec.set_version("1.0.2".into())
             .set_hostname(Some(hostname.to_string()))
-            .set_annotations(None)
+            .set_annotations(o.user.as_ref().map(|u| {
+                // `-u` as given (`commit` makes it the image's USER, as
+                // podman does); the spec has only the ids it resolved to.
+                [(USER_ANNOTATION.to_string(), u.clone())].into()
+            }))
             .set_process(Some(self.process(env)?))
             .set_root(Some({
                 let mut r = Root::default();

@@ -4,7 +4,9 @@
 //! files, blobs and unpacked layers that no image refers to. It never makes
 //! the layout invalid; `check` lists it and `prune` removes it. What is
 //! live: every image of index.json, and every manifest list there with the
-//! images of the store it names.
+//! images of the store it names; and the layers the caller says are in use
+//! (containers' lowerdirs: a committed container runs on its committed
+//! layer, whether or not an image still names it), with their blobs.
 
 use super::Store;
 use super::digest::Digest;
@@ -38,14 +40,31 @@ struct Live {
 
 impl Store {
     /// Walks the index and every file of the store. With `verify`, every
-    /// referenced blob is re-hashed.
-    pub fn check(&self, verify: bool) -> Result<Report> {
-        Ok(self.check_live(verify)?.0)
+    /// referenced blob is re-hashed. `in_use`: chain ids of layers that are
+    /// live whatever the index says (see the module docs).
+    pub fn check(&self, verify: bool, in_use: &BTreeSet<Digest>) -> Result<Report> {
+        Ok(self.check_live(verify, in_use)?.0)
     }
 
-    fn check_live(&self, verify: bool) -> Result<(Report, Live)> {
+    fn check_live(&self, verify: bool, in_use: &BTreeSet<Digest>) -> Result<(Report, Live)> {
         let mut report = Report::default();
-        let live = self.live(&mut report, verify)?;
+        let mut live = self.live(&mut report, verify)?;
+        for chain in in_use {
+            live.layers.insert(chain.hex().to_string());
+            // Its blob stays too: committing the container again makes an
+            // image with this layer, which needs its bytes.
+            let record = fs::read(self.layer_meta_path(chain))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            if let Some(d) = record
+                .as_ref()
+                .and_then(|v| v["diff_id"].as_str())
+                .and_then(|d| Digest::parse(d).ok())
+            {
+                live.blobs.insert(d.hex().to_string());
+                live.diff_ids.insert(d);
+            }
+        }
         for entry in fs::read_dir(self.blobs_dir())? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -195,14 +214,20 @@ pub struct Collected {
 }
 
 impl Store {
-    /// Removes the blobs and layer records that no image refers to, and
+    /// Removes the blobs and layer records that no image refers to and that
+    /// are not `in_use`, and
     /// with `include_tmp` the temporary files of interrupted commands (only
     /// safe while no other command writes: see [`Store::work_lock`]). The
     /// garbage directories are returned, not removed: a layer's record goes
     /// before its directory, so a crash never leaves a record naming a
     /// half-removed layer. The caller holds the index lock.
-    pub fn collect(&self, lock: &Lock, include_tmp: bool) -> Result<Collected> {
-        let (report, live) = self.check_live(false)?;
+    pub fn collect(
+        &self,
+        lock: &Lock,
+        include_tmp: bool,
+        in_use: &BTreeSet<Digest>,
+    ) -> Result<Collected> {
+        let (report, live) = self.check_live(false, in_use)?;
         if !report.errors.is_empty() {
             anyhow::bail!(
                 "the store has errors, not collecting garbage: {}",

@@ -146,7 +146,12 @@ mod tests {
         let l = s.find_list("localhost/l:latest").unwrap().unwrap();
         assert_eq!(l.digest, d);
         assert_eq!(l.index.manifests, vec![img]);
-        assert!(s.check(false).unwrap().errors.is_empty());
+        assert!(
+            s.check(false, &Default::default())
+                .unwrap()
+                .errors
+                .is_empty()
+        );
     }
 
     #[test]
@@ -158,11 +163,14 @@ mod tests {
             .unwrap();
         s.remove_image(&lock, &img.digest).unwrap();
         assert!(s.images().unwrap().is_empty());
-        let report = s.check(false).unwrap();
+        let report = s.check(false, &Default::default()).unwrap();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert!(report.garbage.is_empty(), "{:?}", report.garbage);
         s.remove_list(&lock, "localhost/l:latest").unwrap();
-        assert_eq!(s.check(false).unwrap().garbage.len(), 3);
+        assert_eq!(
+            s.check(false, &Default::default()).unwrap().garbage.len(),
+            3
+        );
     }
 
     #[test]
@@ -198,6 +206,11 @@ mod tests {
             .unwrap();
         assert!(s.find_list("localhost/l:latest").unwrap().is_none());
         assert_eq!(s.images().unwrap().len(), 1);
-        assert!(s.check(false).unwrap().errors.is_empty());
+        assert!(
+            s.check(false, &Default::default())
+                .unwrap()
+                .errors
+                .is_empty()
+        );
     }
 }

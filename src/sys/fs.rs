@@ -174,3 +174,30 @@ pub fn borrowed_file(fd: std::os::fd::RawFd) -> std::fs::File {
     // never lets it drop (ManuallyDrop), so the fd is not closed twice.
     unsafe { std::fs::File::from_raw_fd(fd) }
 }
+
+/// renameat2(RENAME_EXCHANGE): swaps the directory entries `a` and `b` in
+/// one step (both must exist, on one filesystem). Neither last component is
+/// followed: the names swap, whatever they are.
+pub fn exchange(a: &std::path::Path, b: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &std::path::Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated strings that outlive the call;
+    // renameat2 only reads them.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
