@@ -126,3 +126,45 @@ berthtest!(
         assert_eq!(out.status.code(), Some(125), "{all}");
     }
 );
+
+berthtest!(
+    a_detached_containers_monitor_keeps_none_of_the_callers_fds,
+    |env| {
+        env.import_busybox();
+        let dir = std::fs::File::open(env.dir()).unwrap();
+        let cmd = with_fd(
+            &env,
+            &[
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "busybox",
+                "sleep",
+                "1000003",
+            ],
+            7,
+            dir,
+        );
+        let out = { cmd }.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let meta: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(env.root.join("containers").join(&id).join("meta.json")).unwrap(),
+        )
+        .unwrap();
+        let monitor = meta["monitor"]["pid"].as_i64().expect("a recorded monitor");
+        let held: Vec<String> = std::fs::read_dir(format!("/proc/{monitor}/fd"))
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .map(|t| t.display().to_string())
+            .collect();
+        env.berth(&["rm", "-f", &id]).ok();
+        let dir = env.dir().display().to_string();
+        assert!(
+            !held.contains(&dir),
+            "the monitor holds the caller's directory fd: {held:?}"
+        );
+    }
+);
