@@ -12,6 +12,7 @@ mod containment;
 mod containment_add;
 mod containment_bind;
 mod containment_build;
+mod containment_lifecycle;
 mod containment_load;
 mod containment_misc;
 mod containment_tar;

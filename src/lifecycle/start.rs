@@ -147,6 +147,13 @@ pub(super) fn finish(
 /// with /dev/null for stdio. The monitor reports on a pipe: `ok`, or the
 /// exit code and the message of a start that failed.
 pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStarted>> {
+    // The monitor lives as long as the container: of the caller's fds it
+    // keeps only the `--preserve-fds` ones, which it passes on. Anything
+    // else (a directory, a pipe the caller waits on) would be held open by
+    // it, and be in the container's first process until its exec.
+    let preserved = bundle::read(&containers.dir_of(id))?
+        .extensions
+        .preserve_fds;
     let (mut report, report_w) = std::io::pipe().context("creating the monitor's report pipe")?;
     let mut cmd = crate::ident::userns::helper_command(&[
         std::ffi::OsStr::new(super::monitor::SUBCOMMAND),
@@ -160,6 +167,9 @@ pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStart
             super::monitor::REPORT_FD_ENV,
             report_w_fd(&report_w).to_string(),
         );
+    // First: the report pipe (opened after the preserved fds, so above
+    // them) is made inheritable again by the next step.
+    crate::sys::process::inherit_nothing_from(&mut cmd, 3 + preserved);
     crate::sys::ns::keep_fd_on_exec(&mut cmd, report_w_fd(&report_w));
     crate::sys::process::new_session(&mut cmd);
     // Checked and recorded under the lock, which the monitor takes before

@@ -88,11 +88,13 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
     // executed in here (see binary_guard for the attack this closes).
     let root = std::fs::File::open("/").context("opening the container root")?;
     super::binary_guard::confine_exec(&root)?;
-    if let Err(e) = std::env::set_current_dir(&spec.cwd) {
-        std::fs::create_dir_all(&spec.cwd)
-            .and_then(|_| std::env::set_current_dir(&spec.cwd))
-            .with_context(|| format!("changing to the working directory `{}`: {e}", spec.cwd))?;
-    }
+    // Resolved in the root without magic links, made when missing, entered
+    // by fchdir: a WORKDIR of `/proc/self/fd/N` naming a directory fd this
+    // process still holds (the caller's, open until the exec) would
+    // otherwise start the container in a host directory (CVE-2024-21626).
+    rootfs::container_path(std::path::Path::new(&spec.cwd), true)
+        .and_then(|fd| Ok(nix::unistd::fchdir(&fd)?))
+        .with_context(|| format!("changing to the working directory `{}`", spec.cwd))?;
     for l in &spec.rlimits {
         let r = libc::rlimit {
             rlim_cur: l.soft,

@@ -390,7 +390,7 @@ fn mount_options(options: &str) -> (MsFlags, String) {
 /// in the root (RESOLVE_IN_ROOT) and refuses /proc magic links, so a symlink
 /// the image planted cannot steer a mount onto a host object or a detached
 /// mount still held open as an fd.
-fn container_path(dest: &Path, is_dir: bool) -> Result<OwnedFd> {
+pub(super) fn container_path(dest: &Path, is_dir: bool) -> Result<OwnedFd> {
     use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
     use std::ffi::CString;
     use std::os::fd::AsFd;
@@ -424,8 +424,15 @@ fn container_path(dest: &Path, is_dir: bool) -> Result<OwnedFd> {
         return Ok(fd);
     }
     for n in 1..=rel.len() {
-        if open(n).is_ok() {
-            continue;
+        match open(n) {
+            Ok(_) => continue,
+            // Only a missing name is made; a magic link (ELOOP, EXDEV) is
+            // refused as what it is, not reported as already existing.
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
+                return Err(e)
+                    .with_context(|| format!("resolving `{}` in the container", dest.display()));
+            }
+            Err(_) => {}
         }
         let parent = open(n - 1)
             .with_context(|| format!("resolving `{}` in the container", dest.display()))?;

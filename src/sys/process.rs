@@ -121,6 +121,20 @@ pub fn new_session(cmd: &mut std::process::Command) {
     }
 }
 
+/// Makes `cmd` inherit no fd from `first` up but those a later
+/// [`crate::sys::ns::keep_fd_on_exec`] on it names: whatever berth's caller
+/// left open without close-on-exec stays out of the program `cmd` runs.
+pub fn inherit_nothing_from(cmd: &mut std::process::Command, first: u32) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and makes one
+    // async-signal-safe syscall (close_range with CLOSE_RANGE_CLOEXEC) on
+    // the child's own fd table; it closes nothing, so std's exec-error pipe
+    // and the fds later closures name still work until the exec.
+    unsafe {
+        cmd.pre_exec(move || cloexec_from(first));
+    }
+}
+
 /// Marks every fd from `first` up close-on-exec (close_range(2),
 /// CLOSE_RANGE_CLOEXEC, Linux 5.11): whatever the caller of berth left open
 /// stays out of the container (CVE-2024-21626), while fds berth still needs
