@@ -139,7 +139,8 @@ berthtest!(create_makes_a_container_that_start_runs, |env| {
     let out = env.berth(&["start", "-a", "nosuch"]).run();
     assert_fails_125(&out, "no such container");
     // Created and never started: removed without -f.
-    env.berth(&["create", "--name", "idle", "busybox", "true"]).ok();
+    env.berth(&["create", "--name", "idle", "busybox", "true"])
+        .ok();
     env.berth(&["rm", "idle"]).ok();
 });
 
@@ -310,15 +311,28 @@ berthtest!(
             ],
         );
         let attach = env.berth(&["attach", &id]).spawn();
+        // Attached once it watches the log (an inotify fd): only then is the
+        // container let go, so what it prints comes after the attach began.
+        let fds = format!("/proc/{}/fd", attach.pid());
+        let watching = || {
+            std::fs::read_dir(&fds)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+                })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !watching() && std::time::Instant::now() < deadline {
+            // A bounded wait for another process's state, not a timing assert.
+            std::thread::sleep(Duration::from_millis(5));
+        }
         std::fs::write(&fifo, "x\n").unwrap();
         let out = attach.wait();
         assert_eq!(out.code(), Some(4), "{}", out.stderr());
-        // Output written after the attach began is shown (it may begin late).
-        assert!(
-            ["", "got-x\n"].contains(&out.stdout()),
-            "{:?}",
-            out.stdout()
-        );
+        assert_eq!(out.stdout(), "got-x\n");
         let out = env.berth(&["attach", &id]).run();
         assert_fails_125(&out, "only attach to running containers");
     }

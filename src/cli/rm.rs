@@ -44,7 +44,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 // Created by `create` and never started: nothing runs.
                 State::Created if !meta.monitor.is_some_and(|m| m.alive()) => {}
                 State::Created if !a.force => {
-                    bail!("container {} is being started: stop it, or use -f", meta.name)
+                    bail!(
+                        "container {} is being started: stop it, or use -f",
+                        meta.name
+                    )
                 }
                 State::Running if !a.force => {
                     bail!("container {} is running: stop it, or use -f", meta.name)

@@ -363,9 +363,11 @@ fn layers_above(
 pub fn layers_in_use(containers: &Containers) -> Result<BTreeSet<Digest>> {
     let mut out = BTreeSet::new();
     for m in containers.list()? {
-        let Ok(b) = bundle::read(&containers.dir_of(&m.id)) else {
+        let dir = containers.dir_of(&m.id);
+        let Ok(b) = bundle::read(&dir) else {
             continue;
         };
+        finish_record(containers, &dir, &b.extensions.overlay.lowerdirs);
         out.extend(
             b.extensions
                 .overlay
@@ -375,6 +377,30 @@ pub fn layers_in_use(containers: &Containers) -> Result<BTreeSet<Digest>> {
         );
     }
     Ok(out)
+}
+
+/// A commit killed after its swap left the container on a layer that has
+/// no record yet (the next commit's [`recover`] writes it): written here
+/// from the journal, so a gc in between keeps the layer's blob, which the
+/// container's next commit needs. Best effort, and idempotent.
+fn finish_record(containers: &Containers, dir: &Path, lowerdirs: &[String]) {
+    let Some(j) = fs::read(dir.join(JOURNAL))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
+    else {
+        return;
+    };
+    let layout = containers.layout();
+    let record = layout.layer_record(j.chain.hex());
+    let swapped = fs::read_dir(layout.layer(j.chain.hex())).is_ok_and(|mut d| d.next().is_some());
+    if lowerdirs.first().map(String::as_str) == Some(j.chain.hex())
+        && swapped
+        && !record.exists()
+        && let Ok(bytes) = serde_json::to_vec(&j.layer)
+        && let Err(e) = write_atomic(&record, &bytes)
+    {
+        log::debug!("recording layer {}: {e:#}", j.chain);
+    }
 }
 
 /// What the container `spec` changed against the layers it runs on, sorted
