@@ -51,6 +51,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "inspect" -d 'Show conta
 complete -c berth -n "__fish_berth_needs_command" -f -a "history" -d 'Show how an image was made, newest step first'
 complete -c berth -n "__fish_berth_needs_command" -f -a "tag" -d 'Give an image more names'
 complete -c berth -n "__fish_berth_needs_command" -f -a "untag" -d 'Remove names from an image (all of them when none are given); the image stays'
+complete -c berth -n "__fish_berth_needs_command" -f -a "port" -d 'List a container\'s published ports, or the host address of one'
 complete -c berth -n "__fish_berth_needs_command" -f -a "ps" -d 'List containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "pull" -d 'Pull an image from a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "push" -d 'Push an image to a registry'
@@ -123,6 +124,10 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l network -d 'Netwo
 complete -c berth -n "__fish_berth_using_subcommand create" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l expose -d 'Expose a port (PORT[/tcp|udp]) for --publish-all' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -s m -l memory -d 'Memory limit (needs a delegated cgroup v2; refused where there is none)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l cpus -d 'CPU limit, in CPUs (needs a delegated cgroup v2; refused where there is none)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l pids-limit -d 'Limit on the number of processes (needs a delegated cgroup v2; refused where there is none)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l pull -d 'When to pull the image: always, missing, never, newer' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -138,6 +143,7 @@ complete -c berth -n "__fish_berth_using_subcommand create" -s t -l tty -d 'Allo
 complete -c berth -n "__fish_berth_using_subcommand create" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand create" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand create" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies'
+complete -c berth -n "__fish_berth_using_subcommand create" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
@@ -272,6 +278,10 @@ complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print 
 complete -c berth -n "__fish_berth_using_subcommand untag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand untag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand untag" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand port" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand port" -s a -l all -d 'Every container\'s ports, each line after its short id'
+complete -c berth -n "__fish_berth_using_subcommand port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
@@ -347,6 +357,10 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network:
 complete -c berth -n "__fish_berth_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l expose -d 'Expose a port (PORT[/tcp|udp]) for --publish-all' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s m -l memory -d 'Memory limit (needs a delegated cgroup v2; refused where there is none)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l cpus -d 'CPU limit, in CPUs (needs a delegated cgroup v2; refused where there is none)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l pids-limit -d 'Limit on the number of processes (needs a delegated cgroup v2; refused where there is none)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l pull -d 'When to pull the image: always, missing, never, newer' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l platform -d 'The platform of the image to pull, as os/arch[/variant] [default: this machine\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -363,6 +377,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocat
 complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies'
+complete -c berth -n "__fish_berth_using_subcommand run" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F

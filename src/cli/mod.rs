@@ -25,6 +25,7 @@ mod login;
 mod logs;
 mod manifest;
 mod output;
+mod port;
 mod progress;
 mod ps;
 mod pull;
@@ -95,6 +96,7 @@ enum Verb {
     History(history::Args),
     Tag(tag::TagArgs),
     Untag(tag::UntagArgs),
+    Port(port::Args),
     Ps(ps::Args),
     Pull(pull::Args),
     Push(push::Args),
@@ -194,6 +196,7 @@ pub fn main() -> i32 {
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
+        Verb::Port(a) => port::run(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),
         Verb::Pull(a) => pull::run(&ctx, a),
         Verb::Push(a) => push::run(&ctx, a),

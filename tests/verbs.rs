@@ -1,0 +1,229 @@
+//! The smaller lifecycle verbs and flags (issue 11): published ports in
+//! `ps`, `inspect` and `port`; `-P`; `top`; `stats`; `pause`; resource
+//! limits refused where no cgroup enforces them; `container prune`.
+
+use crate::util::{self, TestEnv, assert_fails_125, assert_ok};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+/// `berth run -d ARGS…`, checked; returns the id.
+fn run_d(env: &TestEnv, args: &[&str]) -> String {
+    let mut all = vec!["run", "-d"];
+    all.extend_from_slice(args);
+    env.berth(&all).ok().trim().to_string()
+}
+
+berthtest!(published_ports_show_in_ps_inspect_and_port, |env| {
+    if !util::tool_or_skip("pasta") {
+        return;
+    }
+    env.import_busybox();
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    run_d(
+        &env,
+        &[
+            "--name",
+            "web",
+            "-p",
+            &publish,
+            "-p",
+            "5353:53/udp",
+            "busybox",
+            "sleep",
+            "100",
+        ],
+    );
+    let ps = env.berth(&["ps", "--format", "{{.Names}} {{.Ports}}"]).ok();
+    assert_eq!(
+        ps,
+        format!("web 0.0.0.0:5353->53/udp, 127.0.0.1:{port}->80/tcp\n")
+    );
+    let json = env.berth(&["ps", "--format", "json"]).run().json();
+    assert_eq!(
+        json[0]["Ports"][0],
+        serde_json::json!({"host_ip": "127.0.0.1", "container_port": 80,
+                           "host_port": port, "range": 1, "protocol": "tcp"})
+    );
+    let i = &env.berth(&["inspect", "web"]).run().json()[0];
+    let bindings = serde_json::json!({
+        "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": port.to_string()}],
+        "53/udp": [{"HostIp": "", "HostPort": "5353"}],
+    });
+    assert_eq!(i["NetworkSettings"]["Ports"], bindings);
+    assert_eq!(i["HostConfig"]["PortBindings"], bindings);
+    assert_eq!(i["HostConfig"]["NetworkMode"], "pasta");
+    assert_eq!(
+        env.berth(&["port", "web"]).ok(),
+        format!("80/tcp -> 127.0.0.1:{port}\n53/udp -> 0.0.0.0:5353\n")
+    );
+    assert_eq!(
+        env.berth(&["port", "web", "80"]).ok(),
+        format!("127.0.0.1:{port}\n")
+    );
+    assert_eq!(env.berth(&["port", "web", "53/udp"]).ok(), "0.0.0.0:5353\n");
+    let e = assert_fails_125(&env.berth(&["port", "web", "99/tcp"]).run(), "99/tcp");
+    assert!(e.contains("failed to find published port"), "{e}");
+    env.berth(&["rm", "-f", "web"]).ok();
+});
+
+berthtest!(
+    inspect_shows_the_network_mode_and_the_images_entrypoint,
+    |env| {
+        env.import_busybox();
+        let ctx = env.write(
+            "ctx/Dockerfile",
+            "FROM busybox\nENTRYPOINT [\"/bin/sh\", \"-c\"]\nCMD [\"exit 3\"]\n",
+        );
+        let ctx = ctx.parent().unwrap().display().to_string();
+        env.berth(&["build", "-q", "-t", "ep", &ctx]).ok();
+        env.berth(&["create", "--name", "c", "--network", "none", "ep"])
+            .ok();
+        let i = &env.berth(&["inspect", "c"]).run().json()[0];
+        assert_eq!(i["Config"]["Entrypoint"], "/bin/sh -c");
+        assert_eq!(i["Config"]["Cmd"], serde_json::json!(["exit 3"]));
+        assert_eq!(i["HostConfig"]["NetworkMode"], "none");
+        assert_eq!(i["NetworkSettings"]["Ports"], serde_json::json!({}));
+        env.berth(&[
+            "create",
+            "--name",
+            "h",
+            "--network",
+            "host",
+            "--entrypoint",
+            "echo",
+            "ep",
+            "hi",
+        ])
+        .ok();
+        let i = &env.berth(&["inspect", "h"]).run().json()[0];
+        assert_eq!(i["Config"]["Entrypoint"], "echo");
+        assert_eq!(i["Config"]["Cmd"], serde_json::json!(["hi"]));
+        assert_eq!(i["HostConfig"]["NetworkMode"], "host");
+    }
+);
+
+berthtest!(publish_all_reaches_an_exposed_port_from_the_host, |env| {
+    if !util::tool_or_skip("pasta") {
+        return;
+    }
+    env.import_busybox();
+    let ctx = env.write("ctx/Dockerfile", "FROM busybox\nEXPOSE 8080\n");
+    let ctx = ctx.parent().unwrap().display().to_string();
+    env.berth(&["build", "-q", "-t", "served", &ctx]).ok();
+    // As in network.rs: the server says when it listens (8080 = 1F90).
+    let server = "nc -l -p 8080 -e echo hi & \
+                  until grep -qsE ':1F90 [0-9A-F]+:0000 0A' /proc/net/tcp6 /proc/net/tcp; \
+                  do :; done; echo listening; wait";
+    let mut child = Command::new(util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--rm", "--name", "web", "--network", "pasta", "-P"])
+        .args(["--expose", "9090/udp", "served", "sh", "-c", server])
+        .current_dir(env.dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn berth run");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.trim() != "listening" {
+        let _ = child.kill();
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        panic!("expected `listening`, got {line:?}; stderr: {err}");
+    }
+    let ports = env.berth(&["port", "web"]).ok();
+    let lines: Vec<&str> = ports.lines().collect();
+    assert_eq!(lines.len(), 2, "{ports}");
+    assert!(lines[0].starts_with("8080/tcp -> 0.0.0.0:"), "{ports}");
+    assert!(lines[1].starts_with("9090/udp -> 0.0.0.0:"), "{ports}");
+    let host = env.berth(&["port", "web", "8080/tcp"]).ok();
+    let host_port: u16 = host.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(host_port, 8080);
+    let ps = env.berth(&["ps", "--format", "{{.Ports}}"]).ok();
+    assert!(
+        ps.contains(&format!("0.0.0.0:{host_port}->8080/tcp")),
+        "{ps}"
+    );
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", host_port))
+        .unwrap_or_else(|e| panic!("connect 127.0.0.1:{host_port}: {e}"));
+    let mut got = String::new();
+    conn.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "hi\n");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "berth run: {status}");
+});
+
+berthtest!(publish_all_without_pasta_network_fails_125, |env| {
+    env.import_busybox();
+    let out = env
+        .berth(&[
+            "create",
+            "--network",
+            "none",
+            "-P",
+            "--expose",
+            "80",
+            "busybox",
+        ])
+        .run();
+    assert_fails_125(&out, "--publish-all");
+    // Nothing exposed: nothing to publish, nothing refused.
+    assert_ok(
+        &env.berth(&["create", "--network", "none", "-P", "busybox", "true"])
+            .run(),
+    );
+    assert_fails_125(
+        &env.berth(&["create", "--expose", "80/sctp", "busybox"])
+            .run(),
+        "unknown protocol `sctp`",
+    );
+});
+
+berthtest!(
+    resource_limits_are_refused_where_no_cgroup_enforces_them,
+    |env| {
+        env.import_busybox();
+        // This machine: cgroup v1 (hybrid), nothing delegated.
+        if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            eprintln!("skipped: cgroup v2 here; the refusal is for cgroup v1 hosts");
+            assert!(
+                std::env::var_os("BERTH_TEST_STRICT").is_none(),
+                "skipped under strict"
+            );
+            return;
+        }
+        for (flag, value) in [
+            ("--memory", "64m"),
+            ("--cpus", "0.5"),
+            ("--pids-limit", "100"),
+        ] {
+            for verb in ["run", "create"] {
+                let out = env
+                    .berth(&[verb, "--network", "none", flag, value, "busybox", "true"])
+                    .run();
+                let e = assert_fails_125(&out, &format!("{flag} cannot be enforced here"));
+                assert!(e.contains("cgroups here are v1"), "{e}");
+            }
+        }
+        assert_fails_125(
+            &env.berth(&["run", "-m", "lots", "busybox", "true"]).run(),
+            "--memory `lots`",
+        );
+        assert_eq!(
+            env.berth(&["ps", "-aq"]).ok(),
+            "",
+            "a refused container was made"
+        );
+    }
+);
