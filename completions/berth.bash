@@ -121,6 +121,9 @@ _berth() {
             berth,start)
                 cmd="berth__subcmd__start"
                 ;;
+            berth,stats)
+                cmd="berth__subcmd__stats"
+                ;;
             berth,stop)
                 cmd="berth__subcmd__stop"
                 ;;
@@ -129,6 +132,9 @@ _berth() {
                 ;;
             berth,tag)
                 cmd="berth__subcmd__tag"
+                ;;
+            berth,top)
+                cmd="berth__subcmd__top"
                 ;;
             berth,untag)
                 cmd="berth__subcmd__untag"
@@ -185,7 +191,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version attach build create start stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag untag port ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
+            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag top untag port ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2014,6 +2020,40 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__stats)
+            opts="-i -h --no-stream --format --interval --no-trunc --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__stop)
             opts="-t -a -h --timeout --time --all --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2163,6 +2203,28 @@ _berth() {
             return 0
             ;;
         berth__subcmd__tag)
+            opts="-h --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__top)
             opts="-h --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -32,6 +32,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "attach" -d 'Show a runn
 complete -c berth -n "__fish_berth_needs_command" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_needs_command" -f -a "create" -d 'Create a container without starting it'
 complete -c berth -n "__fish_berth_needs_command" -f -a "start" -d 'Start created or exited containers'
+complete -c berth -n "__fish_berth_needs_command" -f -a "stats" -d 'Show running containers\' resource use'
 complete -c berth -n "__fish_berth_needs_command" -f -a "stop" -d 'Stop running containers: their stop signal, then SIGKILL after the timeout'
 complete -c berth -n "__fish_berth_needs_command" -f -a "kill" -d 'Send a signal to running containers\' first process'
 complete -c berth -n "__fish_berth_needs_command" -f -a "wait" -d 'Wait for containers to stop (or to run) and print their exit codes'
@@ -50,6 +51,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "import" -d 'Create an i
 complete -c berth -n "__fish_berth_needs_command" -f -a "inspect" -d 'Show containers\' or images\' details as JSON (the shapes of `podman inspect`)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "history" -d 'Show how an image was made, newest step first'
 complete -c berth -n "__fish_berth_needs_command" -f -a "tag" -d 'Give an image more names'
+complete -c berth -n "__fish_berth_needs_command" -f -a "top" -d 'Show the processes running in a container'
 complete -c berth -n "__fish_berth_needs_command" -f -a "untag" -d 'Remove names from an image (all of them when none are given); the image stays'
 complete -c berth -n "__fish_berth_needs_command" -f -a "port" -d 'List a container\'s published ports, or the host address of one'
 complete -c berth -n "__fish_berth_needs_command" -f -a "ps" -d 'List containers'
@@ -153,6 +155,13 @@ complete -c berth -n "__fish_berth_using_subcommand start" -l log-level -d 'Log 
 complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand stats" -l format -d 'json, table, or a Go template (`{{.Name}} {{.CPUPerc}} {{.MemUsage}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -s i -l interval -d 'Seconds between samples when streaming' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -l no-stream -d 'Print one sample and exit'
+complete -c berth -n "__fish_berth_using_subcommand stats" -l no-trunc -d 'Show full container ids'
+complete -c berth -n "__fish_berth_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
 complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
@@ -275,6 +284,9 @@ complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Pr
 complete -c berth -n "__fish_berth_using_subcommand tag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand tag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand top" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand top" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand untag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand untag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand untag" -s h -l help -d 'Print help'

@@ -227,3 +227,139 @@ berthtest!(
         );
     }
 );
+
+/// A detached container whose pid 1 (`sh`) has started two children and
+/// then said so by creating `ready` in a shared directory. Returns its id.
+fn with_children(env: &TestEnv, name: &str, script_tail: &str) -> String {
+    let dir = env.path(&format!("sync-{name}"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let script = format!("sleep 1000 & sleep 1001 & touch /s/ready; {script_tail}wait");
+    let volume = format!("{}:/s", dir.display());
+    let id = run_d(
+        env,
+        &[
+            "--name",
+            name,
+            "--network",
+            "none",
+            "-v",
+            &volume,
+            "busybox",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    assert!(
+        util::wait_for_entry(&dir, "ready", std::time::Duration::from_secs(60)),
+        "the container never became ready"
+    );
+    id
+}
+
+berthtest!(top_lists_the_containers_processes_as_it_sees_them, |env| {
+    env.import_busybox();
+    // An escape in the command line must reach the terminal written out.
+    let id = with_children(&env, "t", ": \x1b[2J; ");
+    let top = env.berth(&["top", "t"]).ok();
+    let lines: Vec<&str> = top.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"
+        ]
+    );
+    assert_eq!(lines.len(), 4, "{top}");
+    let first: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(&first[..3], ["root", "1", "0"], "{top}");
+    assert_eq!(first[5], "?", "{top}");
+    assert!(lines[1].contains("sh -c sleep 1000 &"), "{top}");
+    assert!(
+        lines[1].contains(r"\x1b[2J") && !top.contains('\x1b'),
+        "{top}"
+    );
+    for l in &lines[2..] {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(f[2], "1", "a child of pid 1: {top}");
+    }
+    // Descriptors choose the columns; host pids are the record's.
+    let rec = env
+        .berth(&["inspect", "--format", "{{.State.Pid}}", "t"])
+        .ok();
+    let cols = env.berth(&["top", &id, "pid,hpid", "comm"]).ok();
+    let first = cols.lines().nth(1).unwrap();
+    assert_eq!(
+        first.split_whitespace().collect::<Vec<_>>(),
+        ["1", rec.trim(), "sh"]
+    );
+    assert_eq!(
+        cols.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["PID", "HPID", "COMMAND"]
+    );
+    assert_fails_125(
+        &env.berth(&["top", "t", "bogus"]).run(),
+        "unknown descriptor `bogus`",
+    );
+    env.berth(&["rm", "-f", "t"]).ok();
+    env.berth(&["create", "--name", "idle", "busybox", "true"])
+        .ok();
+    assert_fails_125(&env.berth(&["top", "idle"]).run(), "not running");
+});
+
+berthtest!(stats_no_stream_sums_the_containers_processes, |env| {
+    env.import_busybox();
+    with_children(&env, "s", "");
+    let out = env.berth(&["stats", "--no-stream"]).ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for h in [
+        "ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET IO",
+        "BLOCK IO",
+        "PIDS",
+    ] {
+        assert!(lines[0].contains(h), "{h}: {out}");
+    }
+    assert!(
+        lines[1].contains(" s ") && lines[1].ends_with(" 3"),
+        "{out}"
+    );
+    let json = env
+        .berth(&["stats", "--no-stream", "--format", "json", "s"])
+        .run()
+        .json();
+    let s = &json[0];
+    assert_eq!(s["name"], "s");
+    assert_eq!(s["pids"], "3");
+    let mem = s["mem_usage"].as_str().unwrap();
+    assert!(
+        !mem.starts_with("0B"),
+        "three processes use some memory: {mem}"
+    );
+    assert!(s["cpu_percent"].as_str().unwrap().ends_with('%'));
+    let t = env
+        .berth(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}}:{{.PIDs}}",
+            "s",
+        ])
+        .ok();
+    assert_eq!(t, "s:3\n");
+    env.berth(&["rm", "-f", "s"]).ok();
+    assert_fails_125(
+        &env.berth(&["stats", "--no-stream", "s"]).run(),
+        "no such container",
+    );
+});

@@ -39,9 +39,11 @@ mod run;
 mod save;
 mod search;
 mod start;
+mod stats;
 mod stop;
 mod system;
 mod tag;
+mod top;
 mod version;
 mod wait;
 
@@ -74,6 +76,7 @@ enum Verb {
     Build(Box<build::Args>),
     Create(Box<create::Args>),
     Start(start::Args),
+    Stats(stats::Args),
     Stop(stop::Args),
     Kill(kill::Args),
     Wait(wait::Args),
@@ -95,6 +98,7 @@ enum Verb {
     Inspect(inspect::Args),
     History(history::Args),
     Tag(tag::TagArgs),
+    Top(top::Args),
     Untag(tag::UntagArgs),
     Port(port::Args),
     Ps(ps::Args),
@@ -177,6 +181,7 @@ pub fn main() -> i32 {
         Verb::Build(a) => build::run(&ctx, *a),
         Verb::Create(a) => create::run(&ctx, *a),
         Verb::Start(a) => start::run(&ctx, a),
+        Verb::Stats(a) => stats::run(&ctx, a),
         Verb::Stop(a) => stop::run(&ctx, a),
         Verb::Kill(a) => kill::run(&ctx, a),
         Verb::Wait(a) => wait::run(&ctx, a),
@@ -195,6 +200,7 @@ pub fn main() -> i32 {
         Verb::Inspect(a) => inspect::run(&ctx, a),
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
+        Verb::Top(a) => top::run(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
         Verb::Port(a) => port::run(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),

@@ -11,6 +11,7 @@
 pub mod list;
 pub mod log;
 pub mod names;
+pub mod procs;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
 use anyhow::{Context, Result, bail};
