@@ -363,3 +363,97 @@ berthtest!(stats_no_stream_sums_the_containers_processes, |env| {
         "no such container",
     );
 });
+
+berthtest!(
+    pause_says_why_it_cannot_freeze_and_leaves_the_container_running,
+    |env| {
+        env.import_busybox();
+        run_d(
+            &env,
+            &[
+                "--name",
+                "p",
+                "--network",
+                "none",
+                "busybox",
+                "sleep",
+                "100",
+            ],
+        );
+        let e = assert_fails_125(
+            &env.berth(&["pause", "p"]).run(),
+            "cannot freeze container p",
+        );
+        assert!(e.contains("cgroup"), "{e}");
+        assert_fails_125(&env.berth(&["unpause", "p"]).run(), "is not paused");
+        let state = env
+            .berth(&["inspect", "--format", "{{.State.Status}}", "p"])
+            .ok();
+        assert_eq!(state, "running\n");
+        env.berth(&["rm", "-f", "p"]).ok();
+        assert_fails_125(&env.berth(&["pause", "p"]).run(), "no such container");
+    }
+);
+
+berthtest!(container_prune_removes_exited_containers_only, |env| {
+    env.import_busybox();
+    let done = env
+        .berth(&[
+            "create",
+            "--name",
+            "done",
+            "--network",
+            "none",
+            "busybox",
+            "true",
+        ])
+        .ok();
+    env.berth(&["start", "-a", "done"]).run();
+    let up = run_d(
+        &env,
+        &[
+            "--name",
+            "up",
+            "--network",
+            "none",
+            "busybox",
+            "sleep",
+            "100",
+        ],
+    );
+    let created = env
+        .berth(&[
+            "create",
+            "--name",
+            "fresh",
+            "--network",
+            "none",
+            "busybox",
+            "true",
+        ])
+        .ok();
+    // Without -f it asks, and a no keeps everything.
+    env.berth(&["container", "prune"]).stdin("n\n").ok();
+    assert_eq!(env.berth(&["ps", "-aq"]).ok().lines().count(), 3);
+    let out = env.berth(&["container", "prune", "-f"]).ok();
+    assert_eq!(out, done);
+    let mut left: Vec<String> = env
+        .berth(&["container", "ls", "-a", "--no-trunc", "-q"])
+        .ok()
+        .lines()
+        .map(String::from)
+        .collect();
+    left.sort();
+    let mut want = vec![up.clone(), created.trim().to_string()];
+    want.sort();
+    assert_eq!(left, want);
+    // The group takes the verbs by their podman names.
+    assert_eq!(
+        env.berth(&["container", "inspect", "--format", "{{.Name}}", "up"])
+            .ok(),
+        "up\n"
+    );
+    env.berth(&["container", "stop", "-t", "0", "up"]).ok();
+    env.berth(&["container", "rm", "-f", "up", "fresh"]).ok();
+    assert_eq!(env.berth(&["container", "list", "-aq"]).ok(), "");
+});

@@ -25,8 +25,10 @@ mod login;
 mod logs;
 mod manifest;
 mod output;
+mod pause;
 mod port;
 mod progress;
+mod prune;
 mod ps;
 mod pull;
 mod push;
@@ -100,6 +102,8 @@ enum Verb {
     Tag(tag::TagArgs),
     Top(top::Args),
     Untag(tag::UntagArgs),
+    Pause(pause::Args),
+    Unpause(pause::Args),
     Port(port::Args),
     Ps(ps::Args),
     Pull(pull::Args),
@@ -202,6 +206,8 @@ pub fn main() -> i32 {
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Top(a) => top::run(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
+        Verb::Pause(a) => pause::pause(&ctx, a),
+        Verb::Unpause(a) => pause::unpause(&ctx, a),
         Verb::Port(a) => port::run(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),
         Verb::Pull(a) => pull::run(&ctx, a),
