@@ -610,7 +610,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__create)
-            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -665,6 +665,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1088,7 +1092,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,6 +1147,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1472,7 +1480,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__create)
-            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1527,6 +1535,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2612,7 +2624,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2667,6 +2679,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

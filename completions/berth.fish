@@ -108,6 +108,7 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l group-add -d 'Add
 complete -c berth -n "__fish_berth_using_subcommand create" -s w -l workdir -d 'Working directory in the container (created when missing)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -s v -l volume -d 'Bind mount or named volume: SRC:DST[:ro|rw]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l mount -d 'Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l device -d 'Give the container a host device node you can open: HOST[:CONTAINER][:rwm]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l tmpfs -d 'Mount a tmpfs at DST' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l hostname -d 'Container hostname' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l add-host -d 'Add HOST:IP to /etc/hosts' -r
@@ -259,6 +260,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s w -l workdir -d 'Working directory in the container (created when missing)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s v -l volume -d 'Bind mount or named volume: SRC:DST[:ro|rw]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l mount -d 'Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l device -d 'Give the container a host device node you can open: HOST[:CONTAINER][:rwm]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs at DST' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l hostname -d 'Container hostname' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l add-host -d 'Add HOST:IP to /etc/hosts' -r
@@ -383,6 +385,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s w -l workdir -d 'Working directory in the container (created when missing)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind mount or named volume: SRC:DST[:ro|rw]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l mount -d 'Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l device -d 'Give the container a host device node you can open: HOST[:CONTAINER][:rwm]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs at DST' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l hostname -d 'Container hostname' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l add-host -d 'Add HOST:IP to /etc/hosts' -r
@@ -575,6 +578,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l group-add -d 'Additi
 complete -c berth -n "__fish_berth_using_subcommand run" -s w -l workdir -d 'Working directory in the container (created when missing)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s v -l volume -d 'Bind mount or named volume: SRC:DST[:ro|rw]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l mount -d 'Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l device -d 'Give the container a host device node you can open: HOST[:CONTAINER][:rwm]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l tmpfs -d 'Mount a tmpfs at DST' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l hostname -d 'Container hostname' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l add-host -d 'Add HOST:IP to /etc/hosts' -r

@@ -457,3 +457,46 @@ berthtest!(container_prune_removes_exited_containers_only, |env| {
     env.berth(&["container", "rm", "-f", "up", "fresh"]).ok();
     assert_eq!(env.berth(&["container", "list", "-aq"]).ok(), "");
 });
+
+berthtest!(
+    device_binds_a_node_the_user_can_open_and_refuses_others,
+    |env| {
+        env.import_busybox();
+        let out = env
+            .berth(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--device",
+                "/dev/full:/dev/disk0",
+                "busybox",
+                "sh",
+                "-c",
+                "test -c /dev/disk0 && echo x > /dev/disk0 || echo full",
+            ])
+            .run();
+        assert_ok(&out);
+        // /dev/full refuses writes with ENOSPC: the host's node, not a copy.
+        assert_eq!(out.stdout(), "full\n");
+        assert!(out.stderr().contains("No space left"), "{}", out.stderr());
+        // A node only root may open (0600 root here), a file that is no node,
+        // and read-only access, which nothing would enforce.
+        assert_fails_125(
+            &env.berth(&["run", "--device", "/dev/loop-control", "busybox", "true"])
+                .run(),
+            "device `/dev/loop-control`: you may not open it",
+        );
+        assert_fails_125(
+            &env.berth(&["create", "--device", "/etc/hostname", "busybox", "true"])
+                .run(),
+            "not a device node",
+        );
+        assert_fails_125(
+            &env.berth(&["create", "--device", "/dev/null:r", "busybox", "true"])
+                .run(),
+            "cannot be enforced",
+        );
+        assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
+    }
+);

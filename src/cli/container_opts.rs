@@ -42,6 +42,9 @@ pub struct ContainerFlags {
     /// Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]
     #[arg(long, value_name = "SPEC")]
     mount: Vec<String>,
+    /// Give the container a host device node you can open: HOST[:CONTAINER][:rwm]
+    #[arg(long, value_name = "HOST[:CTR][:PERMS]")]
+    device: Vec<String>,
     /// Mount a tmpfs at DST
     #[arg(long, value_name = "DST[:OPTS]")]
     tmpfs: Vec<String>,
@@ -193,6 +196,9 @@ impl ContainerFlags {
         for m in &self.mount {
             let (m, named) = spec::parse_mount(m, volumes_dir).map_err(msg)?;
             mounts.push((m, named.is_some()));
+        }
+        for d in &self.device {
+            mounts.push((spec::parse_device(d).map_err(msg)?, false));
         }
         for t in &self.tmpfs {
             let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
