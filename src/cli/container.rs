@@ -8,11 +8,16 @@ use anyhow::Result;
 #[derive(clap::Subcommand, Debug)]
 /// Manage containers
 pub enum Verb {
+    Attach(super::attach::Args),
     Commit(super::commit::Args),
+    Cp(super::cp::Args),
     Create(Box<super::create::Args>),
     Diff(super::diff::Args),
+    Exec(super::exec::Args),
+    Export(super::export::Args),
     Inspect(super::inspect::Args),
     Kill(super::kill::Args),
+    Logs(super::logs::Args),
     #[command(visible_aliases = ["ls", "list"])]
     Ps(super::ps::Args),
     Pause(super::pause::Args),
@@ -32,11 +37,16 @@ pub enum Verb {
 
 pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     match v {
+        Verb::Attach(a) => super::attach::run(ctx, a),
         Verb::Commit(a) => super::commit::run(ctx, a),
+        Verb::Cp(a) => super::cp::run(ctx, a),
         Verb::Create(a) => super::create::run(ctx, *a),
         Verb::Diff(a) => super::diff::run(ctx, a),
+        Verb::Exec(a) => super::exec::run(ctx, a),
+        Verb::Export(a) => super::export::run(ctx, a),
         Verb::Inspect(a) => super::inspect::run(ctx, a),
         Verb::Kill(a) => super::kill::run(ctx, a),
+        Verb::Logs(a) => super::logs::run(ctx, a),
         Verb::Ps(a) => super::ps::run(ctx, a),
         Verb::Pause(a) => super::pause::pause(ctx, a),
         Verb::Port(a) => super::port::run(ctx, a),
