@@ -341,6 +341,7 @@ berthtest!(stats_no_stream_sums_the_containers_processes, |env| {
     let s = &json[0];
     assert_eq!(s["name"], "s");
     assert_eq!(s["pids"], "3");
+    assert!(s.get("ID").is_none(), "podman's JSON names only: {s}");
     let mem = s["mem_usage"].as_str().unwrap();
     assert!(
         !mem.starts_with("0B"),

@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 crate::term::escape_json(&serde_json::to_string_pretty(&rows)?).into_owned() + "\n"
             }
             Some(t) => t
-                .render_all(&rows, &header)
+                .render_all(&rows.iter().map(Row::fields).collect::<Vec<_>>(), &header)
                 .with_context(|| format!("--format `{}`", a.format.as_deref().unwrap_or("")))?,
         };
         let mut out = std::io::stdout().lock();
@@ -120,7 +120,7 @@ fn row(
     since: Option<&Sample>,
     now: f64,
     no_trunc: bool,
-) -> Value {
+) -> Row {
     let cpu: f64 = list.iter().map(|p| p.cpu_secs).sum();
     let lifetime = list.first().map_or(0.0, |p| p.elapsed_secs);
     // The first sample covers the container's life (as podman's first);
@@ -139,30 +139,60 @@ fn row(
         .fold((0, 0), |(r, w), (pr, pw)| (r + pr, w + pw));
     let size = |n: u64| super::output::human_size(n).replace(' ', "");
     let id = if no_trunc { &m.id[..] } else { &m.id[..12] };
-    json!({
-        "id": id,
-        "name": m.name,
-        "cpu_time": super::top::go_duration(cpu),
-        "cpu_percent": format!("{cpu_pct:.2}%"),
-        "avg_cpu": format!("{:.2}%", pct(cpu, lifetime)),
-        "mem_usage": format!("{} / {}", size(mem), size(limit)),
-        "mem_percent": format!("{:.2}%", if limit > 0 { 100.0 * mem as f64 / limit as f64 } else { 0.0 }),
-        "net_io": format!("{} / {}", size(rx), size(tx)),
-        "block_io": format!("{} / {}", size(read), size(written)),
-        "pids": list.len().to_string(),
-        // podman's template fields.
-        "ID": id,
-        "Name": m.name,
-        "CPUPerc": format!("{cpu_pct:.2}%"),
-        "MemUsage": format!("{} / {}", size(mem), size(limit)),
-        "MemPerc": format!("{:.2}%", if limit > 0 { 100.0 * mem as f64 / limit as f64 } else { 0.0 }),
-        "NetIO": format!("{} / {}", size(rx), size(tx)),
-        "BlockIO": format!("{} / {}", size(read), size(written)),
-        "PIDs": list.len().to_string(),
-        "CPU": super::top::go_duration(cpu),
-        "AVGCPU": format!("{:.2}%", pct(cpu, lifetime)),
-        "UpTime": super::top::go_duration(lifetime),
-    })
+    let mem_pct = if limit > 0 {
+        100.0 * mem as f64 / limit as f64
+    } else {
+        0.0
+    };
+    Row {
+        id: id.to_string(),
+        name: m.name.clone(),
+        cpu_time: super::top::go_duration(cpu),
+        cpu_percent: format!("{cpu_pct:.2}%"),
+        avg_cpu: format!("{:.2}%", pct(cpu, lifetime)),
+        mem_usage: format!("{} / {}", size(mem), size(limit)),
+        mem_percent: format!("{mem_pct:.2}%"),
+        net_io: format!("{} / {}", size(rx), size(tx)),
+        block_io: format!("{} / {}", size(read), size(written)),
+        pids: list.len().to_string(),
+        up_time: super::top::go_duration(lifetime),
+    }
+}
+
+/// One container's line: `--format json` shows these names (podman's).
+#[derive(serde::Serialize)]
+struct Row {
+    id: String,
+    name: String,
+    cpu_time: String,
+    cpu_percent: String,
+    avg_cpu: String,
+    mem_usage: String,
+    mem_percent: String,
+    net_io: String,
+    block_io: String,
+    pids: String,
+    #[serde(skip)]
+    up_time: String,
+}
+
+impl Row {
+    /// What a template sees: podman's reporter fields.
+    fn fields(&self) -> Value {
+        json!({
+            "ID": self.id,
+            "Name": self.name,
+            "CPUPerc": self.cpu_percent,
+            "MemUsage": self.mem_usage,
+            "MemPerc": self.mem_percent,
+            "NetIO": self.net_io,
+            "BlockIO": self.block_io,
+            "PIDs": self.pids,
+            "CPU": self.cpu_time,
+            "AVGCPU": self.avg_cpu,
+            "UpTime": self.up_time,
+        })
+    }
 }
 
 /// Column headers as podman's `stats` names them.
