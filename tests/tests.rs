@@ -36,3 +36,4 @@ mod run;
 mod search;
 mod store;
 mod util;
+mod verbs;

@@ -26,7 +26,7 @@ pub struct ContainerFlags {
     env_file: Vec<PathBuf>,
     /// Override the image's entrypoint
     #[arg(long)]
-    entrypoint: Option<String>,
+    pub entrypoint: Option<String>,
     /// Run as USER[:GROUP] (names or numbers)
     #[arg(short, long)]
     user: Option<String>,
@@ -42,6 +42,9 @@ pub struct ContainerFlags {
     /// Mount: type=bind|volume|tmpfs,source=…,target=…[,readonly]
     #[arg(long, value_name = "SPEC")]
     mount: Vec<String>,
+    /// Give the container a host device node you can open: HOST[:CONTAINER][:rwm]
+    #[arg(long, value_name = "HOST[:CTR][:PERMS]")]
+    device: Vec<String>,
     /// Mount a tmpfs at DST
     #[arg(long, value_name = "DST[:OPTS]")]
     tmpfs: Vec<String>,
@@ -109,9 +112,58 @@ pub struct ContainerFlags {
     /// A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE
     #[arg(long, value_name = "NAME=VALUE")]
     log_opt: Vec<String>,
+    /// Publish every port the image exposes (and --expose) on a free host port
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// Expose a port (PORT[/tcp|udp]) for --publish-all
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub expose: Vec<String>,
+    /// Memory limit (needs a delegated cgroup v2; refused where there is none)
+    #[arg(short, long, value_name = "BYTES[k|m|g]")]
+    memory: Option<String>,
+    /// CPU limit, in CPUs (needs a delegated cgroup v2; refused where there is none)
+    #[arg(long, value_name = "N")]
+    cpus: Option<f64>,
+    /// Limit on the number of processes (needs a delegated cgroup v2; refused where there is none)
+    #[arg(long, value_name = "N")]
+    pids_limit: Option<i64>,
 }
 
 impl ContainerFlags {
+    /// The image's exposed ports and `--expose`, for `-P`.
+    pub fn exposed(&self, image: Option<&[String]>) -> Result<Vec<(u16, network::Proto)>> {
+        let mut all = Vec::new();
+        for p in image.unwrap_or_default().iter().chain(&self.expose) {
+            let p = network::Proto::parse_port(p)?;
+            if !all.contains(&p) {
+                all.push(p);
+            }
+        }
+        Ok(all)
+    }
+
+    /// `--memory`, `--cpus`, `--pids-limit`: checked, then refused with the
+    /// reason, since no cgroup enforces them (never silently ignored).
+    fn refuse_limits(&self) -> Result<()> {
+        let flag = if let Some(m) = &self.memory {
+            spec::confine::parse_bytes(m).map_err(|e| anyhow::anyhow!("--memory `{m}`: {e}"))?;
+            "--memory"
+        } else if let Some(c) = self.cpus {
+            if !(c > 0.0 && c.is_finite()) {
+                bail!("--cpus `{c}`: must be a number of CPUs above 0");
+            }
+            "--cpus"
+        } else if self.pids_limit.is_some() {
+            "--pids-limit"
+        } else {
+            return Ok(());
+        };
+        bail!(
+            "{flag} cannot be enforced here: {}",
+            crate::runtime::cgroup::unavailable_why()
+        )
+    }
+
     /// `--log-driver` and `--log-opt`; `default` when no driver is named
     /// (passthrough for a foreground run, as the issue sets out).
     pub fn log_config(&self, default: Driver) -> Result<LogConfig> {
@@ -130,6 +182,10 @@ impl ContainerFlags {
         if let Some(sig) = &self.stop_signal {
             process::check_stop_signal(sig)?;
         }
+        self.refuse_limits()?;
+        for e in &self.expose {
+            network::Proto::parse_port(e)?;
+        }
         let (seccomp, no_new_privs) = confine::parse_security_opts(&self.security_opt)?;
         let msg = anyhow::Error::msg;
         let mut mounts = Vec::new();
@@ -140,6 +196,9 @@ impl ContainerFlags {
         for m in &self.mount {
             let (m, named) = spec::parse_mount(m, volumes_dir).map_err(msg)?;
             mounts.push((m, named.is_some()));
+        }
+        for d in &self.device {
+            mounts.push((spec::parse_device(d).map_err(msg)?, false));
         }
         for t in &self.tmpfs {
             let (dst, opts) = t.split_once(':').unwrap_or((t, ""));

@@ -12,7 +12,7 @@ use crate::image::pull::{self, PullPolicy};
 use crate::image::unpack::ensure_layers;
 use crate::lifecycle::create::Record;
 use crate::spec;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 /// Create a container without starting it
 #[derive(clap::Args, Debug)]
@@ -68,7 +68,7 @@ pub(super) fn create(
     default_log: Driver,
 ) -> Result<Meta> {
     let flags = &a.container;
-    let opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
+    let mut opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     let log = flags.log_config(default_log)?;
     let labels = parse_labels(&flags.labels)?;
     crate::runtime::binary_guard::ensure()?;
@@ -84,6 +84,14 @@ pub(super) fn create(
         .map(|c| c.hex().to_string())
         .collect();
     let cfg = &image.config.config;
+    if flags.publish_all {
+        let exposed: Vec<String> = (cfg.exposed_ports.iter().flatten())
+            .map(|(k, _)| k.clone())
+            .collect();
+        opts.network
+            .publish_all(&flags.exposed(Some(&exposed))?)
+            .context("--publish-all")?;
+    }
     let source = spec::Image {
         name: &a.image,
         config: cfg,
@@ -102,6 +110,12 @@ pub(super) fn create(
             name: flags.name.as_deref(),
             image: &a.image,
             image_id: image.id().hex().to_string(),
+            entrypoint: spec::process::command(
+                cfg.entrypoint.as_deref(),
+                None,
+                flags.entrypoint.as_deref(),
+                &[],
+            ),
             auto_remove,
             stop_signal: flags
                 .stop_signal

@@ -81,7 +81,8 @@ fn container_json(containers: &Containers, mut m: crate::container::Meta) -> Res
     }
     let spec = containers.config(&m.id)?;
     let mounts = containers.user_mounts(&m.id, spec.as_ref());
-    Ok(list::inspect(&m, spec.as_ref(), mounts))
+    let net = super::ps::net_of(containers, &m.id);
+    Ok(list::inspect(&m, spec.as_ref(), mounts, &net))
 }
 
 pub fn inspect_json(i: &Image) -> serde_json::Value {

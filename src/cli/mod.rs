@@ -25,7 +25,10 @@ mod login;
 mod logs;
 mod manifest;
 mod output;
+mod pause;
+mod port;
 mod progress;
+mod prune;
 mod ps;
 mod pull;
 mod push;
@@ -38,9 +41,11 @@ mod run;
 mod save;
 mod search;
 mod start;
+mod stats;
 mod stop;
 mod system;
 mod tag;
+mod top;
 mod version;
 mod wait;
 
@@ -73,6 +78,7 @@ enum Verb {
     Build(Box<build::Args>),
     Create(Box<create::Args>),
     Start(start::Args),
+    Stats(stats::Args),
     Stop(stop::Args),
     Kill(kill::Args),
     Wait(wait::Args),
@@ -94,7 +100,11 @@ enum Verb {
     Inspect(inspect::Args),
     History(history::Args),
     Tag(tag::TagArgs),
+    Top(top::Args),
     Untag(tag::UntagArgs),
+    Pause(pause::Args),
+    Unpause(pause::Args),
+    Port(port::Args),
     Ps(ps::Args),
     Pull(pull::Args),
     Push(push::Args),
@@ -175,6 +185,7 @@ pub fn main() -> i32 {
         Verb::Build(a) => build::run(&ctx, *a),
         Verb::Create(a) => create::run(&ctx, *a),
         Verb::Start(a) => start::run(&ctx, a),
+        Verb::Stats(a) => stats::run(&ctx, a),
         Verb::Stop(a) => stop::run(&ctx, a),
         Verb::Kill(a) => kill::run(&ctx, a),
         Verb::Wait(a) => wait::run(&ctx, a),
@@ -193,7 +204,11 @@ pub fn main() -> i32 {
         Verb::Inspect(a) => inspect::run(&ctx, a),
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
+        Verb::Top(a) => top::run(&ctx, a),
         Verb::Untag(a) => tag::run_untag(&ctx, a),
+        Verb::Pause(a) => pause::pause(&ctx, a),
+        Verb::Unpause(a) => pause::unpause(&ctx, a),
+        Verb::Port(a) => port::run(&ctx, a),
         Verb::Ps(a) => ps::run(&ctx, a),
         Verb::Pull(a) => pull::run(&ctx, a),
         Verb::Push(a) => push::run(&ctx, a),

@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     } else {
         Vec::new()
     };
-    let listings: Vec<serde_json::Value> = list
+    let (listings, nets): (Vec<serde_json::Value>, Vec<list::Net>) = list
         .iter()
         .map(|m| {
             let spec = containers.config(&m.id).unwrap_or_else(|e| {
@@ -104,7 +104,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                     root_fs: image.map_or(0, |i| i.size()) + rw,
                 }
             });
-            list::listing(m, &mounts, size, now)
+            let net = net_of(&containers, &m.id);
+            (list::listing(m, &mounts, &net, size, now), net)
         })
         .collect();
     let Some((template, source)) = template else {
@@ -120,13 +121,39 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let fields: Vec<serde_json::Value> = listings
         .iter()
         .zip(&list)
-        .map(|(l, m)| list::template_fields(l, m, a.no_trunc, now, output::human_size))
+        .zip(&nets)
+        .map(|((l, m), net)| list::template_fields(l, m, net, a.no_trunc, now, output::human_size))
         .collect();
     let text = template
         .render_all(&fields, &header)
         .with_context(|| format!("--format `{source}`"))?;
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(0)
+}
+
+/// The container's network mode and published ports, from its bundle
+/// (none known when it has none, or it cannot be read).
+pub(super) fn net_of(containers: &Containers, id: &str) -> list::Net {
+    let plan = crate::spec::bundle::read_network(&containers.dir_of(id)).unwrap_or_else(|e| {
+        log::debug!("container {id}: {e:#}");
+        None
+    });
+    let Some(plan) = plan else {
+        return list::Net::default();
+    };
+    list::Net {
+        mode: plan.mode_name().to_string(),
+        ports: plan
+            .ports()
+            .iter()
+            .map(|p| list::Port {
+                host_ip: p.host_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                host_port: p.host_port,
+                container_port: p.container_port,
+                protocol: p.proto.name(),
+            })
+            .collect(),
+    }
 }
 
 /// Column headers as podman's `ps` names them.

@@ -131,6 +131,105 @@ pub fn status(m: &Meta, now: i64) -> String {
     }
 }
 
+/// The container's network as `ps`, `inspect` and `port` show it: plain
+/// data the caller reads from the bundle's network plan.
+#[derive(Debug, Clone, Default)]
+pub struct Net {
+    /// `pasta`, `slirp4netns`, `none` or `host`; empty when unknown.
+    pub mode: String,
+    pub ports: Vec<Port>,
+}
+
+/// One published port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// Empty: all of the host's addresses.
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: &'static str,
+}
+
+impl Port {
+    /// The host address as podman prints it: all addresses are `0.0.0.0`.
+    pub fn host_ip_shown(&self) -> &str {
+        if self.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &self.host_ip
+        }
+    }
+
+    /// `0.0.0.0:8080` (IPv6 in brackets), as `port` prints a binding.
+    pub fn host_addr(&self) -> String {
+        let ip = self.host_ip_shown();
+        if ip.contains(':') {
+            format!("[{ip}]:{}", self.host_port)
+        } else {
+            format!("{ip}:{}", self.host_port)
+        }
+    }
+}
+
+/// PORTS as podman's `ps` words it (`portsToString`): sorted by container
+/// port, `0.0.0.0:8080->80/tcp` each, except that a run of consecutive
+/// ports published on the same numbers groups as
+/// `0.0.0.0:8000-8002->8000-8002/tcp`.
+pub fn ports_string(ports: &[Port]) -> String {
+    let mut sorted = ports.to_vec();
+    sorted.sort_by(|a, b| {
+        (a.container_port, &a.host_ip, a.host_port, a.protocol).cmp(&(
+            b.container_port,
+            &b.host_ip,
+            b.host_port,
+            b.protocol,
+        ))
+    });
+    let mut out: Vec<String> = Vec::new();
+    // Groups of same-number ports by (address, protocol), in first-seen order.
+    let mut groups: Vec<(String, &'static str, u16, u16)> = Vec::new();
+    for p in &sorted {
+        let ip = p.host_ip_shown().to_string();
+        if p.host_port != p.container_port {
+            out.push(format!(
+                "{ip}:{}->{}/{}",
+                p.host_port, p.container_port, p.protocol
+            ));
+            continue;
+        }
+        match groups
+            .iter_mut()
+            .rev()
+            .find(|g| g.0 == ip && g.1 == p.protocol)
+        {
+            Some(g) if g.3 + 1 == p.container_port => g.3 = p.container_port,
+            _ => groups.push((ip, p.protocol, p.container_port, p.container_port)),
+        }
+    }
+    for (ip, proto, first, last) in groups {
+        let range = if first == last {
+            first.to_string()
+        } else {
+            format!("{first}-{last}")
+        };
+        out.push(format!("{ip}:{range}->{range}/{proto}"));
+    }
+    out.join(", ")
+}
+
+/// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`: podman's inspect
+/// shape of the bindings (`NetworkSettings.Ports`, `HostConfig.PortBindings`).
+fn port_bindings(ports: &[Port]) -> Value {
+    let mut map: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for p in ports {
+        map.entry(format!("{}/{}", p.container_port, p.protocol))
+            .or_default()
+            .push(json!({"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}));
+    }
+    json!(map)
+}
+
 /// Sizes for `ps -s`: the writable layer's and the image's plus it.
 #[derive(Clone, Copy)]
 pub struct Sizes {
@@ -215,7 +314,7 @@ impl Containers {
 }
 
 /// One container as `podman ps --format json` lists it.
-pub fn listing(m: &Meta, mounts: &[Value], size: Option<Sizes>, now: i64) -> Value {
+pub fn listing(m: &Meta, mounts: &[Value], net: &Net, size: Option<Sizes>, now: i64) -> Value {
     let created = crate::time::parse_rfc3339(&m.created).unwrap_or(0);
     let live = matches!(m.state, State::Running | State::Orphaned);
     json!({
@@ -237,7 +336,13 @@ pub fn listing(m: &Meta, mounts: &[Value], size: Option<Sizes>, now: i64) -> Val
         "Pid": if live { m.pid.unwrap_or(0) } else { 0 },
         "Pod": "",
         "PodName": "",
-        "Ports": [],
+        "Ports": net.ports.iter().map(|p| json!({
+            "host_ip": p.host_ip,
+            "container_port": p.container_port,
+            "host_port": p.host_port,
+            "range": 1,
+            "protocol": p.protocol,
+        })).collect::<Vec<_>>(),
         "Restarts": m.restart_count,
         "Size": size.map(|s| json!({"RootFsSize": s.root_fs, "RwSize": s.rw})),
         "StartedAt": epoch(&m.started_at).unwrap_or(0),
@@ -260,6 +365,7 @@ fn exit_code(m: &Meta) -> i32 {
 pub fn template_fields(
     listing: &Value,
     m: &Meta,
+    net: &Net,
     no_trunc: bool,
     now: i64,
     human_size: fn(u64) -> String,
@@ -291,7 +397,7 @@ pub fn template_fields(
         ("CreatedAt", json!(crate::time::go_string(created))),
         ("CreatedHuman", json!(created_human)),
         ("RunningFor", json!(created_human)),
-        ("Ports", json!("")),
+        ("Ports", json!(ports_string(&net.ports))),
         ("Networks", json!("")),
         ("Restarts", json!(m.restart_count.to_string())),
         ("Size", json!(size.unwrap_or_default())),
@@ -303,7 +409,7 @@ pub fn template_fields(
 
 /// The container half of `inspect`, shaped like `podman container inspect`.
 /// Config and Mounts come from the bundle's spec when there is one.
-pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>) -> Value {
+pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>, net: &Net) -> Value {
     let process = spec.and_then(|s| s.process().as_ref());
     let args = process
         .and_then(|p| p.args().clone())
@@ -350,8 +456,10 @@ pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>) -> Value {
             "Hostname": hostname,
             "User": user,
             "Env": process.and_then(|p| p.env().clone()).unwrap_or_default(),
-            "Cmd": m.command,
-            "Entrypoint": Value::Null,
+            // podman 4's shapes: Cmd what follows the entrypoint, the
+            // entrypoint one string.
+            "Cmd": m.command.get(m.entrypoint.len()..).unwrap_or_default(),
+            "Entrypoint": m.entrypoint.join(" "),
             "WorkingDir": process.map(|p| p.cwd().clone()).unwrap_or_else(|| "/".into()),
             "Labels": m.labels,
             "StopSignal": m.stop_signal.clone().unwrap_or_else(|| "SIGTERM".into()),
@@ -362,10 +470,10 @@ pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>) -> Value {
         "HostConfig": {
             "AutoRemove": m.auto_remove,
             "RestartPolicy": restart_policy(&m.restart),
-            "NetworkMode": "",
-            "PortBindings": {},
+            "NetworkMode": net.mode,
+            "PortBindings": port_bindings(&net.ports),
         },
-        "NetworkSettings": {"Ports": {}},
+        "NetworkSettings": {"Ports": port_bindings(&net.ports)},
     })
 }
 
@@ -453,6 +561,32 @@ mod tests {
         assert!(!f(&["ancestor=alpine"]).matches(&run));
     }
 
+    fn port(ip: &str, host: u16, ctr: u16, protocol: &'static str) -> Port {
+        Port {
+            host_ip: ip.into(),
+            host_port: host,
+            container_port: ctr,
+            protocol,
+        }
+    }
+
+    #[test]
+    fn ports_read_as_podmans_ps() {
+        assert_eq!(ports_string(&[]), "");
+        assert_eq!(
+            ports_string(&[port("", 8080, 80, "tcp"), port("127.0.0.1", 53, 53, "udp")]),
+            // podman lists ports on other numbers first, then same-number groups.
+            "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp"
+        );
+        let run = [8001, 8000, 8002].map(|p| port("", p, p, "tcp"));
+        assert_eq!(ports_string(&run), "0.0.0.0:8000-8002->8000-8002/tcp");
+        assert_eq!(port("::1", 80, 80, "tcp").host_addr(), "[::1]:80");
+        assert_eq!(
+            port_bindings(&[port("", 8080, 80, "tcp")]),
+            json!({"80/tcp": [{"HostIp": "", "HostPort": "8080"}]})
+        );
+    }
+
     #[test]
     fn bad_filters_are_refused() {
         for s in ["status", "status=gone", "exited=x", "colour=red"] {
@@ -463,12 +597,12 @@ mod tests {
     #[test]
     fn the_listing_and_template_fields_have_podmans_names() {
         let m = meta("web", State::Exited, Some(2));
-        let l = listing(&m, &[], None, NOW);
+        let l = listing(&m, &[], &Net::default(), None, NOW);
         assert_eq!(l["Names"], json!(["web"]));
         assert_eq!(l["ExitCode"], 2);
         assert_eq!(l["State"], "exited");
         assert_eq!(l["Created"], 1_767_225_600);
-        let t = template_fields(&l, &m, false, NOW, |n| n.to_string());
+        let t = template_fields(&l, &m, &Net::default(), false, NOW, |n| n.to_string());
         assert_eq!(t["ID"], "web000000000");
         assert_eq!(t["Names"], "web");
         assert_eq!(t["Command"], "sleep 1000");

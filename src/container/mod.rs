@@ -11,6 +11,7 @@
 pub mod list;
 pub mod log;
 pub mod names;
+pub mod procs;
 
 use crate::layout::{Layout, Lock, flock, private_dir, write_atomic};
 use anyhow::{Context, Result, bail};
@@ -73,6 +74,10 @@ pub struct Meta {
     pub image: String,
     pub image_id: String,
     pub command: Vec<String>,
+    /// The part of `command` that is the entrypoint (the image's, or
+    /// `--entrypoint`).
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
     pub created: String,
     pub state: State,
     /// The container's pid 1 as the host sees it.

@@ -14,6 +14,8 @@ pub struct Record<'a> {
     /// The image as the user named it, and its id.
     pub image: &'a str,
     pub image_id: String,
+    /// The leading part of the command that is the entrypoint.
+    pub entrypoint: Vec<String>,
     pub auto_remove: bool,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u32>,
@@ -32,6 +34,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             image: r.image.to_string(),
             image_id: r.image_id,
             command: prepared.args.clone(),
+            entrypoint: r.entrypoint,
             created: crate::time::now_rfc3339_nanos(),
             state: State::Created,
             auto_remove: r.auto_remove,

@@ -5,6 +5,7 @@
 
 pub mod binary_guard;
 pub mod caps;
+pub mod cgroup;
 pub mod child;
 pub mod exec;
 pub mod extensions;

@@ -48,6 +48,29 @@ pub struct PortMap {
     pub proto: Proto,
 }
 
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+
+    /// `80`, `80/tcp`, `53/udp`: an image's ExposedPorts key or `--expose`.
+    pub fn parse_port(s: &str) -> Result<(u16, Proto)> {
+        let (port, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+        let proto = match proto {
+            "tcp" => Proto::Tcp,
+            "udp" => Proto::Udp,
+            p => bail!("invalid port `{s}`: unknown protocol `{p}` (use tcp or udp)"),
+        };
+        match port.parse::<u16>() {
+            Ok(n) if n > 0 => Ok((n, proto)),
+            _ => bail!("invalid port `{s}`: `{port}` is not a port number (1-65535)"),
+        }
+    }
+}
+
 impl PortMap {
     /// Parses `[IP:]HOST:CTR[/tcp|udp]`; IPv6 addresses go in brackets
     /// (`[::1]:8080:80`).
@@ -182,6 +205,61 @@ impl Plan {
         })
     }
 
+    /// The mode as podman's inspect names it (`HostConfig.NetworkMode`).
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Host => "host",
+            Mode::None => "none",
+            Mode::Pasta(_) => "pasta",
+            Mode::Slirp(_) => "slirp4netns",
+        }
+    }
+
+    /// The published ports.
+    pub fn ports(&self) -> &[PortMap] {
+        &self.ports
+    }
+
+    /// `-P`: publishes each of `exposed` (container port, protocol) that no
+    /// `-p` already publishes, on a host port free now. As podman
+    /// (`getRandomPort`), the kernel picks it: bind port 0 on the host
+    /// address, read the port back, close. Only pasta's network has ports
+    /// to publish; with no ports exposed nothing changes.
+    pub fn publish_all(&mut self, exposed: &[(u16, Proto)]) -> Result<()> {
+        let wanted: Vec<(u16, Proto)> = exposed
+            .iter()
+            .copied()
+            .filter(|(port, proto)| {
+                !self
+                    .ports
+                    .iter()
+                    .any(|p| p.container_port == *port && p.proto == *proto)
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        if !matches!(self.mode, Mode::Pasta(_)) {
+            bail!(
+                "cannot publish the exposed ports with --network {}: only pasta's private network has ports to publish",
+                self.mode_name()
+            );
+        }
+        // Listeners stay open until every port is picked: no port twice.
+        let mut held = Vec::new();
+        for (container_port, proto) in wanted {
+            let (host_port, socket) = free_host_port(proto)?;
+            held.push(socket);
+            self.ports.push(PortMap {
+                host_ip: None,
+                host_port,
+                container_port,
+                proto,
+            });
+        }
+        Ok(())
+    }
+
     /// Whether the container gets a network namespace of its own.
     pub fn new_netns(&self) -> bool {
         self.mode != Mode::Host
@@ -290,6 +368,21 @@ impl Plan {
             .map(PortMap::pasta_spec)
             .collect()
     }
+}
+
+/// A port on all of the host's addresses that is free now, with the socket
+/// that holds it.
+fn free_host_port(proto: Proto) -> Result<(u16, std::os::fd::OwnedFd)> {
+    let any = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let found = match proto {
+        Proto::Tcp => {
+            std::net::TcpListener::bind(any).and_then(|l| Ok((l.local_addr()?.port(), l.into())))
+        }
+        Proto::Udp => {
+            std::net::UdpSocket::bind(any).and_then(|s| Ok((s.local_addr()?.port(), s.into())))
+        }
+    };
+    found.context("finding a free host port to publish on")
 }
 
 /// slirp4netns into the namespaces of `pid`, with a tap device configured

@@ -77,6 +77,24 @@ pub fn read(dir: &Path) -> Result<Bundle> {
     })
 }
 
+/// The network plan alone from the bundle in `dir` (`ps`, `inspect`,
+/// `port`); `None` for a container with no bundle (yet).
+pub fn read_network(dir: &Path) -> Result<Option<network::Plan>> {
+    #[derive(Deserialize)]
+    struct NetworkOnly {
+        network: network::Plan,
+    }
+    let path = dir.join(EXTENSIONS);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading `{}`", path.display())),
+    };
+    let n: NetworkOnly =
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing `{}`", path.display()))?;
+    Ok(Some(n.network))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

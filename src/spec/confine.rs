@@ -55,6 +55,25 @@ pub fn resolve(
 }
 
 /// Parses `--ulimit nofile=1024[:2048]`.
+/// `512m`, `1g`, `1048576`: a byte count with an optional b/k/m/g suffix
+/// (powers of 1024, as podman's `--memory`).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let lower = s.to_ascii_lowercase();
+    let t = lower.strip_suffix('b').unwrap_or(&lower);
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'k')) => (&t[..i], 10),
+        Some((i, 'm')) => (&t[..i], 20),
+        Some((i, 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    match num.parse::<u64>() {
+        Ok(n) if n > 0 => n
+            .checked_mul(1 << shift)
+            .ok_or_else(|| "too large".to_string()),
+        _ => Err("want a size above 0: BYTES with an optional k, m or g".into()),
+    }
+}
+
 pub fn parse_ulimit(s: &str) -> Result<PosixRlimit, String> {
     let (name, vals) = s
         .split_once('=')
@@ -103,6 +122,17 @@ pub fn parse_ulimit(s: &str) -> Result<PosixRlimit, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sizes_take_podmans_suffixes() {
+        assert_eq!(parse_bytes("512m"), Ok(512 << 20));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("64kb"), Ok(64 << 10));
+        assert_eq!(parse_bytes("1000"), Ok(1000));
+        for bad in ["", "m", "0", "-1m", "1t", "lots"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ulimits_parse_like_docker() {

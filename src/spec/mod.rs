@@ -17,7 +17,7 @@ pub mod mounts;
 pub mod process;
 
 pub use confine::Seccomp;
-pub use mounts::{Mount, MountKind, parse_mount, parse_volume, tmpfs};
+pub use mounts::{Mount, MountKind, parse_device, parse_mount, parse_volume, tmpfs};
 
 use crate::ident::idmap::IdMapping;
 use crate::ident::users::User;

@@ -66,6 +66,57 @@ pub fn parse_volume(
     ))
 }
 
+/// Parses `--device HOST[:CONTAINER][:PERMS]` (PERMS from `rwm`) into a bind
+/// mount of the device node: rootless, a container cannot make device nodes
+/// (its /dev is a tmpfs of its user namespace, where nodes do not work), but
+/// a bind of the host's node keeps the host's. Only a node the user may
+/// open with those permissions is taken (access(2): nothing is opened).
+pub fn parse_device(d: &str) -> Result<Mount, String> {
+    let parts: Vec<&str> = d.split(':').collect();
+    let is_perms = |p: &str| !p.is_empty() && p.chars().all(|c| "rwm".contains(c));
+    let (host, dest, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if is_perms(p) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] if is_perms(p) => (*h, *c, *p),
+        _ => {
+            return Err(format!(
+                "invalid device `{d}`: expected HOST[:CONTAINER][:rwm]"
+            ));
+        }
+    };
+    if !host.starts_with('/') || !dest.starts_with('/') {
+        return Err(format!("invalid device `{d}`: paths must be absolute"));
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(host).map_err(|e| format!("device `{host}`: {e}"))?;
+    let kind = meta.file_type();
+    if !kind.is_char_device() && !kind.is_block_device() {
+        return Err(format!("device `{host}`: not a device node"));
+    }
+    // A read-only mount does not stop writes to a device node (only a
+    // device cgroup would, and berth has none): refused, not pretended.
+    if !perms.contains('w') {
+        return Err(format!(
+            "device `{d}`: read-only device access cannot be enforced without a device cgroup; give `rw`"
+        ));
+    }
+    use nix::unistd::AccessFlags;
+    if nix::unistd::access(host, AccessFlags::R_OK | AccessFlags::W_OK).is_err() {
+        return Err(format!(
+            "device `{host}`: you may not open it for reading and writing (its owner and mode decide; a rootless container gets only what you can open)"
+        ));
+    }
+    Ok(Mount {
+        kind: MountKind::Bind {
+            source: PathBuf::from(host),
+            readonly: false,
+        },
+        dest: dest.to_string(),
+        seed: false,
+    })
+}
+
 /// Parses `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
 pub fn parse_mount(
     m: &str,
@@ -251,6 +302,34 @@ pub fn to_oci(m: &Mount) -> OciMount {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn devices_parse_like_podman_and_need_a_node() {
+        let m = parse_device("/dev/null").unwrap();
+        assert_eq!(m.dest, "/dev/null");
+        assert!(matches!(
+            m.kind,
+            MountKind::Bind {
+                readonly: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            parse_device("/dev/null:/dev/nothing:rw").unwrap().dest,
+            "/dev/nothing"
+        );
+        assert_eq!(parse_device("/dev/null:rw").unwrap().dest, "/dev/null");
+        for (bad, why) in [
+            ("/etc/hostname", "not a device node"),
+            ("dev/null", "absolute"),
+            ("/dev/null:/a:rwx:1", "expected"),
+            ("/nonexistent-device", "No such file"),
+            ("/dev/null:r", "cannot be enforced"),
+        ] {
+            let e = parse_device(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn volumes_parse_like_docker() {

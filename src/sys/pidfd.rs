@@ -33,6 +33,24 @@ fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
+/// Clock ticks a second: the unit of /proc/PID/stat's times.
+pub fn clock_ticks() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|t| *t > 0)
+        .map_or(100, |t| t as u64)
+}
+
+/// Bytes a page: the unit of /proc/PID/stat's rss.
+pub fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .filter(|t| *t > 0)
+        .map_or(4096, |t| t as u64)
+}
+
 /// The fields of a /proc/PID/stat text, numbered as in proc(5).
 pub struct StatFields<'a>(Vec<&'a str>);
 
@@ -47,6 +65,11 @@ impl<'a> StatFields<'a> {
     /// Field 3, the state letter.
     pub fn state(&self) -> Option<u8> {
         self.0.first()?.as_bytes().first().copied()
+    }
+
+    /// Field `n` (3 or later) as a signed number (nice, priority).
+    pub fn signed(&self, n: usize) -> Option<i64> {
+        self.0.get(n.checked_sub(3)?)?.parse().ok()
     }
 
     /// Field `n` (3 or later) as a number.

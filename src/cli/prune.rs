@@ -1,0 +1,60 @@
+//! `berth container prune [-f]`: removes every exited container, printing
+//! each id.
+
+use super::Ctx;
+use crate::container::{Containers, State};
+use crate::helper::remove_tree;
+use anyhow::{Context, Result};
+use std::io::{BufRead, Write};
+
+/// Remove every exited container
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    force: bool,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    if !a.force {
+        eprint!(
+            "WARNING! This will remove all exited containers.\nAre you sure you want to continue? [y/N] "
+        );
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Ok(0);
+        }
+    }
+    let containers = Containers::new(&ctx.layout);
+    let mut code = 0;
+    for m in super::rm::sweep(&containers) {
+        if m.state != State::Exited {
+            continue;
+        }
+        let removed = (|| -> Result<bool> {
+            // Under its lock and re-read: a `start` may have won the race.
+            let _lock = match containers.lock(&m.id) {
+                Ok(l) => l,
+                // Removed meanwhile by someone else.
+                Err(_) if !containers.dir_of(&m.id).exists() => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            let mut now = containers.reload(&m.id)?;
+            containers.settle(&mut now)?;
+            if now.state != State::Exited {
+                return Ok(false);
+            }
+            remove_tree(&containers.dir_of(&m.id))
+                .with_context(|| format!("removing container `{}`", m.name))?;
+            Ok(true)
+        })();
+        match removed {
+            Ok(true) => println!("{}", m.id),
+            Ok(false) => {}
+            Err(e) => code = super::report(&e),
+        }
+    }
+    Ok(code)
+}
