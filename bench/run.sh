@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh                 # as root: makes user berthbench, reruns as it
 #   BERTH_BIN=… bash bench/run.sh     # a given binary (default target/release/berth)
-#   RUNS=50 WARMUP=5 bash bench/run.sh
+#   RUNS=50 WARMUP=5 PHASE_RUNS=5 bash bench/run.sh
 #
 # One busybox rootfs tar (.ci/lib.sh make_busybox_tar) is imported into berth
 # and, rootless with a private config and overlay storage, into podman; a crun
@@ -19,7 +19,10 @@
 # time is printed as a ratio to each. Targets (issue 4): ≤ 0.3× podman,
 # ≤ 1.5× crun. Then the resident memory of berth's monitor (the berth process
 # itself) while a `sleep 5` container runs, next to podman's conmon and pause
-# process for the same container.
+# process for the same container. Last, where the time of one berth run
+# goes: $PHASE_RUNS runs with BERTH_TRACE_PHASES=1, each phase's median
+# time since berth's main started (and since the phase before), next to the
+# wall time the caller sees (which adds exec, loading and exit).
 #
 # crun refuses hybrid cgroups while /sys/fs/cgroup/unified is visible
 # (../shared/PEERS.md), so as root the whole measuring half runs as the
@@ -32,9 +35,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$HERE/.ci/lib.sh"
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
+PHASE_RUNS=${PHASE_RUNS:-5}
 
 if [ "$(id -u)" = 0 ]; then
-  bench_as_user run RUNS="$RUNS" WARMUP="$WARMUP"
+  bench_as_user run RUNS="$RUNS" WARMUP="$WARMUP" PHASE_RUNS="$PHASE_RUNS"
 fi
 
 BERTH=${BERTH_BIN:-$HERE/target/release/berth}
@@ -46,6 +50,7 @@ for t in podman crun unshare; do
   command -v "$t" >/dev/null || die "$t is not installed"
 done
 [ "$RUNS" -ge 1 ] 2>/dev/null || die "RUNS must be a number"
+[ "$PHASE_RUNS" -ge 0 ] 2>/dev/null || die "PHASE_RUNS must be a number"
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   say "warning: /sys/fs/cgroup/unified is mounted; crun and podman refuse hybrid cgroups (run this as root)"
 fi
@@ -220,6 +225,20 @@ fi
 wait "$ppid_" || die "podman run … sleep 5 failed"
 CHILDREN=()
 
+# Each traced run's `phase NAME +MS ms` lines, and its wall time as the
+# caller sees it as the phase `(wall)`.
+if [ "$PHASE_RUNS" -gt 0 ]; then
+  say "where the time of berth run goes: $PHASE_RUNS traced runs"
+  for ((i = 0; i < PHASE_RUNS; i++)); do
+    t0=$EPOCHREALTIME
+    BERTH_TRACE_PHASES=1 "${B_CMD[@]}" >/dev/null 2>"$W/phases.$i" ||
+      die "traced berth run failed: $(cat "$W/phases.$i")"
+    t1=$EPOCHREALTIME
+    awk -v us=$((${t1/./} - ${t0/./})) 'BEGIN { printf "phase (wall) +%.3f ms\n", us / 1000 }' >>"$W/phases.$i"
+  done
+  grep -q '^phase ' "$W/phases.0" || die "$BERTH prints no phases with BERTH_TRACE_PHASES=1 (a stale build?)"
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "n/a" }'; }
 verdict() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { if (b > 0) print (a / b <= t ? "met" : "missed"); else print "n/a" }'; }
 hw="$(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg), $(uname -r), $(date -u +%Y-%m-%d)"
@@ -239,3 +258,17 @@ echo "memory while a 'sleep 5' container runs (--network none):"
 echo "  berth monitor (the berth process): peak $(mb "$B_HWM"), now $(mb "$B_RSS")"
 echo "  podman: conmon peak $(mb "$C_HWM"), now $(mb "$C_RSS"); pause process $(mb "$PAUSE_RSS"); attached podman CLI $(mb "$P_RSS")"
 echo "  berth monitor vs conmon (peak): $(ratio "$B_HWM" "$C_HWM")"
+if [ "$PHASE_RUNS" -gt 0 ]; then
+  echo
+  echo "where the time of 'berth ${B_CMD[*]:3}' goes (BERTH_TRACE_PHASES=1, median of $PHASE_RUNS runs;"
+  echo "ms since berth's main started; child.* is the container's side, before its execve):"
+  printf '  %-24s %10s %10s\n' phase "at ms" "took ms"
+  # Medians per phase (mawk has no asort: sort does the ordering), then in
+  # the order they happened.
+  cat "$W"/phases.* | awk '$1 == "phase" { v = $3; sub(/^\+/, "", v); print $2, v }' |
+    sort -k1,1 -k2,2g |
+    awk '{ n[$1]++; v[$1, n[$1]] = $2 }
+      END { for (k in n) { c = n[k]; print (c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2), k } }' |
+    sort -g |
+    awk '{ printf "  %-24s %10.3f %10.3f\n", $2, $1, $1 - prev; prev = $1 }'
+fi

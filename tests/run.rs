@@ -858,3 +858,74 @@ berthtest!(run_publish_is_reachable_on_localhost, |env| {
     assert_eq!(got, "hello-from-the-container\n", "stderr: {stderr}");
     assert!(status.success(), "{status}; stderr: {stderr}");
 });
+
+// BERTH_TRACE_PHASES=1: where a run's time goes, on berth's stderr, from
+// both sides of the clone — and none of it in what the container writes,
+// even once the child has pointed its stderr at the container's log.
+berthtest!(
+    a_traced_run_says_where_its_time_went_and_the_container_sees_none_of_it,
+    |env| {
+        env.import_busybox();
+        let out = berth_run(
+            &env,
+            &[
+                "--name",
+                "traced",
+                "--log-driver",
+                "k8s-file",
+                "busybox",
+                "sh",
+                "-c",
+                "echo out; echo err >&2",
+            ],
+        )
+        .env("BERTH_TRACE_PHASES", "1")
+        .run();
+        assert_nothing_left(&env, None);
+        assert_ok(&out);
+        eqnice!("out\n", out.stdout());
+        let stderr = out.stderr();
+        let (phases, rest): (Vec<&str>, Vec<&str>) =
+            stderr.lines().partition(|l| l.starts_with("phase "));
+        // The container's stderr, after berth's own warnings (no subuid range).
+        let theirs: Vec<&str> = rest
+            .into_iter()
+            .filter(|l| !l.starts_with("berth: "))
+            .collect();
+        eqnice!("err", theirs.join("\n"));
+        let names: Vec<&str> = phases
+            .iter()
+            .map(|l| {
+                let (name, ms) = l["phase ".len()..].split_once(" +").expect(l);
+                let ms = ms.strip_suffix(" ms").expect(l);
+                assert!(ms.parse::<f64>().is_ok_and(|t| t >= 0.0), "{l}");
+                name
+            })
+            .collect();
+        for want in [
+            "args",
+            "image",
+            "prepare",
+            "create.bundle",
+            "start.bundle",
+            "monitor.clone",
+            "monitor.idmap",
+            "child.go",
+            "child.mounts",
+            "child.seccomp",
+            "monitor.execd",
+            "monitor.exited",
+            "start.finish",
+        ] {
+            assert!(names.contains(&want), "no phase {want} in:\n{stderr}");
+        }
+        let logs = env.berth(&["logs", "traced"]).run();
+        assert_ok(&logs);
+        let logged = format!("{}{}", logs.stdout(), logs.stderr());
+        assert!(
+            !logged.contains("phase"),
+            "the log has berth's trace:\n{logged}"
+        );
+        assert!(logged.contains("out") && logged.contains("err"), "{logged}");
+    }
+);

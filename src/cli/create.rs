@@ -80,9 +80,11 @@ pub(super) fn create(
         &a.access.pull_options(a.platform.as_deref())?,
         &Progress::new(a.quiet),
     )?;
+    crate::logger::phase("image");
     let layers: Vec<String> = (ensure_layers(&store, &image)?.iter())
         .map(|c| c.hex().to_string())
         .collect();
+    crate::logger::phase("layers");
     let cfg = &image.config.config;
     if flags.publish_all {
         let exposed: Vec<String> = (cfg.exposed_ports.iter().flatten())
@@ -99,8 +101,10 @@ pub(super) fn create(
         lowerdirs: layers,
     };
     let prepared = spec::prepare(source, opts, IdMapping::for_current_user()?)?;
+    crate::logger::phase("prepare");
     // What a killed berth left behind goes first (a few small reads).
     super::rm::sweep(containers);
+    crate::logger::phase("sweep");
     let mut all_labels = cfg.labels.clone().unwrap_or_default();
     all_labels.extend(labels);
     crate::lifecycle::create::create(

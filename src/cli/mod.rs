@@ -144,6 +144,7 @@ impl Ctx {
 
 /// Runs berth and returns the process exit code.
 pub fn main() -> i32 {
+    crate::logger::init_phases();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == crate::helper::SUBCOMMAND) {
         return crate::helper::serve();
@@ -180,6 +181,7 @@ pub fn main() -> i32 {
     let ctx = Ctx {
         layout: crate::layout::Layout::pick(cli.root),
     };
+    crate::logger::phase("args");
     let result = match cli.verb {
         Verb::Attach(a) => attach::run(&ctx, a),
         Verb::Build(a) => build::run(&ctx, *a),

@@ -46,6 +46,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             ..Default::default()
         },
     )?;
+    crate::logger::phase("create.record");
     let dir = containers.dir_of(&meta.id);
     let made = (|| -> Result<()> {
         let [upper, work, rootfs] = containers.layout().container_rootfs_dirs(&meta.id);
@@ -72,5 +73,6 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
         let _ = remove_tree(&dir);
         return Err(e);
     }
+    crate::logger::phase("create.bundle");
     Ok(meta)
 }

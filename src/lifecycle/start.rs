@@ -66,6 +66,7 @@ pub fn foreground(
     how: Foreground,
 ) -> Result<Result<i32, NotStarted>> {
     let meta = claim(containers, id, Process::current()?)?;
+    crate::logger::phase("start.claim");
     let file = meta.log.file(containers.layout().container_log(id));
     let log = meta.log.open(&file, &meta.id, &meta.name)?;
     let out = run_once(
@@ -79,6 +80,7 @@ pub fn foreground(
         &mut || {},
     );
     finish(containers, &meta.id, &out)?;
+    crate::logger::phase("start.finish");
     out
 }
 
@@ -93,6 +95,7 @@ pub(super) fn run_once(
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);
     let b = bundle::read(&dir)?;
+    crate::logger::phase("start.bundle");
     let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
         let mut running = containers.reload(&meta.id)?;
         running.state = State::Running;
@@ -101,7 +104,9 @@ pub(super) fn run_once(
         running.pid_start = Some(Process::of(pid.as_raw())?.start);
         running.started_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
         running.exit_code = None;
-        containers.save(&running)
+        containers.save(&running)?;
+        crate::logger::phase("start.recorded");
+        Ok(())
     };
     let launch = Launch {
         stdio,

@@ -67,6 +67,7 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
         // The monitor gave up (mapping failed); it reports why.
         std::process::exit(125);
     }
+    crate::logger::phase("child.go");
     // From here until execve this is berth's code inside the container:
     // nothing there may ptrace it, read its memory, or open /proc/PID/exe
     // (the host's berth binary). Not before "go": the monitor's newuidmap
@@ -84,6 +85,7 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
         super::network::loopback_up()?;
     }
     rootfs::setup(spec)?;
+    crate::logger::phase("child.mounts");
     // "/" is the container's root now: only files beneath it may ever be
     // executed in here (see binary_guard for the attack this closes).
     let root = std::fs::File::open("/").context("opening the container root")?;
@@ -112,6 +114,7 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
     nix::unistd::setresgid(gid, gid, gid).with_context(|| format!("setting gid {}", spec.gid))?;
     nix::unistd::setresuid(uid, uid, uid).with_context(|| format!("setting uid {}", spec.uid))?;
     super::caps::apply(&spec.caps, spec.uid)?;
+    crate::logger::phase("child.ids-caps");
     // The container dies with its monitor, even a kill -9'd one (a systemd
     // unit's main process, a shell pipeline). Set after the id change, which
     // clears it, as it resets dumpable (to fs.suid_dumpable): set both again.
@@ -152,7 +155,11 @@ fn setup(spec: &Plan<'_>, pipes: &Pipes, before_exec: &dyn Fn() -> Result<()>) -
     // a fresh shell, not as berth or its caller left them (SIGPIPE ignored).
     crate::sys::process::reset_signal_dispositions();
     // Last: after this only execve (and, for --init, the reaper's few calls) is certain to be allowed.
+    crate::logger::phase("child.exec-lookup");
     super::seccomp::install(spec.seccomp)?;
+    // The trace's one write under the filter: refused, it is dropped (a
+    // profile that kills on write would kill the command's first one too).
+    crate::logger::phase("child.seccomp");
     // --init: pid 1 stays berth's code for the container's life and must show
     // no trace of the caller's environment or of berth's arguments. Wiped
     // before the fork, not after: the command would otherwise be running

@@ -66,6 +66,7 @@ pub struct ExecFailure {
 pub fn run(o: Options<'_>) -> Result<std::result::Result<Exit, ExecFailure>> {
     // Read once, here: the child only reads plain fields.
     let plan = Plan::new(o.spec, o.extensions).context("reading the container's spec")?;
+    crate::logger::phase("monitor.plan");
     let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let (rep_r, rep_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let mut mask = SigSet::empty();
@@ -114,16 +115,19 @@ fn run_blocked(
         ),
         _ => anyhow!("creating the container's namespaces: {e}"),
     })?;
+    crate::logger::phase("monitor.clone");
     // The child has its own copies; ours must close or EOF never comes.
     drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));
     plan.mapping
         .write_for(pid.as_raw() as u32)
         .context("writing the container's id maps")?;
+    crate::logger::phase("monitor.idmap");
     (o.on_created)(pid)?;
     std::fs::File::from(go_w)
         .write_all(b"g")
         .context("starting the container")?;
+    crate::logger::phase("monitor.go");
 
     // Only berth's code writes here, before the exec; the bound is for the
     // day something else gets hold of the pipe.
@@ -140,6 +144,7 @@ fn run_blocked(
             None => Err(anyhow!("the container failed to start")),
         };
     }
+    crate::logger::phase("monitor.execd");
     (o.on_started)();
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = o.tty.map(pty::receive_master).transpose()?;
@@ -180,6 +185,7 @@ fn run_blocked(
             }
         }
     };
+    crate::logger::phase("monitor.exited");
     if let (Some(m), true) = (&master, master_open) {
         // The container is gone; what it wrote before is still in the pty.
         pty::drain(m)?;

@@ -47,6 +47,7 @@ pub fn setup(spec: &Plan<'_>) -> Result<()> {
 
     let root = &spec.root;
     mount_overlay(spec.overlay, root)?;
+    crate::logger::phase("child.overlay");
     let proc_dir = top_dir(root, "proc")?;
     mount(
         Some("proc"),
@@ -64,6 +65,7 @@ pub fn setup(spec: &Plan<'_>) -> Result<()> {
     // The old root is stacked under the new one at "/": detach it.
     umount2(".", MntFlags::MNT_DETACH).context("detaching the host root")?;
     std::env::set_current_dir("/")?;
+    crate::logger::phase("child.pivot_root");
 
     for m in &spec.mounts {
         match &m.kind {
