@@ -73,6 +73,13 @@ berthtest!(
             layers[0]["mediaType"],
             "application/vnd.oci.image.layer.v1.tar+gzip"
         );
+        // Sent while compressed into the store: the registry has the very
+        // blob the store keeps for later pushes.
+        let layer = layers[0]["digest"].as_str().unwrap();
+        assert!(
+            blobs(&env).contains(&layer["sha256:".len()..].to_string()),
+            "{layer} in the store"
+        );
         // The config is the image's own: its id and diffIDs unchanged.
         let id = env.inspect("busybox")["Id"].as_str().unwrap().to_string();
         assert_eq!(manifest["config"]["digest"], format!("sha256:{id}"));

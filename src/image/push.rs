@@ -7,7 +7,12 @@
 //! the store's blob info, so every later push sends the same bytes without
 //! compressing again (containers/image's blob info cache, in the store).
 //!
-//! Each blob then goes up the cheapest way: not at all when the registry
+//! A layer compressed for the first time goes to the registry as it is
+//! made: the compressor's output is written to the new blob and, through a
+//! bounded pipe, to an upload thread at once, so the upload overlaps the
+//! compression instead of following it.
+//!
+//! Each other blob then goes up the cheapest way: not at all when the registry
 //! has it (HEAD), mounted from another repository of the same registry the
 //! store saw it in, else uploaded as a stream from its file. Config, then
 //! the manifest under the tag; its digest is recorded as the image's repo
@@ -21,7 +26,9 @@ use crate::store::digest::Digest;
 use crate::store::images::Image;
 use crate::store::oci::{self, Descriptor, Manifest};
 use anyhow::{Context, Result, bail};
-use std::io::BufReader;
+use std::collections::HashSet;
+use std::io::{BufReader, Read, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
@@ -95,6 +102,10 @@ enum Layer {
     Compress { diff_id: Digest, blob: Digest },
 }
 
+/// Sends the bytes a reader yields to the registry as they come; returns
+/// the digest and size it got.
+type Upload<'a> = &'a (dyn Fn(&mut dyn Read) -> Result<(Digest, u64)> + Sync);
+
 /// Compresses the layers that need it (once: see the module doc) and builds
 /// the manifest to push. `progress` gets one line per compressed layer.
 pub fn prepare(
@@ -103,6 +114,18 @@ pub fn prepare(
     opts: PushOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Prepared> {
+    Ok(prepare_sending(store, image, opts, progress, None)?.0)
+}
+
+/// [`prepare`], and with `upload` each layer compressed now is also sent
+/// while it is made; returns the digests so sent too.
+fn prepare_sending(
+    store: &Store,
+    image: &Image,
+    opts: PushOptions,
+    progress: &mut dyn FnMut(&str),
+    upload: Option<Upload<'_>>,
+) -> Result<(Prepared, HashSet<Digest>)> {
     let diff_ids = image.diff_ids();
     if diff_ids.len() != image.manifest.layers.len() {
         bail!(
@@ -133,11 +156,16 @@ pub fn prepare(
         }
     }
     let mut descriptors = Vec::new();
+    let mut sent = HashSet::new();
     for l in layers {
         let (d, kind) = match l {
             Layer::Ready(d, kind) => (d, kind),
             Layer::Compress { diff_id, blob } => {
-                let c = compressed_layer(store, &diff_id, &blob, want, progress)?;
+                let (c, streamed) =
+                    compressed_layer(store, &diff_id, &blob, want, progress, upload)?;
+                if streamed {
+                    sent.insert(c.digest.clone());
+                }
                 (Descriptor::new("", c.digest, c.size), want)
             }
         };
@@ -155,11 +183,12 @@ pub fn prepare(
         blobs.push(("blob", d.clone()));
     }
     blobs.push(("config", manifest.config.clone()));
-    Ok(Prepared {
+    let prepared = Prepared {
         blobs,
         manifest: serde_json::to_vec(&manifest)?,
         media_type,
-    })
+    };
+    Ok((prepared, sent))
 }
 
 fn layer_media_type(format: ManifestFormat, kind: Compression) -> &'static str {
@@ -202,25 +231,36 @@ fn manifest_for(
 /// The `kind` form of the uncompressed layer `blob` (diffID `diff_id`):
 /// the recorded one when its blob is still in the store, else made now —
 /// streamed from the blob through the compressor into a new blob, hashed
-/// on the way — and recorded.
+/// on the way — and recorded. With `upload` a layer made now is also sent
+/// as it is made; says whether it was.
 fn compressed_layer(
     store: &Store,
     diff_id: &Digest,
     blob: &Digest,
     kind: Compression,
     progress: &mut dyn FnMut(&str),
-) -> Result<Compressed> {
+    upload: Option<Upload<'_>>,
+) -> Result<(Compressed, bool)> {
     if let Some(c) = store.blob_info().compressed(diff_id, kind)
         && store.has_blob(&c.digest)
     {
-        return Ok(c.clone());
+        return Ok((c.clone(), false));
     }
     progress(&format!("Compressing layer {blob}"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut input = store.open_blob(blob)?;
     let mut w = store.blob_writer()?;
-    layer::compress(&mut input, &mut w, kind, threads)
-        .with_context(|| format!("compressing layer {blob}"))?;
+    let sent = match upload {
+        None => {
+            layer::compress(&mut input, &mut w, kind, threads)
+                .with_context(|| format!("compressing layer {blob}"))?;
+            None
+        }
+        Some(upload) => Some(
+            compress_sending(&mut input, &mut w, kind, threads, upload)
+                .with_context(|| format!("compressing layer {blob}"))?,
+        ),
+    };
     let pending = w.finish()?;
     let size = pending.size;
     // The blob and its record go in together under the lock, so a gc never
@@ -231,7 +271,119 @@ fn compressed_layer(
         size,
     };
     store.update_blob_info(&lock, |i| i.set_compressed(diff_id, kind, c.clone()))?;
-    Ok(c)
+    drop(lock);
+    // A failed upload fails the push only now, with the blob kept and
+    // recorded: the next push sends it from the store.
+    let streamed = sent.is_some();
+    if let Some(sent) = sent {
+        let (digest, size) = sent.with_context(|| format!("pushing blob {}", c.digest))?;
+        if digest != c.digest || size != c.size {
+            bail!(
+                "pushing blob {}: the registry got {digest} ({size} bytes)",
+                c.digest
+            );
+        }
+    }
+    Ok((c, streamed))
+}
+
+/// Compressed blocks held between the compressor and a slow upload (about
+/// a MiB each): the compressor waits when they are all taken.
+const PIPE: usize = 16;
+
+/// Compresses `input` into `out` while `upload` (on a scoped thread,
+/// joined before this returns) sends the same bytes. The outer error is the
+/// compression's; the inner result the upload's, which cannot stop the
+/// store's blob being made.
+fn compress_sending(
+    input: &mut (dyn Read + Send),
+    out: &mut dyn Write,
+    kind: Compression,
+    threads: usize,
+    upload: Upload<'_>,
+) -> Result<Result<(Digest, u64)>> {
+    let (tx, rx) = sync_channel(PIPE);
+    std::thread::scope(|s| {
+        let sender = s.spawn(move || {
+            upload(&mut PipeReader {
+                rx,
+                block: Vec::new(),
+                at: 0,
+                ended: false,
+            })
+        });
+        let mut tee = Tee { out, tx: Some(tx) };
+        let made = layer::compress(input, &mut tee, kind, threads);
+        if made.is_ok()
+            && let Some(tx) = tee.tx.take()
+        {
+            // The end marker: without it the reader takes the closed pipe
+            // for a failed compression, and the upload is not committed.
+            tx.send(Vec::new()).ok();
+        }
+        drop(tee);
+        let sent = sender
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the upload thread panicked")));
+        made?;
+        Ok(sent)
+    })
+}
+
+/// Writes to the blob and copies each block into the pipe; once the upload
+/// has given up (its end of the pipe is gone) only to the blob.
+struct Tee<'a> {
+    out: &'a mut dyn Write,
+    tx: Option<SyncSender<Vec<u8>>>,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write_all(buf)?;
+        if !buf.is_empty()
+            && let Some(tx) = &self.tx
+            && tx.send(buf.to_vec()).is_err()
+        {
+            self.tx = None;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The upload's end of the pipe: blocks until an empty one, the end.
+struct PipeReader {
+    rx: Receiver<Vec<u8>>,
+    block: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.block.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(b) if b.is_empty() => self.ended = true,
+                Ok(b) => (self.block, self.at) = (b, 0),
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the layer's compression stopped",
+                    ));
+                }
+            }
+        }
+        let n = buf.len().min(self.block.len() - self.at);
+        buf[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// Pushes `image` to `dest` and returns the pushed manifest's digest, which
@@ -250,7 +402,8 @@ pub fn push(
     // An unreachable registry or refused credentials fail now, before
     // minutes of compression.
     client.ping()?;
-    let prepared = prepare(store, image, opts, progress)?;
+    let upload = |body: &mut dyn Read| client.upload_blob_streaming(&dest.repo, body);
+    let (prepared, sent) = prepare_sending(store, image, opts, progress, Some(&upload))?;
     let info = store.blob_info();
     let (layers, config) = prepared.blobs.split_at(prepared.blobs.len() - 1);
     let progress = std::sync::Mutex::new(progress);
@@ -263,6 +416,10 @@ pub fn push(
     // token cache); the config once they are all there, as podman does.
     for batch in [layers, config] {
         send_blobs(batch, &|what, d| {
+            if sent.contains(&d.digest) {
+                say(&format!("Copying {what} {} done", d.digest));
+                return Ok(());
+            }
             let how = send_blob(store, client, dest, info.locations(&d.digest), d)
                 .with_context(|| format!("pushing {what} {}", d.digest))?;
             say(&format!("Copying {what} {} {how}", d.digest));
@@ -451,6 +608,61 @@ mod tests {
         assert_eq!(Digest::of(&back), img.diff_ids()[0]);
         let blobs: Vec<&str> = p.blobs.iter().map(|(what, _)| *what).collect();
         assert_eq!(blobs, ["blob", "blob", "config"]);
+    }
+
+    #[test]
+    fn a_layer_compressed_now_is_sent_as_it_is_made() {
+        let (_t, s) = store();
+        let img = image(&s);
+        let got = std::sync::Mutex::new(Vec::new());
+        let upload = |body: &mut dyn Read| {
+            let mut b = Vec::new();
+            body.read_to_end(&mut b)?;
+            let sent = (Digest::of(&b), b.len() as u64);
+            *got.lock().unwrap() = b;
+            Ok(sent)
+        };
+        let (p, sent) =
+            prepare_sending(&s, &img, PushOptions::default(), &mut |_| {}, Some(&upload)).unwrap();
+        let m: Manifest = serde_json::from_slice(&p.manifest).unwrap();
+        // Only the layer compressed now; the pulled one goes up later.
+        assert_eq!(sent, HashSet::from([m.layers[0].digest.clone()]));
+        assert_eq!(
+            *got.lock().unwrap(),
+            s.read_blob(&m.layers[0].digest).unwrap(),
+            "the registry got the stored blob's bytes"
+        );
+    }
+
+    #[test]
+    fn a_failed_upload_still_keeps_and_records_the_compressed_layer() {
+        let (_t, s) = store();
+        let img = image(&s);
+        let upload = |body: &mut dyn Read| -> Result<(Digest, u64)> {
+            body.read_exact(&mut [0; 10])?;
+            bail!("the registry went away")
+        };
+        let err = prepare_sending(&s, &img, PushOptions::default(), &mut |_| {}, Some(&upload))
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").ends_with("the registry went away"),
+            "{err:#}"
+        );
+        let c = s
+            .blob_info()
+            .compressed(&img.diff_ids()[0], Compression::Gzip)
+            .cloned()
+            .expect("recorded");
+        assert!(s.has_blob(&c.digest));
+        // The next push sends it from the store: nothing compressed again.
+        let mut lines = Vec::new();
+        let p = prepare(&s, &img, PushOptions::default(), &mut |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap();
+        assert!(lines.is_empty(), "{lines:?}");
+        let m: Manifest = serde_json::from_slice(&p.manifest).unwrap();
+        assert_eq!(m.layers[0].digest, c.digest);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use super::auth::{self, Credentials, Scheme, Token, TokenCache};
 use super::error::{Error, ErrorKind, registry_message};
-use crate::store::digest::Digest;
+use crate::store::digest::{Digest, Hasher};
 use anyhow::Result;
 use std::io::Read;
 use std::net::IpAddr;
@@ -108,11 +108,14 @@ enum Body<'a> {
     None,
     Bytes(&'a [u8]),
     Stream(&'a mut dyn Read, u64),
+    /// A stream whose length is known only at its end: sent with chunked
+    /// transfer encoding.
+    Chunked(&'a mut dyn Read),
 }
 
 impl Body<'_> {
     fn replayable(&self) -> bool {
-        !matches!(self, Body::Stream(..))
+        !matches!(self, Body::Stream(..) | Body::Chunked(_))
     }
 }
 
@@ -668,6 +671,12 @@ impl Client {
                     .body(ureq::SendBody::from_reader(r))
                     .map_err(ureq::Error::from)
                     .and_then(|r| self.agent.run(r)),
+                // No content-length: ureq sends the body chunked.
+                Body::Chunked(r) => rb
+                    .header("content-type", "application/octet-stream")
+                    .body(ureq::SendBody::from_reader(r))
+                    .map_err(ureq::Error::from)
+                    .and_then(|r| self.agent.run(r)),
             };
             let resp = match sent {
                 Ok(r) => r,
@@ -1051,6 +1060,51 @@ impl Client {
         Ok(())
     }
 
+    /// Uploads the blob `body` yields until its end, as it comes (one
+    /// PATCH with a chunked body, as containers/image streams a blob of
+    /// unknown size), then commits it under the digest computed on the way,
+    /// which it returns with the size. For a blob still being made: a push
+    /// sends a layer while compressing it.
+    pub fn upload_blob_streaming(&self, repo: &str, body: &mut dyn Read) -> Result<(Digest, u64)> {
+        check_repo(repo)?;
+        let scope = auth::push_scope(repo);
+        let start = Req::new(
+            Method::POST,
+            format!("/v2/{repo}/blobs/uploads/"),
+            Some(repo),
+        )
+        .scope(scope.clone());
+        let resp = self.send(start, Body::None)?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(self.fail(resp, Some(repo), "repository unknown"));
+        }
+        let location = self.upload_location(&resp, repo)?;
+        let mut hashing = Hashing {
+            inner: body,
+            hasher: Hasher::new(),
+            len: 0,
+        };
+        let req = Req::new(Method::PATCH, location, Some(repo)).scope(scope.clone());
+        let resp = self.send(req, Body::Chunked(&mut hashing))?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(self.fail(resp, Some(repo), "upload unknown"));
+        }
+        let location = self.upload_location(&resp, repo)?;
+        let size = hashing.len;
+        let digest = hashing.hasher.finish();
+        let put = Req::new(
+            Method::PUT,
+            with_query(&location, "digest", &digest.to_string()),
+            Some(repo),
+        )
+        .scope(scope);
+        let resp = self.send(put, Body::None)?;
+        if resp.status() != StatusCode::CREATED {
+            return Err(self.fail(resp, Some(repo), "upload unknown"));
+        }
+        Ok((digest, size))
+    }
+
     fn upload_location(&self, resp: &Response<ureq::Body>, repo: &str) -> Result<String> {
         header(resp, "location")
             .filter(|l| !l.is_empty())
@@ -1298,6 +1352,22 @@ fn media_type_in(bytes: &[u8]) -> Option<String> {
         Some(SCHEMA1.to_string())
     } else {
         None
+    }
+}
+
+/// Passes reads through while hashing and counting them.
+struct Hashing<'a> {
+    inner: &'a mut dyn Read,
+    hasher: Hasher,
+    len: u64,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
     }
 }
 
