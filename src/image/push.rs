@@ -22,12 +22,14 @@ use crate::layer::{self, Compression};
 use crate::registry::Client;
 use crate::store::Store;
 use crate::store::blobinfo::Compressed;
+use crate::store::blobs::{BlobWriter, PendingBlob};
 use crate::store::digest::Digest;
 use crate::store::images::Image;
 use crate::store::oci::{self, Descriptor, Manifest};
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::io::{BufReader, Read, Write};
+use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -102,9 +104,11 @@ enum Layer {
     Compress { diff_id: Digest, blob: Digest },
 }
 
-/// Sends the bytes a reader yields to the registry as they come; returns
-/// the digest and size it got.
-type Upload<'a> = &'a (dyn Fn(&mut dyn Read) -> Result<(Digest, u64)> + Sync);
+/// Sends the bytes a reader yields to the registry as they come, then
+/// commits them under the digest the second argument gives once the reader
+/// has ended (the store's blob writer hashes them once; the upload does
+/// not hash again); returns the size it sent.
+type Upload<'a> = &'a (dyn Fn(&mut dyn Read, &dyn Fn() -> Option<Digest>) -> Result<u64> + Sync);
 
 /// Compresses the layers that need it (once: see the module doc) and builds
 /// the manifest to push. `progress` gets one line per compressed layer.
@@ -249,19 +253,20 @@ fn compressed_layer(
     progress(&format!("Compressing layer {blob}"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut input = store.open_blob(blob)?;
-    let mut w = store.blob_writer()?;
-    let sent = match upload {
+    let w = store.blob_writer()?;
+    let (pending, sent) = match upload {
         None => {
+            let mut w = w;
             layer::compress(&mut input, &mut w, kind, threads)
                 .with_context(|| format!("compressing layer {blob}"))?;
-            None
+            (w.finish()?, None)
         }
-        Some(upload) => Some(
-            compress_sending(&mut input, &mut w, kind, threads, upload)
-                .with_context(|| format!("compressing layer {blob}"))?,
-        ),
+        Some(upload) => {
+            let (pending, sent) = compress_sending(&mut input, w, kind, threads, upload)
+                .with_context(|| format!("compressing layer {blob}"))?;
+            (pending, Some(sent))
+        }
     };
-    let pending = w.finish()?;
     let size = pending.size;
     // The blob and its record go in together under the lock, so a gc never
     // sees the new blob unrecorded (and removes it as garbage).
@@ -276,11 +281,12 @@ fn compressed_layer(
     // recorded: the next push sends it from the store.
     let streamed = sent.is_some();
     if let Some(sent) = sent {
-        let (digest, size) = sent.with_context(|| format!("pushing blob {}", c.digest))?;
-        if digest != c.digest || size != c.size {
+        let size = sent.with_context(|| format!("pushing blob {}", c.digest))?;
+        if size != c.size {
             bail!(
-                "pushing blob {}: the registry got {digest} ({size} bytes)",
-                c.digest
+                "pushing blob {}: the registry got {size} bytes of {}",
+                c.digest,
+                c.size
             );
         }
     }
@@ -291,50 +297,62 @@ fn compressed_layer(
 /// a MiB each): the compressor waits when they are all taken.
 const PIPE: usize = 16;
 
-/// Compresses `input` into `out` while `upload` (on a scoped thread,
-/// joined before this returns) sends the same bytes. The outer error is the
-/// compression's; the inner result the upload's, which cannot stop the
+/// Compresses `input` into the blob `w` while `upload` (on a scoped
+/// thread, joined before this returns) sends the same bytes and then, once
+/// the blob is finished, commits them under its digest. The outer error is
+/// the compression's; the inner result the upload's, which cannot stop the
 /// store's blob being made.
 fn compress_sending(
     input: &mut (dyn Read + Send),
-    out: &mut dyn Write,
+    mut w: BlobWriter,
     kind: Compression,
     threads: usize,
     upload: Upload<'_>,
-) -> Result<Result<(Digest, u64)>> {
+) -> Result<(PendingBlob, Result<u64>)> {
     let (tx, rx) = sync_channel(PIPE);
+    let digest = OnceLock::new();
     std::thread::scope(|s| {
+        let digest = &digest;
         let sender = s.spawn(move || {
-            upload(&mut PipeReader {
+            let mut reader = PipeReader {
                 rx,
                 block: Vec::new(),
                 at: 0,
                 ended: false,
-            })
+                digest,
+            };
+            upload(&mut reader, &|| digest.get().cloned())
         });
-        let mut tee = Tee { out, tx: Some(tx) };
+        let mut tee = Tee {
+            out: &mut w,
+            tx: Some(tx),
+        };
         let made = layer::compress(input, &mut tee, kind, threads);
-        if made.is_ok()
-            && let Some(tx) = tee.tx.take()
-        {
-            // The end marker: without it the reader takes the closed pipe
-            // for a failed compression, and the upload is not committed.
-            tx.send(Vec::new()).ok();
+        let tx = tee.tx.take();
+        let finished = made.map_err(anyhow::Error::from).and_then(|()| w.finish());
+        if let (Ok(pending), Some(tx)) = (&finished, tx) {
+            // The end, with the digest: without it the reader takes the
+            // closed pipe for a failed compression, and nothing is committed.
+            tx.send(Block::End(pending.digest.clone())).ok();
         }
-        drop(tee);
         let sent = sender
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the upload thread panicked")));
-        made?;
-        Ok(sent)
+        Ok((finished?, sent))
     })
+}
+
+enum Block {
+    Data(Vec<u8>),
+    /// The blob is complete: its digest.
+    End(Digest),
 }
 
 /// Writes to the blob and copies each block into the pipe; once the upload
 /// has given up (its end of the pipe is gone) only to the blob.
 struct Tee<'a> {
     out: &'a mut dyn Write,
-    tx: Option<SyncSender<Vec<u8>>>,
+    tx: Option<SyncSender<Block>>,
 }
 
 impl Write for Tee<'_> {
@@ -342,7 +360,7 @@ impl Write for Tee<'_> {
         self.out.write_all(buf)?;
         if !buf.is_empty()
             && let Some(tx) = &self.tx
-            && tx.send(buf.to_vec()).is_err()
+            && tx.send(Block::Data(buf.to_vec())).is_err()
         {
             self.tx = None;
         }
@@ -354,23 +372,27 @@ impl Write for Tee<'_> {
     }
 }
 
-/// The upload's end of the pipe: blocks until an empty one, the end.
-struct PipeReader {
-    rx: Receiver<Vec<u8>>,
+/// The upload's end of the pipe: blocks until the end, which sets `digest`.
+struct PipeReader<'a> {
+    rx: Receiver<Block>,
     block: Vec<u8>,
     at: usize,
     ended: bool,
+    digest: &'a OnceLock<Digest>,
 }
 
-impl Read for PipeReader {
+impl Read for PipeReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.block.len() {
             if self.ended {
                 return Ok(0);
             }
             match self.rx.recv() {
-                Ok(b) if b.is_empty() => self.ended = true,
-                Ok(b) => (self.block, self.at) = (b, 0),
+                Ok(Block::End(d)) => {
+                    let _ = self.digest.set(d);
+                    self.ended = true;
+                }
+                Ok(Block::Data(b)) => (self.block, self.at) = (b, 0),
                 Err(_) => {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
@@ -402,7 +424,9 @@ pub fn push(
     // An unreachable registry or refused credentials fail now, before
     // minutes of compression.
     client.ping()?;
-    let upload = |body: &mut dyn Read| client.upload_blob_streaming(&dest.repo, body);
+    let upload = |body: &mut dyn Read, digest: &dyn Fn() -> Option<Digest>| {
+        client.upload_blob_streaming(&dest.repo, body, digest)
+    };
     let (prepared, sent) = prepare_sending(store, image, opts, progress, Some(&upload))?;
     let info = store.blob_info();
     let (layers, config) = prepared.blobs.split_at(prepared.blobs.len() - 1);
@@ -615,12 +639,14 @@ mod tests {
         let (_t, s) = store();
         let img = image(&s);
         let got = std::sync::Mutex::new(Vec::new());
-        let upload = |body: &mut dyn Read| {
+        let upload = |body: &mut dyn Read, digest: &dyn Fn() -> Option<Digest>| {
             let mut b = Vec::new();
             body.read_to_end(&mut b)?;
-            let sent = (Digest::of(&b), b.len() as u64);
+            // Known once the body has ended, and the bytes' own.
+            assert_eq!(digest(), Some(Digest::of(&b)));
+            let size = b.len() as u64;
             *got.lock().unwrap() = b;
-            Ok(sent)
+            Ok(size)
         };
         let (p, sent) =
             prepare_sending(&s, &img, PushOptions::default(), &mut |_| {}, Some(&upload)).unwrap();
@@ -638,7 +664,7 @@ mod tests {
     fn a_failed_upload_still_keeps_and_records_the_compressed_layer() {
         let (_t, s) = store();
         let img = image(&s);
-        let upload = |body: &mut dyn Read| -> Result<(Digest, u64)> {
+        let upload = |body: &mut dyn Read, _: &dyn Fn() -> Option<Digest>| -> Result<u64> {
             body.read_exact(&mut [0; 10])?;
             bail!("the registry went away")
         };

@@ -11,7 +11,7 @@
 
 use super::auth::{self, Credentials, Scheme, Token, TokenCache};
 use super::error::{Error, ErrorKind, registry_message};
-use crate::store::digest::{Digest, Hasher};
+use crate::store::digest::Digest;
 use anyhow::Result;
 use std::io::Read;
 use std::net::IpAddr;
@@ -1062,10 +1062,16 @@ impl Client {
 
     /// Uploads the blob `body` yields until its end, as it comes (one
     /// PATCH with a chunked body, as containers/image streams a blob of
-    /// unknown size), then commits it under the digest computed on the way,
-    /// which it returns with the size. For a blob still being made: a push
-    /// sends a layer while compressing it.
-    pub fn upload_blob_streaming(&self, repo: &str, body: &mut dyn Read) -> Result<(Digest, u64)> {
+    /// unknown size), then commits it under the digest `digest` gives once
+    /// the body has ended (its maker hashed it; hashing here again would
+    /// cost a second pass). Returns the size sent. For a blob still being
+    /// made: a push sends a layer while compressing it.
+    pub fn upload_blob_streaming(
+        &self,
+        repo: &str,
+        body: &mut dyn Read,
+        digest: &dyn Fn() -> Option<Digest>,
+    ) -> Result<u64> {
         check_repo(repo)?;
         let scope = auth::push_scope(repo);
         let start = Req::new(
@@ -1079,19 +1085,20 @@ impl Client {
             return Err(self.fail(resp, Some(repo), "repository unknown"));
         }
         let location = self.upload_location(&resp, repo)?;
-        let mut hashing = Hashing {
+        let mut counting = Counting {
             inner: body,
-            hasher: Hasher::new(),
             len: 0,
         };
         let req = Req::new(Method::PATCH, location, Some(repo)).scope(scope.clone());
-        let resp = self.send(req, Body::Chunked(&mut hashing))?;
+        let resp = self.send(req, Body::Chunked(&mut counting))?;
         if resp.status() != StatusCode::ACCEPTED {
             return Err(self.fail(resp, Some(repo), "upload unknown"));
         }
         let location = self.upload_location(&resp, repo)?;
-        let size = hashing.len;
-        let digest = hashing.hasher.finish();
+        let size = counting.len;
+        let Some(digest) = digest() else {
+            anyhow::bail!("the blob sent to {repo} ended without its digest");
+        };
         let put = Req::new(
             Method::PUT,
             with_query(&location, "digest", &digest.to_string()),
@@ -1102,7 +1109,7 @@ impl Client {
         if resp.status() != StatusCode::CREATED {
             return Err(self.fail(resp, Some(repo), "upload unknown"));
         }
-        Ok((digest, size))
+        Ok(size)
     }
 
     fn upload_location(&self, resp: &Response<ureq::Body>, repo: &str) -> Result<String> {
@@ -1355,17 +1362,15 @@ fn media_type_in(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Passes reads through while hashing and counting them.
-struct Hashing<'a> {
+/// Passes reads through while counting them.
+struct Counting<'a> {
     inner: &'a mut dyn Read,
-    hasher: Hasher,
     len: u64,
 }
 
-impl Read for Hashing<'_> {
+impl Read for Counting<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
         self.len += n as u64;
         Ok(n)
     }
