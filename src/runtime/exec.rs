@@ -39,13 +39,12 @@ use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
 use crate::sys::pidfd::PidFd;
 use anyhow::{Context, Result, anyhow, bail};
 use nix::sched::CloneFlags;
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::wait::waitpid;
 use nix::unistd::{Gid, Pid, Uid};
 use oci_spec::runtime::Spec;
 use std::ffi::CString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -483,48 +482,7 @@ fn relay(
         return Ok(Ok(0));
     }
     let guard = KillOnDrop(Some(pid));
-    let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
-    let master = tty.map(pty::receive_master).transpose()?;
-    let _raw = master
-        .as_ref()
-        .filter(|_| std::io::stdin().is_terminal())
-        .map(|_| pty::RawMode::enter());
-    if let Some(m) = &master {
-        pty::sync_size(m.as_fd());
-    }
-    let mut master_open = master.is_some();
-    let mut stdin_open = o.interactive;
-    let status = 'outer: loop {
-        match &master {
-            Some(m) if master_open => {
-                if let pty::Event::MasterClosed = pty::relay(m, sfd.as_fd(), &mut stdin_open)? {
-                    master_open = false;
-                }
-            }
-            _ => monitor::wait_readable(sfd.as_fd())?,
-        }
-        while let Some(info) = sfd.read_signal()? {
-            match Signal::try_from(info.ssi_signo as i32).ok() {
-                Some(Signal::SIGCHLD) => {
-                    if let Some(code) = monitor::reap(pid)? {
-                        break 'outer code;
-                    }
-                }
-                Some(Signal::SIGWINCH) => {
-                    if let Some(m) = &master {
-                        pty::sync_size(m.as_fd());
-                    }
-                }
-                Some(s) => {
-                    let _ = kill(pid, s);
-                }
-                None => {}
-            }
-        }
-    };
-    if let (Some(m), true) = (&master, master_open) {
-        pty::drain(m)?;
-    }
+    let status = monitor::supervise(pid, mask, tty, o.interactive, true)?;
     std::mem::forget(guard);
     Ok(Ok(status.0))
 }

@@ -146,8 +146,27 @@ fn run_blocked(
     }
     crate::logger::phase("monitor.execd");
     (o.on_started)();
+    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy)?;
+    crate::logger::phase("monitor.exited");
+    std::mem::forget(guard);
+    Ok(Ok(status))
+}
+
+/// Berth's side of a running process `pid` until it exits (a container's
+/// pid 1, or an exec'd command): relays its terminal when it has one (the
+/// master comes on `tty`), keeps the window size in step, forwards the
+/// signals in `mask` when `sig_proxy`, and reaps; returns its exit. The
+/// signals are already blocked (`mask`), so nothing polls and no handler
+/// runs concurrently.
+pub(super) fn supervise(
+    pid: Pid,
+    mask: &SigSet,
+    tty: Option<&std::os::unix::net::UnixStream>,
+    stdin_open: bool,
+    sig_proxy: bool,
+) -> Result<Exit> {
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
-    let master = o.tty.map(pty::receive_master).transpose()?;
+    let master = tty.map(pty::receive_master).transpose()?;
     let _raw = master
         .as_ref()
         .filter(|_| std::io::stdin().is_terminal())
@@ -156,7 +175,7 @@ fn run_blocked(
         pty::sync_size(m.as_fd());
     }
     let mut master_open = master.is_some();
-    let mut stdin_open = o.stdin_open;
+    let mut stdin_open = stdin_open;
     let status = 'outer: loop {
         match &master {
             Some(m) if master_open => {
@@ -178,23 +197,21 @@ fn run_blocked(
                         pty::sync_size(m.as_fd());
                     }
                 }
-                Some(s) if o.sig_proxy => {
+                Some(s) if sig_proxy => {
                     let _ = kill(pid, s);
                 }
                 _ => {}
             }
         }
     };
-    crate::logger::phase("monitor.exited");
     if let (Some(m), true) = (&master, master_open) {
-        // The container is gone; what it wrote before is still in the pty.
+        // The process is gone; what it wrote before is still in the pty.
         pty::drain(m)?;
     }
-    std::mem::forget(guard);
-    Ok(Ok(status))
+    Ok(status)
 }
 
-pub(super) fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
+fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
     let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
     loop {
         match poll(&mut fds, PollTimeout::NONE) {
