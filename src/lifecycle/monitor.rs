@@ -10,8 +10,8 @@
 //! pipe (its number in [`REPORT_FD_ENV`]): `ok` once the command runs, else
 //! `CODE MESSAGE` (125 setup, 126/127 the command), then closes it.
 
-use super::start::{NotStarted, finish, run_once};
-use crate::container::{Containers, State};
+use super::start::{NotStarted, exit_code, finish, mark_exited, run_once};
+use crate::container::Containers;
 use crate::layout::Layout;
 use crate::spec::launch::Stdio;
 use anyhow::Result;
@@ -78,26 +78,19 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             let _ = write!(r, "{code} {message}");
             return finish(containers, id, &out);
         }
-        let meta = containers.reload(id)?;
-        let code = match &out {
-            Ok(Ok(c)) => Some(*c),
-            Ok(Err(n)) => Some(n.code),
-            Err(_) => None,
-        };
+        let mut meta = containers.reload(id)?;
+        let code = exit_code(&out);
         // A start that failed past the first is not retried: it would fail
         // the same way, forever under `always`.
         if out.is_err()
             || !meta
                 .restart
-                .restarts(code, meta.restart_count, meta.stopped_by_user)
+                .restarts(Some(code), meta.restart_count, meta.stopped_by_user)
         {
             return finish(containers, id, &out);
         }
-        let mut m = meta;
-        m.state = State::Exited;
-        m.exit_code = code;
-        m.restart_count += 1;
-        m.finished_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
-        containers.save(&m)?;
+        mark_exited(&mut meta, code);
+        meta.restart_count += 1;
+        containers.save(&meta)?;
     }
 }

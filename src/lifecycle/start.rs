@@ -137,14 +137,25 @@ pub(super) fn finish(
         return remove_tree(&containers.dir_of(id))
             .with_context(|| format!("removing container {}", meta.name));
     }
-    meta.state = State::Exited;
-    meta.exit_code = match out {
-        Ok(Ok(code)) => Some(*code),
-        Ok(Err(n)) => Some(n.code),
-        Err(_) => Some(125),
-    };
-    meta.finished_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
+    mark_exited(&mut meta, exit_code(out));
     containers.save(&meta)
+}
+
+/// The code a run ended with: its command's (126/127 when it could not
+/// start), or 125 when berth failed to run it.
+pub(super) fn exit_code(out: &Result<Result<i32, NotStarted>>) -> i32 {
+    match out {
+        Ok(Ok(code)) => *code,
+        Ok(Err(n)) => n.code,
+        Err(_) => 125,
+    }
+}
+
+/// The record of a run that ended with `code`.
+pub(super) fn mark_exited(meta: &mut Meta, code: i32) {
+    meta.state = State::Exited;
+    meta.exit_code = Some(code);
+    meta.finished_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
 }
 
 /// Starts the container under a monitor of its own and returns once its
