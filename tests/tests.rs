@@ -20,6 +20,7 @@ mod cp;
 mod docs;
 mod exec;
 mod export;
+mod first_hour;
 mod hostile;
 mod interop;
 mod lifecycle;

@@ -99,6 +99,7 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     // RUN steps are containers: protect the binary before reading stdin.
     crate::runtime::binary_guard::ensure()?;
     // `-` as the context: a tar of it on stdin, unpacked (safely) to a temp dir.
+    let mut stdin_dockerfile = None;
     let _stdin_context = if a.context.as_os_str() == "-" {
         if a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
             anyhow::bail!("the context and the Dockerfile cannot both come from stdin");
@@ -111,20 +112,42 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         } else {
             crate::layer::Ownership::Xattr
         };
-        let input = crate::layer::decompress(std::io::BufReader::new(std::io::stdin()))?;
-        crate::layer::apply(input, dir.path(), &crate::layer::ApplyOptions { ownership })
-            .context("reading the build context from stdin")?;
+        match stdin_context()? {
+            StdinContext::Tar(input) => {
+                let input = crate::layer::decompress(std::io::BufReader::new(input))?;
+                crate::layer::apply(input, dir.path(), &crate::layer::ApplyOptions { ownership })
+                    .context("reading the build context from stdin")?;
+            }
+            // Docker's `build - < Dockerfile`: the Dockerfile alone, no context.
+            StdinContext::Dockerfile(text) => stdin_dockerfile = Some(text),
+        }
         a.context = dir.path().to_path_buf();
         Some(dir)
     } else {
+        if !a.context.is_dir() {
+            anyhow::bail!(
+                "the build context `{}` is not a directory: name the directory holding \
+                 the Dockerfile and the files it copies, or `-` for stdin",
+                a.context.display()
+            );
+        }
         None
     };
     let dockerfile = a
         .file
         .clone()
         .unwrap_or_else(|| a.context.join("Dockerfile"));
-    let text = if dockerfile.as_os_str() == "-" {
+    let text = if let Some(text) = stdin_dockerfile {
+        text
+    } else if dockerfile.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading the Dockerfile from stdin")?
+    } else if a.file.is_none() && !dockerfile.exists() {
+        // A context from stdin lives in a temp dir the user never named.
+        let context = match &_stdin_context {
+            Some(_) => "the build context tar on stdin".to_string(),
+            None => format!("the build context `{}`", a.context.display()),
+        };
+        anyhow::bail!("no Dockerfile in {context}: add one, or name it with -f");
     } else {
         std::fs::read_to_string(&dockerfile)
             .with_context(|| format!("reading `{}`", dockerfile.display()))?
@@ -190,4 +213,44 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     }
     println!("{}", id.hex());
     Ok(0)
+}
+
+/// What `build -` found on stdin.
+enum StdinContext {
+    /// A tar of the context (plain, gzip or zstd), its head put back.
+    Tar(Box<dyn std::io::Read>),
+    /// A Dockerfile's text: Docker builds it with an empty context.
+    Dockerfile(String),
+}
+
+/// Tells a context tar from a Dockerfile by the first 512 bytes: a
+/// compression magic or tar's `ustar` at offset 257 means a tar.
+fn stdin_context() -> Result<StdinContext> {
+    use std::io::Read;
+    let mut stdin = std::io::stdin().lock();
+    let mut head = Vec::with_capacity(512);
+    (&mut stdin)
+        .take(512)
+        .read_to_end(&mut head)
+        .context("reading the build context from stdin")?;
+    if head.is_empty() {
+        anyhow::bail!(
+            "`build -` read nothing from stdin: pipe a Dockerfile or a tar of the context"
+        );
+    }
+    let compressed = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    if compressed || head.get(257..262) == Some(b"ustar") {
+        let rest = std::io::stdin();
+        return Ok(StdinContext::Tar(Box::new(
+            std::io::Cursor::new(head).chain(rest),
+        )));
+    }
+    let mut bytes = head;
+    stdin
+        .read_to_end(&mut bytes)
+        .context("reading the Dockerfile from stdin")?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow!("stdin is neither a tar of the build context nor a Dockerfile (text)")
+    })?;
+    Ok(StdinContext::Dockerfile(text))
 }

@@ -75,7 +75,10 @@ pub struct ContainerFlags {
     /// Resource limit NAME=SOFT[:HARD]
     #[arg(long, value_name = "NAME=SOFT[:HARD]")]
     ulimit: Vec<String>,
-    /// Run berth's tiny init as pid 1: it forwards signals and reaps zombies
+    /// Run berth's tiny init as pid 1: it forwards signals and reaps zombies.
+    /// Without it the command is pid 1, and the kernel drops signals pid 1 has
+    /// no handler for: Ctrl-C or `berth stop`'s SIGTERM do not stop `sh` or
+    /// `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)
     #[arg(long)]
     init: bool,
     /// Pass N more fds (3 to 3+N-1) from berth's caller to the container
@@ -164,6 +167,12 @@ impl ContainerFlags {
         )
     }
 
+    /// `-it` needs a terminal to read from: with a pipe or a file on stdin the
+    /// pty would never see EOF and the container would wait forever.
+    pub fn check_terminal_input(&self) -> Result<()> {
+        interactive_tty_input(self.interactive, self.tty)
+    }
+
     /// `--log-driver` and `--log-opt`; `default` when no driver is named
     /// (passthrough for a foreground run, as the issue sets out).
     pub fn log_config(&self, default: Driver) -> Result<LogConfig> {
@@ -232,4 +241,18 @@ impl ContainerFlags {
             session_env: true,
         })
     }
+}
+
+/// Docker's rule for `-i` with `-t`: the input must be a terminal. Its pty
+/// turns keys into bytes and ^D into EOF; a pipe's end of file has no such
+/// translation, so `echo x | berth run -it …` would hang where Docker refuses.
+pub fn interactive_tty_input(interactive: bool, tty: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    if interactive && tty && !std::io::stdin().is_terminal() {
+        bail!(
+            "the input device is not a TTY: -it reads keys from a terminal; \
+             to pipe input into the container use -i without -t"
+        );
+    }
+    Ok(())
 }

@@ -160,14 +160,13 @@ pub fn main() -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { 125 } else { 0 };
             if e.use_stderr() {
-                // One line, like every other error; clap's usage hint follows on stderr.
-                let msg = e.to_string();
-                let first = msg
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("error: ");
-                eprintln!("berth: {first}");
+                // The first line names the problem, as every berth error does; the
+                // rest is clap's own help for it (the missing argument, "did you
+                // mean", the allowed values, the usage line), which a one-line cut
+                // would lose.
+                let msg = e.render().to_string();
+                let msg = msg.trim_end().trim_start_matches("error: ");
+                eprintln!("berth: {msg}");
             } else {
                 let _ = e.print();
             }

@@ -268,8 +268,20 @@ fn read_archive(
     let mut items = Items::default();
     // Bytes of small files held in memory, and of names (files and links).
     let (mut in_memory, mut names) = (0u64, 0u64);
-    for entry in archive.entries().context("reading the archive")? {
-        let mut entry = entry.context("reading the archive")?;
+    for (n, entry) in archive
+        .entries()
+        .context("reading the archive")?
+        .enumerate()
+    {
+        // tar's own word for a bad first header ("failed to read entire
+        // block", a checksum) does not say what is wrong with the input.
+        let mut entry = entry.with_context(|| match n {
+            0 => {
+                "not an image archive: expected a docker-archive or oci-archive \
+                  (a tar, optionally gzip- or zstd-compressed)"
+            }
+            _ => "reading the archive",
+        })?;
         let kind = entry.header().entry_type();
         let is_link = matches!(kind, tar::EntryType::Symlink | tar::EntryType::Link);
         if !is_link && !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {

@@ -245,6 +245,13 @@ pub(super) fn exec_failure(errno: i32, cmd: &str) -> ExecFailure {
                 "`{cmd}`: refusing to execute: it resolves through a /proc magic link (or a symlink loop)"
             ),
         },
+        // A name with a slash is a path: $PATH was never searched.
+        libc::ENOENT if cmd.contains('/') => ExecFailure {
+            code: 127,
+            message: format!(
+                "`{cmd}`: no such file in the container (or its interpreter is missing)"
+            ),
+        },
         libc::ENOENT => ExecFailure {
             code: 127,
             message: format!(

@@ -531,7 +531,7 @@ impl Run {
         })
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         format!(
             "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.shown,
