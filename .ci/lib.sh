@@ -15,6 +15,7 @@ BERTH_PACKAGES=(
   uidmap busybox-static fuse3 passt slirp4netns
   docker-registry podman skopeo umoci buildah crun oci-image-tool
   zstd apache2-utils openssl hyperfine
+  man-db
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -16,9 +16,6 @@ _berth() {
             ",$1")
                 cmd="berth"
                 ;;
-            berth,__gen-docs)
-                cmd="berth__subcmd____gen__subcmd__docs"
-                ;;
             berth,attach)
                 cmd="berth__subcmd__attach"
                 ;;
@@ -269,30 +266,8 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag top untag pause unpause port ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
+            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag top untag pause unpause port ps pull push rm rmi run save search load login logout logs manifest system version completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        berth__subcmd____gen__subcmd__docs)
-            opts="-h --root --log-level --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -796,7 +771,7 @@ _berth() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "none host private slirp4netns" -- "${cur}"))
                     return 0
                     ;;
                 --publish)
@@ -1396,7 +1371,7 @@ _berth() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "none host private slirp4netns" -- "${cur}"))
                     return 0
                     ;;
                 --publish)
@@ -1788,7 +1763,7 @@ _berth() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "none host private slirp4netns" -- "${cur}"))
                     return 0
                     ;;
                 --publish)
@@ -2932,7 +2907,7 @@ _berth() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "none host private slirp4netns" -- "${cur}"))
                     return 0
                     ;;
                 --publish)
@@ -3446,3 +3421,44 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _berth -o bashdefault -o default berth
 fi
+
+# Image and container names from the store (berth __complete).
+_berth_names() {
+    _berth "$@"
+    local cur=${COMP_WORDS[COMP_CWORD]} verb='' i w positional=0 root=()
+    [[ $cur == -* ]] && return
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if [[ -z $verb ]]; then
+            case $w in
+                --root) root=(--root "${COMP_WORDS[i+1]}"); ((i++)) ;;
+                --log-level) ((i++)) ;;
+                -*) ;;
+                *) verb=$w ;;
+            esac
+        elif [[ $w != -* && ${COMP_WORDS[i-1]} != -* ]]; then
+            positional=1
+        fi
+    done
+    # After a flag that takes a value clap offers values (or files), not
+    # flags: leave those alone.
+    if [[ ${COMP_WORDS[COMP_CWORD-1]} == -* ]]; then
+        local r
+        for r in "${COMPREPLY[@]}"; do [[ $r == -* ]] && break; done
+        [[ ${#COMPREPLY[@]} -gt 0 && $r != -* ]] && return
+    fi
+    local kind
+    case $verb in
+        run | create) ((positional)) && return; kind=images ;;
+        rmi | tag | save | history | push) kind=images ;;
+        inspect) kind=all ;;
+        rm | start | stop | kill | logs | exec | attach | restart | wait | port | top | \
+            commit | diff | export | rename | stats) kind=containers ;;
+        *) return ;;
+    esac
+    local names
+    names=$(berth __complete "${root[@]}" "$kind" 2>/dev/null) || return
+    # A name goes here: clap's list of flags and placeholders does not.
+    COMPREPLY=($(compgen -W "$names" -- "$cur"))
+}
+complete -F _berth_names -o nosort -o bashdefault -o default berth

@@ -24,7 +24,7 @@ function __fish_berth_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c berth -n "__fish_berth_needs_command" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_needs_command" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_needs_command" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
@@ -72,8 +72,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "manifest" -d 'Create, i
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
-complete -c berth -n "__fish_berth_needs_command" -f -a "__gen-docs"
-complete -c berth -n "__fish_berth_using_subcommand attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand attach" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
 complete -c berth -n "__fish_berth_using_subcommand attach" -s h -l help -d 'Print help'
@@ -94,7 +93,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand build" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
 complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Print only the image id'
@@ -125,7 +124,10 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l restart -d 'Resta
 complete -c berth -n "__fish_berth_using_subcommand create" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand create" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
-complete -c berth -n "__fish_berth_using_subcommand create" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l network -d 'Network: none, host, private (the default; through pasta) or slirp4netns' -r -f -a "none\t''
+host\t''
+private\t''
+slirp4netns\t''"
 complete -c berth -n "__fish_berth_using_subcommand create" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
@@ -140,7 +142,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand create" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand create" -s i -l interactive -d 'Keep stdin open'
@@ -153,39 +155,39 @@ complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Pr
 complete -c berth -n "__fish_berth_using_subcommand create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand stats" -l format -d 'json, table, or a Go template (`{{.Name}} {{.CPUPerc}} {{.MemUsage}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -s i -l interval -d 'Seconds between samples when streaming' -r
-complete -c berth -n "__fish_berth_using_subcommand stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-stream -d 'Print one sample and exit'
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-trunc -d 'Show full container ids'
 complete -c berth -n "__fish_berth_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
-complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'The signal, by name or number' -r
-complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
 exited\t''
 running\t''"
-complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
-complete -c berth -n "__fish_berth_using_subcommand restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rename" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s u -l user -d 'Run as USER[:GROUP] (names from the container\'s /etc/passwd and /etc/group, or numbers)' -r
@@ -193,18 +195,18 @@ complete -c berth -n "__fish_berth_using_subcommand exec" -s e -l env -d 'Set an
 complete -c berth -n "__fish_berth_using_subcommand exec" -l env-file -d 'Read environment variables from a file' -r -F
 complete -c berth -n "__fish_berth_using_subcommand exec" -s w -l workdir -d 'Working directory in the container [default: the container\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the command' -r
-complete -c berth -n "__fish_berth_using_subcommand exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s d -l detach -d 'Start the command and return at once; its output is discarded'
 complete -c berth -n "__fish_berth_using_subcommand exec" -l privileged -d 'Every capability the container\'s user namespace allows (seccomp stays)'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -f -a "prune" -d 'Drop the build cache (step results and RUN --mount=type=cache dirs) and the layers only it kept'
-complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also drop the cache mounts (RUN --mount=type=cache)'
@@ -213,12 +215,12 @@ complete -c berth -n "__fish_berth_using_subcommand commit" -s m -l message -d '
 complete -c berth -n "__fish_berth_using_subcommand commit" -s a -l author -d 'Author recorded in the image' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD STOPSIGNAL USER VOLUME WORKDIR' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s f -l format -d 'The image format (only oci)' -r
-complete -c berth -n "__fish_berth_using_subcommand commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s p -l pause -d 'Pause a running container while it is committed (needs a cgroup freezer); without it a running container\'s files are taken as they are'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Show a running container\'s output as it comes, until it exits'
@@ -247,7 +249,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_se
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "top" -d 'Show the processes running in a container'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "unpause" -d 'Pause a container\'s processes (needs a delegated cgroup v2; refused where there is none)'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop (or to run) and print their exit codes'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
@@ -255,12 +257,12 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s a -l author -d 'Author recorded in the image' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD STOPSIGNAL USER VOLUME WORKDIR' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s f -l format -d 'The image format (only oci)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s p -l pause -d 'Pause a running container while it is committed (needs a cgroup freezer); without it a running container\'s files are taken as they are'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s L -l follow-link -d 'Follow a symlink given as the source'
@@ -291,7 +293,10 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: none, host, private (the default; through pasta) or slirp4netns' -r -f -a "none\t''
+host\t''
+private\t''
+slirp4netns\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
@@ -306,7 +311,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep stdin open'
@@ -319,7 +324,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l format -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP] (names from the container\'s /etc/passwd and /etc/group, or numbers)' -r
@@ -327,7 +332,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l env-file -d 'Read environment variables from a file' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory in the container [default: the container\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the command' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -335,25 +340,25 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l privileged -d 'Every capability the container\'s user namespace allows (seccomp stays)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s k -l type -d 'What the names are: container, image, or all (a container first, as podman)' -r -f -a "container\t''
 image\t''
 all\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'The signal, by name or number' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l tail -d 'Only the last N lines (-1: all)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Only output since TIME (RFC 3339, 2006-01-02, Unix seconds, or a duration before now: 10m)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show each line\'s timestamp'
@@ -362,7 +367,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Print container ids only'
@@ -373,7 +378,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s n -l last -d 'Show the N latest created containers (all states)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print container ids only'
@@ -384,7 +389,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the N latest created containers (all states)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print container ids only'
@@ -392,25 +397,25 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show only the latest created container (all states)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s s -l size -d 'Show the sizes of the writable layer and the whole root filesystem'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s a -l all -d 'Every container\'s ports, each line after its short id'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
@@ -442,7 +447,10 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: none, host, private (the default; through pasta) or slirp4netns' -r -f -a "none\t''
+host\t''
+private\t''
+slirp4netns\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
@@ -457,7 +465,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background and print the container\'s id'
@@ -471,58 +479,58 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l format -d 'json, table, or a Go template (`{{.Name}} {{.CPUPerc}} {{.MemUsage}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -s i -l interval -d 'Seconds between samples when streaming' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l no-stream -d 'Print one sample and exit'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l no-trunc -d 'Show full container ids'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s a -l all -d 'Stop every running container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
 exited\t''
 running\t''"
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand diff" -l format -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand diff" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand cp" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s L -l follow-link -d 'Follow a symlink given as the source'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
-complete -c berth -n "__fish_berth_using_subcommand export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists" -f -a "exists" -d 'Exit 0 if the image is in local storage, 1 if not (for scripts; no output)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'json, table, or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\\t{{.Size}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand images" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -s q -l quiet -d 'Print image ids only'
 complete -c berth -n "__fish_berth_using_subcommand images" -l digests -d 'Show manifest digests'
@@ -530,46 +538,46 @@ complete -c berth -n "__fish_berth_using_subcommand images" -l no-trunc -d 'Do n
 complete -c berth -n "__fish_berth_using_subcommand images" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand import" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -s m -l message -d 'Commit message recorded in the image\'s history' -r
-complete -c berth -n "__fish_berth_using_subcommand import" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand import" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand import" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s k -l type -d 'What the names are: container, image, or all (a container first, as podman)' -r -f -a "container\t''
 image\t''
 all\t''"
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d 'json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand history" -l format -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand history" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand history" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand history" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Do not truncate the CREATED BY column'
 complete -c berth -n "__fish_berth_using_subcommand history" -s q -l quiet -d 'Print only the layer ids'
 complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand tag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand tag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand tag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand top" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand top" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand untag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand untag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand untag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand untag" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand pause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand unpause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand unpause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand port" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand port" -s a -l all -d 'Every container\'s ports, each line after its short id'
 complete -c berth -n "__fish_berth_using_subcommand port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand ps" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s q -l quiet -d 'Print container ids only'
@@ -583,7 +591,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand pull" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Pull every tag of the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Print only the image id'
@@ -598,17 +606,17 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'
 complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Remove an image by id even when it has several names'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
@@ -638,7 +646,10 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l restart -d 'Restart 
 complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Forward signals berth receives to the container' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l userns -d 'User namespace: `keep-id` maps your own uid and gid to themselves and runs as them' -r
-complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, or private (the default; through pasta)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Network: none, host, private (the default; through pasta) or slirp4netns' -r -f -a "none\t''
+host\t''
+private\t''
+slirp4netns\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-driver -d 'Where the output is kept: k8s-file, journald, passthrough or none [default: passthrough in the foreground]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-opt -d 'A log driver option: max-size=SIZE (k8s-file starts afresh before passing it), path=FILE' -r
@@ -653,7 +664,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run in the background and print the container\'s id'
@@ -668,7 +679,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print 
 complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
 oci-archive\t''"
-complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
@@ -679,13 +690,13 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l list-tags -d 'List the tags of the repository TERM names'
 complete -c berth -n "__fish_berth_using_subcommand search" -l no-trunc -d 'Do not truncate descriptions'
 complete -c berth -n "__fish_berth_using_subcommand search" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from FILE instead of stdin' -r
-complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand load" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -s q -l quiet -d 'Print nothing but errors'
 complete -c berth -n "__fish_berth_using_subcommand load" -s h -l help -d 'Print help'
@@ -695,26 +706,26 @@ complete -c berth -n "__fish_berth_using_subcommand login" -l authfile -d 'The a
 complete -c berth -n "__fish_berth_using_subcommand login" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand login" -l cert-dir -d 'A directory of CA certificates (*.crt) and a client certificate (*.cert with its *.key) for the registry [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand login" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Read the password from stdin (its first line)'
 complete -c berth -n "__fish_berth_using_subcommand login" -l get-login -d 'Print the user name stored for REGISTRY; log in to nothing'
 complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand logout" -l authfile -d 'The auth file to edit [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand logs" -l tail -d 'Only the last N lines (-1: all)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Only output since TIME (RFC 3339, 2006-01-02, Unix seconds, or a duration before now: 10m)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
-complete -c berth -n "__fish_berth_using_subcommand logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show each line\'s timestamp'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l names -d 'With several containers, prefix lines with the container\'s name, not its id'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "create" -d 'Create a manifest list of images in the store'
@@ -722,7 +733,7 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_see
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "inspect" -d 'Show a manifest list of the store, else a registry\'s manifest or index, as JSON'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "push" -d 'Push a manifest list and its images to a registry'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "rm" -d 'Remove manifest lists (not their images)'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l os -d 'The entry\'s OS instead of the image config\'s' -r
@@ -733,7 +744,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -741,7 +752,7 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l all -d 'Push the list\'s images too, not only the list [default: true]' -r -f -a "true\t''
@@ -756,46 +767,43 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l rm -d 'Remove the list from the store once it is pushed'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s q -l quiet -d 'No progress lines: only the digest'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "check" -d 'Verify the store: every image complete and intact; list garbage'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "prune" -d 'Remove garbage: unreferenced blobs and layers, leftovers of interrupted commands'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "df" -d 'Show disk usage'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "reset" -d 'Remove everything under the root directory'
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l verify -d 'Also re-hash every layer blob'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l format -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s f -l force -d 'Do not ask for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand version" -l format -r -f -a "table\t''
 json\t''"
-complete -c berth -n "__fish_berth_using_subcommand version" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand version" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand version" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand completion" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand completion" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand completion" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand __gen-docs" -s h -l help -d 'Print help'

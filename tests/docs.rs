@@ -28,13 +28,21 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// `berth __gen-docs DIR`: an internal verb, outside clap, so without the
+/// harness's `--root`.
+fn gen_docs(dir: &Path) {
+    util::Cmd::new(util::berth_bin())
+        .arg("__gen-docs")
+        .arg(dir)
+        .ok();
+}
+
 #[test]
 fn committed_docs_are_fresh() {
     let env = TestEnv::new("docs");
     let generated = env.path("generated");
     std::fs::create_dir_all(&generated).unwrap();
-    env.berth(&["__gen-docs".as_ref(), generated.as_os_str()])
-        .ok();
+    gen_docs(&generated);
     let repo = util::repo_dir();
     let mut stale = Vec::new();
     for sub in ["man", "completions"] {
@@ -70,8 +78,7 @@ fn man_pages_cover_every_verb() {
     let env = TestEnv::new("docs-verbs");
     let generated = env.path("generated");
     std::fs::create_dir_all(&generated).unwrap();
-    env.berth(&["__gen-docs".as_ref(), generated.as_os_str()])
-        .ok();
+    gen_docs(&generated);
     let pages = util::list_dir(&generated.join("man"));
     for verb in [
         "berth.1",
@@ -95,4 +102,101 @@ fn man_pages_cover_every_verb() {
         completions.join("berth.zsh").is_file() || completions.join("_berth").is_file(),
         "berth.zsh or _berth"
     );
+}
+
+/// Every committed page renders without a warning from man (groff's
+/// complaints about bad escapes, unknown macros, lines it cannot break).
+#[test]
+fn man_pages_render_without_warnings() {
+    if !util::tool_or_skip("man") {
+        return;
+    }
+    let man = util::repo_dir().join("man");
+    let pages = util::list_dir(&man);
+    assert!(pages.len() > 40, "{pages:?}");
+    for page in pages {
+        let out = std::process::Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(man.join(&page))
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat")
+            .output()
+            .expect("run man");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "{page}: {err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for section in ["EXIT STATUS", "ENVIRONMENT", "FILES"] {
+            assert!(text.contains(section), "{page} has no {section}");
+        }
+    }
+}
+
+/// Drives the committed bash script the way bash does on <TAB>: sets
+/// COMP_WORDS/COMP_CWORD, calls the function `complete -p berth` names, and
+/// returns COMPREPLY. `berth` on PATH is the binary under test.
+fn bash_complete(env: &TestEnv, words: &[&str]) -> Vec<String> {
+    let script = util::repo_dir().join("completions/berth.bash");
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let link = bin.join("berth");
+    if !link.exists() {
+        std::os::unix::fs::symlink(util::berth_bin(), &link).unwrap();
+    }
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source '{}'\n\
+         func=$(complete -p berth | sed -E 's/.*-F ([^ ]+).*/\\1/')\n\
+         COMP_WORDS=({})\n\
+         COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"\n\
+         COMP_POINT=${{#COMP_LINE}}\n\
+         \"$func\" berth \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" ")
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .env("PATH", path)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn bash_completes_network_modes() {
+    let env = TestEnv::new("complete-network");
+    let got = bash_complete(&env, &["berth", "run", "--network", ""]);
+    assert_eq!(got, ["host", "none", "private", "slirp4netns"]);
+}
+
+#[test]
+fn bash_completes_image_and_container_names_from_the_store() {
+    let env = TestEnv::new("complete-names");
+    env.import_busybox();
+    let root = env.path("root");
+    let root = root.to_str().unwrap();
+    let got = bash_complete(&env, &["berth", "--root", root, "rmi", "busy"]);
+    assert_eq!(got, ["busybox:latest"]);
+    let got = bash_complete(&env, &["berth", "--root", root, "run", "--rm", ""]);
+    assert!(got.iter().any(|g| g == "busybox:latest"), "{got:?}");
+    // Hidden internal verbs are never offered.
+    let got = bash_complete(&env, &["berth", "__"]);
+    assert!(got.is_empty(), "{got:?}");
 }

@@ -103,8 +103,9 @@ pub struct ContainerFlags {
     /// User namespace: `keep-id` maps your own uid and gid to themselves and runs as them
     #[arg(long, value_name = "MODE")]
     userns: Option<String>,
-    /// Network: none, host, or private (the default; through pasta)
-    #[arg(long, alias = "net", default_value = "private", value_name = "MODE")]
+    /// Network: none, host, private (the default; through pasta) or slirp4netns
+    #[arg(long, alias = "net", default_value = "private", value_name = "MODE",
+          value_parser = network_modes())]
     network: String,
     /// Publish a container port on the host: [IP:]HOST:CTR[/tcp|udp]
     #[arg(short, long, value_name = "[IP:]HOST:CTR")]
@@ -255,4 +256,19 @@ pub fn interactive_tty_input(interactive: bool, tty: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--network`'s values, listed for completion and in the error for a typo;
+/// `pasta`, `default` and `bridge` are accepted aliases of `private`.
+fn network_modes() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("none"),
+        PossibleValue::new("host"),
+        PossibleValue::new("private"),
+        PossibleValue::new("slirp4netns"),
+        PossibleValue::new("pasta").hide(true),
+        PossibleValue::new("default").hide(true),
+        PossibleValue::new("bridge").hide(true),
+    ])
 }

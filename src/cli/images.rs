@@ -38,10 +38,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
     };
     let filter = a.filter.as_deref().map(Filter::new).transpose()?;
-    let images: Vec<&Image> = images
+    let mut images: Vec<&Image> = images
         .iter()
         .filter(|i| filter.as_ref().is_none_or(|f| f.matches(i)))
         .collect();
+    // Newest first, as docker and podman list them; a stable sort keeps the
+    // index's order among images of the same second.
+    images.sort_by_key(|i| std::cmp::Reverse(i.created_epoch().unwrap_or(0)));
     if a.format.as_deref() == Some("json") {
         return output::json(&images.iter().map(|i| to_json(i)).collect::<Vec<_>>()).map(|_| 0);
     }

@@ -5,6 +5,7 @@ mod attach;
 mod build;
 mod builder;
 mod commit;
+mod complete;
 mod completion;
 mod container;
 mod container_opts;
@@ -62,7 +63,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Directory for images, layers and containers
-    /// [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]
+    /// [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Log messages at this level and above to stderr: error, warn, info, debug, trace
@@ -123,8 +124,6 @@ enum Verb {
     System(system::Verb),
     Version(version::Args),
     Completion(completion::Args),
-    #[command(name = "__gen-docs", hide = true)]
-    GenDocs(docs::Args),
 }
 
 /// What a verb needs from the global flags.
@@ -154,6 +153,14 @@ pub fn main() -> i32 {
         .is_some_and(|a| a == crate::lifecycle::monitor::SUBCOMMAND)
     {
         return crate::lifecycle::monitor::serve(&args);
+    }
+    // Internal verbs, kept out of clap so no help, man page or completion
+    // lists them.
+    if args.get(1).is_some_and(|a| a == docs::SUBCOMMAND) {
+        return docs::run(&args[2..]).unwrap_or_else(|e| report(&e));
+    }
+    if args.get(1).is_some_and(|a| a == complete::SUBCOMMAND) {
+        return complete::run(&args[2..]);
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -226,7 +233,6 @@ pub fn main() -> i32 {
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Completion(a) => completion::run(a),
-        Verb::GenDocs(a) => docs::run(a),
     };
     match result {
         Ok(code) => code,
