@@ -116,7 +116,8 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l cap-add -d 'Add a
 complete -c berth -n "__fish_berth_using_subcommand create" -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
-complete -c berth -n "__fish_berth_using_subcommand create" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container (socket activation passes LISTEN_FDS of them by itself)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l cidfile -d 'Write the container\'s id to FILE (refused if it exists; removed with --rm)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l stop-signal -d 'Signal that stops the container' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
@@ -150,6 +151,7 @@ complete -c berth -n "__fish_berth_using_subcommand create" -s t -l tty -d 'Allo
 complete -c berth -n "__fish_berth_using_subcommand create" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand create" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand create" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies. Without it the command is pid 1, and the kernel drops signals pid 1 has no handler for: Ctrl-C or `berth stop`\'s SIGTERM do not stop `sh` or `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)'
+complete -c berth -n "__fish_berth_using_subcommand create" -l replace -d 'Stop and remove the container of the same --name first, if there is one'
 complete -c berth -n "__fish_berth_using_subcommand create" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand create" -s h -l help -d 'Print help'
@@ -285,7 +287,8 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container (socket activation passes LISTEN_FDS of them by itself)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l cidfile -d 'Write the container\'s id to FILE (refused if it exists; removed with --rm)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
@@ -319,6 +322,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies. Without it the command is pid 1, and the kernel drops signals pid 1 has no handler for: Ctrl-C or `berth stop`\'s SIGTERM do not stop `sh` or `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)'
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l replace -d 'Stop and remove the container of the same --name first, if there is one'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
@@ -421,6 +425,8 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l sdnotify -d 'Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l pidfile -d 'Write the container\'s pid 1 (as the host sees it) to FILE once it runs' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -439,7 +445,8 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container (socket activation passes LISTEN_FDS of them by itself)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l cidfile -d 'Write the container\'s id to FILE (refused if it exists; removed with --rm)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
@@ -474,6 +481,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies. Without it the command is pid 1, and the kernel drops signals pid 1 has no handler for: Ctrl-C or `berth stop`\'s SIGTERM do not stop `sh` or `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)'
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l replace -d 'Stop and remove the container of the same --name first, if there is one'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
@@ -620,6 +628,8 @@ complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory f
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Remove an image by id even when it has several names'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand run" -l sdnotify -d 'Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l pidfile -d 'Write the container\'s pid 1 (as the host sees it) to FILE once it runs' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l name -d 'Name of the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -638,7 +648,8 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l cap-add -d 'Add a ca
 complete -c berth -n "__fish_berth_using_subcommand run" -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l security-opt -d 'seccomp=unconfined|FILE.json, no-new-privileges[=true|false]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD]' -r
-complete -c berth -n "__fish_berth_using_subcommand run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the container (socket activation passes LISTEN_FDS of them by itself)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l cidfile -d 'Write the container\'s id to FILE (refused if it exists; removed with --rm)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l stop-timeout -d 'Seconds `stop` waits after the stop signal before killing the container [default: 10]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s l -l label -d 'Set a label on the container (KEY=VALUE)' -r
@@ -673,6 +684,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocat
 complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
 complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Every capability in the user namespace, no seccomp, no masked paths'
 complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run berth\'s tiny init as pid 1: it forwards signals and reaps zombies. Without it the command is pid 1, and the kernel drops signals pid 1 has no handler for: Ctrl-C or `berth stop`\'s SIGTERM do not stop `sh` or `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)'
+complete -c berth -n "__fish_berth_using_subcommand run" -l replace -d 'Stop and remove the container of the same --name first, if there is one'
 complete -c berth -n "__fish_berth_using_subcommand run" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print help'

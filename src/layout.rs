@@ -269,6 +269,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// As [`write_atomic`], but fails when `path` exists (`--cidfile`): the
+/// file appears whole, and never over another.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let path = std::path::absolute(path)?;
+    let dir = path.parent().context("path has no parent")?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in `{}`", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    set_readable(tmp.path())?;
+    tmp.persist_noclobber(&path)
+        .with_context(|| format!("creating `{}`", path.display()))?;
+    sync_dir(dir)
+}
+
 /// Temp + rename without the syncs, the file kept 0600: for files in a
 /// container's private directory, where kill -9 must leave the old or the
 /// new content (the rename gives that) but a power cut may lose either, and

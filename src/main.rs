@@ -34,6 +34,7 @@ mod spec;
 mod store;
 #[allow(unsafe_code)]
 mod sys;
+mod systemd;
 mod template;
 mod term;
 mod time;

@@ -81,9 +81,15 @@ pub struct ContainerFlags {
     /// `httpd` (as with Docker; stop then ends it with SIGKILL after its timeout)
     #[arg(long)]
     init: bool,
-    /// Pass N more fds (3 to 3+N-1) from berth's caller to the container
+    /// Pass N more fds (3 to 3+N-1) from berth's caller to the container (socket activation passes LISTEN_FDS of them by itself)
     #[arg(long, default_value_t = 0, value_name = "N")]
     preserve_fds: u32,
+    /// Write the container's id to FILE (refused if it exists; removed with --rm)
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<PathBuf>,
+    /// Stop and remove the container of the same --name first, if there is one
+    #[arg(long, requires = "name")]
+    pub replace: bool,
     /// Signal that stops the container
     #[arg(long, value_name = "SIGNAL")]
     pub stop_signal: Option<String>,
@@ -181,13 +187,15 @@ impl ContainerFlags {
     }
 
     /// The typed options; `command` replaces the image's CMD. Named volumes
-    /// resolve under `volumes_dir`.
+    /// resolve under `volumes_dir`. Sockets systemd passed to berth
+    /// (LISTEN_FDS) go to the container's process, fds and variables.
     pub fn options(&self, command: Vec<String>, volumes_dir: &Path) -> Result<ContainerOptions> {
+        let listen = crate::systemd::ListenFds::from_env();
         // Before berth opens anything: a closed fd in the range would be taken
         // by one of berth's own (the store lock) and handed to the container.
-        let fds = self.preserve_fds;
+        let fds = (self.preserve_fds).max(listen.as_ref().map_or(0, |l| l.count));
         if let Some(fd) = (3..3 + fds as i32).find(|fd| !crate::sys::process::fd_is_open(*fd)) {
-            bail!("--preserve-fds {fds}: fd {fd} is not open");
+            bail!("--preserve-fds {fds} (or LISTEN_FDS): fd {fd} is not open");
         }
         if let Some(sig) = &self.stop_signal {
             process::check_stop_signal(sig)?;
@@ -214,10 +222,14 @@ impl ContainerFlags {
             let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
             mounts.push((spec::tmpfs(dst, opts), false));
         }
+        let mut env = process::env_overrides(&self.env_file, &self.env)?;
+        if let Some(l) = &listen {
+            env.extend(l.env(self.init));
+        }
         Ok(ContainerOptions {
             command,
             entrypoint: self.entrypoint.clone(),
-            env: process::env_overrides(&self.env_file, &self.env)?,
+            env,
             user: self.user.clone(),
             group_add: self.group_add.clone(),
             keep_id: process::parse_userns(self.userns.as_deref())?,
@@ -240,6 +252,7 @@ impl ContainerFlags {
             tty: self.tty,
             network: network::Plan::new(&self.network, &self.publish)?,
             session_env: true,
+            notify_proxy: false,
         })
     }
 }

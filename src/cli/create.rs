@@ -53,22 +53,32 @@ pub struct ImageFlags {
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
     // As podman: a container that may run detached keeps its output.
-    let meta = create(ctx, &containers, &a.image, a.rm, Driver::K8sFile)?;
+    let meta = create(ctx, &containers, &a.image, a.rm, Driver::K8sFile, false)?;
     println!("{}", meta.id);
     Ok(0)
 }
 
 /// Pulls the image when the policy says so, checks the options against it
-/// and makes the container.
+/// and makes the container (`--replace`: in place of the one of its name;
+/// `--cidfile`: its id written once it exists). `notify_proxy`: see
+/// [`spec::ContainerOptions`].
 pub(super) fn create(
     ctx: &Ctx,
     containers: &Containers,
     a: &ImageFlags,
     auto_remove: bool,
     default_log: Driver,
+    notify_proxy: bool,
 ) -> Result<Meta> {
     let flags = &a.container;
     let mut opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
+    opts.notify_proxy = notify_proxy;
+    if let Some(f) = &flags.cidfile
+        && f.symlink_metadata().is_ok()
+    {
+        // As podman: never over another container's id.
+        bail!("--cidfile `{}` exists: remove it first", f.display());
+    }
     let log = flags.log_config(default_log)?;
     let labels = parse_labels(&flags.labels)?;
     crate::runtime::binary_guard::ensure()?;
@@ -105,6 +115,12 @@ pub(super) fn create(
     // What a killed berth left behind goes first (a few small reads).
     super::rm::sweep(containers);
     crate::logger::phase("sweep");
+    if flags.replace
+        && let Some(name) = &flags.name
+    {
+        crate::lifecycle::stop::remove_named(containers, name)
+            .with_context(|| format!("--replace: removing container {name}"))?;
+    }
     let mut all_labels = cfg.labels.clone().unwrap_or_default();
     all_labels.extend(labels);
     crate::lifecycle::create::create(
@@ -131,6 +147,24 @@ pub(super) fn create(
             log,
         },
     )
+    .and_then(|meta| write_cidfile(containers, flags.cidfile.as_deref(), meta))
+}
+
+/// `--cidfile`: the id, once the container exists; without it the
+/// container is undone.
+fn write_cidfile(
+    containers: &Containers,
+    file: Option<&std::path::Path>,
+    meta: Meta,
+) -> Result<Meta> {
+    let Some(file) = file else {
+        return Ok(meta);
+    };
+    if let Err(e) = crate::layout::write_new(file, meta.id.as_bytes()) {
+        let _ = crate::helper::remove_tree(&containers.dir_of(&meta.id));
+        return Err(e.context(format!("writing --cidfile `{}`", file.display())));
+    }
+    Ok(meta)
 }
 
 /// `KEY=VALUE` labels (a bare `KEY` is an empty value, as podman).

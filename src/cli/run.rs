@@ -7,7 +7,10 @@ use super::create::{ImageFlags, create};
 use crate::container::Containers;
 use crate::container::log::Driver;
 use crate::lifecycle::start::{self, Foreground, NotStarted};
-use anyhow::Result;
+use crate::systemd::SdNotify;
+use crate::systemd::notify::Notifier;
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
 
 /// Run a command in a new container, as a child of this process
 #[derive(clap::Args, Debug)]
@@ -19,6 +22,12 @@ pub struct Args {
     /// Run in the background and print the container's id
     #[arg(short, long)]
     detach: bool,
+    /// Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]
+    #[arg(long, value_name = "MODE", value_parser = SdNotify::parse)]
+    sdnotify: Option<SdNotify>,
+    /// Write the container's pid 1 (as the host sees it) to FILE once it runs
+    #[arg(long, value_name = "FILE")]
+    pidfile: Option<PathBuf>,
     #[command(flatten)]
     image: ImageFlags,
 }
@@ -35,10 +44,23 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     } else {
         Driver::Passthrough
     };
-    let meta = create(ctx, &containers, &a.image, a.rm, default_log)?;
+    let sdnotify = SdNotify::or_default(a.sdnotify);
+    if a.detach && sdnotify == SdNotify::Container {
+        bail!(
+            "--sdnotify=container needs a foreground run: a detached monitor does not relay the container's notifications"
+        );
+    }
+    // `ignore`: the socket is nobody's business, the container's least.
+    let notifier = match sdnotify {
+        SdNotify::Ignore => None,
+        _ => Notifier::from_env()?,
+    };
+    let proxy = sdnotify == SdNotify::Container && notifier.is_some();
+    let meta = create(ctx, &containers, &a.image, a.rm, default_log, proxy)?;
     if a.detach {
         return Ok(match start::detached(&containers, &meta.id)? {
             Ok(()) => {
+                detached_started(&containers, &meta.id, &a, notifier.as_ref(), sdnotify)?;
                 println!("{}", meta.id);
                 0
             }
@@ -48,11 +70,46 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let how = Foreground {
         interactive: a.image.container.interactive,
         sig_proxy: a.image.container.sig_proxy,
+        sdnotify,
+        notifier,
+        pidfile: a.pidfile.clone(),
     };
-    Ok(match start::foreground(&containers, &meta.id, how)? {
+    let out = start::foreground(&containers, &meta.id, how)?;
+    if a.rm
+        && let Some(f) = &a.image.container.cidfile
+    {
+        // The container it names is gone with it.
+        let _ = std::fs::remove_file(f);
+    }
+    Ok(match out {
         Ok(code) => code,
         Err(n) => not_started(n),
     })
+}
+
+/// A detached container runs: its pid file, and systemd told that the
+/// unit's main process is now its monitor (as podman names conmon), which
+/// outlives this berth.
+fn detached_started(
+    containers: &Containers,
+    id: &str,
+    a: &Args,
+    notifier: Option<&Notifier>,
+    sdnotify: SdNotify,
+) -> Result<()> {
+    let meta = containers.reload(id)?;
+    if let (Some(f), Some(pid)) = (&a.pidfile, meta.pid) {
+        start::write_pidfile(f, pid)?;
+    }
+    if let (Some(n), Some(monitor)) = (notifier, meta.monitor) {
+        let pid = monitor.pid as u32;
+        match sdnotify {
+            SdNotify::Healthy => n.main_pid(pid),
+            _ => n.notify_ready(pid),
+        }
+        .context("notifying systemd")?;
+    }
+    Ok(())
 }
 
 /// Why the command did not start, from the container's side: it may quote

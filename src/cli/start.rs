@@ -35,6 +35,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         let how = Foreground {
             interactive: a.interactive,
             sig_proxy: a.sig_proxy,
+            // `--sdnotify` is `run`'s.
+            sdnotify: crate::systemd::SdNotify::Ignore,
+            notifier: None,
+            pidfile: None,
         };
         return Ok(match start::foreground(&containers, &id, how)? {
             Ok(code) => code,

@@ -66,6 +66,7 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             &meta,
             Stdio::Detached { log },
             true,
+            Default::default(),
             &mut started,
         );
         if let Some(mut r) = report.take() {

@@ -6,15 +6,24 @@ use crate::container::{Containers, Meta, Process, State};
 use crate::helper::remove_tree;
 use crate::spec::bundle;
 use crate::spec::launch::{self, Launch, Stdio};
+use crate::systemd::SdNotify;
+use crate::systemd::notify::Notifier;
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::Read;
+use std::path::Path;
 
-/// The container's berth stdio when it runs in the foreground.
+/// The container's berth stdio when it runs in the foreground, and what
+/// berth owes systemd when it is a unit's main process.
 pub struct Foreground {
     /// `-i`: the caller's stdin goes to the container.
     pub interactive: bool,
-    /// Forward the signals berth gets.
+    /// Forward the signals berth gets (SIGTERM as the container's stop).
     pub sig_proxy: bool,
+    /// `--sdnotify`, resolved, and the socket to notify (None: nobody).
+    pub sdnotify: SdNotify,
+    pub notifier: Option<Notifier>,
+    /// `--pidfile`: gets the container's pid 1 as the host sees it.
+    pub pidfile: Option<std::path::PathBuf>,
 }
 
 /// Why a started container did not get to run its command.
@@ -69,6 +78,25 @@ pub fn foreground(
     crate::logger::phase("start.claim");
     let file = meta.log.file(containers.layout().container_log(id));
     let log = meta.log.open(&file, &meta.id, &meta.name)?;
+    let watch = foreground_watch(containers, &meta, &how)?;
+    let notifier = how.notifier.as_ref();
+    let mut started = || {
+        let pid = containers.reload(id).ok().and_then(|m| m.pid);
+        let me = std::process::id();
+        let said = match (how.sdnotify, notifier) {
+            (SdNotify::Conmon, Some(n)) => n.notify_ready(me),
+            // READY=1 comes from the container, or once it is healthy.
+            (SdNotify::Container | SdNotify::Healthy, Some(n)) => n.main_pid(me),
+            _ => Ok(()),
+        };
+        let written = match (&how.pidfile, pid) {
+            (Some(file), Some(pid)) => write_pidfile(file, pid),
+            _ => Ok(()),
+        };
+        for e in [said, written].into_iter().filter_map(Result::err) {
+            log::warn!("{e:#}");
+        }
+    };
     let out = run_once(
         containers,
         &meta,
@@ -77,11 +105,88 @@ pub fn foreground(
             log,
         },
         how.sig_proxy,
-        &mut || {},
+        watch,
+        &mut started,
     );
     finish(containers, &meta.id, &out)?;
     crate::logger::phase("start.finish");
     out
+}
+
+/// The foreground run's duties while it waits: SIGTERM stops the container
+/// as `berth stop` would (its stop signal, SIGKILL after its timeout), the
+/// watchdog is pinged while berth itself reports readiness, and the
+/// container's notify socket is relayed (`--sdnotify=container`).
+fn foreground_watch(
+    containers: &Containers,
+    meta: &Meta,
+    how: &Foreground,
+) -> Result<crate::runtime::monitor::Watch> {
+    use super::stop::{DEFAULT_STOP_TIMEOUT, parse_signal};
+    let signal = parse_signal(meta.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
+    let signal = nix::sys::signal::Signal::try_from(signal)
+        .with_context(|| format!("stop signal {signal}"))?;
+    let secs = meta.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let mut watch = crate::runtime::monitor::Watch {
+        stop: Some((signal, std::time::Duration::from_secs(secs.into()))),
+        ..Default::default()
+    };
+    let Some(notifier) = &how.notifier else {
+        return Ok(watch);
+    };
+    match how.sdnotify {
+        SdNotify::Conmon | SdNotify::Healthy => watch.watchdog = crate::systemd::watchdog_period(),
+        SdNotify::Container => {
+            let b = bundle::read(&containers.dir_of(&meta.id))?;
+            if let Some(dir) = crate::spec::notify_dir(&b.spec) {
+                watch.proxy = Some(bind_proxy(&dir)?);
+            }
+        }
+        SdNotify::Ignore => return Ok(watch),
+    }
+    watch.notifier = Some(notifier.try_clone()?);
+    Ok(watch)
+}
+
+/// The socket the container's process notifies, in the host directory
+/// mounted read-only at its notify directory: the container cannot replace
+/// it, and a connect needs no write access to the mount. Open to every
+/// user of the container (it checks nothing of the sender but relays).
+/// Named through the directory's fd: the full path under the root is
+/// longer than a socket address may be (108 bytes).
+fn bind_proxy(dir: &Path) -> Result<std::os::unix::net::UnixDatagram> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let fd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+        .with_context(|| format!("opening `{}`", dir.display()))?;
+    let path = Path::new("/proc/self/fd")
+        .join(fd.as_raw_fd().to_string())
+        .join(crate::spec::NOTIFY_SOCKET_NAME);
+    let shown = dir.join(crate::spec::NOTIFY_SOCKET_NAME);
+    // Left by an earlier run of this container (berth's own directory).
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing `{}`", shown.display()));
+        }
+        _ => {}
+    }
+    let sock = std::os::unix::net::UnixDatagram::bind(&path)
+        .with_context(|| format!("binding the notify socket `{}`", shown.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777))
+        .with_context(|| format!("opening up `{}`", shown.display()))?;
+    sock.set_nonblocking(true)
+        .context("making the notify socket non-blocking")?;
+    Ok(sock)
+}
+
+/// `--pidfile`: written whole or not at all.
+pub fn write_pidfile(file: &Path, pid: i32) -> Result<()> {
+    let file = std::path::absolute(file)?;
+    crate::layout::write_atomic(&file, format!("{pid}\n").as_bytes())
+        .with_context(|| format!("writing the pid file `{}`", file.display()))
 }
 
 /// One run of the container from its bundle: records it running once its
@@ -91,6 +196,7 @@ pub(super) fn run_once(
     meta: &Meta,
     stdio: Stdio,
     sig_proxy: bool,
+    watch: crate::runtime::monitor::Watch,
     started: &mut dyn FnMut(),
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);
@@ -115,6 +221,7 @@ pub(super) fn run_once(
         dir: &dir,
         on_created: &mut on_created,
         on_started: started,
+        watch,
     };
     Ok(match launch::run(&b.spec, &b.extensions, launch)? {
         Ok(code) => Ok(code),

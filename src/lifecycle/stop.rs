@@ -189,3 +189,26 @@ pub fn wait_running(containers: &Containers, spec: &str) -> Result<()> {
         ino.drain().context("reading inotify events")?;
     }
 }
+
+/// `--replace`: the container named `name`, if there is one, stopped as
+/// `berth stop` stops it (its stop signal and timeout), then removed.
+pub fn remove_named(containers: &Containers, name: &str) -> Result<()> {
+    let Some(old) = containers.list()?.into_iter().find(|m| m.name == name) else {
+        return Ok(());
+    };
+    stop(containers, &old.id, None)?;
+    let dir = containers.dir_of(&old.id);
+    let _lock = containers.lock(&old.id)?;
+    let mut meta = match containers.reload(&old.id) {
+        // Its berth removed it as it ended (`--rm`).
+        Err(_) if !dir.exists() => return Ok(()),
+        r => r?,
+    };
+    containers.settle(&mut meta)?;
+    // Being started meanwhile, or orphaned: nothing of it may run on.
+    kill_and_wait(containers, &meta)?;
+    match crate::helper::remove_tree(&dir) {
+        Err(_) if !dir.exists() => Ok(()),
+        r => r,
+    }
+}

@@ -482,7 +482,7 @@ fn relay(
         return Ok(Ok(0));
     }
     let guard = KillOnDrop(Some(pid));
-    let status = monitor::supervise(pid, mask, tty, o.interactive, true)?;
+    let status = monitor::supervise(pid, mask, tty, o.interactive, true, Default::default())?;
     std::mem::forget(guard);
     Ok(Ok(status.0))
 }

@@ -12,7 +12,7 @@ use super::plan::Plan;
 use super::pty;
 use anyhow::{Context, Result, anyhow};
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -55,6 +55,24 @@ pub struct Options<'a> {
     pub tty: Option<&'a std::os::unix::net::UnixStream>,
     /// `-i`: relay berth's stdin to the terminal.
     pub stdin_open: bool,
+    /// What berth owes systemd and a stopping caller while it waits.
+    pub watch: Watch,
+}
+
+/// Duties of the wait loop beyond waiting, each driven by its poll (a
+/// timeout or one more fd): no thread, no timer process.
+#[derive(Default)]
+pub struct Watch {
+    /// SIGTERM to berth stops the container: this signal (its StopSignal)
+    /// to its pid 1, then SIGKILL when it still runs after the timeout.
+    pub stop: Option<(Signal, std::time::Duration)>,
+    /// The service manager's notify socket, for the two below.
+    pub notifier: Option<crate::systemd::notify::Notifier>,
+    /// WATCHDOG=1 this often while the process lives.
+    pub watchdog: Option<std::time::Duration>,
+    /// `--sdnotify=container`: the socket the container's process sends
+    /// to (non-blocking); relayed with MAINPID set to berth.
+    pub proxy: Option<std::os::unix::net::UnixDatagram>,
 }
 
 /// Errors of the run itself (bad command): exit code and one-line message.
@@ -146,7 +164,7 @@ fn run_blocked(
     }
     crate::logger::phase("monitor.execd");
     (o.on_started)();
-    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy)?;
+    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy, o.watch)?;
     crate::logger::phase("monitor.exited");
     std::mem::forget(guard);
     Ok(Ok(status))
@@ -155,16 +173,18 @@ fn run_blocked(
 /// Berth's side of a running process `pid` until it exits (a container's
 /// pid 1, or an exec'd command): relays its terminal when it has one (the
 /// master comes on `tty`), keeps the window size in step, forwards the
-/// signals in `mask` when `sig_proxy`, and reaps; returns its exit. The
-/// signals are already blocked (`mask`), so nothing polls and no handler
-/// runs concurrently.
+/// signals in `mask` when `sig_proxy`, does the `watch` duties, and reaps;
+/// returns its exit. The signals are already blocked (`mask`), so nothing
+/// polls and no handler runs concurrently.
 pub(super) fn supervise(
     pid: Pid,
     mask: &SigSet,
     tty: Option<&std::os::unix::net::UnixStream>,
     stdin_open: bool,
     sig_proxy: bool,
+    watch: Watch,
 ) -> Result<Exit> {
+    use std::time::Instant;
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = tty.map(pty::receive_master).transpose()?;
     let _raw = master
@@ -176,14 +196,46 @@ pub(super) fn supervise(
     }
     let mut master_open = master.is_some();
     let mut stdin_open = stdin_open;
+    let me = std::process::id();
+    let notifier = watch.notifier.as_ref();
+    let mut next_ping = (watch.watchdog)
+        .filter(|_| notifier.is_some())
+        .map(|p| (Instant::now(), p));
+    let mut kill_at: Option<Instant> = None;
     let status = 'outer: loop {
+        if let (Some(n), Some((at, period))) = (notifier, &mut next_ping)
+            && *at <= Instant::now()
+        {
+            if let Err(e) = n.watchdog() {
+                log::warn!("{e:#}");
+            }
+            *at = Instant::now() + *period;
+        }
+        if kill_at.is_some_and(|t| t <= Instant::now()) {
+            let _ = kill(pid, Signal::SIGKILL);
+            kill_at = None;
+        }
+        let deadline = [next_ping.map(|(at, _)| at), kill_at]
+            .into_iter()
+            .flatten()
+            .min();
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let mut wake = vec![sfd.as_fd()];
+        if let Some(p) = &watch.proxy {
+            wake.push(p.as_fd());
+        }
         match &master {
             Some(m) if master_open => {
-                if let pty::Event::MasterClosed = pty::relay(m, sfd.as_fd(), &mut stdin_open)? {
+                if let pty::Event::MasterClosed = pty::relay(m, &wake, timeout, &mut stdin_open)? {
                     master_open = false;
                 }
             }
-            _ => wait_readable(sfd.as_fd())?,
+            _ => wait_readable(&wake, timeout)?,
+        }
+        if let (Some(n), Some(p)) = (notifier, &watch.proxy)
+            && let Err(e) = n.relay(p, me)
+        {
+            log::warn!("{e:#}");
         }
         while let Some(info) = sfd.read_signal()? {
             match Signal::try_from(info.ssi_signo as i32).ok() {
@@ -196,6 +248,11 @@ pub(super) fn supervise(
                     if let Some(m) = &master {
                         pty::sync_size(m.as_fd());
                     }
+                }
+                Some(Signal::SIGTERM) if sig_proxy && watch.stop.is_some() => {
+                    let (signal, timeout) = watch.stop.expect("checked");
+                    let _ = kill(pid, signal);
+                    kill_at.get_or_insert(Instant::now() + timeout);
                 }
                 Some(s) if sig_proxy => {
                     let _ = kill(pid, s);
@@ -211,10 +268,16 @@ pub(super) fn supervise(
     Ok(status)
 }
 
-fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+/// Waits until one of `fds` is readable or `timeout` passes.
+fn wait_readable(
+    fds: &[std::os::fd::BorrowedFd<'_>],
+    timeout: Option<std::time::Duration>,
+) -> Result<()> {
+    let mut fds: Vec<PollFd> = (fds.iter())
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
     loop {
-        match poll(&mut fds, PollTimeout::NONE) {
+        match poll(&mut fds, pty::poll_timeout(timeout)) {
             Err(Errno::EINTR) => continue,
             r => return r.map(|_| ()).map_err(Into::into),
         }

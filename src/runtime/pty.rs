@@ -101,27 +101,52 @@ pub fn sync_size(master: BorrowedFd<'_>) {
 
 /// What woke the relay up.
 pub enum Event {
-    Signal,
+    /// One of the `wake` fds is readable (a signal is pending), or the
+    /// timeout passed.
+    Wake,
     MasterClosed,
 }
 
-/// Relays stdin → master (when `stdin_open`) and master → stdout until a
-/// signal is pending on `sigfd` or the master reports EOF/EIO.
-pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> Result<Event> {
+/// A poll timeout from a duration (rounded up to whole milliseconds, so a
+/// deadline is not polled for in a busy loop); none waits forever.
+pub fn poll_timeout(timeout: Option<std::time::Duration>) -> PollTimeout {
+    match timeout {
+        None => PollTimeout::NONE,
+        Some(d) => {
+            let ms = d.as_nanos().div_ceil(1_000_000);
+            PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+        }
+    }
+}
+
+/// Relays stdin → master (when `stdin_open`) and master → stdout until one
+/// of `wake` is readable (a signal is pending on the first), `timeout`
+/// passes, or the master reports EOF/EIO.
+pub fn relay(
+    master: &OwnedFd,
+    wake: &[BorrowedFd<'_>],
+    timeout: Option<std::time::Duration>,
+    stdin_open: &mut bool,
+) -> Result<Event> {
     let mut buf = [0u8; 16384];
     let mut out = std::io::stdout();
     // A File view of the master, never closed here (ManuallyDrop).
     let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
+    // A busy terminal must not push the caller's deadline back.
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
         let stdin = std::io::stdin();
+        let timeout = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let mut fds = vec![
-            PollFd::new(sigfd, PollFlags::POLLIN),
             PollFd::new(master.as_fd(), PollFlags::POLLIN),
+            PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
         ];
-        if *stdin_open {
-            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        if !*stdin_open {
+            fds.pop();
         }
-        match poll(&mut fds, PollTimeout::NONE) {
+        let first_wake = fds.len();
+        fds.extend(wake.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+        let n = match poll(&mut fds, poll_timeout(timeout)) {
             Err(nix::errno::Errno::EINTR) => continue,
             r => r?,
         };
@@ -130,7 +155,10 @@ pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> 
                 .and_then(|f| f.revents())
                 .is_some_and(|r| !r.is_empty())
         };
-        let (sig, mst, inp) = (ready(0), ready(1), ready(2));
+        let (mst, inp) = (ready(0), first_wake == 2 && ready(1));
+        let woken = n == 0
+            || deadline.is_some_and(|d| d <= std::time::Instant::now())
+            || (first_wake..fds.len()).any(ready);
         drop(fds);
         if mst {
             match m.read(&mut buf) {
@@ -147,8 +175,8 @@ pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> 
                 Ok(n) => m.write_all(&buf[..n])?,
             }
         }
-        if sig {
-            return Ok(Event::Signal);
+        if woken {
+            return Ok(Event::Wake);
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct Launch<'a> {
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
     /// Runs once the container's command runs (exec'd).
     pub on_started: &'a mut dyn FnMut(),
+    /// Stop on SIGTERM, the systemd watchdog and notify relay.
+    pub watch: monitor::Watch,
 }
 
 /// Runs the container to its end: its exit code (128+N for signal N), or why
@@ -173,6 +175,7 @@ pub fn run(
         child_before_exec: &before_exec,
         tty: tty_parent.as_ref(),
         stdin_open: interactive,
+        watch: l.watch,
     });
     drop(net_helper);
     // The pipes reach EOF once every process in the container is gone

@@ -23,7 +23,7 @@ use crate::ident::idmap::IdMapping;
 use crate::ident::users::User;
 use crate::runtime::extensions::{Extensions, Overlay};
 use crate::runtime::network;
-use crate::runtime::plan::{oci_caps, oci_id_mappings, standard_mounts};
+use crate::runtime::plan::{oci_caps, oci_id_mappings, oci_mount, standard_mounts};
 use crate::store::oci::RunConfig;
 use anyhow::{Context, Result, bail};
 use oci_spec::runtime::{
@@ -45,6 +45,19 @@ pub struct Image<'a> {
 
 /// The config.json annotation holding `-u` as the user gave it.
 pub const USER_ANNOTATION: &str = "io.berth.user";
+
+/// `--sdnotify=container`: where the container sees the directory holding
+/// berth's notify proxy socket (podman's place), and the socket's name.
+pub const NOTIFY_DIR: &str = "/run/notify";
+pub const NOTIFY_SOCKET_NAME: &str = "notify.sock";
+
+/// The host directory a container's spec mounts at [`NOTIFY_DIR`] (its
+/// notify proxy's), when it has one.
+pub fn notify_dir(spec: &Spec) -> Option<PathBuf> {
+    (spec.mounts().iter().flatten())
+        .find(|m| m.destination() == Path::new(NOTIFY_DIR))
+        .and_then(|m| m.source().clone())
+}
 
 /// What the user asks of a container, typed (the CLI's flags or a RUN step).
 #[derive(Debug, Clone)]
@@ -81,6 +94,10 @@ pub struct ContainerOptions {
     /// `run` gives the process HOME and HOSTNAME when the image's
     /// environment has none; a build step does not.
     pub session_env: bool,
+    /// `--sdnotify=container`: NOTIFY_SOCKET in the container names the
+    /// proxy socket berth binds in a directory of the container's own,
+    /// mounted read-only at [`NOTIFY_DIR`].
+    pub notify_proxy: bool,
 }
 
 impl ContainerOptions {
@@ -111,6 +128,7 @@ impl ContainerOptions {
             tty: false,
             network,
             session_env: false,
+            notify_proxy: false,
         }
     }
 }
@@ -226,6 +244,17 @@ impl Prepared {
         if o.session_env && !process::has(&env, "HOSTNAME") {
             env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
         }
+        let mut notify = Vec::new();
+        if o.notify_proxy {
+            // Beside the /etc files, in the container's own directory.
+            let dir = at.etc_dir.join("notify");
+            std::fs::create_dir(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
+            notify.push(oci_mount(NOTIFY_DIR, "bind", dir, &["rbind", "ro"]));
+            process::set_env(
+                &mut env,
+                format!("NOTIFY_SOCKET={NOTIFY_DIR}/{NOTIFY_SOCKET_NAME}"),
+            );
+        }
         let mut spec = Spec::default();
         spec.set_version("1.0.2".into())
             .set_hostname(Some(hostname.to_string()))
@@ -246,6 +275,7 @@ impl Prepared {
                     .into_iter()
                     .chain(etc)
                     .chain(self.mounts.iter().map(mounts::to_oci))
+                    .chain(notify)
                     .collect(),
             ))
             .set_linux(Some(self.linux()?));

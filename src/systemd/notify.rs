@@ -1,0 +1,160 @@
+//! An sd_notify client without libsystemd: one datagram per message to
+//! $NOTIFY_SOCKET (a path, or `@name` for an abstract address), and the
+//! relay of a container's own messages (`--sdnotify=container`) with
+//! MAINPID set to berth.
+
+use anyhow::{Context, Result, bail};
+use std::ffi::OsStr;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::{SocketAddr, UnixDatagram};
+
+/// The variable systemd sets for a `Type=notify` service.
+pub const SOCKET_ENV: &str = "NOTIFY_SOCKET";
+
+/// The most of one message berth relays (systemd reads at most a page's
+/// worth per datagram too).
+const MESSAGE_MAX: usize = 4096;
+
+/// The service manager's notify socket.
+pub struct Notifier {
+    sock: UnixDatagram,
+    addr: SocketAddr,
+}
+
+impl Notifier {
+    /// From $NOTIFY_SOCKET, when it is set.
+    pub fn from_env() -> Result<Option<Notifier>> {
+        std::env::var_os(SOCKET_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|v| Notifier::new(&v))
+            .transpose()
+    }
+
+    pub fn new(addr: &OsStr) -> Result<Notifier> {
+        let bytes = addr.as_bytes();
+        let addr = match bytes.strip_prefix(b"@") {
+            Some(name) => SocketAddr::from_abstract_name(name),
+            None if bytes.starts_with(b"/") => SocketAddr::from_pathname(addr),
+            None => bail!(
+                "{SOCKET_ENV}=`{}`: neither a path nor an @abstract address",
+                addr.to_string_lossy()
+            ),
+        }
+        .with_context(|| format!("{SOCKET_ENV}=`{}`", addr.to_string_lossy()))?;
+        let sock = UnixDatagram::unbound().context("creating the notify socket")?;
+        // The wait loop must never stall on a manager that does not read:
+        // a full queue drops the message (the next ping comes anyway).
+        sock.set_nonblocking(true)
+            .context("making the notify socket non-blocking")?;
+        Ok(Notifier { sock, addr })
+    }
+
+    /// A second handle on the same socket (the wait loop's).
+    pub fn try_clone(&self) -> Result<Notifier> {
+        Ok(Notifier {
+            sock: self
+                .sock
+                .try_clone()
+                .context("duplicating the notify socket")?,
+            addr: self.addr.clone(),
+        })
+    }
+
+    /// Sends one message (newline-separated `KEY=VALUE`s); one the
+    /// manager's full queue has no room for is dropped.
+    pub fn send(&self, msg: &str) -> Result<()> {
+        match self.sock.send_to_addr(msg.as_bytes(), &self.addr) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                log::debug!("{SOCKET_ENV} is full: dropped `{}`", msg.replace('\n', " "));
+                Ok(())
+            }
+            r => r
+                .map(|_| ())
+                .with_context(|| format!("sending `{}` to {SOCKET_ENV}", msg.replace('\n', " "))),
+        }
+    }
+
+    /// The unit's main process is `mainpid` and the service is up.
+    pub fn notify_ready(&self, mainpid: u32) -> Result<()> {
+        self.send(&format!("MAINPID={mainpid}\nREADY=1"))
+    }
+
+    /// The unit's main process is `mainpid` (ready comes later).
+    pub fn main_pid(&self, mainpid: u32) -> Result<()> {
+        self.send(&format!("MAINPID={mainpid}"))
+    }
+
+    /// One watchdog ping.
+    pub fn watchdog(&self) -> Result<()> {
+        self.send("WATCHDOG=1")
+    }
+
+    /// Passes on what the container sent to `proxy` since the last call,
+    /// with its MAINPID (a pid of its own namespace) replaced by `mainpid`.
+    /// `proxy` is non-blocking; fds sent with a message are dropped.
+    pub fn relay(&self, proxy: &UnixDatagram, mainpid: u32) -> Result<()> {
+        let mut buf = [0u8; MESSAGE_MAX];
+        loop {
+            let n = match proxy.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).context("reading the container's notify socket"),
+            };
+            if let Some(msg) = relayed(&buf[..n], mainpid) {
+                self.send(&msg)?;
+            }
+        }
+    }
+}
+
+/// A container's message as berth passes it on: its own MAINPID dropped,
+/// berth's first; None when nothing is left.
+fn relayed(msg: &[u8], mainpid: u32) -> Option<String> {
+    let text = String::from_utf8_lossy(msg);
+    let lines: Vec<&str> = (text.lines())
+        .filter(|l| !l.is_empty() && !l.starts_with("MAINPID="))
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!("MAINPID={mainpid}\n{}", lines.join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_reach_a_path_socket_and_an_abstract_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let rx = UnixDatagram::bind(&path).unwrap();
+        Notifier::new(path.as_os_str())
+            .unwrap()
+            .notify_ready(7)
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"MAINPID=7\nREADY=1");
+
+        let name = format!("berth-notify-test-{}", std::process::id());
+        let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let rx = UnixDatagram::bind_addr(&addr).unwrap();
+        let n = Notifier::new(OsStr::new(&format!("@{name}"))).unwrap();
+        n.watchdog().unwrap();
+        let got = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..got], b"WATCHDOG=1");
+        assert!(Notifier::new(OsStr::new("relative")).is_err());
+    }
+
+    #[test]
+    fn a_relayed_message_names_berth_as_the_main_process() {
+        assert_eq!(
+            relayed(b"READY=1\nMAINPID=1\nSTATUS=up", 99).as_deref(),
+            Some("MAINPID=99\nREADY=1\nSTATUS=up")
+        );
+        assert_eq!(relayed(b"MAINPID=1\n", 99), None);
+    }
+}
