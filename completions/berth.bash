@@ -46,11 +46,17 @@ _berth() {
             berth,diff)
                 cmd="berth__subcmd__diff"
                 ;;
+            berth,events)
+                cmd="berth__subcmd__events"
+                ;;
             berth,exec)
                 cmd="berth__subcmd__exec"
                 ;;
             berth,export)
                 cmd="berth__subcmd__export"
+                ;;
+            berth,healthcheck)
+                cmd="berth__subcmd__healthcheck"
                 ;;
             berth,history)
                 cmd="berth__subcmd__history"
@@ -232,6 +238,9 @@ _berth() {
             berth__subcmd__container,wait)
                 cmd="berth__subcmd__container__subcmd__wait"
                 ;;
+            berth__subcmd__healthcheck,run)
+                cmd="berth__subcmd__healthcheck__subcmd__run"
+                ;;
             berth__subcmd__image,exists)
                 cmd="berth__subcmd__image__subcmd__exists"
                 ;;
@@ -269,7 +278,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff cp export image images import inspect history tag top untag pause unpause port ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
+            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff events cp export image images import inspect healthcheck history tag top untag pause unpause port ps pull push rm rmi run save search load login logout logs manifest system version completion __gen-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -669,7 +678,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__create)
-            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --health-cmd --health-interval --health-retries --health-start-period --health-timeout --health-on-failure --no-healthcheck --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,6 +793,30 @@ _berth() {
                     return 0
                     ;;
                 --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1269,7 +1302,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --health-cmd --health-interval --health-retries --health-start-period --health-timeout --health-on-failure --no-healthcheck --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1384,6 +1417,30 @@ _berth() {
                     return 0
                     ;;
                 --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1661,7 +1718,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__create)
-            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-i -t -e -u -w -v -l -p -P -m -q -h --rm --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --health-cmd --health-interval --health-retries --health-start-period --health-timeout --health-on-failure --no-healthcheck --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1779,6 +1836,30 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sig-proxy)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
@@ -1892,6 +1973,44 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__events)
+            opts="-f -h --stream --since --until --filter --format --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__exec)
             opts="-i -t -d -u -e -w -h --interactive --tty --detach --user --env --env-file --workdir --privileged --preserve-fds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1961,6 +2080,50 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__healthcheck)
+            opts="-h --root --log-level --help run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__healthcheck__subcmd__run)
+            opts="-h --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2805,7 +2968,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
+            opts="-d -i -t -e -u -w -v -l -p -P -m -q -h --rm --detach --interactive --tty --name --env --env-file --entrypoint --user --group-add --workdir --volume --mount --device --tmpfs --read-only --hostname --add-host --dns --cap-add --cap-drop --privileged --security-opt --ulimit --init --preserve-fds --stop-signal --stop-timeout --label --restart --health-cmd --health-interval --health-retries --health-start-period --health-timeout --health-on-failure --no-healthcheck --sig-proxy --userns --network --publish --log-driver --log-opt --publish-all --expose --memory --cpus --pids-limit --pull --platform --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2920,6 +3083,30 @@ _berth() {
                     return 0
                     ;;
                 --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -570,6 +570,7 @@ impl Builder<'_> {
             dir: etc_dir,
             on_created: &mut |_pid| Ok(()),
             on_started: &mut || {},
+            ticker: None,
         };
         launch::run(&spec, &extensions, launch)?.map_err(|f| anyhow!(f.message))
     }

@@ -70,6 +70,9 @@ pub(super) fn create(
     let flags = &a.container;
     let mut opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     let log = flags.log_config(default_log)?;
+    let health = flags.health();
+    // Checked before anything is pulled.
+    health.resolve(None)?;
     let labels = parse_labels(&flags.labels)?;
     crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
@@ -129,8 +132,14 @@ pub(super) fn create(
             labels: all_labels.into_iter().collect(),
             restart: flags.restart,
             log,
+            healthcheck: health.resolve(cfg.extra.get("Healthcheck"))?,
         },
     )
+    .inspect(|m| {
+        let mut e = crate::events::Event::container("create", &m.id, &m.name, &m.image);
+        e.attributes = m.labels.clone();
+        crate::events::record(&ctx.layout, e);
+    })
 }
 
 /// `KEY=VALUE` labels (a bare `KEY` is an empty value, as podman).

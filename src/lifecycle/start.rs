@@ -3,7 +3,9 @@
 //! its own (see [`super::monitor`]).
 
 use crate::container::{Containers, Meta, Process, State};
+use crate::events::Event;
 use crate::helper::remove_tree;
+use crate::runtime::monitor::Ticker;
 use crate::spec::bundle;
 use crate::spec::launch::{self, Launch, Stdio};
 use anyhow::{Context, Result, anyhow, bail};
@@ -67,21 +69,52 @@ pub fn foreground(
 ) -> Result<Result<i32, NotStarted>> {
     let meta = claim(containers, id, Process::current()?)?;
     crate::logger::phase("start.claim");
-    let file = meta.log.file(containers.layout().container_log(id));
-    let log = meta.log.open(&file, &meta.id, &meta.name)?;
-    let out = run_once(
-        containers,
-        &meta,
-        Stdio::Caller {
-            interactive: how.interactive,
-            log,
-        },
-        how.sig_proxy,
-        &mut || {},
-    );
-    finish(containers, &meta.id, &out)?;
-    crate::logger::phase("start.finish");
-    out
+    let mut meta = meta;
+    loop {
+        let file = meta.log.file(containers.layout().container_log(id));
+        let log = meta.log.open(&file, &meta.id, &meta.name)?;
+        let mut health = super::health::Scheduler::new(containers, id)?;
+        let out = run_once(
+            containers,
+            &meta,
+            Stdio::Caller {
+                interactive: how.interactive,
+                log,
+            },
+            how.sig_proxy,
+            &mut || {},
+            health.as_mut().map(|h| h as &mut dyn Ticker),
+        );
+        if out.as_ref().is_ok_and(|o| o.is_ok()) && health.is_some_and(|h| h.restart) {
+            // `--health-on-failure=restart`: this berth stays its monitor.
+            meta = restarted(containers, id, exit_code(&out))?;
+            if !meta.stopped_by_user {
+                continue;
+            }
+        }
+        finish(containers, &meta.id, &out)?;
+        crate::logger::phase("start.finish");
+        return out;
+    }
+}
+
+/// Records a run that ended to be run again: exited with `code` (a died
+/// event), one restart more.
+pub(super) fn restarted(containers: &Containers, id: &str, code: i32) -> Result<Meta> {
+    let mut meta = containers.reload(id)?;
+    mark_exited(&mut meta, code);
+    died(containers, &meta, code);
+    meta.restart_count += 1;
+    containers.save(&meta)?;
+    Ok(meta)
+}
+
+/// The `died` event of a run that ended with `code`.
+pub(super) fn died(containers: &Containers, meta: &Meta, code: i32) {
+    let mut e = Event::container("died", &meta.id, &meta.name, &meta.image);
+    e.exit_code = Some(code);
+    e.attributes = meta.labels.clone();
+    crate::events::record(containers.layout(), e);
 }
 
 /// One run of the container from its bundle: records it running once its
@@ -92,6 +125,7 @@ pub(super) fn run_once(
     stdio: Stdio,
     sig_proxy: bool,
     started: &mut dyn FnMut(),
+    mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);
     let b = bundle::read(&dir)?;
@@ -105,6 +139,9 @@ pub(super) fn run_once(
         running.started_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
         running.exit_code = None;
         containers.save(&running)?;
+        let mut e = Event::container("start", &running.id, &running.name, &running.image);
+        e.attributes = running.labels.clone();
+        crate::events::record(containers.layout(), e);
         crate::logger::phase("start.recorded");
         Ok(())
     };
@@ -115,6 +152,10 @@ pub(super) fn run_once(
         dir: &dir,
         on_created: &mut on_created,
         on_started: started,
+        ticker: match &mut ticker {
+            Some(t) => Some(&mut **t as &mut dyn Ticker),
+            None => None,
+        },
     };
     Ok(match launch::run(&b.spec, &b.extensions, launch)? {
         Ok(code) => Ok(code),
@@ -133,9 +174,13 @@ pub(super) fn finish(
     out: &Result<Result<i32, NotStarted>>,
 ) -> Result<()> {
     let mut meta = containers.reload(id)?;
+    died(containers, &meta, exit_code(out));
     if meta.auto_remove {
-        return remove_tree(&containers.dir_of(id))
-            .with_context(|| format!("removing container {}", meta.name));
+        remove_tree(&containers.dir_of(id))
+            .with_context(|| format!("removing container {}", meta.name))?;
+        let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
+        crate::events::record(containers.layout(), e);
+        return Ok(());
     }
     mark_exited(&mut meta, exit_code(out));
     containers.save(&meta)

@@ -55,6 +55,20 @@ pub struct Options<'a> {
     pub tty: Option<&'a std::os::unix::net::UnixStream>,
     /// `-i`: relay berth's stdin to the terminal.
     pub stdin_open: bool,
+    /// Timed work for the wait loop (the healthcheck).
+    pub ticker: Option<&'a mut dyn Ticker>,
+}
+
+/// Work the monitor's wait loop does between the container's events, on
+/// time (the healthcheck): the loop's poll timeout is the next due time, so
+/// nothing else sleeps and no thread or process waits between two runs.
+pub trait Ticker {
+    /// When [`Ticker::tick`] is next due (None: nothing scheduled).
+    fn next(&self) -> Option<std::time::Instant>;
+    /// Called once the due time has passed; `container` is its pid 1.
+    fn tick(&mut self, container: Pid);
+    /// A child of the monitor other than the container exited and was reaped.
+    fn reaped(&mut self, pid: Pid, container: Pid);
 }
 
 /// Errors of the run itself (bad command): exit code and one-line message.
@@ -146,7 +160,7 @@ fn run_blocked(
     }
     crate::logger::phase("monitor.execd");
     (o.on_started)();
-    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy)?;
+    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy, o.ticker)?;
     crate::logger::phase("monitor.exited");
     std::mem::forget(guard);
     Ok(Ok(status))
@@ -155,15 +169,16 @@ fn run_blocked(
 /// Berth's side of a running process `pid` until it exits (a container's
 /// pid 1, or an exec'd command): relays its terminal when it has one (the
 /// master comes on `tty`), keeps the window size in step, forwards the
-/// signals in `mask` when `sig_proxy`, and reaps; returns its exit. The
-/// signals are already blocked (`mask`), so nothing polls and no handler
-/// runs concurrently.
+/// signals in `mask` when `sig_proxy`, runs `ticker` when it is due, and
+/// reaps; returns its exit. The signals are already blocked (`mask`), so
+/// nothing polls and no handler runs concurrently.
 pub(super) fn supervise(
     pid: Pid,
     mask: &SigSet,
     tty: Option<&std::os::unix::net::UnixStream>,
     stdin_open: bool,
     sig_proxy: bool,
+    mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Exit> {
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = tty.map(pty::receive_master).transpose()?;
@@ -177,18 +192,31 @@ pub(super) fn supervise(
     let mut master_open = master.is_some();
     let mut stdin_open = stdin_open;
     let status = 'outer: loop {
+        if let Some(t) = ticker.as_deref_mut()
+            && t.next().is_some_and(|due| due <= std::time::Instant::now())
+        {
+            t.tick(pid);
+        }
+        let deadline = ticker.as_deref().and_then(|t| t.next());
         match &master {
             Some(m) if master_open => {
-                if let pty::Event::MasterClosed = pty::relay(m, sfd.as_fd(), &mut stdin_open)? {
+                if let pty::Event::MasterClosed =
+                    pty::relay(m, sfd.as_fd(), &mut stdin_open, deadline)?
+                {
                     master_open = false;
                 }
             }
-            _ => wait_readable(sfd.as_fd())?,
+            _ => wait_readable(sfd.as_fd(), deadline)?,
         }
         while let Some(info) = sfd.read_signal()? {
             match Signal::try_from(info.ssi_signo as i32).ok() {
                 Some(Signal::SIGCHLD) => {
-                    if let Some(code) = reap(pid)? {
+                    let mut other = |p: Pid| {
+                        if let Some(t) = ticker.as_deref_mut() {
+                            t.reaped(p, pid);
+                        }
+                    };
+                    if let Some(code) = reap_with(pid, &mut other)? {
                         break 'outer code;
                     }
                 }
@@ -211,18 +239,36 @@ pub(super) fn supervise(
     Ok(status)
 }
 
-fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
+/// Waits until `fd` is readable or `deadline` passes.
+fn wait_readable(
+    fd: std::os::fd::BorrowedFd<'_>,
+    deadline: Option<std::time::Instant>,
+) -> Result<()> {
     let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
     loop {
-        match poll(&mut fds, PollTimeout::NONE) {
+        match poll(&mut fds, timeout_until(deadline)) {
             Err(Errno::EINTR) => continue,
             r => return r.map(|_| ()).map_err(Into::into),
         }
     }
 }
 
-/// Reaps every exited child; returns the container's exit code once it is gone.
-pub(super) fn reap(pid: Pid) -> Result<Option<Exit>> {
+/// poll(2)'s timeout for `deadline`: rounded up to the next millisecond, so
+/// the loop wakes after it rather than spinning just before it.
+pub(super) fn timeout_until(deadline: Option<std::time::Instant>) -> PollTimeout {
+    match deadline {
+        None => PollTimeout::NONE,
+        Some(d) => {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+        }
+    }
+}
+
+/// Reaps every exited child, telling `other` of each that is not the
+/// container; returns the container's exit code once it is gone.
+fn reap_with(pid: Pid, other: &mut dyn FnMut(Pid)) -> Result<Option<Exit>> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(Exit(code))),
@@ -230,6 +276,10 @@ pub(super) fn reap(pid: Pid) -> Result<Option<Exit>> {
                 return Ok(Some(Exit(128 + sig as i32)));
             }
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(None),
+            Ok(WaitStatus::Exited(p, _)) | Ok(WaitStatus::Signaled(p, _, _)) => {
+                other(p);
+                continue;
+            }
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),

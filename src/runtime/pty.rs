@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg};
 use nix::sys::termios::{self, SetArg, Termios};
@@ -103,11 +103,19 @@ pub fn sync_size(master: BorrowedFd<'_>) {
 pub enum Event {
     Signal,
     MasterClosed,
+    /// `deadline` passed.
+    Timeout,
 }
 
 /// Relays stdin → master (when `stdin_open`) and master → stdout until a
-/// signal is pending on `sigfd` or the master reports EOF/EIO.
-pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> Result<Event> {
+/// signal is pending on `sigfd`, the master reports EOF/EIO, or `deadline`
+/// passes.
+pub fn relay(
+    master: &OwnedFd,
+    sigfd: BorrowedFd<'_>,
+    stdin_open: &mut bool,
+    deadline: Option<std::time::Instant>,
+) -> Result<Event> {
     let mut buf = [0u8; 16384];
     let mut out = std::io::stdout();
     // A File view of the master, never closed here (ManuallyDrop).
@@ -121,8 +129,9 @@ pub fn relay(master: &OwnedFd, sigfd: BorrowedFd<'_>, stdin_open: &mut bool) -> 
         if *stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
-        match poll(&mut fds, PollTimeout::NONE) {
+        match poll(&mut fds, super::monitor::timeout_until(deadline)) {
             Err(nix::errno::Errno::EINTR) => continue,
+            Ok(0) if deadline.is_some() => return Ok(Event::Timeout),
             r => r?,
         };
         let ready = |i: usize| {

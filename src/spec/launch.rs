@@ -46,6 +46,8 @@ pub struct Launch<'a> {
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
     /// Runs once the container's command runs (exec'd).
     pub on_started: &'a mut dyn FnMut(),
+    /// Timed work for the monitor's wait loop (the healthcheck).
+    pub ticker: Option<&'a mut dyn crate::runtime::monitor::Ticker>,
 }
 
 /// Runs the container to its end: its exit code (128+N for signal N), or why
@@ -173,6 +175,10 @@ pub fn run(
         child_before_exec: &before_exec,
         tty: tty_parent.as_ref(),
         stdin_open: interactive,
+        ticker: match l.ticker.as_deref_mut() {
+            Some(t) => Some(t as &mut dyn crate::runtime::monitor::Ticker),
+            None => None,
+        },
     });
     drop(net_helper);
     // The pipes reach EOF once every process in the container is gone
