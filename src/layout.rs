@@ -183,11 +183,23 @@ impl Layout {
         self.container(id).join("ctr.log")
     }
 
+    /// `<root>/containers/<id>/health.json`: its healthcheck's state.
+    pub fn container_health(&self, id: &str) -> PathBuf {
+        self.container(id).join("health.json")
+    }
+
     /// `<root>/containers/<id>/{upper,work,rootfs}`: the overlay's upper and
     /// work directories and its mount point.
     pub fn container_rootfs_dirs(&self, id: &str) -> [PathBuf; 3] {
         let dir = self.container(id);
         [dir.join("upper"), dir.join("work"), dir.join("rootfs")]
+    }
+
+    /// `<root>/events`: the event log (`events.log`, and `events.log.1`
+    /// once it was rotated), in a directory of its own so a follower's
+    /// inotify watch wakes for it alone.
+    pub fn events_dir(&self) -> PathBuf {
+        self.root.join("events")
     }
 
     /// `<root>/blob-info.json`: what the store knows of blobs beyond their

@@ -4,6 +4,7 @@
 mod builder;
 mod cli;
 mod container;
+mod events;
 mod helper;
 mod ident;
 mod image;

@@ -571,6 +571,7 @@ impl Builder<'_> {
             on_created: &mut |_pid| Ok(()),
             on_started: &mut || {},
             watch: Default::default(),
+            ticker: None,
         };
         launch::run(&spec, &extensions, launch)?.map_err(|f| anyhow!(f.message))
     }

@@ -211,6 +211,8 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     if let Some(f) = &a.iidfile {
         std::fs::write(f, id.to_string()).with_context(|| format!("writing `{}`", f.display()))?;
     }
+    let tag = a.tag.first().cloned().unwrap_or_default();
+    super::events::image(ctx, "build", id.hex(), &tag);
     println!("{}", id.hex());
     Ok(0)
 }

@@ -61,6 +61,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     };
     let id = commit(&store, &containers, &a.container, &opts)
         .with_context(|| format!("committing container `{}`", a.container))?;
+    super::events::image(ctx, "commit", id.hex(), &a.container);
     println!("{}", id.hex());
     Ok(0)
 }

@@ -103,6 +103,27 @@ pub struct ContainerFlags {
     #[arg(long, value_name = "POLICY", default_value = "no",
           value_parser = crate::container::RestartPolicy::parse)]
     pub restart: crate::container::RestartPolicy,
+    /// Healthcheck command: a shell command (CMD-SHELL), a JSON array, or `none`
+    #[arg(long, value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+    /// Time between healthchecks (30s, 500ms, 1m30s) [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub health_interval: Option<String>,
+    /// Consecutive failed checks that make the container unhealthy [default: 3]
+    #[arg(long, value_name = "N")]
+    pub health_retries: Option<u32>,
+    /// Time after the start during which failed checks do not count [default: 0s]
+    #[arg(long, value_name = "DURATION")]
+    pub health_start_period: Option<String>,
+    /// Time a check may run before it is killed and counted failed [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub health_timeout: Option<String>,
+    /// What to do when the container turns unhealthy: none, kill, restart, stop
+    #[arg(long, value_name = "ACTION", default_value = "none")]
+    pub health_on_failure: String,
+    /// Run no healthcheck, not even the image's
+    #[arg(long, conflicts_with = "health_cmd")]
+    pub no_healthcheck: bool,
     /// Forward signals berth receives to the container
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub sig_proxy: bool,
@@ -140,6 +161,19 @@ pub struct ContainerFlags {
 }
 
 impl ContainerFlags {
+    /// The `--health-*` flags, to be resolved against the image's check.
+    pub fn health(&self) -> crate::container::health::HealthFlags {
+        crate::container::health::HealthFlags {
+            cmd: self.health_cmd.clone(),
+            interval: self.health_interval.clone(),
+            timeout: self.health_timeout.clone(),
+            start_period: self.health_start_period.clone(),
+            retries: self.health_retries,
+            on_failure: Some(self.health_on_failure.clone()),
+            disabled: self.no_healthcheck,
+        }
+    }
+
     /// The image's exposed ports and `--expose`, for `-P`.
     pub fn exposed(&self, image: Option<&[String]>) -> Result<Vec<(u16, network::Proto)>> {
         let mut all = Vec::new();

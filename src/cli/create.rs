@@ -80,6 +80,9 @@ pub(super) fn create(
         bail!("--cidfile `{}` exists: remove it first", f.display());
     }
     let log = flags.log_config(default_log)?;
+    let health = flags.health();
+    // Checked before anything is pulled.
+    health.resolve(None)?;
     let labels = parse_labels(&flags.labels)?;
     crate::runtime::binary_guard::ensure()?;
     let store = ctx.store()?;
@@ -145,9 +148,15 @@ pub(super) fn create(
             labels: all_labels.into_iter().collect(),
             restart: flags.restart,
             log,
+            healthcheck: health.resolve(cfg.extra.get("Healthcheck"))?,
         },
     )
     .and_then(|meta| write_cidfile(containers, flags.cidfile.as_deref(), meta))
+    .inspect(|m| {
+        let mut e = crate::events::Event::container("create", &m.id, &m.name, &m.image);
+        e.attributes = m.labels.clone();
+        crate::events::record(&ctx.layout, e);
+    })
 }
 
 /// `--cidfile`: the id, once the container exists; without it the

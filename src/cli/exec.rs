@@ -70,6 +70,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         tty: a.tty,
         interactive: a.interactive,
         detach: a.detach,
+        capture: None,
+        timeout: None,
     };
     let containers = Containers::new(&ctx.layout);
     match exec::exec(&containers, &a.container, &overrides, options)? {

@@ -25,7 +25,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut code = 0;
     for spec in &targets {
         match stop::kill(&containers, spec, signal) {
-            Ok(_) => println!("{spec}"),
+            Ok(m) => {
+                super::events::container(ctx, "kill", &m);
+                println!("{spec}")
+            }
             Err(e) => code = super::report(&e.context(format!("killing container `{spec}`"))),
         }
     }

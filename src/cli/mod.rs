@@ -13,8 +13,10 @@ mod cp;
 mod create;
 mod diff;
 mod docs;
+mod events;
 mod exec;
 mod export;
+mod healthcheck;
 mod history;
 mod image;
 mod images;
@@ -92,6 +94,7 @@ enum Verb {
     #[command(subcommand)]
     Container(container::Verb),
     Diff(diff::Args),
+    Events(events::Args),
     Cp(cp::Args),
     Export(export::Args),
     #[command(subcommand)]
@@ -99,6 +102,8 @@ enum Verb {
     Images(images::Args),
     Import(import::Args),
     Inspect(inspect::Args),
+    #[command(subcommand)]
+    Healthcheck(healthcheck::Verb),
     History(history::Args),
     Tag(tag::TagArgs),
     Top(top::Args),
@@ -204,12 +209,14 @@ pub fn main() -> i32 {
         Verb::Commit(a) => commit::run(&ctx, a),
         Verb::Container(v) => container::run(&ctx, v),
         Verb::Diff(a) => diff::run(&ctx, a),
+        Verb::Events(a) => events::run(&ctx, a),
         Verb::Cp(a) => cp::run(&ctx, a),
         Verb::Export(a) => export::run(&ctx, a),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),
         Verb::Inspect(a) => inspect::run(&ctx, a),
+        Verb::Healthcheck(v) => healthcheck::run(&ctx, v),
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Top(a) => top::run(&ctx, a),

@@ -33,6 +33,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let store = ctx.store()?;
     let progress = Progress::new(a.quiet);
     let pulled = pull::pull(&store, &a.name, &opts, &progress)?;
+    for p in &pulled {
+        super::events::image(ctx, "pull", p.id.hex(), &a.name);
+    }
     super::output::lines(pulled.iter().map(|p| p.id.hex().to_string()))?;
     Ok(0)
 }

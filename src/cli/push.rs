@@ -36,6 +36,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let dest_text = a.dest.as_deref().unwrap_or(&a.image);
     let what = format!("pushing `{}` to `{dest_text}`", a.image);
     let digest = push_one(ctx, &a).context(what)?;
+    super::events::image(ctx, "push", digest.hex(), dest_text);
     report_pushed(&digest, a.digestfile.as_deref())?;
     Ok(0)
 }

@@ -21,8 +21,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
     let mut code = 0;
     for spec in &a.containers {
-        let result =
-            stop::stop(&containers, spec, a.time).and_then(|m| start::detached(&containers, &m.id));
+        let result = stop::stop(&containers, spec, a.time).and_then(|m| {
+            super::events::container(ctx, "restart", &m);
+            start::detached(&containers, &m.id)
+        });
         match result {
             Ok(Ok(())) => println!("{spec}"),
             Ok(Err(n)) => {

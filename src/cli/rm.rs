@@ -63,6 +63,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 Err(_) if !containers.dir_of(&meta.id).exists() => {}
                 r => r?,
             }
+            super::events::container(ctx, "remove", &meta);
             Ok(meta.id)
         })();
         match result {

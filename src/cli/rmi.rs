@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut failed = None;
     for spec in &a.images {
         // Like podman: report each failure, carry on, fail at the end.
-        if let Err(e) = remove_one(&store, &lock, spec, a.force) {
+        if let Err(e) = remove_one(ctx, &store, &lock, spec, a.force) {
             let e = e.context(format!("removing image `{spec}`"));
             super::report(&e);
             failed = Some(e);
@@ -34,6 +34,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
 }
 
 fn remove_one(
+    ctx: &Ctx,
     store: &crate::store::Store,
     lock: &crate::layout::Lock,
     spec: &str,
@@ -55,6 +56,7 @@ fn remove_one(
         Some(name) if img.names.len() > 1 => {
             store.untag(lock, &img.digest, std::slice::from_ref(&name))?;
             println!("Untagged: {}", crate::term::escape(&name));
+            super::events::image(ctx, "untag", img.id().hex(), &name);
             return Ok(());
         }
         _ if !users.is_empty() => {
@@ -76,5 +78,11 @@ fn remove_one(
         println!("Untagged: {}", crate::term::escape(n));
     }
     println!("Deleted: {}", img.id().hex());
+    super::events::image(
+        ctx,
+        "remove",
+        img.id().hex(),
+        img.names.first().map_or("", |n| n.as_str()),
+    );
     Ok(())
 }

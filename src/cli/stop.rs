@@ -30,7 +30,10 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut code = 0;
     for spec in &targets {
         match stop::stop(&containers, spec, a.time) {
-            Ok(_) => println!("{spec}"),
+            Ok(m) => {
+                super::events::container(ctx, "stop", &m);
+                println!("{spec}")
+            }
             Err(e) => code = super::report(&e.context(format!("stopping container `{spec}`"))),
         }
     }

@@ -43,6 +43,9 @@ pub fn run_tag(ctx: &Ctx, a: TagArgs) -> Result<i32> {
         .resolve(&a.image)
         .with_context(|| format!("tagging `{}`", a.image))?;
     store.add_image(&lock, &img.digest, img.manifest_size, &names)?;
+    for n in &names {
+        super::events::image(ctx, "tag", img.id().hex(), n);
+    }
     Ok(0)
 }
 
@@ -57,5 +60,8 @@ pub fn run_untag(ctx: &Ctx, a: UntagArgs) -> Result<i32> {
         anyhow::bail!("untagging `{}`: the image has no name `{n}`", a.image);
     }
     store.untag(&lock, &img.digest, &names)?;
+    for n in &names {
+        super::events::image(ctx, "untag", img.id().hex(), n);
+    }
     Ok(0)
 }

@@ -32,9 +32,12 @@ impl Filters {
                 "exited" if v.parse::<i32>().is_err() => {
                     bail!("invalid filter `{s}`: exited takes an exit code")
                 }
-                "status" | "name" | "ancestor" | "label" | "id" | "exited" => {}
+                "health" if !["starting", "healthy", "unhealthy", "none"].contains(&v) => bail!(
+                    "invalid filter `{s}`: health is one of starting, healthy, unhealthy, none"
+                ),
+                "status" | "name" | "ancestor" | "label" | "id" | "exited" | "health" => {}
                 _ => bail!(
-                    "invalid filter `{s}`: filters are status, name, ancestor, label, id and exited"
+                    "invalid filter `{s}`: filters are status, name, ancestor, label, id, exited and health"
                 ),
             }
             by_key.entry(k.to_string()).or_default().push(v.to_string());
@@ -59,6 +62,7 @@ impl Filters {
                     m.state == State::Exited && m.exit_code.is_some_and(|c| c.to_string() == *v)
                 }
                 "ancestor" => is_ancestor(v, m),
+                "health" => health_status(m).unwrap_or("none") == v,
                 _ => false,
             }),
         })
@@ -113,7 +117,11 @@ pub fn status(m: &Meta, now: i64) -> String {
         State::Created => "Created".into(),
         State::Running => {
             let since = epoch(&m.started_at).unwrap_or(created);
-            format!("Up {}", crate::time::human_duration(now - since))
+            let up = format!("Up {}", crate::time::human_duration(now - since));
+            match health_status(m) {
+                Some(h) => format!("{up} ({h})"),
+                None => up,
+            }
         }
         State::Orphaned => "Orphaned (berth killed; rm -f ends it)".into(),
         State::Exited => {
@@ -129,6 +137,18 @@ pub fn status(m: &Meta, now: i64) -> String {
             }
         }
     }
+}
+
+/// The healthcheck's status of a running container that has one.
+fn health_status(m: &Meta) -> Option<&str> {
+    if m.state != State::Running || m.healthcheck.is_none() {
+        return None;
+    }
+    Some(
+        m.health
+            .as_ref()
+            .map_or(super::health::STARTING, |h| h.status.as_str()),
+    )
 }
 
 /// The container's network as `ps`, `inspect` and `port` show it: plain
@@ -429,6 +449,10 @@ pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>, net: &Net) -> 
         })
         .unwrap_or_default();
     let zero = "0001-01-01T00:00:00Z".to_string();
+    let health = m
+        .healthcheck
+        .as_ref()
+        .map(|_| json!(m.health.clone().unwrap_or_default()));
     json!({
         "Id": m.id,
         "Created": m.created,
@@ -446,6 +470,9 @@ pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>, net: &Net) -> 
             "Error": "",
             "StartedAt": m.started_at.clone().unwrap_or_else(|| zero.clone()),
             "FinishedAt": m.finished_at.clone().unwrap_or(zero),
+            // podman 4.3 calls it Healthcheck, Docker and later podman Health.
+            "Health": health,
+            "Healthcheck": health,
         },
         "Image": m.image_id,
         "ImageName": m.image,
@@ -463,6 +490,8 @@ pub fn inspect(m: &Meta, spec: Option<&Spec>, mounts: Vec<Value>, net: &Net) -> 
             "WorkingDir": process.map(|p| p.cwd().clone()).unwrap_or_else(|| "/".into()),
             "Labels": m.labels,
             "StopSignal": m.stop_signal.clone().unwrap_or_else(|| "SIGTERM".into()),
+            "Healthcheck": m.healthcheck,
+            "HealthcheckOnFailureAction": m.healthcheck.as_ref().map(|h| h.on_failure),
             "Tty": process.and_then(|p| p.terminal()).unwrap_or(false),
             "OpenStdin": false,
             "Image": m.image,

@@ -8,6 +8,7 @@
 //! reused pid is not mistaken for them, and [`Containers::settle`] works out
 //! what became of them from /proc.
 
+pub mod health;
 pub mod list;
 pub mod log;
 pub mod names;
@@ -120,6 +121,12 @@ pub struct Meta {
     /// `--log-driver` and `--log-opt`: where its output is kept.
     #[serde(default)]
     pub log: log::LogConfig,
+    /// Its healthcheck (the image's under the `--health-*` flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<health::HealthConfig>,
+    /// What its checks found (`health.json`), read with the record.
+    #[serde(skip)]
+    pub health: Option<health::HealthState>,
 }
 
 /// `--restart`: what the monitor does when the container's process ends.
@@ -267,7 +274,16 @@ impl Containers {
     pub fn reload(&self, id: &str) -> Result<Meta> {
         let path = self.layout.container_meta(id);
         let bytes = fs::read(&path).with_context(|| format!("no such container `{id}`"))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("reading `{}`", path.display()))
+        let mut m: Meta = serde_json::from_slice(&bytes)
+            .with_context(|| format!("reading `{}`", path.display()))?;
+        self.read_health(&mut m);
+        Ok(m)
+    }
+
+    fn read_health(&self, m: &mut Meta) {
+        if m.healthcheck.is_some() {
+            m.health = self.health(&m.id);
+        }
     }
 
     /// Temp + rename, no fsync: a `run` saves its record three times (made,
@@ -294,8 +310,9 @@ impl Containers {
                 .layout
                 .container_meta(&e?.file_name().to_string_lossy());
             if let Ok(bytes) = fs::read(&path)
-                && let Ok(m) = serde_json::from_slice::<Meta>(&bytes)
+                && let Ok(mut m) = serde_json::from_slice::<Meta>(&bytes)
             {
+                self.read_health(&mut m);
                 out.push(m);
             }
         }

@@ -9,6 +9,7 @@
 pub mod commit;
 pub mod create;
 pub mod exec;
+pub mod health;
 pub mod monitor;
 pub mod start;
 pub mod stop;

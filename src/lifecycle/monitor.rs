@@ -10,9 +10,10 @@
 //! pipe (its number in [`REPORT_FD_ENV`]): `ok` once the command runs, else
 //! `CODE MESSAGE` (125 setup, 126/127 the command), then closes it.
 
-use super::start::{NotStarted, exit_code, finish, mark_exited, run_once};
+use super::start::{NotStarted, exit_code, finish, restarted, run_once};
 use crate::container::Containers;
 use crate::layout::Layout;
+use crate::runtime::monitor::Ticker;
 use crate::spec::launch::Stdio;
 use anyhow::Result;
 use std::io::Write;
@@ -61,6 +62,7 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
                 let _ = r.write_all(b"ok");
             }
         };
+        let mut health = super::health::Scheduler::new(containers, id)?;
         let out = run_once(
             containers,
             &meta,
@@ -68,6 +70,7 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             true,
             Default::default(),
             &mut started,
+            health.as_mut().map(|h| h as &mut dyn Ticker),
         );
         if let Some(mut r) = report.take() {
             // The first start failed: say why, and leave the record exited.
@@ -79,8 +82,15 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             let _ = write!(r, "{code} {message}");
             return finish(containers, id, &out);
         }
-        let mut meta = containers.reload(id)?;
         let code = exit_code(&out);
+        if out.as_ref().is_ok_and(|o| o.is_ok()) && health.is_some_and(|h| h.restart) {
+            // `--health-on-failure=restart`, whatever the restart policy says.
+            if !restarted(containers, id, code)?.stopped_by_user {
+                continue;
+            }
+            return finish(containers, id, &out);
+        }
+        let meta = containers.reload(id)?;
         // A start that failed past the first is not retried: it would fail
         // the same way, forever under `always`.
         if out.is_err()
@@ -90,8 +100,6 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
         {
             return finish(containers, id, &out);
         }
-        mark_exited(&mut meta, code);
-        meta.restart_count += 1;
-        containers.save(&meta)?;
+        restarted(containers, id, code)?;
     }
 }

@@ -3,7 +3,9 @@
 //! its own (see [`super::monitor`]).
 
 use crate::container::{Containers, Meta, Process, State};
+use crate::events::Event;
 use crate::helper::remove_tree;
+use crate::runtime::monitor::Ticker;
 use crate::spec::bundle;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::systemd::SdNotify;
@@ -76,41 +78,83 @@ pub fn foreground(
 ) -> Result<Result<i32, NotStarted>> {
     let meta = claim(containers, id, Process::current()?)?;
     crate::logger::phase("start.claim");
-    let file = meta.log.file(containers.layout().container_log(id));
-    let log = meta.log.open(&file, &meta.id, &meta.name)?;
-    let watch = foreground_watch(containers, &meta, &how)?;
+    let mut meta = meta;
     let notifier = how.notifier.as_ref();
-    let mut started = || {
-        let pid = containers.reload(id).ok().and_then(|m| m.pid);
-        let me = std::process::id();
-        let said = match (how.sdnotify, notifier) {
-            (SdNotify::Conmon, Some(n)) => n.notify_ready(me),
-            // READY=1 comes from the container, or once it is healthy.
-            (SdNotify::Container | SdNotify::Healthy, Some(n)) => n.main_pid(me),
-            _ => Ok(()),
+    let me = std::process::id();
+    loop {
+        let file = meta.log.file(containers.layout().container_log(id));
+        let log = meta.log.open(&file, &meta.id, &meta.name)?;
+        let watch = foreground_watch(containers, &meta, &how)?;
+        let mut started = || {
+            let pid = containers.reload(id).ok().and_then(|m| m.pid);
+            let said = match (how.sdnotify, notifier) {
+                (SdNotify::Conmon, Some(n)) => n.notify_ready(me),
+                // READY=1 comes from the container, or once it is healthy.
+                (SdNotify::Container | SdNotify::Healthy, Some(n)) => n.main_pid(me),
+                _ => Ok(()),
+            };
+            let written = match (&how.pidfile, pid) {
+                (Some(file), Some(pid)) => write_pidfile(file, pid),
+                _ => Ok(()),
+            };
+            for e in [said, written].into_iter().filter_map(Result::err) {
+                log::warn!("{e:#}");
+            }
         };
-        let written = match (&how.pidfile, pid) {
-            (Some(file), Some(pid)) => write_pidfile(file, pid),
-            _ => Ok(()),
+        // `--sdnotify=healthy`: READY=1 once the first check passes.
+        let mut ready_when_healthy = || {
+            if let (SdNotify::Healthy, Some(n)) = (how.sdnotify, notifier)
+                && let Err(e) = n.notify_ready(me)
+            {
+                log::warn!("{e:#}");
+            }
         };
-        for e in [said, written].into_iter().filter_map(Result::err) {
-            log::warn!("{e:#}");
+        let mut health = super::health::Scheduler::new(containers, id)?;
+        if let Some(h) = health.as_mut() {
+            h.on_first_healthy = Some(&mut ready_when_healthy);
         }
-    };
-    let out = run_once(
-        containers,
-        &meta,
-        Stdio::Caller {
-            interactive: how.interactive,
-            log,
-        },
-        how.sig_proxy,
-        watch,
-        &mut started,
-    );
-    finish(containers, &meta.id, &out)?;
-    crate::logger::phase("start.finish");
-    out
+        let out = run_once(
+            containers,
+            &meta,
+            Stdio::Caller {
+                interactive: how.interactive,
+                log,
+            },
+            how.sig_proxy,
+            watch,
+            &mut started,
+            health.as_mut().map(|h| h as &mut dyn Ticker),
+        );
+        if out.as_ref().is_ok_and(|o| o.is_ok()) && health.is_some_and(|h| h.restart) {
+            // `--health-on-failure=restart`: this berth stays its monitor.
+            meta = restarted(containers, id, exit_code(&out))?;
+            if !meta.stopped_by_user {
+                continue;
+            }
+        }
+        finish(containers, &meta.id, &out)?;
+        crate::logger::phase("start.finish");
+        return out;
+    }
+}
+
+/// Records a run that ended to be run again: exited with `code` (a died
+/// event), one restart more.
+pub(super) fn restarted(containers: &Containers, id: &str, code: i32) -> Result<Meta> {
+    let mut meta = containers.reload(id)?;
+    mark_exited(&mut meta, code);
+    died(containers, &meta, code);
+    meta.restart_count += 1;
+    containers.save(&meta)?;
+    Ok(meta)
+}
+
+/// The `died` event of a run that ended with `code`.
+pub(super) fn died(containers: &Containers, meta: &Meta, code: i32) {
+    let mut e = Event::container("died", &meta.id, &meta.name, &meta.image);
+    e.exit_code = Some(code);
+    e.attributes = meta.labels.clone();
+    crate::events::record(containers.layout(), e);
 }
 
 /// The foreground run's duties while it waits: SIGTERM stops the container
@@ -198,6 +242,7 @@ pub(super) fn run_once(
     sig_proxy: bool,
     watch: crate::runtime::monitor::Watch,
     started: &mut dyn FnMut(),
+    mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);
     let b = bundle::read(&dir)?;
@@ -211,6 +256,9 @@ pub(super) fn run_once(
         running.started_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
         running.exit_code = None;
         containers.save(&running)?;
+        let mut e = Event::container("start", &running.id, &running.name, &running.image);
+        e.attributes = running.labels.clone();
+        crate::events::record(containers.layout(), e);
         crate::logger::phase("start.recorded");
         Ok(())
     };
@@ -222,6 +270,10 @@ pub(super) fn run_once(
         on_created: &mut on_created,
         on_started: started,
         watch,
+        ticker: match &mut ticker {
+            Some(t) => Some(&mut **t as &mut dyn Ticker),
+            None => None,
+        },
     };
     Ok(match launch::run(&b.spec, &b.extensions, launch)? {
         Ok(code) => Ok(code),
@@ -240,9 +292,13 @@ pub(super) fn finish(
     out: &Result<Result<i32, NotStarted>>,
 ) -> Result<()> {
     let mut meta = containers.reload(id)?;
+    died(containers, &meta, exit_code(out));
     if meta.auto_remove {
-        return remove_tree(&containers.dir_of(id))
-            .with_context(|| format!("removing container {}", meta.name));
+        remove_tree(&containers.dir_of(id))
+            .with_context(|| format!("removing container {}", meta.name))?;
+        let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
+        crate::events::record(containers.layout(), e);
+        return Ok(());
     }
     mark_exited(&mut meta, exit_code(out));
     containers.save(&meta)

@@ -133,16 +133,49 @@ pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
 /// Ends a live container and waits until nothing of it runs (for `rm -f`):
 /// SIGKILL to its pid 1, whose pidfd turns readable only once every process
 /// of its namespace is gone, then its monitor.
+///
+/// A monitor may be between two runs (its restart policy, or
+/// `--health-on-failure=restart`) and start the container again meanwhile:
+/// until the monitor is gone, every new pid 1 its record names is killed
+/// too, woken by inotify as the record is replaced.
 pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
-    if let Some(init) = live_init(meta)? {
-        let mut m = containers.reload(&meta.id)?;
-        m.stopped_by_user = true;
-        containers.save(&m)?;
-        send(&init, libc::SIGKILL).with_context(|| format!("killing container {}", meta.name))?;
-        init.wait_exit()
-            .with_context(|| format!("waiting for container {}", meta.name))?;
+    use crate::sys::watch::{self, Inotify};
+    use std::os::fd::AsFd;
+    let ino = Inotify::new().context("creating an inotify instance")?;
+    let dir = containers.dir_of(&meta.id);
+    ino.watch(&dir, watch::IN_MOVED_TO | watch::IN_CREATE)
+        .with_context(|| format!("watching `{}`", dir.display()))?;
+    loop {
+        // Gone: removed by its own monitor (`--rm`).
+        let Ok(mut m) = containers.reload(&meta.id) else {
+            return Ok(());
+        };
+        if !m.stopped_by_user {
+            m.stopped_by_user = true;
+            containers.save(&m)?;
+        }
+        if let Some(init) = live_init(&m)? {
+            send(&init, libc::SIGKILL)
+                .with_context(|| format!("killing container {}", meta.name))?;
+            init.wait_exit()
+                .with_context(|| format!("waiting for container {}", meta.name))?;
+        }
+        let Some(monitor) = m.monitor.filter(|p| p.alive()) else {
+            return Ok(());
+        };
+        let Ok(fd) = PidFd::open(monitor.pid) else {
+            return Ok(());
+        };
+        if !monitor.alive() {
+            return Ok(());
+        }
+        let ready = watch::wait_readable(&[fd.as_fd(), ino.as_fd()])
+            .with_context(|| format!("waiting for the monitor of container {}", meta.name))?;
+        if ready[0] {
+            return Ok(());
+        }
+        ino.drain().context("reading inotify events")?;
     }
-    wait_monitor(meta)
 }
 
 /// `berth wait`: blocks until the container is not running, then gives its

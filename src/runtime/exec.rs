@@ -73,7 +73,15 @@ pub struct Options {
     pub interactive: bool,
     /// `-d`: return once the command has started; its stdio is /dev/null.
     pub detach: bool,
+    /// The command's stdout and stderr go to this fd (its stdin is
+    /// /dev/null): a healthcheck's output.
+    pub capture: Option<std::os::fd::RawFd>,
+    /// Killed (SIGKILL) when it runs longer: the code is then [`TIMED_OUT`].
+    pub timeout: Option<std::time::Duration>,
 }
+
+/// The exit code [`run`] gives a command killed at its `timeout`.
+pub const TIMED_OUT: i32 = -1;
 
 /// Runs `o` in the container whose pid 1 is `target`: the command's exit
 /// code (128+N for signal N; 0 at once with `detach`), or why it could not
@@ -245,6 +253,7 @@ impl Side<'_> {
         let mut keep: Vec<i32> = (3..3 + self.o.preserve_fds as i32).collect();
         keep.extend([pidfd.as_raw_fd(), pid_w.as_raw_fd(), report.as_raw_fd()]);
         keep.push(self.null.as_raw_fd());
+        keep.extend(self.o.capture);
         keep.extend(self.tty.map(|t| t.as_raw_fd()));
         if crate::sys::process::close_all_but(&keep).is_err() {
             return 125;
@@ -331,6 +340,13 @@ impl Side<'_> {
         }
         match self.tty {
             Some(sock) => pty::child_setup(sock)?,
+            None if let Some(out) = o.capture => {
+                // The caller's fd, kept open through the joiner; never closed here.
+                let out = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(out));
+                nix::unistd::dup2_stdin(self.null).context("redirecting stdin")?;
+                nix::unistd::dup2_stdout(&*out).context("redirecting stdout")?;
+                nix::unistd::dup2_stderr(&*out).context("redirecting stderr")?;
+            }
             None if o.detach => {
                 nix::unistd::dup2_stdin(self.null).context("redirecting stdin")?;
                 nix::unistd::dup2_stdout(self.null).context("redirecting stdout")?;
@@ -482,7 +498,25 @@ fn relay(
         return Ok(Ok(0));
     }
     let guard = KillOnDrop(Some(pid));
-    let status = monitor::supervise(pid, mask, tty, o.interactive, true, Default::default())?;
+    if let Some(limit) = o.timeout {
+        // Opened while it is our unreaped child: the pid cannot be reused.
+        let fd = PidFd::open(pid.as_raw()).context("opening the command's pidfd")?;
+        let done = fd
+            .wait_exit_for(Some(limit))
+            .context("waiting for the command")?;
+        if !done {
+            let _ = fd.kill(libc::SIGKILL);
+        }
+        let status = waitpid(pid, None).context("reaping the command")?;
+        std::mem::forget(guard);
+        return Ok(Ok(match status {
+            _ if !done => TIMED_OUT,
+            nix::sys::wait::WaitStatus::Exited(_, c) => c,
+            nix::sys::wait::WaitStatus::Signaled(_, s, _) => 128 + s as i32,
+            _ => 125,
+        }));
+    }
+    let status = monitor::supervise(pid, mask, tty, o.interactive, true, Default::default(), None)?;
     std::mem::forget(guard);
     Ok(Ok(status.0))
 }

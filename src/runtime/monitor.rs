@@ -57,6 +57,20 @@ pub struct Options<'a> {
     pub stdin_open: bool,
     /// What berth owes systemd and a stopping caller while it waits.
     pub watch: Watch,
+    /// Timed work for the wait loop (the healthcheck).
+    pub ticker: Option<&'a mut dyn Ticker>,
+}
+
+/// Work the monitor's wait loop does between the container's events, on
+/// time (the healthcheck): the loop's poll timeout is the next due time, so
+/// nothing else sleeps and no thread or process waits between two runs.
+pub trait Ticker {
+    /// When [`Ticker::tick`] is next due (None: nothing scheduled).
+    fn next(&self) -> Option<std::time::Instant>;
+    /// Called once the due time has passed; `container` is its pid 1.
+    fn tick(&mut self, container: Pid);
+    /// A child of the monitor other than the container exited and was reaped.
+    fn reaped(&mut self, pid: Pid, container: Pid);
 }
 
 /// Duties of the wait loop beyond waiting, each driven by its poll (a
@@ -164,7 +178,7 @@ fn run_blocked(
     }
     crate::logger::phase("monitor.execd");
     (o.on_started)();
-    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy, o.watch)?;
+    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy, o.watch, o.ticker)?;
     crate::logger::phase("monitor.exited");
     std::mem::forget(guard);
     Ok(Ok(status))
@@ -173,8 +187,8 @@ fn run_blocked(
 /// Berth's side of a running process `pid` until it exits (a container's
 /// pid 1, or an exec'd command): relays its terminal when it has one (the
 /// master comes on `tty`), keeps the window size in step, forwards the
-/// signals in `mask` when `sig_proxy`, does the `watch` duties, and reaps;
-/// returns its exit. The signals are already blocked (`mask`), so nothing
+/// signals in `mask` when `sig_proxy`, does the `watch` duties, runs
+/// `ticker` when it is due, and reaps; returns its exit. The signals are already blocked (`mask`), so nothing
 /// polls and no handler runs concurrently.
 pub(super) fn supervise(
     pid: Pid,
@@ -183,6 +197,7 @@ pub(super) fn supervise(
     stdin_open: bool,
     sig_proxy: bool,
     watch: Watch,
+    mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Exit> {
     use std::time::Instant;
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
@@ -215,7 +230,13 @@ pub(super) fn supervise(
             let _ = kill(pid, Signal::SIGKILL);
             kill_at = None;
         }
-        let deadline = [next_ping.map(|(at, _)| at), kill_at]
+        if let Some(t) = ticker.as_deref_mut()
+            && t.next().is_some_and(|due| due <= Instant::now())
+        {
+            t.tick(pid);
+        }
+        let due = ticker.as_deref().and_then(|t| t.next());
+        let deadline = [next_ping.map(|(at, _)| at), kill_at, due]
             .into_iter()
             .flatten()
             .min();
@@ -240,7 +261,12 @@ pub(super) fn supervise(
         while let Some(info) = sfd.read_signal()? {
             match Signal::try_from(info.ssi_signo as i32).ok() {
                 Some(Signal::SIGCHLD) => {
-                    if let Some(code) = reap(pid)? {
+                    let mut other = |p: Pid| {
+                        if let Some(t) = ticker.as_deref_mut() {
+                            t.reaped(p, pid);
+                        }
+                    };
+                    if let Some(code) = reap_with(pid, &mut other)? {
                         break 'outer code;
                     }
                 }
@@ -284,8 +310,9 @@ fn wait_readable(
     }
 }
 
-/// Reaps every exited child; returns the container's exit code once it is gone.
-pub(super) fn reap(pid: Pid) -> Result<Option<Exit>> {
+/// Reaps every exited child, telling `other` of each that is not the
+/// container; returns the container's exit code once it is gone.
+fn reap_with(pid: Pid, other: &mut dyn FnMut(Pid)) -> Result<Option<Exit>> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(p, code)) if p == pid => return Ok(Some(Exit(code))),
@@ -293,6 +320,10 @@ pub(super) fn reap(pid: Pid) -> Result<Option<Exit>> {
                 return Ok(Some(Exit(128 + sig as i32)));
             }
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(None),
+            Ok(WaitStatus::Exited(p, _)) | Ok(WaitStatus::Signaled(p, _, _)) => {
+                other(p);
+                continue;
+            }
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),

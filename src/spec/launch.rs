@@ -48,6 +48,8 @@ pub struct Launch<'a> {
     pub on_started: &'a mut dyn FnMut(),
     /// Stop on SIGTERM, the systemd watchdog and notify relay.
     pub watch: monitor::Watch,
+    /// Timed work for the monitor's wait loop (the healthcheck).
+    pub ticker: Option<&'a mut dyn crate::runtime::monitor::Ticker>,
 }
 
 /// Runs the container to its end: its exit code (128+N for signal N), or why
@@ -176,6 +178,10 @@ pub fn run(
         tty: tty_parent.as_ref(),
         stdin_open: interactive,
         watch: l.watch,
+        ticker: match l.ticker.as_deref_mut() {
+            Some(t) => Some(t as &mut dyn crate::runtime::monitor::Ticker),
+            None => None,
+        },
     });
     drop(net_helper);
     // The pipes reach EOF once every process in the container is gone

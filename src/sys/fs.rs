@@ -201,3 +201,15 @@ pub fn exchange(a: &std::path::Path, b: &std::path::Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// An anonymous in-memory file (memfd, close-on-exec), for output a child
+/// writes that berth reads afterwards.
+pub fn anon_file(name: &CStr) -> io::Result<std::fs::File> {
+    // SAFETY: memfd_create reads a NUL-terminated name and returns a new fd or -1.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the fd was just returned by the kernel and nothing else owns it.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}

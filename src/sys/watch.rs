@@ -66,12 +66,28 @@ impl AsFd for Inotify {
 /// Blocks until at least one of `fds` is readable (or hung up); returns
 /// which ones are.
 pub fn wait_readable(fds: &[BorrowedFd<'_>]) -> io::Result<Vec<bool>> {
+    wait_readable_for(fds, None)
+}
+
+/// As [`wait_readable`], giving up after `limit` (then none is readable).
+pub fn wait_readable_for(
+    fds: &[BorrowedFd<'_>],
+    limit: Option<std::time::Duration>,
+) -> io::Result<Vec<bool>> {
     let mut polled: Vec<PollFd<'_>> = fds
         .iter()
         .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
         .collect();
+    let timeout = match limit {
+        // Rounded up: waking a little late beats spinning on a zero timeout.
+        Some(d) => {
+            PollTimeout::try_from(d.as_millis().saturating_add(1).min(i32::MAX as u128) as i32)
+                .unwrap_or(PollTimeout::MAX)
+        }
+        None => PollTimeout::NONE,
+    };
     loop {
-        match poll(&mut polled, PollTimeout::NONE) {
+        match poll(&mut polled, timeout) {
             Ok(_) => break,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
