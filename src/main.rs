@@ -37,6 +37,7 @@ mod sys;
 mod template;
 mod term;
 mod time;
+mod unit;
 
 #[cfg(test)]
 mod layering;

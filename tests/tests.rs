@@ -36,5 +36,6 @@ mod registry_harness;
 mod run;
 mod search;
 mod store;
+mod units;
 mod util;
 mod verbs;

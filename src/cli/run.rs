@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(short, long)]
     detach: bool,
     #[command(flatten)]
-    image: ImageFlags,
+    pub(super) image: ImageFlags,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {

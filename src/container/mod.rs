@@ -120,6 +120,10 @@ pub struct Meta {
     /// `--log-driver` and `--log-opt`: where its output is kept.
     #[serde(default)]
     pub log: log::LogConfig,
+    /// The command line that created it (podman's CreateCommand): what a
+    /// `generate systemd --new` unit runs again.
+    #[serde(default)]
+    pub create_command: Vec<String>,
 }
 
 /// `--restart`: what the monitor does when the container's process ends.

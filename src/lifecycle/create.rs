@@ -23,6 +23,8 @@ pub struct Record<'a> {
     pub restart: RestartPolicy,
     /// `--log-driver`, `--log-opt`.
     pub log: LogConfig,
+    /// berth's command line, as typed.
+    pub create_command: Vec<String>,
 }
 
 /// Makes the container: its record (unique name, under the names lock),
@@ -43,6 +45,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             labels: r.labels,
             restart: r.restart,
             log: r.log,
+            create_command: r.create_command,
             ..Default::default()
         },
     )?;
