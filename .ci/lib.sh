@@ -8,9 +8,10 @@
 # passt/slirp4netns (rootless networking), and the reference tools the interop
 # tests and the benchmark compare against. The registry tests start their own
 # docker-registry and need htpasswd (apache2-utils) for Basic auth and openssl
-# for the TLS certificate and the token issuer's signatures.
+# for the TLS certificate and the token issuer's signatures; the unit tests
+# check generated units with systemd-analyze (systemd).
 BERTH_PACKAGES=(
-  bzip2 xz-utils tar
+  bzip2 xz-utils tar systemd
   build-essential pkg-config ca-certificates git curl
   uidmap busybox-static fuse3 passt slirp4netns
   docker-registry podman skopeo umoci buildah crun oci-image-tool

@@ -39,6 +39,7 @@ mod systemd;
 mod template;
 mod term;
 mod time;
+mod unit;
 
 #[cfg(test)]
 mod layering;

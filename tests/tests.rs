@@ -39,5 +39,6 @@ mod run;
 mod search;
 mod store;
 mod systemd;
+mod units;
 mod util;
 mod verbs;

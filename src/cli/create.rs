@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long)]
     rm: bool,
     #[command(flatten)]
-    image: ImageFlags,
+    pub(super) image: ImageFlags,
 }
 
 /// The flags `run` and `create` share: the container's, the image's pull,
@@ -47,7 +47,7 @@ pub struct ImageFlags {
     image: String,
     /// Command and arguments (default: the image's entrypoint and cmd)
     #[arg(allow_hyphen_values = true)]
-    command: Vec<String>,
+    pub(super) command: Vec<String>,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -149,6 +149,9 @@ pub(super) fn create(
             restart: flags.restart,
             log,
             healthcheck: health.resolve(cfg.extra.get("Healthcheck"))?,
+            create_command: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
         },
     )
     .and_then(|meta| write_cidfile(containers, flags.cidfile.as_deref(), meta))

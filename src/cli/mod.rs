@@ -17,6 +17,7 @@ mod events;
 mod exec;
 mod export;
 mod healthcheck;
+mod generate;
 mod history;
 mod image;
 mod images;
@@ -35,6 +36,7 @@ mod prune;
 mod ps;
 mod pull;
 mod push;
+mod quadlet;
 mod registry_opts;
 mod rename;
 mod restart;
@@ -97,6 +99,8 @@ enum Verb {
     Events(events::Args),
     Cp(cp::Args),
     Export(export::Args),
+    #[command(subcommand)]
+    Generate(generate::Verb),
     #[command(subcommand)]
     Image(image::Verb),
     Images(images::Args),
@@ -167,6 +171,15 @@ pub fn main() -> i32 {
     if args.get(1).is_some_and(|a| a == complete::SUBCOMMAND) {
         return complete::run(&args[2..]);
     }
+    // The Quadlet generator: systemd runs it by a symlink's name.
+    if let Some(argv0) = args.first()
+        && quadlet::is_generator_name(argv0)
+    {
+        return quadlet::main(argv0, &args[1..]);
+    }
+    if args.get(1).is_some_and(|a| a == quadlet::SUBCOMMAND) {
+        return quadlet::main(&args[0], &args[2..]);
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -212,6 +225,7 @@ pub fn main() -> i32 {
         Verb::Events(a) => events::run(&ctx, a),
         Verb::Cp(a) => cp::run(&ctx, a),
         Verb::Export(a) => export::run(&ctx, a),
+        Verb::Generate(v) => generate::run(&ctx, v),
         Verb::Image(v) => image::run(&ctx, v),
         Verb::Images(a) => images::run(&ctx, a),
         Verb::Import(a) => import::run(&ctx, a),

@@ -4,6 +4,7 @@ use super::Ctx;
 use crate::container::{Containers, Meta, State};
 use crate::helper::remove_tree;
 use anyhow::{Result, bail};
+use std::path::PathBuf;
 
 /// Remove stopped containers
 #[derive(clap::Args, Debug)]
@@ -18,8 +19,14 @@ pub struct Args {
     /// Remove every container (with --force, running ones too)
     #[arg(short, long)]
     all: bool,
+    /// Also the container whose id FILE holds (as `run --cidfile` wrote it)
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    cidfile: Vec<PathBuf>,
+    /// A container that does not exist (or a missing --cidfile) is no error
+    #[arg(short, long)]
+    ignore: bool,
     /// Containers by name, id or id prefix
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present_any = ["all", "cidfile"], conflicts_with = "all")]
     containers: Vec<String>,
 }
 
@@ -29,10 +36,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let targets = if a.all {
         kept.into_iter().map(|m| m.id).collect()
     } else {
-        a.containers
+        let mut named = a.containers;
+        named.extend(super::stop::from_cidfiles(&a.cidfile, a.ignore)?);
+        named
     };
     let mut code = 0;
     for spec in &targets {
+        if a.ignore && containers.find(spec).is_err() {
+            continue;
+        }
         let result = (|| -> Result<String> {
             let id = containers.find(spec)?.id;
             // Serialised with stop, start and commit of the same container.

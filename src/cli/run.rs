@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
     #[command(flatten)]
-    image: ImageFlags,
+    pub(super) image: ImageFlags,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {

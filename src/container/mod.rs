@@ -127,6 +127,10 @@ pub struct Meta {
     /// What its checks found (`health.json`), read with the record.
     #[serde(skip)]
     pub health: Option<health::HealthState>,
+    /// The command line that created it (podman's CreateCommand): what a
+    /// `generate systemd --new` unit runs again.
+    #[serde(default)]
+    pub create_command: Vec<String>,
 }
 
 /// `--restart`: what the monitor does when the container's process ends.

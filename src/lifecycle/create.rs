@@ -25,6 +25,8 @@ pub struct Record<'a> {
     pub log: LogConfig,
     /// The image's healthcheck under the `--health-*` flags.
     pub healthcheck: Option<crate::container::health::HealthConfig>,
+    /// berth's command line, as typed.
+    pub create_command: Vec<String>,
 }
 
 /// Makes the container: its record (unique name, under the names lock),
@@ -46,6 +48,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             restart: r.restart,
             log: r.log,
             healthcheck: r.healthcheck,
+            create_command: r.create_command,
             ..Default::default()
         },
     )?;
