@@ -28,6 +28,7 @@ mod login;
 mod logs;
 mod manifest;
 mod network;
+mod pipeline;
 mod ps;
 mod pull;
 mod push;

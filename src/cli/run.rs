@@ -6,7 +6,7 @@ use super::Ctx;
 use super::create::{ImageFlags, create};
 use crate::container::Containers;
 use crate::container::log::Driver;
-use crate::lifecycle::start::{self, Foreground, NotStarted};
+use crate::lifecycle::start::{self, Attach, Foreground, NotStarted};
 use anyhow::Result;
 
 /// Run a command in a new container, as a child of this process
@@ -17,10 +17,20 @@ pub struct Args {
     #[arg(long)]
     rm: bool,
     /// Run in the background and print the container's id
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "attach")]
     detach: bool,
+    /// Attach only these streams: stdin, stdout, stderr (repeatable; stdin needs -i)
+    #[arg(short, long, value_name = "STREAM", value_enum)]
+    attach: Vec<Stream>,
     #[command(flatten)]
     image: ImageFlags,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -45,9 +55,23 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             Err(n) => not_started(n),
         });
     }
+    // As docker and podman: no -a, all of them; stdin follows -i.
+    let attach = match a.attach.as_slice() {
+        [] => Attach::default(),
+        some => Attach {
+            stdout: some.contains(&Stream::Stdout),
+            stderr: some.contains(&Stream::Stderr),
+        },
+    };
+    if !attach.stdout && !attach.stderr {
+        // Nothing of the container's output to show: the caller gets its
+        // id, as from docker and podman.
+        println!("{}", meta.id);
+    }
     let how = Foreground {
         interactive: a.image.container.interactive,
         sig_proxy: a.image.container.sig_proxy,
+        attach,
     };
     Ok(match start::foreground(&containers, &meta.id, how)? {
         Ok(code) => code,

@@ -35,6 +35,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         let how = Foreground {
             interactive: a.interactive,
             sig_proxy: a.sig_proxy,
+            attach: Default::default(),
         };
         return Ok(match start::foreground(&containers, &id, how)? {
             Ok(code) => code,

@@ -5,6 +5,7 @@
 use crate::container::{Containers, Meta, Process, State};
 use crate::helper::remove_tree;
 use crate::spec::bundle;
+pub use crate::spec::launch::Attach;
 use crate::spec::launch::{self, Launch, Stdio};
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::Read;
@@ -15,6 +16,8 @@ pub struct Foreground {
     pub interactive: bool,
     /// Forward the signals berth gets.
     pub sig_proxy: bool,
+    /// Which output streams reach the caller (`-a`).
+    pub attach: launch::Attach,
 }
 
 /// Why a started container did not get to run its command.
@@ -75,6 +78,7 @@ pub fn foreground(
         Stdio::Caller {
             interactive: how.interactive,
             log,
+            attach: how.attach,
         },
         how.sig_proxy,
         &mut || {},
