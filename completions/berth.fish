@@ -49,6 +49,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "image" -d 'Manage image
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images in local storage'
 complete -c berth -n "__fish_berth_needs_command" -f -a "import" -d 'Create an image from a root filesystem tarball (plain, gzip or zstd)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "inspect" -d 'Show containers\' or images\' details as JSON (the shapes of `podman inspect`)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "info" -d 'Show how berth runs here: mode, id mapping, store, and problems found'
 complete -c berth -n "__fish_berth_needs_command" -f -a "history" -d 'Show how an image was made, newest step first'
 complete -c berth -n "__fish_berth_needs_command" -f -a "tag" -d 'Give an image more names'
 complete -c berth -n "__fish_berth_needs_command" -f -a "top" -d 'Show the processes running in a container'
@@ -416,6 +417,9 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s a -l attach -d 'Attach only these streams: stdin, stdout, stderr (repeatable; stdin needs -i)' -r -f -a "stdin\t''
+stdout\t''
+stderr\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -540,8 +544,11 @@ complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d '
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand history" -l format -r -f -a "table\t''
-json\t''"
+complete -c berth -n "__fish_berth_using_subcommand info" -s f -l format -d 'json, or a Go template (`{{.Host.Security.Rootless}}`, `{{json .Store}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand info" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand info" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand info" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'json, table, or a Go template (`{{.ID}} {{.CreatedBy}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else $XDG_DATA_HOME/berth, else /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand history" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Do not truncate the CREATED BY column'
@@ -612,6 +619,9 @@ complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory f
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Remove an image by id even when it has several names'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand run" -s a -l attach -d 'Attach only these streams: stdin, stdout, stderr (repeatable; stdin needs -i)' -r -f -a "stdin\t''
+stdout\t''
+stderr\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l name -d 'Name of the container' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l env-file -d 'Read environment variables from a file' -r -F

@@ -22,6 +22,7 @@ mod exec;
 mod export;
 mod first_hour;
 mod hostile;
+mod info;
 mod interop;
 mod lifecycle;
 mod login;
