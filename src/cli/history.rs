@@ -2,8 +2,10 @@
 
 use super::Ctx;
 use super::output::{self, Format};
+use crate::template::{Template, default_header};
 use anyhow::{Context, Result};
 use serde_json::json;
+use std::io::Write;
 
 /// Show how an image was made, newest step first
 #[derive(clap::Args, Debug)]
@@ -15,11 +17,21 @@ pub struct Args {
     /// Print only the layer ids
     #[arg(short, long)]
     quiet: bool,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    /// json, table, or a Go template (`{{.ID}} {{.CreatedBy}}`, `table {{.ID}}\t{{.Size}}`)
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    // The user's template is checked before anything is read.
+    let (format, template) = match a.format.as_deref() {
+        None | Some("table") => (Format::Table, None),
+        Some("json") => (Format::Json, None),
+        Some(f) => (
+            Format::Table,
+            Some(Template::parse(f).with_context(|| format!("--format `{f}`"))?),
+        ),
+    };
     let store = ctx.store()?;
     let img = store
         .resolve(&a.image)
@@ -45,7 +57,29 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         rows.push((id, h.clone(), layer.map(|l| l.size).unwrap_or(0)));
     }
     rows.reverse();
-    match a.format {
+    if let Some(t) = template {
+        // podman history's fields.
+        let fields: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(id, h, size)| {
+                let created = h.created.as_deref().and_then(crate::time::parse_rfc3339);
+                json!({
+                    "ID": id,
+                    "Created": created.map(crate::time::ago).unwrap_or_default(),
+                    "CreatedAt": h.created.clone().unwrap_or_default(),
+                    "CreatedBy": h.created_by.clone().unwrap_or_default(),
+                    "Size": output::human_size(*size),
+                    "Comment": h.comment.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let text = t
+            .render_all(&fields, &default_header)
+            .with_context(|| format!("--format `{}`", a.format.as_deref().unwrap_or_default()))?;
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(0);
+    }
+    match format {
         Format::Json => output::json(
             &rows
                 .iter()

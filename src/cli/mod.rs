@@ -22,6 +22,7 @@ mod history;
 mod image;
 mod images;
 mod import;
+mod info;
 mod inspect;
 mod kill;
 mod load;
@@ -31,6 +32,7 @@ mod manifest;
 mod output;
 mod pause;
 mod port;
+mod preflight;
 mod progress;
 mod prune;
 mod ps;
@@ -108,6 +110,7 @@ enum Verb {
     Inspect(inspect::Args),
     #[command(subcommand)]
     Healthcheck(healthcheck::Verb),
+    Info(info::Args),
     History(history::Args),
     Tag(tag::TagArgs),
     Top(top::Args),
@@ -208,9 +211,9 @@ pub fn main() -> i32 {
     crate::logger::phase("args");
     let result = match cli.verb {
         Verb::Attach(a) => attach::run(&ctx, a),
-        Verb::Build(a) => build::run(&ctx, *a),
-        Verb::Create(a) => create::run(&ctx, *a),
-        Verb::Start(a) => start::run(&ctx, a),
+        Verb::Build(a) => build::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
+        Verb::Create(a) => create::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
+        Verb::Start(a) => start::run(&ctx, a).map_err(|e| preflight::explain(e, ctx.root())),
         Verb::Stats(a) => stats::run(&ctx, a),
         Verb::Stop(a) => stop::run(&ctx, a),
         Verb::Kill(a) => kill::run(&ctx, a),
@@ -231,6 +234,7 @@ pub fn main() -> i32 {
         Verb::Import(a) => import::run(&ctx, a),
         Verb::Inspect(a) => inspect::run(&ctx, a),
         Verb::Healthcheck(v) => healthcheck::run(&ctx, v),
+        Verb::Info(a) => info::run(&ctx, a),
         Verb::History(a) => history::run(&ctx, a),
         Verb::Tag(a) => tag::run_tag(&ctx, a),
         Verb::Top(a) => top::run(&ctx, a),
@@ -243,7 +247,7 @@ pub fn main() -> i32 {
         Verb::Push(a) => push::run(&ctx, a),
         Verb::Rm(a) => rm::run(&ctx, a),
         Verb::Rmi(a) => rmi::run(&ctx, a),
-        Verb::Run(a) => run::run(&ctx, *a),
+        Verb::Run(a) => run::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),

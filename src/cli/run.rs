@@ -6,7 +6,7 @@ use super::Ctx;
 use super::create::{ImageFlags, create};
 use crate::container::Containers;
 use crate::container::log::Driver;
-use crate::lifecycle::start::{self, Foreground, NotStarted};
+use crate::lifecycle::start::{self, Attach, Foreground, NotStarted};
 use crate::systemd::SdNotify;
 use crate::systemd::notify::Notifier;
 use anyhow::{Context, Result, bail};
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     rm: bool,
     /// Run in the background and print the container's id
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "attach")]
     detach: bool,
     /// Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]
     #[arg(long, value_name = "MODE", value_parser = SdNotify::parse)]
@@ -28,8 +28,18 @@ pub struct Args {
     /// Write the container's pid 1 (as the host sees it) to FILE once it runs
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
+    /// Attach only these streams: stdin, stdout, stderr (repeatable; stdin needs -i)
+    #[arg(short, long, value_name = "STREAM", value_enum)]
+    attach: Vec<Stream>,
     #[command(flatten)]
     pub(super) image: ImageFlags,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -67,12 +77,26 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             Err(n) => not_started(n),
         });
     }
+    // As docker and podman: no -a, all of them; stdin follows -i.
+    let attach = match a.attach.as_slice() {
+        [] => Attach::default(),
+        some => Attach {
+            stdout: some.contains(&Stream::Stdout),
+            stderr: some.contains(&Stream::Stderr),
+        },
+    };
+    if !attach.stdout && !attach.stderr {
+        // Nothing of the container's output to show: the caller gets its
+        // id, as from docker and podman.
+        println!("{}", meta.id);
+    }
     let how = Foreground {
         interactive: a.image.container.interactive,
         sig_proxy: a.image.container.sig_proxy,
         sdnotify,
         notifier,
         pidfile: a.pidfile.clone(),
+        attach,
     };
     let out = start::foreground(&containers, &meta.id, how)?;
     if a.rm

@@ -39,6 +39,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             sdnotify: crate::systemd::SdNotify::Ignore,
             notifier: None,
             pidfile: None,
+            attach: Default::default(),
         };
         return Ok(match start::foreground(&containers, &id, how)? {
             Ok(code) => code,

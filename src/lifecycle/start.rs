@@ -7,6 +7,7 @@ use crate::events::Event;
 use crate::helper::remove_tree;
 use crate::runtime::monitor::Ticker;
 use crate::spec::bundle;
+pub use crate::spec::launch::Attach;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::systemd::SdNotify;
 use crate::systemd::notify::Notifier;
@@ -26,6 +27,8 @@ pub struct Foreground {
     pub notifier: Option<Notifier>,
     /// `--pidfile`: gets the container's pid 1 as the host sees it.
     pub pidfile: Option<std::path::PathBuf>,
+    /// Which output streams reach the caller (`-a`).
+    pub attach: launch::Attach,
 }
 
 /// Why a started container did not get to run its command.
@@ -119,6 +122,7 @@ pub fn foreground(
             Stdio::Caller {
                 interactive: how.interactive,
                 log,
+                attach: how.attach,
             },
             how.sig_proxy,
             watch,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use oci_spec::runtime::Spec;
 use std::cell::Cell;
 use std::io::Write;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 pub use crate::runtime::monitor::ExecFailure;
@@ -24,6 +24,7 @@ pub enum Stdio {
     Caller {
         interactive: bool,
         log: Option<LogWriter>,
+        attach: Attach,
     },
     /// A build step: its output is progress, not the build's result, so it
     /// goes to stderr — or to `log` (`-q`), whose tail a failure reports.
@@ -32,6 +33,23 @@ pub enum Stdio {
     /// A detached container: stdout and stderr through pipes to its `log`
     /// (to /dev/null without one), stdin from /dev/null.
     Detached { log: Option<LogWriter> },
+}
+
+/// Which of the container's output streams reach the caller (`-a`): the
+/// others go to the log only, or to /dev/null without one.
+#[derive(Debug, Clone, Copy)]
+pub struct Attach {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Default for Attach {
+    fn default() -> Attach {
+        Attach {
+            stdout: true,
+            stderr: true,
+        }
+    }
 }
 
 pub struct Launch<'a> {
@@ -85,7 +103,13 @@ pub fn run(
         Stdio::Caller { log, .. } | Stdio::Detached { log } => log.take(),
         Stdio::Step { .. } => None,
     };
-    let show = matches!(l.stdio, Stdio::Caller { .. });
+    let show = match l.stdio {
+        Stdio::Caller { attach, .. } => attach,
+        _ => Attach {
+            stdout: false,
+            stderr: false,
+        },
+    };
     if tty && log.take().is_some() {
         // The terminal is relayed inside the monitor, which has no log yet.
         log::warn!("a container with a terminal (-t) is not logged yet: its output is only shown");
@@ -102,6 +126,28 @@ pub fn run(
         None => (None, Cell::new(None)),
     };
     let logged = log.is_some();
+    // Without a log or a terminal the container writes to the caller's own
+    // stdout and stderr — handed over, nothing copies — except where those
+    // are pipes or sockets: a reader that goes away (`| head -1`) must end
+    // the container, and the container's pid 1 never gets the SIGPIPE that
+    // would (a pid namespace's init ignores it). Those go through a pipe of
+    // berth's, spliced on without a copy; see `relay`.
+    let (mut relay_ours, relay_ends) = match &l.stdio {
+        Stdio::Caller { attach, .. } if !logged && !tty => {
+            let mut ours = [None, None];
+            let mut theirs = [None, None];
+            for (i, wanted) in [attach.stdout, attach.stderr].into_iter().enumerate() {
+                if wanted && may_break(i as i32 + 1) {
+                    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+                    ours[i] = Some(r);
+                    theirs[i] = Some(w);
+                }
+            }
+            (ours, theirs)
+        }
+        _ => ([None, None], [None, None]),
+    };
+    let relay_ends = relay_ends.map(Cell::new);
     let before_exec = || -> Result<()> {
         if let Some((out, err)) = child_ends.take() {
             nix::unistd::dup2_stdout(&out).context("redirecting stdout to the log")?;
@@ -111,18 +157,34 @@ pub fn run(
             (Stdio::Caller { .. }, Some(sock)) => crate::runtime::pty::child_setup(sock),
             (
                 Stdio::Caller {
-                    interactive: true, ..
-                },
-                None,
-            ) => Ok(()),
-            (
-                Stdio::Caller {
-                    interactive: false, ..
+                    interactive,
+                    attach,
+                    ..
                 },
                 None,
             ) => {
-                let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
-                nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
+                if let Some(out) = relay_ends[0].take() {
+                    nix::unistd::dup2_stdout(&out).context("redirecting stdout")?;
+                }
+                if let Some(err) = relay_ends[1].take() {
+                    nix::unistd::dup2_stderr(&err).context("redirecting stderr")?;
+                }
+                if !(logged || attach.stdout && attach.stderr) {
+                    let null = std::fs::File::options()
+                        .write(true)
+                        .open("/dev/null")
+                        .context("opening /dev/null")?;
+                    if !attach.stdout {
+                        nix::unistd::dup2_stdout(&null).context("redirecting stdout")?;
+                    }
+                    if !attach.stderr {
+                        nix::unistd::dup2_stderr(&null).context("redirecting stderr")?;
+                    }
+                }
+                if !interactive {
+                    let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
+                    nix::unistd::dup2_stdin(&null).context("redirecting stdin")?;
+                }
                 Ok(())
             }
             (Stdio::Detached { .. }, _) => {
@@ -158,9 +220,23 @@ pub fn run(
     let mut net_helper = None;
     let mut pump = None;
     let on_created = l.on_created;
+    let mut relays = Vec::new();
+    let target = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut created = |pid: nix::unistd::Pid| -> Result<()> {
         net_helper = l.network.attach(pid, l.dir)?;
         drop(child_ends.take());
+        drop(relay_ends.each_ref().map(Cell::take));
+        *target.lock().unwrap_or_else(|p| p.into_inner()) = Some(pid);
+        // Threads are safe from here, as for the log's pump below.
+        for (i, ours) in relay_ours.iter_mut().enumerate() {
+            if let Some(from) = ours.take() {
+                let (target, broken) = (target.clone(), broken.clone());
+                relays.push(std::thread::spawn(move || {
+                    relay(from, i as i32 + 1, &target, &broken)
+                }));
+            }
+        }
         if let (Some((out, err)), Some(log)) = (out_pipes.take(), log.take()) {
             // A thread is safe from here: the container is cloned and
             // nothing forks after this (the network helper above was the last).
@@ -183,7 +259,14 @@ pub fn run(
             None => None,
         },
     });
+    // Reaped: from here the pid is no longer the container's to kill.
+    target.lock().unwrap_or_else(|p| p.into_inner()).take();
     drop(net_helper);
+    for r in relays {
+        if r.join().is_err() {
+            log::warn!("passing the container's output on: the relay panicked");
+        }
+    }
     // The pipes reach EOF once every process in the container is gone
     // (its pid namespace ends with it), or the run failed and the child was killed.
     if let Some(p) = pump {
@@ -193,14 +276,64 @@ pub fn run(
             Err(_) => log::warn!("logging the container's output: the logger panicked"),
         }
     }
+    // The reader of our stdout or stderr went away and the container was
+    // ended for it: the status of a process SIGPIPE killed, as the shell
+    // expects of a pipeline's writer (`set -o pipefail`), and no message.
+    if broken.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(result?.map(|_| 128 + libc::SIGPIPE));
+    }
     Ok(result?.map(|exit| exit.0))
 }
 
+/// Whether writes to berth's `fd` can fail because its reader went away:
+/// a pipe or a socket (not a file, a terminal or /dev/null).
+fn may_break(fd: i32) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let f = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(fd));
+    f.metadata()
+        .map(|m| m.file_type())
+        .is_ok_and(|t| t.is_fifo() || t.is_socket())
+}
+
+/// Passes what the container writes on `from` to berth's own `fd` until
+/// EOF (every process of the container is gone). When `fd`'s reader has
+/// gone, kills the container (`target`, while it is not yet reaped) and
+/// sets `broken`: berth then exits as SIGPIPE would have ended it.
+fn relay(
+    from: OwnedFd,
+    fd: i32,
+    target: &std::sync::Mutex<Option<nix::unistd::Pid>>,
+    broken: &std::sync::atomic::AtomicBool,
+) {
+    let to = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(fd));
+    loop {
+        match crate::sys::fs::splice(from.as_fd(), to.as_fd(), 1 << 20) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
+                broken.store(true, std::sync::atomic::Ordering::SeqCst);
+                if let Some(pid) = *target.lock().unwrap_or_else(|p| p.into_inner()) {
+                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                }
+                break;
+            }
+            Err(e) => {
+                log::warn!("passing the container's output on: {e}");
+                break;
+            }
+        }
+    }
+}
+
 /// What the container writes goes to the log and, in the foreground
-/// (`show`), untouched to the caller's stdout and stderr.
-fn tee_to_log(out: OwnedFd, err: OwnedFd, mut log: LogWriter, show: bool) -> Result<()> {
+/// (the `show` streams), untouched to the caller's stdout and stderr.
+fn tee_to_log(out: OwnedFd, err: OwnedFd, mut log: LogWriter, show: Attach) -> Result<()> {
     let mut tee = |stream: Stream, bytes: &[u8]| {
-        if !show {
+        let shown = match stream {
+            Stream::Stdout => show.stdout,
+            Stream::Stderr => show.stderr,
+        };
+        if !shown {
             return;
         }
         // The caller going away (a closed pipe) does not stop the log.

@@ -213,3 +213,29 @@ pub fn anon_file(name: &CStr) -> io::Result<std::fs::File> {
     // SAFETY: the fd was just returned by the kernel and nothing else owns it.
     Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
+
+/// Moves up to `len` bytes from the pipe `from` to `to` (a pipe, socket or
+/// file) without copying them through user space; 0 at EOF.
+pub fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    loop {
+        // SAFETY: both fds are borrowed and open for the call; null offsets
+        // (the fds' own positions), no memory is passed.
+        let n = unsafe {
+            libc::splice(
+                from.as_raw_fd(),
+                std::ptr::null_mut(),
+                to.as_raw_fd(),
+                std::ptr::null_mut(),
+                len,
+                libc::SPLICE_F_MOVE,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
