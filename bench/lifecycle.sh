@@ -4,6 +4,7 @@
 #   bash bench/lifecycle.sh                 # as root: makes user berthbench, reruns as it
 #   BERTH_BIN=… bash bench/lifecycle.sh     # a given binary (default target/release/berth)
 #   RUNS=10 WARMUP=2 COMMIT_RUNS=5 bash bench/lifecycle.sh
+#   ONLY=memory bash bench/lifecycle.sh     # the memory row alone (no timings)
 #
 # One busybox rootfs tar (.ci/lib.sh make_busybox_tar) imported into berth
 # and, rootless with a private config and overlay storage, into podman (as
@@ -40,9 +41,11 @@ source "$HERE/.ci/lib.sh"
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-2}
 COMMIT_RUNS=${COMMIT_RUNS:-5}
+ONLY=${ONLY:-}
+case "$ONLY" in "" | memory) ;; *) echo "bench/lifecycle.sh: ONLY must be empty or 'memory'" >&2; exit 1 ;; esac
 
 if [ "$(id -u)" = 0 ]; then
-  bench_as_user lifecycle RUNS="$RUNS" WARMUP="$WARMUP" COMMIT_RUNS="$COMMIT_RUNS"
+  bench_as_user lifecycle RUNS="$RUNS" WARMUP="$WARMUP" COMMIT_RUNS="$COMMIT_RUNS" ONLY="$ONLY"
 fi
 
 BERTH=${BERTH_BIN:-$HERE/target/release/berth}
@@ -185,6 +188,9 @@ check "podman rm -f" podman_ rm -f -t 0 bench-mem
 
 # ---- timings ------------------------------------------------------------
 
+declare -A T=([berth_d]=- [podman_d]=- [berth_exec]=- [podman_exec]=- [berth_commit]=- [podman_commit]=- [floor_commit]=-)
+if [ -z "$ONLY" ]; then
+
 # measure NAME RUNS WARMUP PREPARE CMD...: the median wall time of CMD in ms
 # (one decimal) over RUNS runs after WARMUP untimed ones; PREPARE (a command,
 # untimed, `:` for none) runs before each. A failure stops the script with
@@ -211,8 +217,6 @@ measure() {
   printf '%s\n' "${times[@]}" | sort -n |
     awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
 }
-
-declare -A T
 
 # run -d until the command runs; the last one removed first.
 prep_berth_d() { berth_ rm -f bench-d >/dev/null 2>&1 || true; }
@@ -253,6 +257,7 @@ T[berth_commit]=$(measure "berth commit" "$COMMIT_RUNS" 1 prep_berth_commit \
 T[podman_commit]=$(measure "podman commit" "$COMMIT_RUNS" 1 prep_podman_commit \
   podman_ commit -q bench-commit localhost/bench-commit)
 T[floor_commit]=$(measure "tar | sha256sum" "$COMMIT_RUNS" 1 : floor_commit)
+fi
 
 # ---- report -------------------------------------------------------------
 

@@ -58,6 +58,8 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
         let file = meta.log.file(containers.layout().container_log(id));
         let log = meta.log.open(&file, &meta.id, &meta.name)?;
         let mut started = || {
+            // Before `ok`: the monitor is small by the time `run -d` returns.
+            release_setup_memory();
             if let Some(mut r) = report.take() {
                 let _ = r.write_all(b"ok");
             }
@@ -101,5 +103,21 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             return finish(containers, id, &out);
         }
         restarted(containers, id, code)?;
+    }
+}
+
+/// The container runs and the monitor only waits on it from here on, for
+/// as long as it lives: gives back what the start touched once — the pages
+/// of berth's and libc's code and constants it faulted in (they stay in the
+/// page cache: what the waiting touches comes back) and the heap it freed.
+fn release_setup_memory() {
+    crate::sys::memory::trim_heap();
+    match crate::sys::memory::drop_clean_file_pages() {
+        Ok(d) => log::debug!(
+            "monitor: unmapped {} kB of {} file mappings",
+            d.kb,
+            d.mappings
+        ),
+        Err(e) => log::debug!("monitor: keeping its file pages: {e}"),
     }
 }

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod fs;
 pub mod landlock;
+pub mod memory;
 pub mod mount;
 pub mod net;
 pub mod ns;
