@@ -4,7 +4,7 @@
 #   bash bench/lifecycle.sh                 # as root: makes user berthbench, reruns as it
 #   BERTH_BIN=… bash bench/lifecycle.sh     # a given binary (default target/release/berth)
 #   RUNS=10 WARMUP=2 COMMIT_RUNS=5 bash bench/lifecycle.sh
-#   ONLY=memory bash bench/lifecycle.sh     # the memory row alone (no timings)
+#   ONLY=commit bash bench/lifecycle.sh     # some parts: memory,run-d,exec,commit
 #
 # One busybox rootfs tar (.ci/lib.sh make_busybox_tar) imported into berth
 # and, rootless with a private config and overlay storage, into podman (as
@@ -42,7 +42,8 @@ RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-2}
 COMMIT_RUNS=${COMMIT_RUNS:-5}
 ONLY=${ONLY:-}
-case "$ONLY" in "" | memory) ;; *) echo "bench/lifecycle.sh: ONLY must be empty or 'memory'" >&2; exit 1 ;; esac
+# wants PART: whether $ONLY (a comma list; empty: all) names PART.
+wants() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ "$(id -u)" = 0 ]; then
   bench_as_user lifecycle RUNS="$RUNS" WARMUP="$WARMUP" COMMIT_RUNS="$COMMIT_RUNS" ONLY="$ONLY"
@@ -156,6 +157,8 @@ sum_kb() {
 ppid_of() { awk '$1 == "PPid:" { print $2 }' "/proc/$1/status"; }
 comms() { local p; for p in "$@"; do printf '%s(%s) ' "$(cat "/proc/$p/comm" 2>/dev/null)" "$p"; done; }
 
+# (Parts left out by $ONLY: not re-indented, so the diff stays small.)
+if wants memory; then
 say "memory of one detached sleep container"
 check "berth run -d" berth_ run -d --name bench-mem --network none busybox sleep 1000
 b_pid1=$(berth_ inspect -f '{{.State.Pid}}' bench-mem)
@@ -185,11 +188,9 @@ if [ -f "$PEER/run/libpod/tmp/pause.pid" ]; then
 fi
 check "berth rm -f" berth_ rm -f bench-mem
 check "podman rm -f" podman_ rm -f -t 0 bench-mem
+fi
 
 # ---- timings ------------------------------------------------------------
-
-declare -A T=([berth_d]=- [podman_d]=- [berth_exec]=- [podman_exec]=- [berth_commit]=- [podman_commit]=- [floor_commit]=-)
-if [ -z "$ONLY" ]; then
 
 # measure NAME RUNS WARMUP PREPARE CMD...: the median wall time of CMD in ms
 # (one decimal) over RUNS runs after WARMUP untimed ones; PREPARE (a command,
@@ -218,7 +219,13 @@ measure() {
     awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
 }
 
+declare -A T
+for k in berth_d podman_d berth_exec podman_exec berth_commit podman_commit floor_commit; do
+  T[$k]=n/a
+done
+
 # run -d until the command runs; the last one removed first.
+if wants run-d; then
 prep_berth_d() { berth_ rm -f bench-d >/dev/null 2>&1 || true; }
 prep_podman_d() { podman_ rm -f -t 0 bench-d >/dev/null 2>&1 || true; }
 T[berth_d]=$(measure "berth run -d" "$RUNS" "$WARMUP" prep_berth_d \
@@ -227,15 +234,19 @@ T[podman_d]=$(measure "podman run -d" "$RUNS" "$WARMUP" prep_podman_d \
   podman_ run -d --name bench-d --network none localhost/busybox sleep 1000)
 prep_berth_d
 prep_podman_d
+fi
 
 # exec into one running container each.
+if wants exec; then
 check "berth run -d" berth_ run -d --name bench-exec --network none busybox sleep 1000
 check "podman run -d" podman_ run -d --name bench-exec --network none localhost/busybox sleep 1000
 T[berth_exec]=$(measure "berth exec" "$RUNS" "$WARMUP" : berth_ exec bench-exec true)
 T[podman_exec]=$(measure "podman exec" "$RUNS" "$WARMUP" : podman_ exec bench-exec true)
 check "berth rm -f" berth_ rm -f bench-exec
 check "podman rm -f" podman_ rm -f -t 0 bench-exec
+fi
 
+if wants commit; then
 # commit: a fresh container with a 50 MB upper dir before each run; the
 # last run's container and image removed first.
 BIG='head -c 50000000 /dev/urandom > /big'
@@ -275,16 +286,18 @@ row "run -d … sleep 1000  vs podman run -d" "${T[berth_d]}" "${T[podman_d]}" "
 row "exec c true          vs podman exec" "${T[berth_exec]}" "${T[podman_exec]}" "$(ratio "${T[berth_exec]}" "${T[podman_exec]}")" "≤ 0.20×"
 row "commit (50 MB upper) vs podman commit" "${T[berth_commit]}" "${T[podman_commit]}" "$(ratio "${T[berth_commit]}" "${T[podman_commit]}")" "≤ 0.30×"
 row "commit (50 MB upper) vs tar | sha256sum" "${T[berth_commit]}" "${T[floor_commit]}" "$(ratio "${T[berth_commit]}" "${T[floor_commit]}")" "≤ 1.30×"
+if wants memory; then
 echo
 echo "memory kept alive for one detached sleep container (the container's own processes not counted):"
 echo "  berth monitor (+ helpers): $B_WHO RSS $(mb "$B_RSS") (anon $(mb "$B_ANON"), file $(mb "$B_FILE")), PSS $(mb "$B_PSS")"
 echo "  podman conmon (+ helpers): $P_WHO RSS $(mb "$P_RSS") (anon $(mb "$P_ANON"), file $(mb "$P_FILE")), PSS $(mb "$P_PSS")"
 echo "            (its pause process, one per user, not counted: RSS $(mb "$PAUSE_RSS"), PSS $(mb "$PAUSE_PSS"))"
 echo "  berth is $(ratio "$B_RSS" "$P_RSS") of podman by RSS, $(ratio "$B_PSS" "$P_PSS") by PSS (target ≤ 0.50×)"
+fi
 echo
 echo "targets:"
-echo "  memory vs podman (RSS) ≤ 0.5×: $(verdict "$B_RSS" "$P_RSS" 0.5); (PSS): $(verdict "$B_PSS" "$P_PSS" 0.5)"
-echo "  memory ≤ 1.5 MB (RSS): $(verdict "$B_RSS" 1536 1); (PSS): $(verdict "$B_PSS" 1536 1)"
+wants memory && echo "  memory vs podman (RSS) ≤ 0.5×: $(verdict "$B_RSS" "$P_RSS" 0.5); (PSS): $(verdict "$B_PSS" "$P_PSS" 0.5)"
+wants memory && echo "  memory ≤ 1.5 MB (RSS): $(verdict "$B_RSS" 1536 1); (PSS): $(verdict "$B_PSS" 1536 1)"
 echo "  exec vs podman ≤ 0.2×: $(verdict "${T[berth_exec]}" "${T[podman_exec]}" 0.2)"
 echo "  commit vs podman ≤ 0.3×: $(verdict "${T[berth_commit]}" "${T[podman_commit]}" 0.3)"
 echo "  commit vs the floor ≤ 1.3×: $(verdict "${T[berth_commit]}" "${T[floor_commit]}" 1.3)"

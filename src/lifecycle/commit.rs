@@ -124,11 +124,14 @@ pub fn commit(
         bail!("container `{}` has no writable layer", meta.name);
     }
 
+    crate::logger::phase("commit.locked");
     let mut blob = store.blob_writer()?;
     access
         .diff(&upper, &mut blob, None)
         .with_context(|| format!("taking the diff of container `{}`", meta.name))?;
+    crate::logger::phase("commit.diff");
     let blob = blob.finish()?;
+    crate::logger::phase("commit.blob-synced");
     let diff_id = blob.digest.clone();
     let size = blob.size;
     let chain = match overlay.lowerdirs.first() {
@@ -161,6 +164,7 @@ pub fn commit(
             }
         }
     }
+    crate::logger::phase("commit.layer");
     let config_digest = store.put_blob(&config_bytes)?;
     let mut layers = base.manifest.layers.clone();
     for a in &above {
@@ -183,6 +187,7 @@ pub fn commit(
     let manifest_digest = store.put_blob(&manifest_bytes)?;
     let names: Vec<String> = opts.name.iter().cloned().collect();
     store.add_image(&lock, &manifest_digest, manifest_bytes.len() as u64, &names)?;
+    crate::logger::phase("commit.image");
     Ok(config_digest)
 }
 
