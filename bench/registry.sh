@@ -172,14 +172,16 @@ wanted() {
   done
   return 1
 }
+# wanted_image IMG: whether any row of IMG is wanted.
+wanted_image() { wanted "$1.push" || wanted "$1.push2" || wanted "$1.pull"; }
 
 say "making the images: busybox + ${MB_RANDOM} MB random, busybox + ${MB_TEXT} MB text"
-if wanted "random.*"; then
+if wanted_image random; then
   mkdir -p "$W/extra-random/data"
   head -c "${MB_RANDOM}M" /dev/urandom >"$W/extra-random/data/random.bin"
   make_busybox_tar "$W/random.tar" "$W/extra-random"
 fi
-if wanted "text.*"; then
+if wanted_image text; then
   text_tree "$W/extra-text/src" "$MB_TEXT"
   make_busybox_tar "$W/text.tar" "$W/extra-text"
 fi
@@ -216,7 +218,7 @@ op_skopeo_pull() { skopeo_ copy -q --src-tls-verify=false "docker://$REG/p-$IMG:
 
 declare -A T
 for IMG in random text; do
-  wanted "$IMG.*" || continue
+  wanted_image "$IMG" || continue
   T[$IMG.mb]=$(($(stat -c %s "$W/$IMG.tar") / 1000000))
   podman_ rmi -af >/dev/null 2>&1 || true
   podman_ import -q "$W/$IMG.tar" "localhost/bench-$IMG" >/dev/null
@@ -280,12 +282,12 @@ row() {
 echo
 echo "berth registry benchmark: median of $RUNS runs, $(nproc) cores, $(date -u +%Y-%m-%d), plain http on 127.0.0.1"
 for IMG in random text; do
-  wanted "$IMG.*" || continue
+  wanted_image "$IMG" || continue
   echo "$IMG: ${T[$IMG.mb]} MB uncompressed, ${T[$IMG.gz_mb]} MB as podman pushes it (gzip)"
 done
 printf '%-7s %-8s %-26s %9s %8s\n' image op tool ms MB/s
 for IMG in random text; do
-  wanted "$IMG.*" || continue
+  wanted_image "$IMG" || continue
   row "$IMG" push "podman push" podman_push
   row "$IMG" push "berth push" berth_push push
   row "$IMG" "push #2" "skopeo copy oci: -> reg" skopeo_push
