@@ -5,6 +5,7 @@
 #   bash bench/registry.sh              # as root: makes user berthbench, reruns as it
 #   BERTH_BIN=… bash bench/registry.sh  # a given binary (default target/release/berth)
 #   RUNS=5 MB_RANDOM=100 MB_TEXT=100 bash bench/registry.sh
+#   ONLY='text.pull random.push*' bash bench/registry.sh   # some rows only
 #
 # Two one-layer images, each busybox plus ~100 MB: "random" adds one file of
 # random bytes (incompressible), "text" a source-like tree (C headers, docs,
@@ -27,6 +28,8 @@
 # 10): berth pull ≥ 1.5× podman pull, berth push ≥ 1.5× podman push, berth's
 # second push ≥ 1.0× skopeo copy (speed ratios: the other's time over
 # berth's). berth's rows run only when the binary has `pull` and `push`.
+# ONLY (space-separated globs over IMAGE.OP, OP one of push, push2, pull)
+# times those rows alone, for profiling one of them.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +40,7 @@ MB_RANDOM=${MB_RANDOM:-100}
 MB_TEXT=${MB_TEXT:-100}
 
 if [ "$(id -u)" = 0 ]; then
-  bench_as_user registry RUNS="$RUNS" MB_RANDOM="$MB_RANDOM" MB_TEXT="$MB_TEXT"
+  bench_as_user registry RUNS="$RUNS" MB_RANDOM="$MB_RANDOM" MB_TEXT="$MB_TEXT" ONLY="${ONLY:-}"
 fi
 
 REGISTRY_BIN=/usr/bin/docker-registry
@@ -159,12 +162,29 @@ text_tree() {
   done
 }
 
+# wanted IMG.OP: whether ONLY asks for that row (everything without ONLY).
+wanted() {
+  local g
+  [ -z "${ONLY:-}" ] && return 0
+  for g in $ONLY; do
+    # shellcheck disable=SC2053 # a glob, on purpose
+    [[ $1 == $g ]] && return 0
+  done
+  return 1
+}
+# wanted_image IMG: whether any row of IMG is wanted.
+wanted_image() { wanted "$1.push" || wanted "$1.push2" || wanted "$1.pull"; }
+
 say "making the images: busybox + ${MB_RANDOM} MB random, busybox + ${MB_TEXT} MB text"
-mkdir -p "$W/extra-random/data"
-head -c "${MB_RANDOM}M" /dev/urandom >"$W/extra-random/data/random.bin"
-make_busybox_tar "$W/random.tar" "$W/extra-random"
-text_tree "$W/extra-text/src" "$MB_TEXT"
-make_busybox_tar "$W/text.tar" "$W/extra-text"
+if wanted_image random; then
+  mkdir -p "$W/extra-random/data"
+  head -c "${MB_RANDOM}M" /dev/urandom >"$W/extra-random/data/random.bin"
+  make_busybox_tar "$W/random.tar" "$W/extra-random"
+fi
+if wanted_image text; then
+  text_tree "$W/extra-text/src" "$MB_TEXT"
+  make_busybox_tar "$W/text.tar" "$W/extra-text"
+fi
 rm -rf "$W/extra-random" "$W/extra-text" "$W/text.list"
 
 # measure KEY PREPARE CMD: T[KEY] = median wall time of CMD in ms over $RUNS
@@ -198,37 +218,51 @@ op_skopeo_pull() { skopeo_ copy -q --src-tls-verify=false "docker://$REG/p-$IMG:
 
 declare -A T
 for IMG in random text; do
-  say "$IMG: push"
-  # podman's push of its own import, to a fresh registry each run.
+  wanted_image "$IMG" || continue
+  T[$IMG.mb]=$(($(stat -c %s "$W/$IMG.tar") / 1000000))
   podman_ rmi -af >/dev/null 2>&1 || true
   podman_ import -q "$W/$IMG.tar" "localhost/bench-$IMG" >/dev/null
-  measure "$IMG.podman_push" fresh_registry op_podman_push
-  if [ "$HAVE_PUSH" = 1 ]; then
-    # First push: a fresh import each run, so nothing is compressed yet.
-    measure "$IMG.berth_push" prep_berth_image op_berth_push
-    # Second push: the image's compressed blobs are known from the last run.
-    measure "$IMG.berth_push2" fresh_registry op_berth_push
+  if wanted "$IMG.push"; then
+    say "$IMG: push"
+    # podman's push of its own import, to a fresh registry each run.
+    measure "$IMG.podman_push" fresh_registry op_podman_push
+    if [ "$HAVE_PUSH" = 1 ]; then
+      # First push: a fresh import each run, so nothing is compressed yet.
+      measure "$IMG.berth_push" prep_berth_image op_berth_push
+    fi
   fi
-
-  say "$IMG: push of compressed blobs (skopeo copy oci:)"
-  # The OCI layout with gzip blobs: podman's push, copied back out.
-  fresh_registry
-  op_podman_push >/dev/null
-  rm -rf "$W/oci-$IMG"
-  skopeo_ copy -q --src-tls-verify=false "docker://$REG/p-$IMG:1" "oci:$W/oci-$IMG:1" >/dev/null
-  measure "$IMG.skopeo_push" fresh_registry op_skopeo_push
-
-  say "$IMG: pull"
-  # One registry holding podman's push (gzip layers) for every pull.
-  fresh_registry
-  op_podman_push >/dev/null
-  measure "$IMG.podman_pull" prep_podman_empty op_podman_pull
-  measure "$IMG.skopeo_pull" prep_skopeo_empty op_skopeo_pull
-  if [ "$HAVE_PULL" = 1 ]; then
-    measure "$IMG.berth_pull" prep_berth_empty op_berth_pull
+  if wanted "$IMG.push2"; then
+    say "$IMG: push of compressed blobs (skopeo copy oci:)"
+    if [ "$HAVE_PUSH" = 1 ]; then
+      # Second push: the image's compressed blobs are known from a first.
+      prep_berth_image >/dev/null
+      op_berth_push >/dev/null
+      measure "$IMG.berth_push2" fresh_registry op_berth_push
+    fi
+    # The OCI layout with gzip blobs: podman's push, copied back out.
+    fresh_registry
+    op_podman_push >/dev/null
+    rm -rf "$W/oci-$IMG"
+    skopeo_ copy -q --src-tls-verify=false "docker://$REG/p-$IMG:1" "oci:$W/oci-$IMG:1" >/dev/null
+    measure "$IMG.skopeo_push" fresh_registry op_skopeo_push
   fi
-  T[$IMG.mb]=$(($(stat -c %s "$W/$IMG.tar") / 1000000))
-  T[$IMG.gz_mb]=$(($(du -sb "$W/oci-$IMG/blobs" | cut -f1) / 1000000))
+  if wanted "$IMG.pull"; then
+    say "$IMG: pull"
+    # One registry holding podman's push (gzip layers) for every pull.
+    fresh_registry
+    op_podman_push >/dev/null
+    measure "$IMG.podman_pull" prep_podman_empty op_podman_pull
+    measure "$IMG.skopeo_pull" prep_skopeo_empty op_skopeo_pull
+    if [ "$HAVE_PULL" = 1 ]; then
+      measure "$IMG.berth_pull" prep_berth_empty op_berth_pull
+    fi
+    if [ ! -d "$W/oci-$IMG" ]; then
+      skopeo_ copy -q --src-tls-verify=false "docker://$REG/p-$IMG:1" "oci:$W/oci-$IMG:1" >/dev/null
+    fi
+  fi
+  if [ -d "$W/oci-$IMG" ]; then
+    T[$IMG.gz_mb]=$(($(du -sb "$W/oci-$IMG/blobs" | cut -f1) / 1000000))
+  fi
   stop_registry
   rm -rf "$W/oci-$IMG" "$W/skopeo-pull"
 done
@@ -240,7 +274,7 @@ row() {
   local img=$1 op=$2 tool=$3 key=$4
   if [ -n "${T[$img.$key]:-}" ]; then
     printf '%-7s %-8s %-26s %9s %8s\n' "$img" "$op" "$tool" "${T[$img.$key]}" "$(mbps "${T[$img.mb]}" "${T[$img.$key]}")"
-  else
+  elif [ -z "${ONLY:-}" ]; then
     printf '%-7s %-8s %-26s %9s %8s\n' "$img" "$op" "$tool" "-" "(no berth $5)"
   fi
 }
@@ -248,10 +282,12 @@ row() {
 echo
 echo "berth registry benchmark: median of $RUNS runs, $(nproc) cores, $(date -u +%Y-%m-%d), plain http on 127.0.0.1"
 for IMG in random text; do
+  wanted_image "$IMG" || continue
   echo "$IMG: ${T[$IMG.mb]} MB uncompressed, ${T[$IMG.gz_mb]} MB as podman pushes it (gzip)"
 done
 printf '%-7s %-8s %-26s %9s %8s\n' image op tool ms MB/s
 for IMG in random text; do
+  wanted_image "$IMG" || continue
   row "$IMG" push "podman push" podman_push
   row "$IMG" push "berth push" berth_push push
   row "$IMG" "push #2" "skopeo copy oci: -> reg" skopeo_push
@@ -262,14 +298,15 @@ for IMG in random text; do
 done
 echo
 printf '%-7s %-26s %10s %8s\n' image "speed ratio" berth target
+# ratio_row IMG WHAT BERTH_KEY OTHER_KEY TARGET: when both were timed.
+ratio_row() {
+  [ -n "${T[$1.$3]:-}" ] && [ -n "${T[$1.$4]:-}" ] || return 0
+  printf '%-7s %-26s %10s %8s\n' "$1" "$2" "$(ratio "${T[$1.$3]}" "${T[$1.$4]}")" "$5"
+}
 for IMG in random text; do
-  if [ "$HAVE_PULL" = 1 ]; then
-    printf '%-7s %-26s %10s %8s\n' "$IMG" "pull vs podman pull" "$(ratio "${T[$IMG.berth_pull]}" "${T[$IMG.podman_pull]}")" "≥ 1.50×"
-  fi
-  if [ "$HAVE_PUSH" = 1 ]; then
-    printf '%-7s %-26s %10s %8s\n' "$IMG" "push vs podman push" "$(ratio "${T[$IMG.berth_push]}" "${T[$IMG.podman_push]}")" "≥ 1.50×"
-    printf '%-7s %-26s %10s %8s\n' "$IMG" "push #2 vs skopeo copy" "$(ratio "${T[$IMG.berth_push2]}" "${T[$IMG.skopeo_push]}")" "≥ 1.00×"
-  fi
+  ratio_row "$IMG" "pull vs podman pull" berth_pull podman_pull "≥ 1.50×"
+  ratio_row "$IMG" "push vs podman push" berth_push podman_push "≥ 1.50×"
+  ratio_row "$IMG" "push #2 vs skopeo copy" berth_push2 skopeo_push "≥ 1.00×"
 done
 [ "$HAVE_PULL" = 1 ] || echo "($BERTH has no 'pull' yet: berth's pull rows are left out)"
 [ "$HAVE_PUSH" = 1 ] || echo "($BERTH has no 'push' yet: berth's push rows are left out)"

@@ -21,10 +21,35 @@ use anyhow::{Context, Result};
 use digest::Digest;
 use oci::Index;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 pub struct Store {
     layout: Layout,
+}
+
+/// Marks `<root>/layers` as a top of directory hierarchies for ext4 (see
+/// `sys::fs::set_topdir`): each layer directory then starts in a block group
+/// of its own choosing instead of its parent's. Without a journal, ext4 skips
+/// over every recently deleted inode of a group for each inode it allocates
+/// there, so unpacking a layer of thousands of files next to a layer just
+/// removed (`rmi` then `pull`) grew quadratic: seconds of kernel time for a
+/// 100 MB source tree. Best effort: other filesystems have no such flag.
+fn spread_layers(layers: &Path) {
+    let dir = nix::fcntl::open(
+        layers,
+        nix::fcntl::OFlag::O_RDONLY
+            | nix::fcntl::OFlag::O_DIRECTORY
+            | nix::fcntl::OFlag::O_NOFOLLOW
+            | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    );
+    if let Err(e) = dir
+        .map_err(io::Error::from)
+        .and_then(|d| crate::sys::fs::set_topdir(std::os::fd::AsFd::as_fd(&d)))
+    {
+        log::debug!("marking `{}` as a top directory: {e}", layers.display());
+    }
 }
 
 impl Store {
@@ -54,6 +79,7 @@ impl Store {
         // may reach them, as with podman's storage.
         private_dir(self.root())?;
         private_dir(&self.layout.layers())?;
+        spread_layers(&self.layout.layers());
         fs::create_dir_all(self.layout.blobs())?;
         let _lock = self.lock()?;
         if !self.layout.store_oci_layout().exists() {
