@@ -208,12 +208,6 @@ impl ContainerFlags {
         )
     }
 
-    /// `-it` needs a terminal to read from: with a pipe or a file on stdin the
-    /// pty would never see EOF and the container would wait forever.
-    pub fn check_terminal_input(&self) -> Result<()> {
-        interactive_tty_input(self.interactive, self.tty)
-    }
-
     /// `--log-driver` and `--log-opt`; `default` when no driver is named
     /// (passthrough for a foreground run, as the issue sets out).
     pub fn log_config(&self, default: Driver) -> Result<LogConfig> {
@@ -289,20 +283,6 @@ impl ContainerFlags {
             notify_proxy: false,
         })
     }
-}
-
-/// Docker's rule for `-i` with `-t`: the input must be a terminal. Its pty
-/// turns keys into bytes and ^D into EOF; a pipe's end of file has no such
-/// translation, so `echo x | berth run -it …` would hang where Docker refuses.
-pub fn interactive_tty_input(interactive: bool, tty: bool) -> Result<()> {
-    use std::io::IsTerminal;
-    if interactive && tty && !std::io::stdin().is_terminal() {
-        bail!(
-            "the input device is not a TTY: -it reads keys from a terminal; \
-             to pipe input into the container use -i without -t"
-        );
-    }
-    Ok(())
 }
 
 /// `--network`'s values, listed for completion and in the error for a typo;

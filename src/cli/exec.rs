@@ -56,7 +56,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     if a.detach && (a.tty || a.interactive) {
         bail!("--detach cannot be combined with --tty or --interactive: nothing would relay them");
     }
-    super::container_opts::interactive_tty_input(a.interactive, a.tty)?;
     let overrides = process::env_overrides(&a.env_file, &a.env)?;
     crate::runtime::binary_guard::ensure()?;
     let options = Options {

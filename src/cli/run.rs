@@ -43,9 +43,6 @@ enum Stream {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    if !a.detach {
-        a.image.container.check_terminal_input()?;
-    }
     let containers = Containers::new(&ctx.layout);
     // The defaults: a foreground run passes its output through, a
     // detached one keeps it (k8s-file).

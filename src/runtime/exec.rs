@@ -516,7 +516,15 @@ fn relay(
             _ => 125,
         }));
     }
-    let status = monitor::supervise(pid, mask, tty, o.interactive, true, Default::default(), None)?;
+    let status = monitor::supervise(
+        pid,
+        mask,
+        tty,
+        o.interactive,
+        true,
+        Default::default(),
+        None,
+    )?;
     std::mem::forget(guard);
     Ok(Ok(status.0))
 }

@@ -178,7 +178,15 @@ fn run_blocked(
     }
     crate::logger::phase("monitor.execd");
     (o.on_started)();
-    let status = supervise(pid, mask, o.tty, o.stdin_open, o.sig_proxy, o.watch, o.ticker)?;
+    let status = supervise(
+        pid,
+        mask,
+        o.tty,
+        o.stdin_open,
+        o.sig_proxy,
+        o.watch,
+        o.ticker,
+    )?;
     crate::logger::phase("monitor.exited");
     std::mem::forget(guard);
     Ok(Ok(status))

@@ -12,6 +12,7 @@ use nix::sys::termios::{self, SetArg, Termios};
 use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Child side, after pivot_root, in the session the child started: its
 /// controlling terminal becomes a fresh pty slave on fds 0-2; the master
@@ -119,6 +120,10 @@ pub fn poll_timeout(timeout: Option<std::time::Duration>) -> PollTimeout {
     }
 }
 
+/// Whether the input relayed last ended inside a line (one relay per
+/// process, so one flag).
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
 /// Relays stdin → master (when `stdin_open`) and master → stdout until one
 /// of `wake` is readable (a signal is pending on the first), `timeout`
 /// passes, or the master reports EOF/EIO.
@@ -171,8 +176,24 @@ pub fn relay(
         }
         if inp {
             match stdin.lock().read(&mut buf) {
-                Ok(0) | Err(_) => *stdin_open = false,
-                Ok(n) => m.write_all(&buf[..n])?,
+                Ok(0) | Err(_) => {
+                    *stdin_open = false;
+                    // A pipe's end of input has no keystroke: type the
+                    // terminal's EOF (^D) for it, as a user would, so
+                    // `echo x | berth run -it IMG cat` ends instead of
+                    // hanging. After a partial line the first ^D only
+                    // pushes the line; the second is the end of file.
+                    let eof: &[u8] = if LINE_OPEN.load(Ordering::Relaxed) {
+                        b"\x04\x04"
+                    } else {
+                        b"\x04"
+                    };
+                    let _ = m.write_all(eof);
+                }
+                Ok(n) => {
+                    LINE_OPEN.store(buf[n - 1] != b'\n', Ordering::Relaxed);
+                    m.write_all(&buf[..n])?
+                }
             }
         }
         if woken {
