@@ -322,15 +322,18 @@ fn sigterm_after_ready(env: &TestEnv, args: &[&str]) -> Option<i32> {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    // Read to the end: a reader that goes away ends the container (as a
+    // shell pipeline ends its writer), which is not what this tests.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
     assert_eq!(line, "ready\n");
     let pid = child.id();
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
     within(pid, "SIGTERM to berth under --init", move || {
+        let mut rest = String::new();
+        let _ = stdout.read_to_string(&mut rest);
         child.wait().unwrap().code()
     })
 }

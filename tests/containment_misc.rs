@@ -250,10 +250,11 @@ berthtest!(
             &["--name", "k", "busybox", "sh", "-c", wait_forever],
         );
         assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
-        // Its output pipe closed, so the container is gone or on its way out:
-        // its parent-death signal killed it.
+        // Its parent-death signal kills it; berth's output no longer waits
+        // for the container (a relay pipe sits between), so wait for the end.
         let c = only_container(&env);
         let pid = c["pid"].as_u64().expect("a recorded pid");
+        let _ = util::wait_exit(pid as u32, std::time::Duration::from_secs(20));
         assert!(
             !running(pid, c["pid_start"].as_u64()),
             "the container outlived berth"

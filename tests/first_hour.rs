@@ -60,7 +60,7 @@ berthtest!(garbage_on_load_is_not_an_image_archive, |env| {
     env.import_busybox();
     let before = env.snapshot();
     let out = env.berth(&["load"]).stdin("garbage\n").run();
-    assert_fails_125(&out, "not an image archive");
+    assert_fails_125(&out, "docker-archive or oci-archive");
     assert_eq!(env.snapshot(), before, "the store is untouched");
 });
 

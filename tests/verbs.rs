@@ -133,9 +133,10 @@ berthtest!(publish_all_reaches_an_exposed_port_from_the_host, |env| {
         .spawn()
         .expect("spawn berth run");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    // Kept open to the end: a reader that goes away ends the container, as
+    // it would end a writer in a shell pipeline.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
     if line.trim() != "listening" {
         let _ = child.kill();
         let mut err = String::new();
@@ -161,6 +162,7 @@ berthtest!(publish_all_reaches_an_exposed_port_from_the_host, |env| {
     conn.read_to_string(&mut got).unwrap();
     assert_eq!(got, "hi\n");
     let status = child.wait().unwrap();
+    drop(stdout);
     assert!(status.success(), "berth run: {status}");
 });
 

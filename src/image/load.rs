@@ -277,8 +277,8 @@ fn read_archive(
         // block", a checksum) does not say what is wrong with the input.
         let mut entry = entry.with_context(|| match n {
             0 => {
-                "not an image archive: expected a docker-archive or oci-archive \
-                  (a tar, optionally gzip- or zstd-compressed)"
+                "reading the archive (is it a docker-archive or oci-archive? \
+                 a tar, optionally gzip- or zstd-compressed)"
             }
             _ => "reading the archive",
         })?;
