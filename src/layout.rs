@@ -269,6 +269,15 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 /// fsynced, then renamed; the directory is fsynced so the rename survives a crash.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
+    synced_temp(dir, bytes)?
+        .persist(path)
+        .with_context(|| format!("renaming into `{}`", path.display()))?;
+    sync_dir(dir)
+}
+
+/// A temporary file in `dir` holding `bytes`, fsynced and readable, for
+/// the caller to rename into place.
+fn synced_temp(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
@@ -276,9 +285,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     set_readable(tmp.path())?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming into `{}`", path.display()))?;
-    sync_dir(dir)
+    Ok(tmp)
 }
 
 /// As [`write_atomic`], but fails when `path` exists (`--cidfile`): the
@@ -286,14 +293,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let path = std::path::absolute(path)?;
     let dir = path.parent().context("path has no parent")?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in `{}`", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    set_readable(tmp.path())?;
-    tmp.persist_noclobber(&path)
+    synced_temp(dir, bytes)?
+        .persist_noclobber(&path)
         .with_context(|| format!("creating `{}`", path.display()))?;
     sync_dir(dir)
 }
