@@ -288,6 +288,13 @@ pub fn split_words(s: &str) -> Result<Vec<String>> {
                 ('\\', _) => match chars.next() {
                     Some('n') => word.push('\n'),
                     Some('t') => word.push('\t'),
+                    Some('x') => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        match u8::from_str_radix(&hex, 16) {
+                            Ok(b) if hex.len() == 2 && b.is_ascii() => word.push(b as char),
+                            _ => bail!("`{s}` has a bad \\x escape"),
+                        }
+                    }
                     Some(e) => word.push(e),
                     None => bail!("`{s}` ends in a lone backslash"),
                 },
@@ -305,11 +312,15 @@ pub fn split_words(s: &str) -> Result<Vec<String>> {
 }
 
 /// One word of a systemd command line, quoted when it must be: whitespace,
-/// quotes, backslashes and an empty word. `%` and `$` stay as they are, so
-/// specifiers and variables a unit file's author wrote keep working.
+/// quotes, backslashes, control characters and an empty word. `%` and `$`
+/// stay as they are, so specifiers and variables a unit file's author wrote
+/// keep working. Control characters become C escapes: systemd ends a unit
+/// file's line at a carriage return (and a NUL) as at a newline, so one
+/// written raw would start a directive of the word's choosing.
 pub fn quote_word(word: &str) -> String {
     let plain = !word.is_empty()
-        && !(word.chars()).any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | ';'));
+        && !(word.chars())
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\' | ';'));
     if plain {
         return word.to_string();
     }
@@ -321,6 +332,7 @@ pub fn quote_word(word: &str) -> String {
             '\\' => s.push_str("\\\\"),
             '\n' => s.push_str("\\n"),
             '\t' => s.push_str("\\t"),
+            c if c.is_ascii_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
             c => s.push(c),
         }
     }
@@ -386,5 +398,16 @@ mod tests {
         assert_eq!(quote_word(""), "\"\"");
         assert_eq!(literal_word("100%$HOME"), "100%%$$HOME");
         assert!(split_words("\"open").is_err());
+    }
+
+    #[test]
+    fn a_carriage_return_in_a_word_cannot_start_a_directive() {
+        // systemd ends a unit line at \r: written raw, the rest of the word
+        // would be a setting of its own.
+        let word = "x\rExecStartPre=/bin/touch /tmp/pwned\r\u{1b}[2J\0";
+        let quoted = literal_word(word);
+        assert!(!quoted.chars().any(|c| c.is_control()), "{quoted:?}");
+        assert_eq!(split_words(&quoted).unwrap(), [word]);
+        assert_eq!(quote_word("a\u{7f}"), "\"a\\x7f\"");
     }
 }
