@@ -92,10 +92,13 @@ impl Notifier {
 
     /// Passes on what the container sent to `proxy` since the last call,
     /// with its MAINPID (a pid of its own namespace) replaced by `mainpid`.
-    /// `proxy` is non-blocking; fds sent with a message are dropped.
+    /// `proxy` is non-blocking; fds sent with a message are dropped. At
+    /// most [`RELAY_BATCH`] messages a call: a container that sends without
+    /// pause must not keep the caller from its other duties (signals, the
+    /// watchdog); the rest wait in the socket for the next call.
     pub fn relay(&self, proxy: &UnixDatagram, mainpid: u32) -> Result<()> {
         let mut buf = [0u8; MESSAGE_MAX];
-        loop {
+        for _ in 0..RELAY_BATCH {
             let n = match proxy.recv(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
@@ -106,14 +109,24 @@ impl Notifier {
                 self.send(&msg)?;
             }
         }
+        Ok(())
     }
 }
 
+/// The most messages one [`Notifier::relay`] call passes on.
+const RELAY_BATCH: usize = 64;
+
 /// A container's message as berth passes it on: its own MAINPID dropped,
-/// berth's first; None when nothing is left.
+/// berth's first; None when nothing is left. Split where systemd splits a
+/// message, at a newline and at a carriage return: a MAINPID after a `\r`
+/// is a line of its own to the manager. One with a NUL is dropped whole
+/// (systemd ignores it).
 fn relayed(msg: &[u8], mainpid: u32) -> Option<String> {
+    if msg.contains(&0) {
+        return None;
+    }
     let text = String::from_utf8_lossy(msg);
-    let lines: Vec<&str> = (text.lines())
+    let lines: Vec<&str> = (text.split(['\n', '\r']))
         .filter(|l| !l.is_empty() && !l.starts_with("MAINPID="))
         .collect();
     if lines.is_empty() {
@@ -156,5 +169,35 @@ mod tests {
             Some("MAINPID=99\nREADY=1\nSTATUS=up")
         );
         assert_eq!(relayed(b"MAINPID=1\n", 99), None);
+    }
+
+    #[test]
+    fn a_container_cannot_name_another_main_process_after_a_carriage_return() {
+        // systemd splits at \r too: this MAINPID would be a line of its own.
+        assert_eq!(
+            relayed(b"READY=1\rMAINPID=4242\r\nSTATUS=x", 99).as_deref(),
+            Some("MAINPID=99\nREADY=1\nSTATUS=x")
+        );
+        assert_eq!(relayed(b"READY=1\0MAINPID=4242", 99), None);
+    }
+
+    #[test]
+    fn a_flooding_container_does_not_hold_the_relay() {
+        let dir = tempfile::tempdir().unwrap();
+        let manager = UnixDatagram::bind(dir.path().join("manager")).unwrap();
+        manager.set_nonblocking(true).unwrap();
+        let n = Notifier::new(dir.path().join("manager").as_os_str()).unwrap();
+        let (proxy, container) = UnixDatagram::pair().unwrap();
+        proxy.set_nonblocking(true).unwrap();
+        container.set_nonblocking(true).unwrap();
+        let mut queued = 0;
+        while container.send(b"STATUS=busy").is_ok() {
+            queued += 1;
+        }
+        assert!(queued > RELAY_BATCH, "{queued}");
+        // One call passes on a batch and returns with the rest still queued.
+        n.relay(&proxy, 7).unwrap();
+        let mut buf = [0u8; 64];
+        assert!(proxy.recv(&mut buf).is_ok(), "the relay drained the queue");
     }
 }
