@@ -102,3 +102,50 @@ berthtest!(a_missing_absolute_command_is_not_a_path_search, |env| {
     let out = env.berth(&["run", "--rm", "busybox", "nonexist"]).run();
     assert_fails_with(&out, 127, "not found in $PATH");
 });
+
+// Megabytes piped into `-it`: the tty echoes every line back while the
+// container is still being fed, so berth must read the output while input
+// waits (it used to block writing input, the container writing output:
+// both waited forever).
+berthtest!(interactive_tty_takes_megabytes_from_a_pipe, |env| {
+    use std::io::{Read, Write};
+    env.import_busybox();
+    let mut input = "a".repeat(99);
+    input.push('\n');
+    let mut input = input.repeat(20_000);
+    input.push_str("END\n");
+    let mut child = std::process::Command::new(crate::util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--rm", "-it", "--network", "none", "busybox", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let pid = child.id();
+    if !crate::util::wait_exit(pid, std::time::Duration::from_secs(120)) {
+        let _ = child.kill();
+        panic!("berth run -it did not finish with 2 MB of piped input");
+    }
+    let status = child.wait().unwrap();
+    feeder.join().unwrap();
+    let out = reader.join().unwrap();
+    assert!(status.success(), "{status}");
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.matches("END").count() >= 2,
+        "echo and cat's copy: {} bytes",
+        out.len()
+    );
+});

@@ -12,7 +12,6 @@ use nix::sys::termios::{self, SetArg, Termios};
 use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Child side, after pivot_root, in the session the child started: its
 /// controlling terminal becomes a fresh pty slave on fds 0-2; the master
@@ -120,9 +119,23 @@ pub fn poll_timeout(timeout: Option<std::time::Duration>) -> PollTimeout {
     }
 }
 
-/// Whether the input relayed last ended inside a line (one relay per
-/// process, so one flag).
-static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+/// Input read from berth's stdin that the master has not taken yet, and
+/// whether it ended inside a line (one relay per process, so one state).
+/// The master is written without blocking: a container that is busy
+/// writing its output (the tty's echo alone fills it) would otherwise never
+/// read its input, and berth, blocked writing it, never read the output.
+struct Input {
+    pending: Vec<u8>,
+    line_open: bool,
+}
+
+static INPUT: std::sync::Mutex<Input> = std::sync::Mutex::new(Input {
+    pending: Vec::new(),
+    line_open: false,
+});
+
+/// Stdin is read while less than this waits for the container.
+const INPUT_HIGH_WATER: usize = 1 << 16;
 
 /// Relays stdin → master (when `stdin_open`) and master → stdout until one
 /// of `wake` is readable (a signal is pending on the first), `timeout`
@@ -135,6 +148,11 @@ pub fn relay(
 ) -> Result<Event> {
     let mut buf = [0u8; 16384];
     let mut out = std::io::stdout();
+    let mut input = INPUT.lock().unwrap_or_else(|p| p.into_inner());
+    nix::fcntl::fcntl(
+        master.as_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
+    )?;
     // A File view of the master, never closed here (ManuallyDrop).
     let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
     // A busy terminal must not push the caller's deadline back.
@@ -142,11 +160,16 @@ pub fn relay(
     loop {
         let stdin = std::io::stdin();
         let timeout = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let master_flags = if input.pending.is_empty() {
+            PollFlags::POLLIN
+        } else {
+            PollFlags::POLLIN | PollFlags::POLLOUT
+        };
         let mut fds = vec![
-            PollFd::new(master.as_fd(), PollFlags::POLLIN),
+            PollFd::new(master.as_fd(), master_flags),
             PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
         ];
-        if !*stdin_open {
+        if !*stdin_open || input.pending.len() >= INPUT_HIGH_WATER {
             fds.pop();
         }
         let first_wake = fds.len();
@@ -155,18 +178,20 @@ pub fn relay(
             Err(nix::errno::Errno::EINTR) => continue,
             r => r?,
         };
-        let ready = |i: usize| {
+        let revents = |i: usize| {
             fds.get(i)
                 .and_then(|f| f.revents())
-                .is_some_and(|r| !r.is_empty())
+                .unwrap_or(PollFlags::empty())
         };
-        let (mst, inp) = (ready(0), first_wake == 2 && ready(1));
+        let mst = revents(0);
+        let inp = first_wake == 2 && !revents(1).is_empty();
         let woken = n == 0
             || deadline.is_some_and(|d| d <= std::time::Instant::now())
-            || (first_wake..fds.len()).any(ready);
+            || (first_wake..fds.len()).any(|i| !revents(i).is_empty());
         drop(fds);
-        if mst {
+        if mst.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
             match m.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Ok(0) | Err(_) => return Ok(Event::MasterClosed),
                 Ok(n) => {
                     out.write_all(&buf[..n])?;
@@ -183,17 +208,27 @@ pub fn relay(
                     // `echo x | berth run -it IMG cat` ends instead of
                     // hanging. After a partial line the first ^D only
                     // pushes the line; the second is the end of file.
-                    let eof: &[u8] = if LINE_OPEN.load(Ordering::Relaxed) {
+                    let eof: &[u8] = if input.line_open {
                         b"\x04\x04"
                     } else {
                         b"\x04"
                     };
-                    let _ = m.write_all(eof);
+                    input.pending.extend_from_slice(eof);
                 }
                 Ok(n) => {
-                    LINE_OPEN.store(buf[n - 1] != b'\n', Ordering::Relaxed);
-                    m.write_all(&buf[..n])?
+                    input.line_open = buf[n - 1] != b'\n';
+                    input.pending.extend_from_slice(&buf[..n]);
                 }
+            }
+        }
+        if !input.pending.is_empty() {
+            match m.write(&input.pending) {
+                Ok(n) => {
+                    input.pending.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                // The container's side is gone: its input with it.
+                Err(_) => input.pending.clear(),
             }
         }
         if woken {
