@@ -154,3 +154,38 @@ berthtest!(
         assert_eq!(env.berth(&["ps", "-a", "-q"]).ok(), "");
     }
 );
+
+// A check that prints without end must not take memory until its timeout:
+// its output stops at the 4 KiB kept, and the check ends there.
+berthtest!(
+    a_check_that_prints_without_end_is_cut_at_the_kept_output,
+    |env| {
+        env.import_busybox();
+        run_d(
+            &env,
+            &[
+                "--name",
+                "loud",
+                "--health-cmd",
+                "yes",
+                "--health-timeout",
+                "60s",
+                "--health-retries",
+                "1",
+                "--health-interval",
+                "1h",
+                "busybox",
+                "sleep",
+                "300",
+            ],
+        );
+        let run = env.berth(&["healthcheck", "run", "loud"]).run();
+        assert_eq!(run.code(), Some(1), "{}", run.stderr());
+        let h = &inspect(&env, "loud")["State"]["Health"];
+        let out = h["Log"][0]["Output"].as_str().unwrap();
+        assert_eq!(out.len(), 4096, "{h:#}");
+        assert!(out.starts_with("y\ny\n"), "{h:#}");
+        assert!(!out.contains("timed out"), "ended at the bound: {h:#}");
+        env.berth(&["rm", "-f", "loud"]).ok();
+    }
+);

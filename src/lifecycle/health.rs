@@ -32,7 +32,9 @@ pub fn check(containers: &Containers, spec: &str) -> Result<String> {
     let Some(cfg) = meta.healthcheck.clone() else {
         bail!("container {} has no healthcheck", meta.name);
     };
-    let mut out = crate::sys::fs::anon_file(c"berth-healthcheck")
+    // Bounded: a check that prints without end (`yes`) must not fill memory
+    // until its timeout; past OUTPUT_MAX its writes fail.
+    let mut out = crate::sys::fs::bounded_anon_file(c"berth-healthcheck", OUTPUT_MAX as u64)
         .context("creating the healthcheck's output file")?;
     let timeout = Duration::from_nanos(cfg.timeout);
     let o = Options {
@@ -85,9 +87,11 @@ pub fn check(containers: &Containers, spec: &str) -> Result<String> {
 
 /// The first [`OUTPUT_MAX`] bytes the check wrote, as text.
 fn captured(f: &mut std::fs::File) -> Result<String> {
+    // The check wrote through the same open file: its offset is the length.
+    let written = f.stream_position()?.min(OUTPUT_MAX as u64);
     f.rewind()?;
     let mut buf = Vec::new();
-    f.take(OUTPUT_MAX as u64).read_to_end(&mut buf)?;
+    f.take(written).read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 

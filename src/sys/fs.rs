@@ -202,16 +202,27 @@ pub fn exchange(a: &std::path::Path, b: &std::path::Path) -> io::Result<()> {
     Ok(())
 }
 
-/// An anonymous in-memory file (memfd, close-on-exec), for output a child
-/// writes that berth reads afterwards.
-pub fn anon_file(name: &CStr) -> io::Result<std::fs::File> {
+/// An anonymous in-memory file (memfd, close-on-exec) for output a child
+/// writes and berth reads afterwards, which can never hold more than `max`
+/// bytes: sized to `max` and sealed against growing, so a write past the
+/// end fails (EPERM) instead of taking memory. How much was written is the
+/// file offset the child's descriptors share.
+pub fn bounded_anon_file(name: &CStr, max: u64) -> io::Result<std::fs::File> {
     // SAFETY: memfd_create reads a NUL-terminated name and returns a new fd or -1.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    let fd =
+        unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: the fd was just returned by the kernel and nothing else owns it.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.set_len(max)?;
+    let seals = libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
+    // SAFETY: fcntl on an fd we own, with an int argument; no memory is passed.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
 }
 
 /// Moves up to `len` bytes from the pipe `from` to `to` (a pipe, socket or
