@@ -477,7 +477,7 @@ fn open_archive(p: &Path) -> Option<Box<dyn std::io::Read>> {
     };
     let mut block = [0u8; 512];
     reader.read_exact(&mut block).ok()?;
-    if &block[257..262] != b"ustar" {
+    if !crate::layer::is_tar_header(&block) {
         return None;
     }
     // The block we read goes back in front of the stream.

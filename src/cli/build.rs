@@ -240,8 +240,11 @@ fn stdin_context() -> Result<StdinContext> {
             "`build -` read nothing from stdin: pipe a Dockerfile or a tar of the context"
         );
     }
-    let compressed = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
-    if compressed || head.get(257..262) == Some(b"ustar") {
+    let compressed = !matches!(
+        crate::layer::classify(&head),
+        crate::layer::Compression::None
+    );
+    if compressed || crate::layer::is_tar_header(&head) {
         let rest = std::io::stdin();
         return Ok(StdinContext::Tar(Box::new(
             std::io::Cursor::new(head).chain(rest),

@@ -18,7 +18,8 @@ pub enum Compression {
     Zstd,
 }
 
-fn classify(head: &[u8]) -> Compression {
+/// The compression a stream starting with `head` is in, by its magic bytes.
+pub fn classify(head: &[u8]) -> Compression {
     if head.starts_with(&GZIP_MAGIC) {
         Compression::Gzip
     } else if head.starts_with(&ZSTD_MAGIC) {
@@ -26,6 +27,12 @@ fn classify(head: &[u8]) -> Compression {
     } else {
         Compression::None
     }
+}
+
+/// Whether `block` (a stream's first 512 bytes, decompressed) is a tar
+/// header: POSIX and GNU tars both carry `ustar` at offset 257.
+pub fn is_tar_header(block: &[u8]) -> bool {
+    block.get(257..262) == Some(b"ustar")
 }
 
 /// Peek the magic bytes (gzip `1f 8b`, zstd `28 b5 2f fd`) without consuming them.

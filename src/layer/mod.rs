@@ -24,7 +24,7 @@ pub use apply::{ApplyOptions, ApplyReport, ExtractOptions, Ownership, apply, ext
 pub use archive::{PackDest, PackOptions, Source, pack, unpack_at};
 pub use changes::{Change, ChangeKind, changes};
 #[allow(unused_imports)]
-pub use compress::{Compression, compress, decompress, detect};
+pub use compress::{Compression, classify, compress, decompress, detect, is_tar_header};
 #[allow(unused_imports)]
 pub use copy::{CopyOp, apply_copy, chmod_mode, raw_path, raw_paths};
 #[allow(unused_imports)]

@@ -60,7 +60,15 @@ pub fn receive_master(sock: &UnixStream) -> Result<OwnedFd> {
         if let ControlMessageOwned::ScmRights(fds) = c
             && let Some(fd) = fds.first()
         {
-            return Ok(crate::sys::fs::owned(*fd));
+            let master = crate::sys::fs::owned(*fd);
+            // Never blocking: the relay waits in poll, and writes input only
+            // as far as the container reads it (see [`relay`]).
+            nix::fcntl::fcntl(
+                master.as_fd(),
+                nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
+            )
+            .context("making the container's terminal non-blocking")?;
+            return Ok(master);
         }
     }
     Err(anyhow!("the container did not send its terminal"))
@@ -149,10 +157,6 @@ pub fn relay(
     let mut buf = [0u8; 16384];
     let mut out = std::io::stdout();
     let mut input = INPUT.lock().unwrap_or_else(|p| p.into_inner());
-    nix::fcntl::fcntl(
-        master.as_fd(),
-        nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
-    )?;
     // A File view of the master, never closed here (ManuallyDrop).
     let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
     // A busy terminal must not push the caller's deadline back.
@@ -239,11 +243,8 @@ pub fn relay(
 
 /// Copies what is left in the master to stdout.
 pub fn drain(master: &OwnedFd) -> Result<()> {
+    // The master is non-blocking (receive_master): this stops at what is there.
     let mut m = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(master.as_raw_fd()));
-    let _ = nix::fcntl::fcntl(
-        master.as_fd(),
-        nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
-    );
     let mut out = std::io::stdout();
     let mut buf = [0u8; 16384];
     while let Ok(n) = m.read(&mut buf) {
