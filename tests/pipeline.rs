@@ -214,3 +214,33 @@ berthtest!(attach_refuses_detach_and_unknown_streams, |env| {
         );
     }
 });
+
+berthtest!(
+    a_caller_whose_stdout_pipe_is_non_blocking_gets_every_byte,
+    |env| {
+        env.import_busybox();
+        // The reader takes 4 KiB at a time, so berth finds the pipe full
+        // (EAGAIN on a non-blocking end) many times over.
+        let out = shell(
+            &env,
+            r#"timeout 120 python3 -c '
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+n = 0
+while True:
+    b = os.read(r, 4096)
+    if not b:
+        break
+    n += len(b)
+print(n, p.wait())
+' "$BERTH" --root "$ROOT" run --rm --network none busybox head -c 8000000 /dev/zero"#,
+        )
+        .run();
+        assert_ok(&out);
+        assert_eq!(out.stdout(), "8000000 0\n", "stderr: {}", out.stderr());
+        no_containers_left(&env);
+    }
+);

@@ -310,19 +310,40 @@ fn relay(
         match crate::sys::fs::splice(from.as_fd(), to.as_fd(), 1 << 20) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) => {
                 broken.store(true, std::sync::atomic::Ordering::SeqCst);
                 if let Some(pid) = *target.lock().unwrap_or_else(|p| p.into_inner()) {
                     let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
                 }
                 break;
             }
+            // The caller's end is non-blocking (a shell's or a language
+            // runtime's pipe set O_NONBLOCK) and full: wait for its reader
+            // rather than give up, or the container would block for ever.
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+                let mut fds = [PollFd::new(to.as_fd(), PollFlags::POLLOUT)];
+                if let Err(e) = poll(&mut fds, PollTimeout::NONE)
+                    && e != nix::errno::Errno::EINTR
+                {
+                    log::warn!("waiting to pass the container's output on: {e}");
+                    return discard(from);
+                }
+            }
             Err(e) => {
                 log::warn!("passing the container's output on: {e}");
-                break;
+                return discard(from);
             }
         }
     }
+}
+
+/// Reads what the container still writes on `from` to EOF and drops it:
+/// berth's own stdout failed for good (not a reader gone, which ends the
+/// container), and the container must not block on a full pipe for that.
+fn discard(from: OwnedFd) {
+    let mut from = std::fs::File::from(from);
+    let _ = std::io::copy(&mut from, &mut std::io::sink());
 }
 
 /// What the container writes goes to the log and, in the foreground
