@@ -66,12 +66,12 @@ impl Notifier {
     pub fn send(&self, msg: &str) -> Result<()> {
         match self.sock.send_to_addr(msg.as_bytes(), &self.addr) {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                log::debug!("{SOCKET_ENV} is full: dropped `{}`", msg.replace('\n', " "));
+                log::debug!("{SOCKET_ENV} is full: dropped `{}`", shown(msg));
                 Ok(())
             }
             r => r
                 .map(|_| ())
-                .with_context(|| format!("sending `{}` to {SOCKET_ENV}", msg.replace('\n', " "))),
+                .with_context(|| format!("sending `{}` to {SOCKET_ENV}", shown(msg))),
         }
     }
 
@@ -111,6 +111,12 @@ impl Notifier {
         }
         Ok(())
     }
+}
+
+/// A message for berth's own log: relayed ones are the container's words,
+/// so escaped for the terminal, on one line.
+fn shown(msg: &str) -> String {
+    crate::term::escape(&msg.replace('\n', " ")).into_owned()
 }
 
 /// The most messages one [`Notifier::relay`] call passes on.
@@ -160,6 +166,15 @@ mod tests {
         let got = rx.recv(&mut buf).unwrap();
         assert_eq!(&buf[..got], b"WATCHDOG=1");
         assert!(Notifier::new(OsStr::new("relative")).is_err());
+    }
+
+    #[test]
+    fn a_message_shown_in_berths_log_carries_no_terminal_controls() {
+        let s = shown("STATUS=\x1b]0;owned\x07\nREADY=1");
+        assert!(
+            !s.contains('\x1b') && !s.contains('\x07') && !s.contains('\n'),
+            "{s}"
+        );
     }
 
     #[test]
