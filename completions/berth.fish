@@ -87,7 +87,7 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l target -d 'Build u
 complete -c berth -n "__fish_berth_using_subcommand build" -l label -d 'Add a label to the image' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l timestamp -d 'Clamp created times and file mtimes to this epoch (reproducible builds)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l iidfile -d 'Write the image id to FILE' -r -F
-complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Network for RUN steps: private (default: pasta\'s user-mode network, as `berth run`; no access to the host\'s loopback), none, or host (which also allows `RUN --network=host`)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l allow -d 'Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host\'s network and `ADD <url>` fetch from host-only addresses (loopback, link-local)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l secret -d 'A secret for `RUN --mount=type=secret`: id=ID,src=FILE (never stored in the image or the cache)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l pull -d 'When to pull FROM images: always, missing, never, newer (`--pull` alone: newer, as podman)' -r

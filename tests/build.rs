@@ -495,8 +495,9 @@ berthtest!(build_quiet_failure_reports_the_last_output_lines, |env| {
     let out = build(&env, &ctx, &["-q"]);
     assert_build_fails(&out, "Dockerfile:2:");
     assert!(
-        out.stderr()
-            .contains("exit status 4; last output: first | something broke"),
+        out.stderr().contains(
+            "exit status 4 (network: private, through pasta); last output: first | something broke"
+        ),
         "{}",
         out.stderr()
     );
@@ -727,3 +728,43 @@ berthtest!(
         );
     }
 );
+
+berthtest!(
+    build_run_steps_get_a_private_network_unless_told_otherwise,
+    |env| {
+        env.import_busybox();
+        // Interfaces the step sees: loopback alone, or loopback and pasta's.
+        let df = "FROM busybox\n\
+RUN grep -c : /proc/net/dev > /ifaces\n\
+RUN --network=none grep -c : /proc/net/dev > /ifaces-none\n";
+        let ctx = context(&env, &[("Dockerfile", df)]);
+        let out = build(&env, &ctx, &["-t", "localhost/net"]);
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        assert_eq!(run_none(&env, &["localhost/net", "cat", "/ifaces"]), "2\n");
+        assert_eq!(
+            run_none(&env, &["localhost/net", "cat", "/ifaces-none"]),
+            "1\n"
+        );
+
+        env.write(
+            "ctx/Dockerfile",
+            "FROM busybox\nRUN grep -c : /proc/net/dev > /ifaces\n",
+        );
+        let out = build(
+            &env,
+            &ctx,
+            &["--network", "none", "--no-cache", "-t", "localhost/none"],
+        );
+        assert_eq!(out.code(), Some(0), "{}", out.stderr());
+        assert_eq!(run_none(&env, &["localhost/none", "cat", "/ifaces"]), "1\n");
+    }
+);
+
+berthtest!(a_failed_run_step_names_the_network_it_had, |env| {
+    env.import_busybox();
+    let ctx = context(&env, &[("Dockerfile", "FROM busybox\nRUN exit 3\n")]);
+    let out = build(&env, &ctx, &["--network", "none"]);
+    assert_build_fails(&out, "exit status 3 (network: none, only loopback");
+    let out = build(&env, &ctx, &[]);
+    assert_build_fails(&out, "exit status 3 (network: private, through pasta)");
+});

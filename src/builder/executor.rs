@@ -6,7 +6,7 @@
 
 use super::context::Ignore;
 use super::dockerfile::instr::{Instr, Instruction};
-use super::run::ContextViews;
+use super::run::{ContextViews, StepNetwork};
 use super::stages::Stage;
 use crate::ident::idmap::IdMapping;
 use crate::image::pull::{Observer, PullOptions, PullPolicy};
@@ -30,8 +30,8 @@ pub struct BuildOptions {
     /// `--timestamp` or SOURCE_DATE_EPOCH: created times and mtimes clamped to it.
     pub epoch: Option<i64>,
     pub labels: BTreeMap<String, String>,
-    /// `--network host`: RUN steps use the host's network unless they say otherwise.
-    pub network_host: bool,
+    /// `--network`: the network RUN steps get unless they say otherwise.
+    pub network: StepNetwork,
     /// `--allow network.host` (or `--network host`): a `RUN --network=host` may run.
     pub allow_network_host: bool,
     /// `--secret id=ID,src=FILE`: id → file, mounted only where a RUN asks.

@@ -16,3 +16,4 @@ mod stages;
 pub mod steps;
 
 pub(crate) use dockerfile::instr;
+pub use run::StepNetwork;

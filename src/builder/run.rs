@@ -18,6 +18,39 @@ use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The network a RUN step gets: `berth build --network`, or the step's own
+/// `RUN --network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepNetwork {
+    /// Its own network namespace with only loopback.
+    None,
+    /// Its own network namespace with pasta's user-mode network (as `berth
+    /// run`'s default): the internet, not the host's loopback services.
+    Private,
+    /// The host's (needs the network.host entitlement).
+    Host,
+}
+
+impl StepNetwork {
+    /// The mode's name for `runtime::network::Plan::new`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepNetwork::None => "none",
+            StepNetwork::Private => "private",
+            StepNetwork::Host => "host",
+        }
+    }
+
+    /// For a failed step's message.
+    fn describe(self) -> &'static str {
+        match self {
+            StepNetwork::None => "none, only loopback; drop `--network none` for a private one",
+            StepNetwork::Private => "private, through pasta",
+            StepNetwork::Host => "host",
+        }
+    }
+}
+
 /// What a RUN's flags add to its container.
 pub(super) struct RunExtras {
     /// Hash of the context content bind-mounted into the step.
@@ -29,7 +62,7 @@ pub(super) struct RunExtras {
     scratch: Vec<PathBuf>,
     /// Mount targets missing from the image: removed from the layer afterwards.
     stubs: Vec<String>,
-    network_host: bool,
+    network: StepNetwork,
     /// Binds of context directories holding ignored files, by index in
     /// `mounts`: their filtered copy is made only if the step runs.
     views: Vec<(usize, ContextView)>,
@@ -161,11 +194,15 @@ impl Builder<'_> {
             Ok((0, _)) => {}
             Ok((code, tail)) => {
                 let _ = remove_tree(&upper);
+                // The network is named: a step that fails for the lack of
+                // one (`apt-get update` under `--network none`) shows only
+                // DNS errors of its own.
+                let net = extras.network.describe();
                 if tail.is_empty() {
-                    bail!("RUN {}: exit status {code}", text.trim());
+                    bail!("RUN {}: exit status {code} (network: {net})", text.trim());
                 }
                 bail!(
-                    "RUN {}: exit status {code}; last output: {tail}",
+                    "RUN {}: exit status {code} (network: {net}); last output: {tail}",
                     text.trim()
                 );
             }
@@ -220,7 +257,7 @@ impl Builder<'_> {
             mounts: Vec::new(),
             scratch: Vec::new(),
             stubs: Vec::new(),
-            network_host: self.network_host(r.network)?,
+            network: self.step_network(r.network)?,
             views: Vec::new(),
         };
         let lowers: Vec<PathBuf> = st
@@ -263,16 +300,16 @@ impl Builder<'_> {
         Ok(x)
     }
 
-    /// Whether the step uses the host's network.
-    fn network_host(&self, n: Option<Network>) -> Result<bool> {
+    /// The network the step gets: the build's, unless `RUN --network` says.
+    fn step_network(&self, n: Option<Network>) -> Result<StepNetwork> {
         Ok(match n {
-            None => self.opts.network_host,
+            None | Some(Network::Default) => self.opts.network,
             Some(Network::Host) if !self.opts.allow_network_host => bail!(
                 "RUN --network=host: network.host is not allowed \
                  (use `berth build --allow network.host` to allow it)"
             ),
-            Some(Network::Host) => true,
-            Some(Network::Private) => false,
+            Some(Network::Host) => StepNetwork::Host,
+            Some(Network::None) => StepNetwork::None,
         })
     }
 
@@ -538,7 +575,7 @@ impl Builder<'_> {
             lowerdirs,
         };
         // The step's argv as it is (no ENTRYPOINT), its env over the image's.
-        let network = network::Plan::new(if extras.network_host { "host" } else { "none" }, &[])?;
+        let network = network::Plan::new(extras.network.as_str(), &[])?;
         let mut opts = ContainerOptions::new(network);
         opts.entrypoint = Some(String::new());
         opts.command = argv.to_vec();

@@ -3,6 +3,7 @@
 use super::Ctx;
 use super::progress::Progress;
 use super::registry_opts::AccessFlags;
+use crate::builder::StepNetwork;
 use crate::builder::executor::{BuildOptions, build};
 use crate::image::pull::PullPolicy;
 use crate::reference::Reference;
@@ -39,8 +40,8 @@ pub struct Args {
     /// Write the image id to FILE
     #[arg(long, value_name = "FILE")]
     iidfile: Option<PathBuf>,
-    /// Network for RUN steps: none (default) or host (which also allows `RUN --network=host`)
-    #[arg(long, default_value = "none", value_name = "MODE")]
+    /// Network for RUN steps: private (default: pasta's user-mode network, as `berth run`; no access to the host's loopback), none, or host (which also allows `RUN --network=host`)
+    #[arg(long, default_value = "private", value_name = "MODE")]
     network: String,
     /// Grant an entitlement (repeatable): network.host lets `RUN --network=host` steps use the host's network and `ADD <url>` fetch from host-only addresses (loopback, link-local)
     #[arg(long, value_name = "ENTITLEMENT")]
@@ -167,14 +168,15 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
             .ok()
             .and_then(|s| s.parse().ok())
     });
-    let network_host = match a.network.as_str() {
-        "none" | "default" | "private" => false,
-        "host" => true,
-        other => anyhow::bail!("invalid --network `{other}`: use none or host"),
+    let network = match a.network.as_str() {
+        "none" => StepNetwork::None,
+        "private" | "default" | "pasta" | "bridge" => StepNetwork::Private,
+        "host" => StepNetwork::Host,
+        other => anyhow::bail!("invalid --network `{other}`: use private, none or host"),
     };
     // BuildKit's entitlements: a Dockerfile alone cannot reach the host's
     // network (its loopback services); the user says so on the command line.
-    let mut allow_network_host = network_host;
+    let mut allow_network_host = network == StepNetwork::Host;
     for e in &a.allow {
         match e.as_str() {
             "network.host" => allow_network_host = true,
@@ -199,7 +201,7 @@ pub fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
             no_cache: a.no_cache,
             epoch,
             labels: kv(&a.label, "--label")?,
-            network_host,
+            network,
             allow_network_host,
             secrets: secrets(&a.secret)?,
             quiet: a.quiet,

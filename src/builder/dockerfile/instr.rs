@@ -83,8 +83,10 @@ pub(crate) struct Run {
 /// `RUN --network=…`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Network {
-    /// `default` or `none`: the step gets its own network namespace.
-    Private,
+    /// `default`: the build's network (`berth build --network`).
+    Default,
+    /// `none`: only a loopback of the step's own.
+    None,
     Host,
 }
 
@@ -291,7 +293,8 @@ fn run(i: &parser::Instruction) -> Result<Run, String> {
             "network" => {
                 r.network = Some(match v {
                     "host" => Network::Host,
-                    "none" | "default" => Network::Private,
+                    "none" => Network::None,
+                    "default" => Network::Default,
                     other => {
                         return Err(format!(
                             "invalid RUN --network `{other}`: use none, host or default"
