@@ -35,6 +35,7 @@ mod pipeline;
 mod ps;
 mod pull;
 mod push;
+mod readme;
 mod registry;
 mod registry_harness;
 mod run;

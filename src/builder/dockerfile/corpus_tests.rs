@@ -12,14 +12,11 @@ use std::path::{Path, PathBuf};
 use super::parser::parse;
 
 /// `$BERTH_CORPUS` when set (and then only it), else `shared/corpus` beside
-/// the repository, else `/work/shared/corpus`.
+/// the repository (nothing of one machine's paths).
 fn corpus() -> Option<PathBuf> {
     let candidates = match std::env::var_os("BERTH_CORPUS") {
         Some(c) => vec![PathBuf::from(c)],
-        None => vec![
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-            PathBuf::from("/work/shared/corpus"),
-        ],
+        None => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")],
     };
     candidates
         .into_iter()
