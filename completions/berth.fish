@@ -67,6 +67,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "rm" -d 'Remove stopped 
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove images; blobs and layers no other image uses go with them'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command in a new container, as a child of this process'
 complete -c berth -n "__fish_berth_needs_command" -f -a "save" -d 'Write images to a tar archive (stdout unless -o)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "sbom" -d 'List the packages installed in an image (its software bill of materials)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a registry for images (Docker Hub\'s search, or the registry\'s catalog)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry: check the credentials with it, then store them'
@@ -779,6 +780,12 @@ oci-archive\t''"
 complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l format -d 'table, json (berth\'s own), spdx-json (SPDX 2.3) or cyclonedx-json (CycloneDX 1.5)' -r -f -a "table\t''
+json\t''"
+complete -c berth -n "__fish_berth_using_subcommand sbom" -s o -l output -d 'Write to FILE (atomically) instead of standard output' -r -F
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand sbom" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"

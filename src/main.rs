@@ -16,6 +16,7 @@ mod net;
 mod reference;
 mod registry;
 mod runtime;
+mod sbom;
 /// The property tests' settings: `cases` inputs each, and no regression
 /// files written into the source tree (a failure prints its input).
 #[cfg(test)]

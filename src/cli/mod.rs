@@ -46,6 +46,7 @@ mod rm;
 mod rmi;
 mod run;
 mod save;
+mod sbom;
 mod search;
 mod start;
 mod stats;
@@ -125,6 +126,7 @@ enum Verb {
     Rmi(rmi::Args),
     Run(Box<run::Args>),
     Save(save::Args),
+    Sbom(sbom::Args),
     Search(search::Args),
     Load(load::Args),
     Login(login::LoginArgs),
@@ -249,6 +251,7 @@ pub fn main() -> i32 {
         Verb::Rmi(a) => rmi::run(&ctx, a),
         Verb::Run(a) => run::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
         Verb::Save(a) => save::run(&ctx, a),
+        Verb::Sbom(a) => sbom::run(&ctx, a),
         Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),
         Verb::Login(a) => login::run_login(a),

@@ -1,0 +1,185 @@
+//! One layer's tar reduced to what the catalogers need: the packages each
+//! database or lockfile in it lists, licenses, the os-release, symlinks
+//! that may lead to one, and the layer's whiteouts.
+//!
+//! The tar is read as a stream from the store (gzip, zstd or plain, by
+//! its magic bytes), with each entry's headers bounded
+//! ([`crate::layer::TarArchive`]) and each file read up to a bound of its
+//! kind: a 2 GB `status` is noted, not slurped. Paths are the tar's names,
+//! cleaned; nothing is joined onto a host path.
+
+use super::{Package, dpkg, os};
+use crate::store::Store;
+use crate::store::digest::Digest;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::io::{BufReader, Read};
+
+/// What one layer says.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct LayerFacts {
+    /// Interesting files added or replaced by the layer, in tar order.
+    pub files: Vec<FileFact>,
+    /// Paths the layer deletes (`.wh.NAME`), with all below them.
+    pub whiteouts: Vec<String>,
+    /// Directories the layer makes opaque (`.wh..wh..opq`): what lower
+    /// layers had below them is gone.
+    pub opaque: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileFact {
+    pub path: String,
+    pub fact: Fact,
+}
+
+/// What an interesting file turned out to hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Fact {
+    /// A package database or lockfile, and the packages it lists (a file
+    /// that lists none still hides the versions below it).
+    Packages(Vec<Package>),
+    /// Licenses for the package whose docs hold this file (dpkg copyright).
+    Licenses(Vec<String>),
+    Os(os::Os),
+    /// A symlink (or hard link, as an absolute target) at an interesting
+    /// path, resolved later within the image's own tree.
+    Symlink(String),
+    /// The file could not be catalogued; why.
+    Note(String),
+}
+
+/// How a file at some path is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    DpkgStatus,
+    DpkgCopyright,
+    OsRelease,
+}
+
+impl Want {
+    /// The most of such a file that is read; beyond it the file is noted
+    /// (databases) or cut (license texts, whose first lines say it all).
+    fn bound(self) -> u64 {
+        match self {
+            Want::DpkgStatus => 64 << 20,
+            Want::DpkgCopyright => 1 << 20,
+            Want::OsRelease => 64 << 10,
+        }
+    }
+}
+
+/// What `path` (cleaned, relative) is to the catalogers, if anything.
+fn wanted(path: &str) -> Option<Want> {
+    if path == "var/lib/dpkg/status" || dpkg::is_status_d(path) {
+        return Some(Want::DpkgStatus);
+    }
+    if dpkg::copyright_package(path).is_some() {
+        return Some(Want::DpkgCopyright);
+    }
+    if os::PATHS.contains(&path) {
+        return Some(Want::OsRelease);
+    }
+    None
+}
+
+/// A tar name made a clean relative path (`./a//b/` → `a/b`); `None` for
+/// one that climbs out (`..`), which no catalogued path needs.
+pub fn clean(name: &[u8]) -> Option<String> {
+    let name = std::str::from_utf8(name).ok()?;
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The facts of the layer stored as blob `blob`.
+pub fn read_layer(store: &Store, blob: &Digest) -> Result<LayerFacts> {
+    let file = store.open_blob(blob)?;
+    let stream = crate::layer::decompress(BufReader::with_capacity(1 << 20, file))?;
+    read_tar(stream)
+}
+
+/// The facts of the tar stream `r`.
+pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
+    let mut out = LayerFacts::default();
+    let mut tar = crate::layer::TarArchive::new(r);
+    for entry in tar.entries()? {
+        let mut entry = entry.context("reading the layer tar")?;
+        let raw = entry.path_bytes();
+        let Some(path) = clean(&raw) else {
+            continue;
+        };
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d, b),
+            None => ("", path.as_str()),
+        };
+        if base == ".wh..wh..opq" {
+            out.opaque.push(dir.to_string());
+            continue;
+        }
+        if let Some(gone) = base.strip_prefix(".wh.") {
+            let gone = if dir.is_empty() {
+                gone.to_string()
+            } else {
+                format!("{dir}/{gone}")
+            };
+            out.whiteouts.push(gone);
+            continue;
+        }
+        let Some(want) = wanted(&path) else {
+            continue;
+        };
+        let kind = entry.header().entry_type();
+        let fact = if kind.is_symlink() || kind.is_hard_link() {
+            let Some(target) = entry.link_name_bytes() else {
+                continue;
+            };
+            let Ok(target) = String::from_utf8(target.into_owned()) else {
+                continue;
+            };
+            if kind.is_hard_link() {
+                // A hard link names a path from the root of the tree.
+                Fact::Symlink(format!("/{target}"))
+            } else {
+                Fact::Symlink(target)
+            }
+        } else if kind.is_file() {
+            let size = entry.size();
+            let bound = want.bound();
+            if size > bound && want == Want::DpkgStatus {
+                Fact::Note(format!(
+                    "{} MiB, over the {} MiB read for a package database: not catalogued",
+                    size >> 20,
+                    bound >> 20
+                ))
+            } else {
+                let mut bytes = Vec::with_capacity(size.min(bound) as usize);
+                (&mut entry)
+                    .take(bound)
+                    .read_to_end(&mut bytes)
+                    .with_context(|| format!("reading `{}`", crate::term::escape(&path)))?;
+                parse(want, &path, &bytes)
+            }
+        } else {
+            continue;
+        };
+        out.files.push(FileFact { path, fact });
+    }
+    Ok(out)
+}
+
+/// What the file at `path` of kind `want`, holding `bytes`, says.
+fn parse(want: Want, path: &str, bytes: &[u8]) -> Fact {
+    let text = String::from_utf8_lossy(bytes);
+    match want {
+        Want::DpkgStatus => Fact::Packages(dpkg::parse_status(&text, path)),
+        Want::DpkgCopyright => Fact::Licenses(dpkg::copyright_licenses(&text)),
+        Want::OsRelease => Fact::Os(os::parse(&text)),
+    }
+}
