@@ -2327,7 +2327,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__import)
-            opts="-c -m -h --change --message --root --log-level --help"
+            opts="-c -m -q -h --change --message --quiet --root --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

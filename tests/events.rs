@@ -127,11 +127,11 @@ berthtest!(image_events_are_recorded_and_filtered_by_type, |env| {
     env.berth(&["untag", "other:1", "other:1"]).ok();
     let got = statuses(&env, "type=image");
     let names: Vec<&str> = got.iter().map(|e| e["Status"].as_str().unwrap()).collect();
-    assert_eq!(names, ["tag", "untag"], "{got:#?}");
+    assert_eq!(names, ["import", "tag", "untag"], "{got:#?}");
     assert!(
-        got[0]["Name"].as_str().unwrap().ends_with("other:1"),
+        got[1]["Name"].as_str().unwrap().ends_with("other:1"),
         "{:#}",
-        got[0]
+        got[1]
     );
     let tmpl = env
         .berth(&[
@@ -143,6 +143,36 @@ berthtest!(image_events_are_recorded_and_filtered_by_type, |env| {
         ])
         .ok();
     assert_eq!(tmpl, "image tag\n");
+});
+
+berthtest!(import_and_load_are_image_events_too, |env| {
+    let id = env.import_busybox();
+    env.berth(&["save", "-o", "bb.tar", "busybox"]).ok();
+    env.berth(&["load", "-q", "-i", "bb.tar"]).ok();
+    let got = statuses(&env, "type=image");
+    let seen: Vec<(&str, &str)> = got
+        .iter()
+        .map(|e| (e["Status"].as_str().unwrap(), e["Name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("import", "docker.io/library/busybox:latest"),
+            ("load", "docker.io/library/busybox:latest")
+        ],
+        "{got:#?}"
+    );
+    assert!(got.iter().all(|e| e["ID"] == id.as_str()), "{got:#?}");
+    // `import -q` prints the id (a new one: the created time differs), as
+    // it would without.
+    let quiet = env
+        .berth(&[
+            "import",
+            "-q",
+            &crate::util::busybox_tar().display().to_string(),
+        ])
+        .ok();
+    crate::util::assert_image_id(quiet.trim());
 });
 
 berthtest!(events_follow_prints_what_happens_after_it_started, |env| {

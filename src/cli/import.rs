@@ -19,6 +19,9 @@ pub struct Args {
     /// Commit message recorded in the image's history
     #[arg(short, long)]
     message: Option<String>,
+    /// Print only the image id (what berth prints anyway; podman's flag)
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -44,6 +47,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         source: a.file.clone(),
     };
     let id = import(&store, input, &opts).with_context(|| format!("importing `{}`", a.file))?;
+    // -q: the id is all berth prints here anyway.
+    let _ = a.quiet;
+    super::events::image(ctx, "import", id.hex(), opts.name.as_deref().unwrap_or(""));
     println!("{}", id.hex());
     Ok(0)
 }

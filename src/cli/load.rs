@@ -31,6 +31,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let store = ctx.store()?;
     let loaded =
         crate::image::load::load(&store, input).with_context(|| format!("loading {what}"))?;
+    for line in &loaded {
+        let name = line.trim_start_matches("Loaded image: ");
+        if let Ok(image) = store.resolve(name) {
+            super::events::image(ctx, "load", image.id().hex(), name);
+        }
+    }
     if !a.quiet {
         super::output::lines(loaded)?;
     }
