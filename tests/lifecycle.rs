@@ -180,6 +180,33 @@ berthtest!(a_stopped_container_is_not_restarted_by_its_policy, |env| {
     );
 });
 
+berthtest!(stop_ends_a_container_its_policy_keeps_restarting, |env| {
+    env.import_busybox();
+    // It exits at once, so its monitor is nearly always between two runs
+    // when `stop` comes: the stop must still hold, and the monitor end.
+    let id = run_d(
+        &env,
+        &["--restart", "always", "busybox", "sh", "-c", "exit 1"],
+    );
+    env.berth(&["stop", "-t", "1", &id]).ok();
+    // `wait` returns only once the monitor is gone (nothing restarts it).
+    let waited = crate::util::Cmd::new("timeout")
+        .arg("60")
+        .arg(crate::util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(&["wait", &id])
+        .run();
+    assert_eq!(
+        waited.code(),
+        Some(0),
+        "wait hung: the monitor restarts it on"
+    );
+    let rec = record(&env, &id);
+    assert_eq!(rec["state"], "exited", "{rec:#}");
+    assert_eq!(rec["stopped_by_user"], true, "{rec:#}");
+});
+
 berthtest!(run_d_of_a_missing_command_says_so_and_exits_127, |env| {
     env.import_busybox();
     let out = env

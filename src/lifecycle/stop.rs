@@ -83,29 +83,32 @@ pub fn stop(containers: &Containers, spec: &str, timeout: Option<u32>) -> Result
     let lock = containers.lock(&id)?;
     let mut meta = containers.reload(&id)?;
     containers.settle(&mut meta)?;
-    let Some(init) = live_init(&meta)? else {
+    // Nothing runs, and no monitor is between two runs to start it again.
+    if live_init(&meta)?.is_none() && !meta.monitor.is_some_and(|m| m.alive()) {
         return Ok(meta);
-    };
-    // Recorded before the signal: the monitor must not start it again.
-    meta.stopped_by_user = true;
-    containers.save(&meta)?;
+    }
     let signal = parse_signal(meta.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
     let secs = timeout
         .or(meta.stop_timeout)
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let name = meta.name.clone();
-    send(&init, signal).with_context(|| format!("signalling container {name}"))?;
-    if !init
-        .wait_exit_for(Some(Duration::from_secs(secs.into())))
-        .with_context(|| format!("waiting for container {name}"))?
-    {
-        log::info!("container {name} did not stop within {secs} s of its stop signal: killing it");
-        send(&init, libc::SIGKILL).with_context(|| format!("killing container {name}"))?;
-        init.wait_exit()
-            .with_context(|| format!("waiting for container {name}"))?;
-    }
+    let mut end = |init: &PidFd| -> Result<()> {
+        send(init, signal).with_context(|| format!("signalling container {name}"))?;
+        if !init
+            .wait_exit_for(Some(Duration::from_secs(secs.into())))
+            .with_context(|| format!("waiting for container {name}"))?
+        {
+            log::info!(
+                "container {name} did not stop within {secs} s of its stop signal: killing it"
+            );
+            send(init, libc::SIGKILL).with_context(|| format!("killing container {name}"))?;
+            init.wait_exit()
+                .with_context(|| format!("waiting for container {name}"))?;
+        }
+        Ok(())
+    };
+    end_and_wait(containers, &meta, &mut end)?;
     drop(lock);
-    wait_monitor(&meta)?;
     let mut meta = containers.reload(&id)?;
     containers.settle(&mut meta)?;
     Ok(meta)
@@ -139,6 +142,27 @@ pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
 /// until the monitor is gone, every new pid 1 its record names is killed
 /// too, woken by inotify as the record is replaced.
 pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
+    let mut kill = |init: &PidFd| -> Result<()> {
+        send(init, libc::SIGKILL).with_context(|| format!("killing container {}", meta.name))?;
+        init.wait_exit()
+            .with_context(|| format!("waiting for container {}", meta.name))
+    };
+    end_and_wait(containers, meta, &mut kill)
+}
+
+/// Ends the container with `end` (given its live pid 1) and waits until
+/// nothing of it runs and its monitor is gone. Marks it stopped by the user
+/// first, and again whenever its monitor replaced the record meanwhile: a
+/// monitor between two runs (its restart policy, or
+/// `--health-on-failure=restart`) reads the record without the lock, so a
+/// mark saved between its read and its write would be lost. A pid 1 it
+/// started meanwhile is ended too, woken by inotify as the record is
+/// replaced.
+fn end_and_wait(
+    containers: &Containers,
+    meta: &Meta,
+    end: &mut dyn FnMut(&PidFd) -> Result<()>,
+) -> Result<()> {
     use crate::sys::watch::{self, Inotify};
     use std::os::fd::AsFd;
     let ino = Inotify::new().context("creating an inotify instance")?;
@@ -155,10 +179,7 @@ pub fn kill_and_wait(containers: &Containers, meta: &Meta) -> Result<()> {
             containers.save(&m)?;
         }
         if let Some(init) = live_init(&m)? {
-            send(&init, libc::SIGKILL)
-                .with_context(|| format!("killing container {}", meta.name))?;
-            init.wait_exit()
-                .with_context(|| format!("waiting for container {}", meta.name))?;
+            end(&init)?;
         }
         let Some(monitor) = m.monitor.filter(|p| p.alive()) else {
             return Ok(());
