@@ -788,8 +788,7 @@ complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory 
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
-complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'Output format' -r -f -a "table\t''
-json\t''"
+complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Stars}}`; with --list-tags `{{.Name}} {{.Tag}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F

@@ -68,6 +68,17 @@ berthtest!(search_filters_the_catalog_by_the_term, |env| {
     assert_eq!(v[0]["Name"], format!("{h}/tools"));
     assert_eq!(v[0]["Index"], h);
     assert_eq!(v.as_array().unwrap().len(), 1);
+    let out = search(
+        &env,
+        &reg,
+        &["--format", "{{.Name}} in {{.Index}}", &format!("{h}/app")],
+    );
+    assert_eq!(
+        out.stdout(),
+        format!("{h}/app/db in {h}\n{h}/app/web in {h}\n")
+    );
+    let out = search(&env, &reg, &["--format", "{{.Nope", &format!("{h}/app")]);
+    assert_fails_125(&out, "--format `{{.Nope`");
 });
 
 berthtest!(search_lists_tags_of_a_repository, |env| {
@@ -89,6 +100,14 @@ berthtest!(search_lists_tags_of_a_repository, |env| {
         .collect();
     let name = format!("{h}/tools");
     assert_eq!(rows, [[name.as_str(), "1"], [name.as_str(), "2"]]);
+    let out = search(
+        &env,
+        &reg,
+        &["--list-tags", "--format", "{{.Tag}}", &format!("{h}/tools")],
+    );
+    let mut tags: Vec<&str> = out.stdout().lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["1", "2"]);
     let out = search(&env, &reg, &["--list-tags", &format!("{h}/tools:2")]);
     assert_fails_125(&out, "without a tag");
 });

@@ -1,11 +1,14 @@
-//! `berth search TERM [--limit N] [--format json|table] [--list-tags]`
+//! `berth search TERM [--limit N] [--format json|table|TEMPLATE] [--list-tags]`
 
 use super::output::{self, Format};
 use super::registry_opts::AccessFlags;
 use crate::registry::Registries;
 use crate::registry::search::{self, Hit};
+use crate::template::{Template, default_header};
+use anyhow::Context;
 use anyhow::Result;
 use serde_json::json;
+use std::io::Write;
 
 /// Search a registry for images (Docker Hub's search, or the registry's catalog)
 #[derive(clap::Args, Debug)]
@@ -15,9 +18,9 @@ pub struct Args {
     /// At most this many results (tags with --list-tags)
     #[arg(long, default_value_t = 25, value_name = "N")]
     limit: usize,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    /// json, table, or a Go template (`{{.Name}}\t{{.Stars}}`; with --list-tags `{{.Name}} {{.Tag}}`)
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
     /// List the tags of the repository TERM names
     #[arg(long)]
     list_tags: bool,
@@ -32,11 +35,28 @@ pub fn run(a: Args) -> Result<i32> {
     if a.limit == 0 {
         anyhow::bail!("--limit must be at least 1");
     }
+    // The user's template is checked before the registry is asked.
+    let (format, template) = match a.format.as_deref() {
+        None | Some("table") => (Format::Table, None),
+        Some("json") => (Format::Json, None),
+        Some(f) => (
+            Format::Table,
+            Some(Template::parse(f).with_context(|| format!("--format `{f}`"))?),
+        ),
+    };
     let access = a.access.access()?;
     let registries = Registries::load()?;
     if a.list_tags {
         let (name, tags) = search::list_tags(&registries, &a.term, a.limit, &access)?;
-        if a.format == Format::Json {
+        if let Some(t) = template {
+            // podman's fields for a tag listing.
+            let fields: Vec<serde_json::Value> = tags
+                .iter()
+                .map(|t| json!({ "Name": name, "Tag": t }))
+                .collect();
+            return render(&t, &fields, &a.format);
+        }
+        if format == Format::Json {
             return output::json(&[json!({ "Name": name, "Tags": tags })]).map(|_| 0);
         }
         let rows: Vec<Vec<String>> = tags.into_iter().map(|t| vec![name.clone(), t]).collect();
@@ -44,7 +64,19 @@ pub fn run(a: Args) -> Result<i32> {
         return Ok(0);
     }
     let hits = search::search(&registries, &a.term, a.limit, &access)?;
-    if a.format == Format::Json {
+    if let Some(t) = template {
+        let fields: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| {
+                let mut v = serde_json::to_value(to_json(h)).unwrap_or_default();
+                // The table's truncation applies, as in podman.
+                v["Description"] = description(&h.description, a.no_trunc).into();
+                v
+            })
+            .collect();
+        return render(&t, &fields, &a.format);
+    }
+    if format == Format::Json {
         return output::json(&hits.iter().map(to_json).collect::<Vec<_>>()).map(|_| 0);
     }
     let rows: Vec<Vec<String>> = hits
@@ -59,6 +91,15 @@ pub fn run(a: Args) -> Result<i32> {
         })
         .collect();
     output::table(&["NAME", "DESCRIPTION", "STARS", "OFFICIAL"], &rows)?;
+    Ok(0)
+}
+
+/// The rows through the user's template.
+fn render(t: &Template, fields: &[serde_json::Value], src: &Option<String>) -> Result<i32> {
+    let text = t
+        .render_all(fields, &default_header)
+        .with_context(|| format!("--format `{}`", src.as_deref().unwrap_or_default()))?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(0)
 }
 
