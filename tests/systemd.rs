@@ -347,7 +347,29 @@ berthtest!(cidfile_pidfile_and_replace, |env| {
     let new = env.berth(&replace).ok().trim().to_string();
     assert_ne!(new, id);
     assert_eq!(env.berth(&["ps", "-aq", "--no-trunc"]).ok().trim(), new);
+    assert!(
+        !cid.exists(),
+        "the replaced container's cidfile is gone with it"
+    );
     env.berth(&["rm", "-f", "web"]).ok();
+    // rm takes a container's cidfile, unless it names another one by now.
+    let mut args = run_d.to_vec();
+    args.extend(["--cidfile", c, "busybox", "sleep", "100"]);
+    let id = env.berth(&args).ok().trim().to_string();
+    env.berth(&["rm", "-f", &id]).ok();
+    assert!(!cid.exists(), "rm -f left the cidfile");
+    let id = env.berth(&args).ok().trim().to_string();
+    std::fs::write(&cid, "someone-else").unwrap();
+    env.berth(&["rm", "-f", &id]).ok();
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), "someone-else");
+    std::fs::remove_file(&cid).unwrap();
+    // -d --rm: its monitor removes the container and the cidfile.
+    let mut args = run_d.to_vec();
+    args.extend(["--rm", "--cidfile", c, "busybox", "sleep", "100"]);
+    let id = env.berth(&args).ok().trim().to_string();
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), id);
+    env.berth(&["stop", &id]).ok();
+    assert!(!cid.exists(), "-d --rm left the cidfile");
     // --rm takes its cidfile with it.
     let cid2 = env.path("cid2");
     let mut args = RUN.to_vec();

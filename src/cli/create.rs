@@ -167,12 +167,18 @@ pub(super) fn create(
 fn write_cidfile(
     containers: &Containers,
     file: Option<&std::path::Path>,
-    meta: Meta,
+    mut meta: Meta,
 ) -> Result<Meta> {
     let Some(file) = file else {
         return Ok(meta);
     };
-    if let Err(e) = crate::layout::write_new(file, meta.id.as_bytes()) {
+    let written = crate::layout::write_new(file, meta.id.as_bytes()).and_then(|()| {
+        // Recorded so that whoever removes the container (its monitor,
+        // under `-d --rm`) removes the file too.
+        meta.cidfile = Some(std::path::absolute(file)?);
+        containers.save(&meta)
+    });
+    if let Err(e) = written {
         let _ = crate::helper::remove_tree(&containers.dir_of(&meta.id));
         return Err(e.context(format!("writing --cidfile `{}`", file.display())));
     }

@@ -75,6 +75,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 Err(_) if !containers.dir_of(&meta.id).exists() => {}
                 r => r?,
             }
+            Containers::forget_cidfile(&meta);
             super::events::container(ctx, "remove", &meta);
             Ok(meta.id)
         })();
@@ -97,11 +98,10 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
     let mut kept = Vec::with_capacity(list.len());
     for mut m in list {
         match containers.settle(&mut m) {
-            Ok(true) => {
-                if let Err(e) = remove_tree(&containers.dir_of(&m.id)) {
-                    log::debug!("removing leftover container {}: {e:#}", m.id);
-                }
-            }
+            Ok(true) => match remove_tree(&containers.dir_of(&m.id)) {
+                Ok(()) => Containers::forget_cidfile(&m),
+                Err(e) => log::debug!("removing leftover container {}: {e:#}", m.id),
+            },
             Ok(false) => kept.push(m),
             Err(e) => {
                 log::debug!("settling container {}: {e:#}", m.id);

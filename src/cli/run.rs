@@ -95,13 +95,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         pidfile: a.pidfile.clone(),
         attach,
     };
+    // With --rm the container and its --cidfile are gone with its end.
     let out = start::foreground(&containers, &meta.id, how)?;
-    if a.rm
-        && let Some(f) = &a.image.container.cidfile
-    {
-        // The container it names is gone with it.
-        let _ = std::fs::remove_file(f);
-    }
     Ok(match out {
         Ok(code) => code,
         Err(n) => not_started(n),

@@ -94,6 +94,10 @@ pub struct Meta {
     /// by the next berth that lists containers.
     #[serde(default)]
     pub auto_remove: bool,
+    /// `--cidfile`, absolute: removed with the container (as podman 4.4 and
+    /// later), while it still holds this container's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidfile: Option<std::path::PathBuf>,
     #[serde(default)]
     pub exit_code: Option<i32>,
     /// The signal that stops it (`--stop-signal`, else the image's, else SIGTERM).
@@ -357,6 +361,17 @@ impl Containers {
             self.save(m)?;
         }
         Ok(m.state == State::Exited && m.auto_remove)
+    }
+
+    /// The container is gone: its `--cidfile` goes too, unless it names
+    /// another container by now (written anew after this one's end).
+    pub fn forget_cidfile(m: &Meta) {
+        let Some(file) = &m.cidfile else { return };
+        if fs::read(file).is_ok_and(|held| held == m.id.as_bytes())
+            && let Err(e) = fs::remove_file(file)
+        {
+            ::log::debug!("removing --cidfile `{}`: {e}", file.display());
+        }
     }
 
     /// By full id, unique id prefix, or name.

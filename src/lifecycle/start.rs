@@ -300,6 +300,7 @@ pub(super) fn finish(
     if meta.auto_remove {
         remove_tree(&containers.dir_of(id))
             .with_context(|| format!("removing container {}", meta.name))?;
+        Containers::forget_cidfile(&meta);
         let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
         crate::events::record(containers.layout(), e);
         return Ok(());

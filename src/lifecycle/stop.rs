@@ -109,7 +109,14 @@ pub fn stop(containers: &Containers, spec: &str, timeout: Option<u32>) -> Result
     };
     end_and_wait(containers, &meta, &mut end)?;
     drop(lock);
-    let mut meta = containers.reload(&id)?;
+    let mut meta = match containers.reload(&id) {
+        // Removed as it ended (`--rm`): what it recorded last.
+        Err(_) if !containers.dir_of(&id).exists() => {
+            meta.state = State::Exited;
+            return Ok(meta);
+        }
+        r => r?,
+    };
     containers.settle(&mut meta)?;
     Ok(meta)
 }
@@ -262,7 +269,9 @@ pub fn remove_named(containers: &Containers, name: &str) -> Result<()> {
     // Being started meanwhile, or orphaned: nothing of it may run on.
     kill_and_wait(containers, &meta)?;
     match crate::helper::remove_tree(&dir) {
-        Err(_) if !dir.exists() => Ok(()),
-        r => r,
+        Err(_) if !dir.exists() => {}
+        r => r?,
     }
+    Containers::forget_cidfile(&meta);
+    Ok(())
 }
