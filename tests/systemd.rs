@@ -423,3 +423,91 @@ fn kill_term(pid: u32) {
         .unwrap();
     assert!(ok.success());
 }
+
+berthtest!(
+    a_detached_monitor_pings_the_watchdog_and_relays_the_containers_ready,
+    |env| {
+        env.import_busybox();
+        let helper = compile_static(env.dir(), "notifier", NOTIFIER, false);
+        let vol = format!("{}:/notifier:ro", helper.display());
+        let manager = Manager::new(&env, "detached.sock");
+        // It notifies, then lives a second: pings every 50 ms meanwhile,
+        // from the monitor, the main process once `run -d` has returned.
+        let id = env
+            .berth(&[
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "--sdnotify=container",
+                "-v",
+                &vol,
+                "busybox",
+                "sh",
+                "-c",
+                "/notifier && sleep 1",
+            ])
+            .env("NOTIFY_SOCKET", &manager.path)
+            .env("WATCHDOG_USEC", "100000")
+            .ok();
+        let id = id.trim();
+        let rec: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(env.root.join("containers").join(id).join("meta.json")).unwrap(),
+        )
+        .unwrap();
+        let monitor = rec["monitor"]["pid"].as_u64().unwrap();
+        assert_eq!(env.berth(&["wait", id]).ok().trim(), "0");
+        let got = manager.messages();
+        assert_eq!(got[0], format!("MAINPID={monitor}"), "{got:?}");
+        assert!(
+            got.contains(&format!("MAINPID={monitor}\nREADY=1\nSTATUS=serving")),
+            "the container's READY=1, relayed by the monitor: {got:?}"
+        );
+        let pings = got.iter().filter(|m| *m == "WATCHDOG=1").count();
+        assert!(pings >= 2, "{got:?}");
+        env.berth(&["rm", id]).ok();
+    }
+);
+
+berthtest!(
+    a_detached_healthy_container_is_ready_once_its_check_passes,
+    |env| {
+        env.import_busybox();
+        let manager = Manager::new(&env, "healthy.sock");
+        let id = env
+            .berth(&[
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "--sdnotify=healthy",
+                "--health-cmd",
+                "test -e /tmp/up",
+                "--health-interval",
+                "1s",
+                "busybox",
+                "sh",
+                "-c",
+                "touch /tmp/up; sleep 3",
+            ])
+            .env("NOTIFY_SOCKET", &manager.path)
+            .ok();
+        let id = id.trim();
+        assert_eq!(env.berth(&["wait", id]).ok().trim(), "0");
+        let got = manager.messages();
+        let rec: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(env.root.join("containers").join(id).join("meta.json")).unwrap(),
+        )
+        .unwrap();
+        let monitor = rec["monitor"]["pid"].as_u64().unwrap();
+        assert_eq!(
+            got,
+            [
+                format!("MAINPID={monitor}"),
+                format!("MAINPID={monitor}\nREADY=1")
+            ],
+            "READY=1 from the monitor once healthy"
+        );
+        env.berth(&["rm", id]).ok();
+    }
+);

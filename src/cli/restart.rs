@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     for spec in &a.containers {
         let result = stop::stop(&containers, spec, a.time).and_then(|m| {
             super::events::container(ctx, "restart", &m);
-            start::detached(&containers, &m.id)
+            start::detached(&containers, &m.id, None)
         });
         match result {
             Ok(Ok(())) => println!("{spec}"),

@@ -9,7 +9,7 @@ use crate::container::log::Driver;
 use crate::lifecycle::start::{self, Attach, Foreground, NotStarted};
 use crate::systemd::SdNotify;
 use crate::systemd::notify::Notifier;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::PathBuf;
 
 /// Run a command in a new container, as a child of this process
@@ -52,11 +52,6 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         Driver::Passthrough
     };
     let sdnotify = SdNotify::or_default(a.sdnotify);
-    if a.detach && sdnotify == SdNotify::Container {
-        bail!(
-            "--sdnotify=container needs a foreground run: a detached monitor does not relay the container's notifications"
-        );
-    }
     // `ignore`: the socket is nobody's business, the container's least.
     let notifier = match sdnotify {
         SdNotify::Ignore => None,
@@ -65,7 +60,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let proxy = sdnotify == SdNotify::Container && notifier.is_some();
     let meta = create(ctx, &containers, &a.image, a.rm, default_log, proxy)?;
     if a.detach {
-        return Ok(match start::detached(&containers, &meta.id)? {
+        // The monitor is the unit's main process from here on: it pings
+        // the watchdog, and sends READY=1 (healthy) or relays it (container).
+        let notify = notifier.as_ref().map(|_| start::DetachedNotify {
+            mode: sdnotify,
+            watchdog: crate::systemd::watchdog_period(),
+        });
+        return Ok(match start::detached(&containers, &meta.id, notify)? {
             Ok(()) => {
                 detached_started(&containers, &meta.id, &a, notifier.as_ref(), sdnotify)?;
                 println!("{}", meta.id);
@@ -119,11 +120,11 @@ fn detached_started(
     }
     if let (Some(n), Some(monitor)) = (notifier, meta.monitor) {
         let pid = monitor.pid as u32;
-        match sdnotify {
-            SdNotify::Healthy => n.main_pid(pid),
-            _ => n.notify_ready(pid),
+        // MAINPID went before the monitor could run; READY=1 comes from
+        // the monitor (healthy) or the container through it.
+        if sdnotify == SdNotify::Conmon {
+            n.notify_ready(pid).context("notifying systemd")?;
         }
-        .context("notifying systemd")?;
     }
     Ok(())
 }

@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     for spec in &a.containers {
         let result = containers
             .find(spec)
-            .and_then(|m| start::detached(&containers, &m.id));
+            .and_then(|m| start::detached(&containers, &m.id, None));
         match result {
             Ok(Ok(())) => println!("{spec}"),
             Ok(Err(n)) => {

@@ -10,11 +10,12 @@
 //! pipe (its number in [`REPORT_FD_ENV`]): `ok` once the command runs, else
 //! `CODE MESSAGE` (125 setup, 126/127 the command), then closes it.
 
-use super::start::{NotStarted, exit_code, finish, restarted, run_once};
+use super::start::{DetachedNotify, NotStarted, exit_code, finish, restarted, run_once};
 use crate::container::Containers;
 use crate::layout::Layout;
 use crate::runtime::monitor::Ticker;
 use crate::spec::launch::Stdio;
+use crate::systemd::SdNotify;
 use anyhow::Result;
 use std::io::Write;
 
@@ -64,13 +65,34 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
                 let _ = r.write_all(b"ok");
             }
         };
+        let notify = DetachedNotify::from_env();
+        let watch = match &notify {
+            Some(n) => n.watch(containers, &meta)?,
+            None => Default::default(),
+        };
+        // `--sdnotify=healthy`: READY=1 from here, the main process, once
+        // the first check passes.
+        let ready = match (&notify, &watch.notifier) {
+            (Some(n), Some(sock)) if n.mode == SdNotify::Healthy => Some(sock.try_clone()?),
+            _ => None,
+        };
+        let mut ready_when_healthy = || {
+            if let Some(sock) = &ready
+                && let Err(e) = sock.notify_ready(std::process::id())
+            {
+                log::warn!("{e:#}");
+            }
+        };
         let mut health = super::health::Scheduler::new(containers, id)?;
+        if let Some(h) = health.as_mut() {
+            h.on_first_healthy = Some(&mut ready_when_healthy);
+        }
         let out = run_once(
             containers,
             &meta,
             Stdio::Detached { log },
             true,
-            Default::default(),
+            watch,
             &mut started,
             health.as_mut().map(|h| h as &mut dyn Ticker),
         );

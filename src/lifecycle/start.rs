@@ -330,7 +330,62 @@ pub(super) fn mark_exited(meta: &mut Meta, code: i32) {
 /// command runs: berth re-executed (`__monitor`), in a session of its own,
 /// with /dev/null for stdio. The monitor reports on a pipe: `ok`, or the
 /// exit code and the message of a start that failed.
-pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStarted>> {
+/// What a detached container's monitor owes systemd (`run -d` under a
+/// notify socket): the monitor is the unit's main process once it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct DetachedNotify {
+    /// `conmon` (READY=1 was sent by `run -d`), `healthy` (the monitor
+    /// sends READY=1 once the first check passes) or `container` (the
+    /// monitor relays the container's own).
+    pub mode: SdNotify,
+    /// WATCHDOG=1 this often, from the monitor.
+    pub watchdog: Option<std::time::Duration>,
+}
+
+/// The environment variables that hand a [`DetachedNotify`] to the monitor
+/// (NOTIFY_SOCKET itself is inherited).
+const MONITOR_SDNOTIFY_ENV: &str = "BERTH_MONITOR_SDNOTIFY";
+const MONITOR_WATCHDOG_ENV: &str = "BERTH_MONITOR_WATCHDOG_USEC";
+
+impl DetachedNotify {
+    /// What the starting berth handed over, in the monitor.
+    pub(super) fn from_env() -> Option<DetachedNotify> {
+        let mode = SdNotify::parse(&std::env::var(MONITOR_SDNOTIFY_ENV).ok()?).ok()?;
+        let watchdog = std::env::var(MONITOR_WATCHDOG_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_micros);
+        Some(DetachedNotify { mode, watchdog })
+    }
+
+    /// The monitor's duties while it waits: the watchdog, and the
+    /// container's notify socket relayed. None without a notify socket.
+    pub(super) fn watch(
+        &self,
+        containers: &Containers,
+        meta: &Meta,
+    ) -> Result<crate::runtime::monitor::Watch> {
+        let mut watch = crate::runtime::monitor::Watch::default();
+        let Some(notifier) = crate::systemd::notify::Notifier::from_env()? else {
+            return Ok(watch);
+        };
+        watch.watchdog = self.watchdog;
+        if self.mode == SdNotify::Container {
+            let b = bundle::read(&containers.dir_of(&meta.id))?;
+            if let Some(dir) = crate::spec::notify_dir(&b.spec) {
+                watch.proxy = Some(bind_proxy(&dir)?);
+            }
+        }
+        watch.notifier = Some(notifier);
+        Ok(watch)
+    }
+}
+
+pub fn detached(
+    containers: &Containers,
+    id: &str,
+    notify: Option<DetachedNotify>,
+) -> Result<Result<(), NotStarted>> {
     // The monitor lives as long as the container: of the caller's fds it
     // keeps only the `--preserve-fds` ones, which it passes on. Anything
     // else (a directory, a pipe the caller waits on) would be held open by
@@ -356,6 +411,21 @@ pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStart
     crate::sys::process::inherit_nothing_from(&mut cmd, 3 + preserved);
     crate::sys::ns::keep_fd_on_exec(&mut cmd, report_w_fd(&report_w));
     crate::sys::process::new_session(&mut cmd);
+    match notify {
+        Some(n) => {
+            cmd.env(MONITOR_SDNOTIFY_ENV, n.mode.as_str());
+            match n.watchdog {
+                Some(w) => cmd.env(MONITOR_WATCHDOG_ENV, w.as_micros().to_string()),
+                None => cmd.env_remove(MONITOR_WATCHDOG_ENV),
+            };
+        }
+        None => {
+            // Nobody's notify socket: the monitor must not inherit one.
+            cmd.env_remove(MONITOR_SDNOTIFY_ENV)
+                .env_remove(MONITOR_WATCHDOG_ENV)
+                .env_remove(crate::systemd::notify::SOCKET_ENV);
+        }
+    }
     // Checked and recorded under the lock, which the monitor takes before
     // it reads the record: a second start sees this one's monitor alive.
     let lock = containers.lock(id)?;
@@ -367,6 +437,16 @@ pub fn detached(containers: &Containers, id: &str) -> Result<Result<(), NotStart
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
+    }
+    // The monitor is the unit's main process from now on, told before it
+    // can send anything (it waits for this lock): under NotifyAccess=main
+    // systemd drops what a process other than the main one sends. (conmon:
+    // MAINPID and READY=1 go together once the container runs.)
+    if notify.is_some_and(|n| n.mode != SdNotify::Conmon)
+        && let Some(n) = Notifier::from_env()?
+    {
+        n.main_pid(child.id())
+            .context("telling systemd the monitor's pid")?;
     }
     drop(lock);
     // The monitor is not ours to wait for: it outlives this berth (it is

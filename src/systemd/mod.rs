@@ -35,6 +35,16 @@ impl SdNotify {
         })
     }
 
+    /// Its flag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SdNotify::Conmon => "conmon",
+            SdNotify::Container => "container",
+            SdNotify::Healthy => "healthy",
+            SdNotify::Ignore => "ignore",
+        }
+    }
+
     /// The mode asked for, else `conmon` when berth runs under a notify
     /// socket (as podman), else `ignore`.
     pub fn or_default(mode: Option<SdNotify>) -> SdNotify {
