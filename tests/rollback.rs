@@ -361,3 +361,47 @@ berthtest!(
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 );
+
+berthtest!(
+    commit_records_the_name_it_gives_and_rollback_undoes_it,
+    |env| {
+        let a = env.import_busybox();
+        let out = env
+            .berth(&[
+                "run",
+                "--name",
+                "c",
+                "--network",
+                "none",
+                "busybox",
+                "sh",
+                "-c",
+                "echo changed > /f",
+            ])
+            .run();
+        assert_ok(&out);
+        let committed = env
+            .berth(&["commit", "c", "busybox"])
+            .ok()
+            .trim()
+            .to_string();
+        eqnice!(
+            format!("0 {} {}\n1 - {}\n", sha(&a), sha(&committed), sha(&a)),
+            log(&env, "busybox")
+        );
+        assert_eq!(commands(&env, "busybox")[0], "berth commit c busybox");
+        eqnice!(
+            format!("{a}\n"),
+            env.berth(&["image", "rollback", "busybox"]).ok()
+        );
+        let out = env
+            .berth(&["run", "--rm", "--network", "none", "busybox", "cat", "/f"])
+            .run();
+        assert_eq!(
+            out.code(),
+            Some(1),
+            "the committed file is gone: {}",
+            out.describe()
+        );
+    }
+);
