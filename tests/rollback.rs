@@ -405,3 +405,28 @@ berthtest!(
         );
     }
 );
+
+berthtest!(
+    a_name_change_whose_index_write_fails_takes_its_entry_back,
+    |env| {
+        use std::os::unix::fs::PermissionsExt;
+        let a = env.import_busybox();
+        let history = std::fs::read(env.root.join("name-history.jsonl")).unwrap();
+        // index.json is replaced through a temporary file beside it: a store
+        // directory that cannot take one fails the write after the history
+        // append, as a full disk would.
+        let store = env.root.join("store");
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let out = env.berth(&["tag", "busybox", "app"]).run();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_fails_125(&out, "writing the store index");
+        assert_eq!(
+            std::fs::read(env.root.join("name-history.jsonl")).unwrap(),
+            history,
+            "the entry of the move that failed is taken back"
+        );
+        assert_fails_125(&env.berth(&["image", "log", "app"]).run(), "has no history");
+        eqnice!(format!("0 - {}\n", sha(&a)), log(&env, "busybox"));
+        eqnice!("store is valid\n", env.check_store());
+    }
+);
