@@ -14,6 +14,7 @@
 //! <root>/containers/<id>/        meta.json, upper/, work/, rootfs/, etc files
 //! <root>/blob-info.json         compressed forms of layers, where blobs were
 //!                                seen in registries, images' repo digests
+//! <root>/name-history.jsonl      every change of what a name points to
 //! <root>/store.lock              the index lock (exclusive)
 //! <root>/work.lock               shared while temporary files are written,
 //!                                exclusive for `system prune`
@@ -207,6 +208,12 @@ impl Layout {
     /// the layout stays what skopeo and umoci expect.
     pub fn blob_info(&self) -> PathBuf {
         self.root.join("blob-info.json")
+    }
+
+    /// `<root>/name-history.jsonl`: every change of what a name points to
+    /// (see `store::history`). Beside the OCI layout, like blob-info.json.
+    pub fn name_history(&self) -> PathBuf {
+        self.root.join("name-history.jsonl")
     }
 
     /// `<root>/store.lock`: see `Store::lock`.

@@ -156,7 +156,8 @@ berthtest!(
             out.starts_with("Untagged: docker.io/library/multi:latest\nDeleted: "),
             "{out}"
         );
-        // The list's blob and second's went with it; busybox stays.
+        // The list and second leave the index (the name history keeps
+        // their blobs until it expires); busybox stays.
         assert_eq!(env.check_store(), "store is valid\n");
         assert_eq!(env.images_json().len(), 1);
         env.berth(&["run", "--rm", "busybox", "true"]).ok();

@@ -302,17 +302,24 @@ berthtest!(rmi_of_one_tag_keeps_others, |env| {
     env.check_store();
 });
 
-berthtest!(rmi_last_ref_removes_blobs_and_layers, |env| {
-    env.import_busybox();
-    assert!(!blobs(&env).is_empty());
-    assert_eq!(layers(&env).len(), 1);
-    env.berth(&["rmi", "busybox"]).ok();
-    assert_eq!(blobs(&env), Vec::<String>::new(), "no blob left");
-    assert_eq!(layers(&env), Vec::<String>::new(), "no layer left");
-    let out = env.berth(&["images", "-q"]).ok();
-    eqnice!("", out);
-    env.check_store();
-});
+berthtest!(
+    rmi_last_ref_removes_blobs_and_layers_once_the_history_expires,
+    |env| {
+        env.import_busybox();
+        let before = blobs(&env);
+        assert!(!before.is_empty());
+        assert_eq!(layers(&env).len(), 1);
+        env.berth(&["rmi", "busybox"]).ok();
+        // The name history (issue 13) keeps them for `image rollback`.
+        assert_eq!(blobs(&env), before, "kept while the history points to it");
+        env.berth(&["system", "prune", "--expire", "now"]).ok();
+        assert_eq!(blobs(&env), Vec::<String>::new(), "no blob left");
+        assert_eq!(layers(&env), Vec::<String>::new(), "no layer left");
+        let out = env.berth(&["images", "-q"]).ok();
+        eqnice!("", out);
+        env.check_store();
+    }
+);
 
 berthtest!(rmi_keeps_layer_shared_with_another_image, |env| {
     env.import(&busybox_tar(), "localhost/a", &[]);
@@ -322,6 +329,8 @@ berthtest!(rmi_keeps_layer_shared_with_another_image, |env| {
         &["--change", r#"CMD ["sh"]"#],
     );
     env.berth(&["rmi", "localhost/a"]).ok();
+    // The name history (issue 13) keeps a's blobs until it expires.
+    env.berth(&["system", "prune", "--expire", "now"]).ok();
     assert_eq!(layers(&env).len(), 1, "b still uses the layer");
     assert_eq!(blobs(&env).len(), 3, "b's layer, config and manifest");
     env.inspect("localhost/b");
@@ -334,6 +343,7 @@ berthtest!(rmi_force_by_id_removes_all_tags, |env| {
         .ok();
     env.berth(&["rmi", "-f", &id]).ok();
     assert_eq!(env.images_json(), Vec::<serde_json::Value>::new());
+    env.berth(&["system", "prune", "--expire", "now"]).ok();
     assert_eq!(blobs(&env), Vec::<String>::new());
     assert_eq!(layers(&env), Vec::<String>::new());
     env.check_store();

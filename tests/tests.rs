@@ -38,6 +38,7 @@ mod push;
 mod readme;
 mod registry;
 mod registry_harness;
+mod rollback;
 mod run;
 mod search;
 mod store;

@@ -1,5 +1,5 @@
-//! `berth image exists IMAGE`: the `image` group, for verbs that have no
-//! top-level form.
+//! `berth image exists IMAGE`, `image log`, `image rollback`, `image
+//! prune`: the `image` group, for verbs that have no top-level form.
 
 use super::Ctx;
 use anyhow::{Context, Result};
@@ -12,11 +12,17 @@ pub enum Verb {
         /// The image, by name, id or digest
         image: String,
     },
+    Log(super::reflog::LogArgs),
+    Rollback(super::reflog::RollbackArgs),
+    Prune(super::reflog::PruneArgs),
 }
 
 pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     match v {
         Verb::Exists { image } => exists(ctx, &image),
+        Verb::Log(a) => super::reflog::run_log(ctx, a),
+        Verb::Rollback(a) => super::reflog::run_rollback(ctx, a),
+        Verb::Prune(a) => super::reflog::run_prune(ctx, a),
     }
 }
 

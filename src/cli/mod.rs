@@ -39,6 +39,7 @@ mod ps;
 mod pull;
 mod push;
 mod quadlet;
+mod reflog;
 mod registry_opts;
 mod rename;
 mod restart;
@@ -210,6 +211,7 @@ pub fn main() -> i32 {
     let ctx = Ctx {
         layout: crate::layout::Layout::pick(cli.root),
     };
+    crate::store::history::set_command(reflog::command_line(&args));
     crate::logger::phase("args");
     let result = match cli.verb {
         Verb::Attach(a) => attach::run(&ctx, a),

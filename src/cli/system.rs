@@ -15,11 +15,13 @@ pub enum Verb {
         #[arg(long)]
         verify: bool,
     },
-    /// Remove garbage: unreferenced blobs and layers, leftovers of interrupted commands
+    /// Remove garbage: unreferenced blobs and layers, leftovers of interrupted commands, expired name history
     Prune {
         /// Accepted for compatibility: berth never asks
         #[arg(short, long)]
         force: bool,
+        #[command(flatten)]
+        expire: super::reflog::ExpireArg,
     },
     /// Show disk usage
     Df {
@@ -37,7 +39,7 @@ pub enum Verb {
 pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     match v {
         Verb::Check { verify } => check(ctx, verify),
-        Verb::Prune { .. } => prune(ctx),
+        Verb::Prune { expire, .. } => prune(ctx, &expire),
         Verb::Df { format } => df(ctx, format),
         Verb::Reset { force } => reset(ctx, force),
     }
@@ -51,6 +53,9 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
     let report = store.check(verify, &layers_in_use(&store)?)?;
     for g in &report.garbage {
         println!("garbage: {}", g.display());
+    }
+    for n in &report.notes {
+        println!("note: {}", crate::term::escape(n));
     }
     if !report.errors.is_empty() {
         for e in &report.errors {
@@ -73,13 +78,16 @@ fn check(ctx: &Ctx, verify: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn prune(ctx: &Ctx) -> Result<i32> {
+fn prune(ctx: &Ctx, expire: &super::reflog::ExpireArg) -> Result<i32> {
+    let cutoff = expire.cutoff()?;
     let Some(store) = crate::store::Store::open_existing(ctx.root()) else {
         return Ok(0);
     };
     // Exclusive: no import or load is writing temporary files now.
     let _work = store.work_lock(true)?;
     let lock = store.lock()?;
+    // The history first: the images only expired entries kept are garbage now.
+    store.compact_history(&lock, cutoff)?;
     let cache = ctx.layout.cache();
     if cache.exists() {
         std::fs::remove_dir_all(&cache)

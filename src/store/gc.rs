@@ -6,7 +6,10 @@
 //! live: every image of index.json, and every manifest list there with the
 //! images of the store it names; and the layers the caller says are in use
 //! (containers' lowerdirs: a committed container runs on its committed
-//! layer, whether or not an image still names it), with their blobs.
+//! layer, whether or not an image still names it), with their blobs; and
+//! every image or list an entry of the name history points to, until the
+//! entry expires (`image rollback` needs it whole). A history image that is
+//! not whole is a note, not an error: rollback refuses it, gc goes on.
 
 use super::Store;
 use super::digest::Digest;
@@ -25,6 +28,9 @@ pub struct Report {
     /// Paths that nothing refers to.
     pub garbage: Vec<PathBuf>,
     pub garbage_bytes: u64,
+    /// What is worth saying but leaves the store valid (the name history's
+    /// interrupted or unreadable entries, images it points to that are gone).
+    pub notes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -139,6 +145,7 @@ impl Store {
                     .push(format!("manifest list {}: {e:#}", m.digest)),
             }
         }
+        self.history_live(&index, report, &mut live);
         let mut seen = BTreeSet::new();
         for (digest, size) in manifests {
             if !seen.insert(digest.clone()) {
@@ -172,6 +179,64 @@ impl Store {
             .collect();
         live.blobs.extend(compressed);
         Ok(live)
+    }
+
+    /// Adds what the name history points to (see the module docs).
+    fn history_live(&self, index: &Index, report: &mut Report, live: &mut Live) {
+        let history = match self.history_against(index) {
+            Ok(h) => h,
+            Err(e) => {
+                report.notes.push(format!("name history: {e:#}"));
+                return;
+            }
+        };
+        if history.unreadable > 0 {
+            report.notes.push(format!(
+                "name history: {} unreadable line(s) skipped (cut short by a crash)",
+                history.unreadable
+            ));
+        }
+        for e in history.interrupted() {
+            report.notes.push(format!(
+                "name history: an interrupted command's move of `{}` is ignored",
+                e.name
+            ));
+        }
+        for t in history.targets() {
+            if index.manifests.iter().any(|m| m.digest == t.digest) {
+                continue; // live through the index already
+            }
+            if let Err(e) = self.target_complete(t) {
+                report.notes.push(format!("name history: {e:#}"));
+                continue;
+            }
+            let mut images = Vec::new();
+            if t.is_list() {
+                live.blobs.insert(t.digest.hex().to_string());
+                if let Ok(list) = self
+                    .read_blob(&t.digest)
+                    .and_then(|b| Ok(serde_json::from_slice::<Index>(&b)?))
+                {
+                    images.extend(
+                        list.manifests
+                            .into_iter()
+                            .filter(|c| !is_index(&c.media_type) && self.has_blob(&c.digest))
+                            .map(|c| (c.digest, c.size)),
+                    );
+                }
+            } else {
+                images.push((t.digest.clone(), t.size));
+            }
+            for (digest, size) in images {
+                if let Ok((blobs, diff_ids, chains)) = self.image_parts(&digest, size, false) {
+                    live.diff_ids.extend(diff_ids);
+                    live.blobs.extend(blobs.iter().map(|d| d.hex().to_string()));
+                    live.layers
+                        .extend(chains.iter().map(|c| c.hex().to_string()));
+                    live.images.insert(digest);
+                }
+            }
+        }
     }
 
     /// The blobs, layer diffIDs and layer chain ids one manifest needs.

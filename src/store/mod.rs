@@ -10,6 +10,7 @@ pub mod blobinfo;
 pub mod blobs;
 pub mod digest;
 pub mod gc;
+pub mod history;
 pub mod images;
 pub mod lists;
 pub mod oci;
@@ -148,9 +149,30 @@ impl Store {
         serde_json::from_slice(&bytes).with_context(|| format!("parsing `{}`", path.display()))
     }
 
-    /// Replaces index.json atomically. The caller holds the lock.
-    pub fn write_index(&self, index: &Index, _lock: &Lock) -> Result<()> {
+    /// Replaces index.json atomically. The caller holds the lock. Every
+    /// name that moves is recorded in the name history first (see
+    /// [`history`]): a crash between the two leaves an entry the history
+    /// recognises as interrupted, never a move without its record.
+    pub fn write_index(&self, index: &Index, lock: &Lock) -> Result<()> {
         let bytes = serde_json::to_vec(index)?;
-        write_atomic(&self.layout.store_index(), &bytes).context("writing the store index")
+        let recorded = match self.read_index() {
+            Ok(before) => self
+                .record_moves(&before, index, lock)
+                .context("recording the name history")?,
+            // An unreadable index has no names to compare: nothing to record.
+            Err(_) => None,
+        };
+        if let Err(e) =
+            write_atomic(&self.layout.store_index(), &bytes).context("writing the store index")
+        {
+            if let Some(len) = recorded {
+                self.undo_history(len);
+            }
+            return Err(e);
+        }
+        if recorded.is_some() {
+            self.maybe_compact(lock);
+        }
+        Ok(())
     }
 }
