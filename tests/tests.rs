@@ -45,3 +45,4 @@ mod systemd;
 mod units;
 mod util;
 mod verbs;
+mod volumes;

@@ -61,6 +61,7 @@ pub fn parse_volume(
             kind: MountKind::Bind { source, readonly },
             dest: dst.to_string(),
             seed: false,
+            generated: false,
         },
         named,
     ))
@@ -114,6 +115,7 @@ pub fn parse_device(d: &str) -> Result<Mount, String> {
         },
         dest: dest.to_string(),
         seed: false,
+        generated: false,
     })
 }
 
@@ -184,6 +186,7 @@ pub fn tmpfs(dest: &str, options: &str) -> Mount {
         kind: MountKind::Tmpfs { options },
         dest: dest.to_string(),
         seed: false,
+        generated: false,
     }
 }
 
