@@ -17,6 +17,7 @@ mod containment_load;
 mod containment_misc;
 mod containment_tar;
 mod cp;
+mod df;
 mod docs;
 mod events;
 mod exec;
