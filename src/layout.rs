@@ -11,6 +11,7 @@
 //! <root>/cache/<key>             build cache: a step's key → its layer
 //! <root>/cache-mounts/<id>[.lock] RUN --mount=type=cache directories
 //! <root>/volumes/<name>/_data    named volumes
+//! <root>/volumes/<name>/volume.json  a volume's record: created, labels
 //! <root>/containers/<id>/        meta.json, upper/, work/, rootfs/, etc files
 //! <root>/blob-info.json         compressed forms of layers, where blobs were
 //!                                seen in registries, images' repo digests
@@ -227,10 +228,21 @@ impl Layout {
     }
 }
 
+/// `<volumes>/<name>`: the named volume `name`'s directory (its `_data`
+/// and its record), where `volumes` is [`Layout::volumes`].
+pub fn volume_dir(volumes: &Path, name: &str) -> PathBuf {
+    volumes.join(name)
+}
+
+/// `<volumes>/<name>/volume.json`: the named volume's record.
+pub fn volume_record(volumes: &Path, name: &str) -> PathBuf {
+    volume_dir(volumes, name).join("volume.json")
+}
+
 /// `<volumes>/<name>/_data`: what the named volume `name` mounts, where
 /// `volumes` is [`Layout::volumes`].
 pub fn volume_data(volumes: &Path, name: &str) -> PathBuf {
-    volumes.join(name).join("_data")
+    volume_dir(volumes, name).join("_data")
 }
 
 /// A flock, held until dropped.

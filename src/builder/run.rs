@@ -639,6 +639,7 @@ fn add_bind(x: &mut RunExtras, b: Bind, lowers: &[PathBuf]) -> Result<()> {
         },
         dest: b.target,
         seed: false,
+        generated: false,
     });
     Ok(())
 }

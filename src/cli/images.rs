@@ -27,10 +27,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let images = match crate::store::Store::open_existing(ctx.root()) {
+    let store = crate::store::Store::open_existing(ctx.root());
+    let images = match &store {
         Some(s) => s.images()?,
         None => Vec::new(),
     };
+    // Every image listed came from this store.
+    let size_of = |i: &Image| store.as_ref().map_or(0, |s| s.image_size(i));
     let template = match a.format.as_deref() {
         None | Some("table" | "json") => None,
         Some(f) => {
@@ -46,7 +49,13 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     // index's order among images of the same second.
     images.sort_by_key(|i| std::cmp::Reverse(i.created_epoch().unwrap_or(0)));
     if a.format.as_deref() == Some("json") {
-        return output::json(&images.iter().map(|i| to_json(i)).collect::<Vec<_>>()).map(|_| 0);
+        return output::json(
+            &images
+                .iter()
+                .map(|i| to_json(i, size_of(i)))
+                .collect::<Vec<_>>(),
+        )
+        .map(|_| 0);
     }
     let id = |i: &Image| {
         if a.no_trunc {
@@ -58,7 +67,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     if let Some(t) = template {
         let fields: Vec<serde_json::Value> = images
             .iter()
-            .flat_map(|i| template_fields(i, a.no_trunc))
+            .flat_map(|i| template_fields(i, size_of(i), a.no_trunc))
             .collect();
         let text = t
             .render_all(&fields, &header)
@@ -79,7 +88,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut rows = Vec::new();
     for i in &images {
         let created = i.created_epoch().map(crate::time::ago).unwrap_or_default();
-        let size = output::human_size(i.size());
+        let size = output::human_size(size_of(i));
         let names: Vec<(String, String)> = if i.names.is_empty() {
             vec![("<none>".into(), "<none>".into())]
         } else {
@@ -119,7 +128,7 @@ pub fn split_name(name: &str) -> (String, String) {
     }
 }
 
-fn to_json(i: &Image) -> serde_json::Value {
+fn to_json(i: &Image, size: u64) -> serde_json::Value {
     json!({
         "Id": i.id().hex(),
         "Digest": i.digest.to_string(),
@@ -128,14 +137,14 @@ fn to_json(i: &Image) -> serde_json::Value {
         "RepoTags": i.names,
         "Created": i.created_epoch().unwrap_or(0),
         "CreatedAt": i.config.created,
-        "Size": i.size(),
+        "Size": size,
         "Labels": i.config.config.labels,
     })
 }
 
 /// What an `images` template sees: one object per name, with the fields of
 /// podman's image reporter.
-fn template_fields(i: &Image, no_trunc: bool) -> Vec<serde_json::Value> {
+fn template_fields(i: &Image, size: u64, no_trunc: bool) -> Vec<serde_json::Value> {
     let names: Vec<(String, String)> = if i.names.is_empty() {
         vec![("<none>".into(), "<none>".into())]
     } else {
@@ -154,14 +163,14 @@ fn template_fields(i: &Image, no_trunc: bool) -> Vec<serde_json::Value> {
     names
         .into_iter()
         .map(|(repo, tag)| {
-            let mut v = to_json(i);
+            let mut v = to_json(i, size);
             let o = v.as_object_mut().expect("an object");
             for (k, val) in [
                 ("ID", json!(id)),
                 ("Digest", json!(digest_in(i, &repo))),
                 ("Repository", json!(repo)),
                 ("Tag", json!(tag)),
-                ("Size", json!(output::human_size(i.size()))),
+                ("Size", json!(output::human_size(size))),
                 ("Created", json!(ago)),
                 ("CreatedSince", json!(ago)),
                 ("CreatedAt", json!(crate::time::go_string(created))),

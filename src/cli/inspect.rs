@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             }
             let store = store.as_ref().expect("opened above");
             match store.find(name)? {
-                Some(img) => Ok(inspect_json(&img)),
+                Some(img) => Ok(inspect_json(&img, store.image_size(&img))),
                 None if a.kind == Kind::All => bail!("no such container or image `{name}`"),
                 None => bail!("image `{name}` not known"),
             }
@@ -85,7 +85,7 @@ fn container_json(containers: &Containers, mut m: crate::container::Meta) -> Res
     Ok(list::inspect(&m, spec.as_ref(), mounts, &net))
 }
 
-pub fn inspect_json(i: &Image) -> serde_json::Value {
+pub fn inspect_json(i: &Image, size: u64) -> serde_json::Value {
     // What push and pull recorded, then each name's repository with the
     // local manifest digest (podman lists names × digests).
     let mut repo_digests = i.repo_digests.clone();
@@ -109,7 +109,7 @@ pub fn inspect_json(i: &Image) -> serde_json::Value {
         "Labels": c.config.labels,
         "RootFS": { "Type": c.rootfs.kind, "Layers": c.rootfs.diff_ids },
         "History": c.history,
-        "Size": i.size(),
+        "Size": size,
         "ManifestType": i.manifest.media_type,
         "Annotations": i.manifest.annotations,
     })

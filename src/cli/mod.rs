@@ -11,6 +11,7 @@ mod container;
 mod container_opts;
 mod cp;
 mod create;
+mod df;
 mod diff;
 mod docs;
 mod events;
@@ -56,6 +57,7 @@ mod system;
 mod tag;
 mod top;
 mod version;
+mod volume;
 mod wait;
 
 use clap::{Parser, Subcommand};
@@ -138,6 +140,8 @@ enum Verb {
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
+    #[command(subcommand)]
+    Volume(volume::Verb),
     Completion(completion::Args),
 }
 
@@ -262,6 +266,7 @@ pub fn main() -> i32 {
         Verb::Manifest(v) => manifest::run(&ctx, v),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
+        Verb::Volume(v) => volume::run(&ctx, v),
         Verb::Completion(a) => completion::run(a),
     };
     match result {

@@ -79,29 +79,57 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         return Ok(0);
     }
     let now = crate::time::now_wall();
-    let images = if a.size {
-        crate::store::Store::open_existing(ctx.root())
-            .map(|s| s.images())
-            .transpose()?
-            .unwrap_or_default()
+    let store = a
+        .size
+        .then(|| crate::store::Store::open_existing(ctx.root()))
+        .flatten();
+    let images = store
+        .as_ref()
+        .map(|s| s.images())
+        .transpose()?
+        .unwrap_or_default();
+    // Upper dirs hold directories only container ids may read: counted
+    // with the helper when needed, all in one go.
+    let rw_sizes: Vec<u64> = if a.size {
+        let uppers: Vec<std::path::PathBuf> = list
+            .iter()
+            .map(|m| {
+                let [upper, ..] = ctx.layout.container_rootfs_dirs(&m.id);
+                upper
+            })
+            .collect();
+        crate::helper::disk_usage(&uppers)
+            .into_iter()
+            .zip(list.iter())
+            .map(|(r, m)| {
+                r.unwrap_or_else(|e| {
+                    log::warn!("container {}: size not counted: {e:#}", m.name);
+                    0
+                })
+            })
+            .collect()
     } else {
         Vec::new()
     };
     let (listings, nets): (Vec<serde_json::Value>, Vec<list::Net>) = list
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(n, m)| {
             let spec = containers.config(&m.id).unwrap_or_else(|e| {
                 log::debug!("container {}: {e:#}", m.id);
                 None
             });
             let mounts = containers.user_mounts(&m.id, spec.as_ref());
             let size = a.size.then(|| {
-                let [upper, ..] = ctx.layout.container_rootfs_dirs(&m.id);
-                let rw = crate::layer::disk_usage(&upper).unwrap_or(0);
+                let rw = rw_sizes[n];
                 let image = images.iter().find(|i| i.id().hex() == m.image_id);
+                let image_size = match (image, &store) {
+                    (Some(i), Some(s)) => s.image_size(i),
+                    _ => 0,
+                };
                 Sizes {
                     rw,
-                    root_fs: image.map_or(0, |i| i.size()) + rw,
+                    root_fs: image_size + rw,
                 }
             });
             let net = net_of(&containers, &m.id);

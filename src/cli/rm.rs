@@ -87,6 +87,20 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     Ok(code)
 }
 
+/// `rm -f NAME…` for another verb (`volume rm -f`): returns its exit code,
+/// each failure already reported.
+pub(super) fn remove_forced(ctx: &Ctx, names: &[String]) -> i32 {
+    let a = Args {
+        force: true,
+        volumes: false,
+        all: false,
+        cidfile: Vec::new(),
+        ignore: true,
+        containers: names.to_vec(),
+    };
+    run(ctx, a).unwrap_or_else(|e| super::report(&e))
+}
+
 /// Settles every record whose berth is gone (see [`Containers::settle`]) and
 /// removes the `--rm` ones that are over: what a killed berth left behind.
 /// Reads one small file per container; the layer trees of leftovers only are

@@ -1,7 +1,7 @@
 //! `berth system check|prune|df|reset`
 
 use super::Ctx;
-use super::output::{self, Format};
+use super::output;
 use crate::helper::remove_tree;
 use anyhow::{Context, Result, bail};
 use std::io::IsTerminal;
@@ -23,10 +23,15 @@ pub enum Verb {
         #[command(flatten)]
         expire: super::reflog::ExpireArg,
     },
-    /// Show disk usage
+    /// Show disk usage: images, containers, local volumes, build cache
     Df {
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        /// Also list each image, container and volume
+        #[arg(short, long)]
+        verbose: bool,
+        /// json, table, or a Go template over the rows
+        /// (`{{.Type}}\t{{.Size}}`; fields Type, Total, Active, Size, Reclaimable)
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
     },
     /// Remove everything under the root directory
     Reset {
@@ -40,7 +45,7 @@ pub fn run(ctx: &Ctx, v: Verb) -> Result<i32> {
     match v {
         Verb::Check { verify } => check(ctx, verify),
         Verb::Prune { expire, .. } => prune(ctx, &expire),
-        Verb::Df { format } => df(ctx, format),
+        Verb::Df { verbose, format } => super::df::run(ctx, verbose, format.as_deref()),
         Verb::Reset { force } => reset(ctx, force),
     }
 }
@@ -120,47 +125,6 @@ fn layers_in_use(
     store: &crate::store::Store,
 ) -> Result<std::collections::BTreeSet<crate::store::digest::Digest>> {
     crate::lifecycle::commit::layers_in_use(&crate::container::Containers::new(store.layout()))
-}
-
-fn df(ctx: &Ctx, format: Format) -> Result<i32> {
-    let (images, size, layers) = match crate::store::Store::open_existing(ctx.root()) {
-        Some(store) => {
-            let images = store.images()?;
-            let mut blobs = 0;
-            for e in std::fs::read_dir(store.blobs_dir())? {
-                blobs += e?.metadata().map(|m| m.len()).unwrap_or(0);
-            }
-            (
-                images.len(),
-                blobs,
-                crate::layer::disk_usage(&store.layers_dir()).unwrap_or(0),
-            )
-        }
-        None => (0, 0, 0),
-    };
-    if format == Format::Json {
-        output::json(&serde_json::json!([
-            {"Type": "Images", "Total": images, "Size": size},
-            {"Type": "Layers", "Size": layers},
-        ]))?;
-    } else {
-        output::table(
-            &["TYPE", "TOTAL", "SIZE"],
-            &[
-                vec![
-                    "Images".into(),
-                    images.to_string(),
-                    output::human_size(size),
-                ],
-                vec![
-                    "Unpacked layers".into(),
-                    "".into(),
-                    output::human_size(layers),
-                ],
-            ],
-        )?;
-    }
-    Ok(0)
 }
 
 fn reset(ctx: &Ctx, force: bool) -> Result<i32> {

@@ -13,6 +13,7 @@ pub mod list;
 pub mod log;
 pub mod names;
 pub mod procs;
+pub mod volume;
 
 use crate::layout::{Layout, Lock, flock, private_dir, replace_file};
 use anyhow::{Context, Result, bail};

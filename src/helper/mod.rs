@@ -62,6 +62,14 @@ pub enum Job {
         #[serde(with = "raw_path")]
         path: PathBuf,
     },
+    /// Writes the disk usage of each of `paths` (blocks, hard links once
+    /// per path, never following a symlink) to stdout as a JSON list of
+    /// `{"Ok": bytes}` or `{"Err": message}`: trees whose directories only
+    /// container ids may read.
+    DiskUsage {
+        #[serde(with = "layer::raw_paths")]
+        paths: Vec<PathBuf>,
+    },
     /// Carries out `ops` into the upper directory `upper`.
     Copy {
         #[serde(with = "raw_path")]
@@ -322,6 +330,76 @@ pub fn remove_tree(path: &Path) -> Result<()> {
     }
 }
 
+/// The disk usage of each of `paths` (see `layer::disk_usage`), each
+/// counted here when its directories are readable, else in one helper in
+/// the user namespace, where the container ids that own unreadable
+/// directories (a layer's 0700 `var/cache/apt/archives/partial`) are its
+/// own. An error stays that item's error: the caller shows it as
+/// uncountable, never as 0 bytes. A missing path counts 0 (it went
+/// meanwhile).
+pub fn disk_usage(paths: &[PathBuf]) -> Vec<Result<u64>> {
+    let mut out: Vec<Result<u64>> = Vec::with_capacity(paths.len());
+    let mut denied = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        out.push(match usage_or_zero(p) {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                denied.push(i);
+                Err(anyhow!(e))
+            }
+            r => r.with_context(|| format!("counting `{}`", p.display())),
+        });
+    }
+    if denied.is_empty() {
+        return out;
+    }
+    let job = Job::DiskUsage {
+        paths: denied.iter().map(|&i| paths[i].clone()).collect(),
+    };
+    let counted = (|| -> Result<Vec<std::result::Result<u64, String>>> {
+        let mapping = IdMapping::for_current_user()?;
+        if !mapping.has_range() {
+            anyhow::bail!("no subordinate id range to read it with");
+        }
+        let mut answer = Vec::new();
+        run(&mapping, &job, None, Some(&mut answer))?;
+        let sizes: Vec<std::result::Result<u64, String>> =
+            serde_json::from_slice(&answer).context("reading the helper's disk usage answer")?;
+        if sizes.len() != denied.len() {
+            anyhow::bail!(
+                "the helper counted {} of {} paths",
+                sizes.len(),
+                denied.len()
+            );
+        }
+        Ok(sizes)
+    })();
+    match counted {
+        Ok(sizes) => {
+            for (&i, r) in denied.iter().zip(sizes) {
+                out[i] = r.map_err(|e| anyhow!(e));
+            }
+        }
+        Err(e) => {
+            for &i in &denied {
+                let first = std::mem::replace(&mut out[i], Ok(0)).unwrap_err();
+                out[i] = Err(anyhow!(
+                    "counting `{}`: {first}; through the user namespace: {e:#}",
+                    paths[i].display()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `layer::disk_usage`, with a path that is gone counted as 0.
+fn usage_or_zero(p: &Path) -> io::Result<u64> {
+    match layer::disk_usage(p) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+        r => r,
+    }
+}
+
 /// `berth __helper`: enters the user namespace, does the job the parent
 /// sends and answers. Returns the exit code.
 pub fn serve() -> i32 {
@@ -518,6 +596,17 @@ fn work(job: Job, joined: Option<std::os::fd::OwnedFd>) -> Result<()> {
         }
         Job::Remove { path } => {
             layer::remove_tree(&path).with_context(|| format!("removing `{}`", path.display()))
+        }
+        Job::DiskUsage { paths } => {
+            let sizes: Vec<std::result::Result<u64, String>> = paths
+                .iter()
+                .map(|p| usage_or_zero(p).map_err(|e| format!("counting `{}`: {e}", p.display())))
+                .collect();
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer(&mut out, &sizes)?;
+            out.flush()?;
+            Ok(())
         }
         Job::Copy { upper, ops } => layer::apply_copy(&upper, &ops),
         Job::Diff { upper, epoch } => {

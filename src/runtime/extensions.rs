@@ -26,6 +26,11 @@ pub struct Extensions {
     /// their destination before they are mounted, as Docker does. By index,
     /// not destination: only that mount is filled, never a host bind.
     pub seed: Vec<usize>,
+    /// The spec's mounts (indices) of files berth generated, /etc/hostname,
+    /// hosts and resolv.conf: their targets are not made in a volume or a
+    /// host directory mounted over their parent (see `plan::Mount`).
+    #[serde(default)]
+    pub generated: Vec<usize>,
 }
 
 /// The root's layers, mounted as one overlay at the spec's `root.path`.

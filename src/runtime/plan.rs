@@ -128,6 +128,11 @@ pub struct Mount {
     pub dest: String,
     /// Fill from the image's content at `dest` first (a new named volume).
     pub seed: bool,
+    /// A file berth generated (/etc/hostname, hosts, resolv.conf): bound
+    /// where the target exists, or can be made on the container's own root
+    /// or a tmpfs; never made in a volume or host directory mounted over
+    /// its parent (that directory is the user's, and keeps what it has).
+    pub generated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +229,7 @@ impl<'a> Plan<'a> {
             );
         }
         let mounts = (mounts.iter().enumerate().skip(standard.len()))
-            .map(|(i, m)| plan_mount(m, ext.seed.contains(&i)))
+            .map(|(i, m)| plan_mount(m, ext.seed.contains(&i), ext.generated.contains(&i)))
             .collect::<Result<_>>()?;
         let user = process.user();
         let caps = match process
@@ -273,7 +278,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn plan_mount(m: &OciMount, seed: bool) -> Result<Mount> {
+fn plan_mount(m: &OciMount, seed: bool, generated: bool) -> Result<Mount> {
     let dest = m.destination().to_string_lossy().into_owned();
     let options = m.options().as_deref().unwrap_or_default();
     let kind = match m.typ().as_deref() {
@@ -292,7 +297,12 @@ fn plan_mount(m: &OciMount, seed: bool) -> Result<Mount> {
             other.unwrap_or("")
         ),
     };
-    Ok(Mount { seed, kind, dest })
+    Ok(Mount {
+        seed,
+        generated,
+        kind,
+        dest,
+    })
 }
 
 fn resource(t: PosixRlimitType) -> i32 {

@@ -83,6 +83,13 @@ pub fn setup(spec: &Plan<'_>) -> Result<()> {
                 .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
             }
             MountKind::Bind { readonly, .. } => {
+                if m.generated && !generated_target_allowed(Path::new(&m.dest))? {
+                    log::debug!(
+                        "`{}` not bound: its directory is a mount of the user's without it",
+                        m.dest
+                    );
+                    continue;
+                }
                 let fd = &binds
                     .iter()
                     .find(|(_, b)| std::ptr::eq(*b, m))
@@ -368,6 +375,51 @@ fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()
     let target = container_path(dest, is_dir)?;
     crate::sys::mount::attach_at(fd, &target)?;
     Ok(())
+}
+
+/// Whether berth's generated file at `dest` may be bound: its target
+/// exists, or its directory is on the container's own root or a tmpfs,
+/// where making the target touches nothing that outlives the container.
+/// A volume or a host directory mounted on `/etc` is the user's: berth
+/// makes nothing in it (the file is then not bound).
+fn generated_target_allowed(dest: &Path) -> Result<bool> {
+    use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
+    use std::os::unix::ffi::OsStrExt;
+    let root = fs::File::open("/").context("opening the container root")?;
+    let resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    let open = |p: &Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes())?;
+        openat2(
+            std::os::fd::AsFd::as_fd(&root),
+            &c,
+            libc::O_PATH,
+            0,
+            resolve,
+        )
+        .map_err(anyhow::Error::from)
+    };
+    if open(dest).is_ok() {
+        return Ok(true);
+    }
+    // The nearest directory that exists is where `container_path` would
+    // start making things.
+    let Some(dir) = dest.ancestors().skip(1).find_map(|p| open(p).ok()) else {
+        return Ok(true);
+    };
+    let tmpfs = nix::sys::statfs::fstatfs(&dir)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
+    Ok(tmpfs || mount_id(&dir)? == mount_id(&root)?)
+}
+
+/// The id of the mount an fd is on, from `/proc/self/fdinfo` (the
+/// container's own /proc, mounted by now).
+fn mount_id(fd: &impl std::os::fd::AsRawFd) -> Result<u64> {
+    let path = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
+    let text = fs::read_to_string(&path).with_context(|| format!("reading `{path}`"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no mnt_id in `{path}`"))
 }
 
 /// `rw,nosuid,size=1m` → the flags mount(2) takes and the data tmpfs parses.

@@ -205,10 +205,10 @@ mod tests {
             ("/dev/shm", "tmpfs"),
             ("/dev/mqueue", "mqueue"),
             ("/sys", "sysfs"),
+            ("/data", "bind"),
             ("/etc/hostname", "bind"),
             ("/etc/hosts", "bind"),
             ("/etc/resolv.conf", "bind"),
-            ("/data", "bind"),
         ]
         .map(|(d, t)| (d.to_string(), t.to_string()));
         assert_eq!(mounts, want);

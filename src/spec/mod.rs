@@ -233,10 +233,25 @@ impl Prepared {
         let o = &self.opts;
         let hostname = o.hostname.as_deref().unwrap_or(at.default_hostname);
         let etc = mounts::write_etc_files(at.etc_dir, hostname, &o.add_host, &o.dns)?;
+        // A user's mount of /etc/hosts (say) replaces berth's. The others
+        // go after the user's mounts, as Docker sorts them: a volume on /etc
+        // is filled from the image before berth's files are bound over it,
+        // so it never receives them.
+        let user_dests: std::collections::BTreeSet<PathBuf> = self
+            .mounts
+            .iter()
+            .map(|m| Path::new(&m.dest).components().collect())
+            .collect();
+        let etc: Vec<_> = etc
+            .into_iter()
+            .filter(|m| !user_dests.contains(m.destination()))
+            .collect();
+        let etc_count = etc.len();
         let standard = standard_mounts(self.mapping.has_range());
         // Seeding belongs to a mount, not to a destination: indices into the
-        // spec's mounts, after the standard set and the /etc files.
-        let first_user_mount = standard.len() + etc.len();
+        // spec's mounts, after the standard set.
+        let first_user_mount = standard.len();
+        let first_generated = first_user_mount + self.mounts.len();
         if o.dns.is_empty() {
             o.network.fix_resolv_conf(&at.etc_dir.join("resolv.conf"))?;
         }
@@ -273,8 +288,8 @@ impl Prepared {
             .set_mounts(Some(
                 standard
                     .into_iter()
-                    .chain(etc)
                     .chain(self.mounts.iter().map(mounts::to_oci))
+                    .chain(etc)
                     .chain(notify)
                     .collect(),
             ))
@@ -293,6 +308,7 @@ impl Prepared {
                 .filter(|(_, m)| m.seed)
                 .map(|(i, _)| first_user_mount + i)
                 .collect(),
+            generated: (first_generated..first_generated + etc_count).collect(),
         };
         Ok((spec, extensions))
     }

@@ -61,6 +61,7 @@ pub fn parse_volume(
             kind: MountKind::Bind { source, readonly },
             dest: dst.to_string(),
             seed: false,
+            generated: false,
         },
         named,
     ))
@@ -114,6 +115,7 @@ pub fn parse_device(d: &str) -> Result<Mount, String> {
         },
         dest: dest.to_string(),
         seed: false,
+        generated: false,
     })
 }
 
@@ -167,10 +169,7 @@ pub fn parse_mount(
 /// Docker's volume names, `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: never `.`, `..`, a
 /// path, or anything that would leave `volumes_dir` when joined to it.
 pub fn is_volume_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    crate::container::volume::is_name(name)
 }
 
 pub fn tmpfs(dest: &str, options: &str) -> Mount {
@@ -184,6 +183,7 @@ pub fn tmpfs(dest: &str, options: &str) -> Mount {
         kind: MountKind::Tmpfs { options },
         dest: dest.to_string(),
         seed: false,
+        generated: false,
     }
 }
 
@@ -262,15 +262,29 @@ pub fn refuse_duplicate_destinations<'a>(mounts: impl Iterator<Item = &'a Mount>
     Ok(())
 }
 
-/// Checks a mount's host side before the container exists: a named volume's
-/// directory is created (and marked to be filled from the image when new),
+/// Checks a mount's host side before the container exists: a named volume
+/// is made with its record when missing (as `volume create` makes it) and
+/// marked to be filled from the image while it is empty (Docker's rule),
 /// a bind's source must exist.
 pub fn prepare_source(mut m: Mount, named: bool) -> Result<Mount> {
     if let MountKind::Bind { source, .. } = &m.kind {
         if named {
-            m.seed = !source.exists();
-            std::fs::create_dir_all(source)
-                .with_context(|| format!("creating volume `{}`", source.display()))?;
+            // `source` is `<volumes>/<name>/_data` (see `parse_volume`).
+            let (Some(dir), Some(name)) = (
+                source.parent().and_then(Path::parent),
+                source
+                    .parent()
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str()),
+            ) else {
+                return Err(anyhow!(
+                    "`{}` is not a volume's directory",
+                    source.display()
+                ));
+            };
+            let volumes = crate::container::volume::Volumes::in_dir(dir.to_path_buf());
+            let v = volumes.ensure(name)?;
+            m.seed = volumes.is_empty(&v)?;
         } else if !source.exists() {
             return Err(anyhow!(
                 "bind mount source `{}`: no such file or directory",

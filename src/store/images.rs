@@ -38,15 +38,6 @@ impl Image {
         Digest::chain(self.diff_ids())
     }
 
-    /// Bytes of the image's blobs: what it costs in the store.
-    pub fn size(&self) -> u64 {
-        // Sizes come from the manifest: a forged one may not overflow a sum.
-        self.manifest
-            .layers
-            .iter()
-            .fold(self.manifest.config.size, |t, l| t.saturating_add(l.size))
-    }
-
     pub fn created_epoch(&self) -> Option<i64> {
         self.config
             .created
@@ -81,6 +72,45 @@ impl Store {
                 Ok(image)
             })
             .collect()
+    }
+
+    /// An image's size as podman shows it: its layers uncompressed (the
+    /// diffIDs' tar sizes, from the layer records) plus its config. Not the
+    /// blobs' sizes: those depend on how the image came (a docker-archive's
+    /// layers are stored uncompressed, an oci-archive's gzipped), and one
+    /// image id must show one size. A layer without a record (not unpacked)
+    /// counts its blob.
+    pub fn image_size(&self, i: &Image) -> u64 {
+        // Sizes come from files an image brought: a forged one may not
+        // overflow a sum.
+        let chains = i.chain_ids();
+        let mut total = i.manifest.config.size;
+        for (n, l) in i.manifest.layers.iter().enumerate() {
+            let size = chains
+                .get(n)
+                .and_then(|c| self.layer_size(c))
+                .unwrap_or(l.size);
+            total = total.saturating_add(size);
+        }
+        total
+    }
+
+    /// The uncompressed size of the layer `chain`, from its record.
+    pub fn layer_size(&self, chain: &Digest) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct Record {
+            size: u64,
+        }
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(self.layer_meta_path(chain))
+            .ok()?
+            .take(64 << 10)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        serde_json::from_slice::<Record>(&bytes)
+            .ok()
+            .map(|r| r.size)
     }
 
     pub fn load_image(&self, digest: &Digest, size: u64, names: Vec<String>) -> Result<Image> {

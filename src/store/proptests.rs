@@ -171,7 +171,7 @@ proptest! {
         std::fs::write(store.dir().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
         if let Ok(images) = store.images() {
             for i in &images {
-                let _ = (i.size(), i.created_epoch(), i.chain_ids(), i.id().short());
+                let _ = (store.image_size(i), i.created_epoch(), i.chain_ids(), i.id().short());
                 for n in &i.names {
                     let _ = crate::reference::Reference::parse(n);
                 }
