@@ -218,6 +218,18 @@ impl Layout {
     pub fn work_lock(&self) -> PathBuf {
         self.root.join("work.lock")
     }
+
+    /// `<root>/osv`: the default OSV database, what `berth scan --db-update`
+    /// fetches into (`<ECOSYSTEM>/all.zip`) and the scan gate reads.
+    pub fn osv_db(&self) -> PathBuf {
+        self.root.join("osv")
+    }
+
+    /// `<root>/osv-index`: the indexes of OSV databases, one directory per
+    /// database and version (see `vuln::db`).
+    pub fn osv_index(&self) -> PathBuf {
+        self.root.join("osv-index")
+    }
 }
 
 /// `<volumes>/<name>/_data`: what the named volume `name` mounts, where

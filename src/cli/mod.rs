@@ -47,6 +47,7 @@ mod rmi;
 mod run;
 mod save;
 mod sbom;
+mod scan;
 mod search;
 mod start;
 mod stats;
@@ -127,6 +128,7 @@ enum Verb {
     Run(Box<run::Args>),
     Save(save::Args),
     Sbom(sbom::Args),
+    Scan(scan::Args),
     Search(search::Args),
     Load(load::Args),
     Login(login::LoginArgs),
@@ -252,6 +254,7 @@ pub fn main() -> i32 {
         Verb::Run(a) => run::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Sbom(a) => sbom::run(&ctx, a),
+        Verb::Scan(a) => scan::run(&ctx, a),
         Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),
         Verb::Login(a) => login::run_login(a),
