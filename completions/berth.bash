@@ -130,6 +130,9 @@ _berth() {
             berth,sbom)
                 cmd="berth__subcmd__sbom"
                 ;;
+            berth,scan)
+                cmd="berth__subcmd__scan"
+                ;;
             berth,search)
                 cmd="berth__subcmd__search"
                 ;;
@@ -287,7 +290,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff events cp export generate image images import inspect healthcheck info history tag top untag pause unpause port ps pull push rm rmi run save sbom search load login logout logs manifest system version completion"
+            opts="-h -V --root --log-level --help --version attach build create start stats stop kill wait restart rename exec builder commit container diff events cp export generate image images import inspect healthcheck info history tag top untag pause unpause port ps pull push rm rmi run save sbom scan search load login logout logs manifest system version completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3392,6 +3395,64 @@ _berth() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__scan)
+            opts="-h --sbom --db --db-update --osv-url --ecosystem --severity --ignore-unfixed --ignore --ignore-file --format --exit-code --root --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sbom)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --osv-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ecosystem)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --exit-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
