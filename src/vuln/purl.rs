@@ -164,11 +164,17 @@ pub fn subject(purl: &str, source: Option<&str>, os: Option<&Os>) -> Option<Subj
         }
         _ => return None,
     };
+    // What the user knows the package as: a deb's or apk's own name, an npm
+    // or Go package's full path, a PyPI project as spelled.
+    let package = match ecosystem.as_str() {
+        "npm" | "Go" => name.clone(),
+        _ => p.name.clone(),
+    };
     Some(Subject {
         ecosystem,
         name,
         version,
-        package: p.name.clone(),
+        package,
         purl: purl.to_string(),
     })
 }
