@@ -230,6 +230,14 @@ impl Layout {
     pub fn osv_index(&self) -> PathBuf {
         self.root.join("osv-index")
     }
+
+    /// `<root>/scan-cache/<image id>-<db version>.json`: an image's findings
+    /// against one database version, for the scan gate (see `vuln::gate`).
+    pub fn scan_cache(&self, image_hex: &str, db_version: &str) -> PathBuf {
+        self.root
+            .join("scan-cache")
+            .join(format!("{image_hex}-{db_version}.json"))
+    }
 }
 
 /// `<volumes>/<name>/_data`: what the named volume `name` mounts, where

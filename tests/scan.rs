@@ -654,3 +654,210 @@ smallvec 1.6.0 RUSTSEC-2024-0007 LOW 1.6.1
     assert_ok(&out);
     assert_eq!(out.json()["findings"].as_array().unwrap().len(), 3);
 });
+
+/// The busybox test image with a dpkg database and an os-release, as a
+/// Debian 12 image has them: libc6 (from glibc) and libssl3 (from openssl).
+fn debian_busybox_tar(env: &TestEnv) -> std::path::PathBuf {
+    use std::io::Read;
+    let src = std::fs::read(crate::util::busybox_tar()).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for e in tar::Archive::new(&src[..]).entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        b.append(&h, &data[..]).unwrap();
+    }
+    let status = "\
+Package: libc6
+Status: install ok installed
+Priority: optional
+Section: libs
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: glibc
+Version: 2.36-9+deb12u3
+Description: GNU C Library: Shared libraries
+
+Package: libssl3
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: openssl
+Version: 3.0.11-1~deb12u2
+Description: Secure Sockets Layer toolkit - shared libraries
+";
+    for (path, data) in [
+        (
+            "etc/os-release",
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+        ),
+        ("var/lib/dpkg/status", status),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(1_700_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, data.as_bytes()).unwrap();
+    }
+    env.write("debian.tar", b.into_inner().unwrap())
+}
+
+/// The records the gate tests use: glibc CRITICAL, openssl HIGH.
+fn gate_records() -> Vec<Value> {
+    records()
+        .into_iter()
+        .filter(|r| ["DSA-0001-1", "DSA-0005-1"].contains(&r["id"].as_str().unwrap()))
+        .collect()
+}
+
+berthtest!(
+    scan_gate_refuses_run_and_create_and_caches_the_scan,
+    |env| {
+        let tar = debian_busybox_tar(&env);
+        let id = env.import(&tar, "deb", &[]);
+        // No database: a gate that cannot look does not pass.
+        let out = env
+            .berth(&["run", "--rm", "--scan-gate", "HIGH", "deb", "true"])
+            .run();
+        assert_fails_125(&out, "scan gate: scanning `deb`: no OSV database at `");
+        // The default database is <root>/osv, as --db-update fills it.
+        write_db(&env, "root/osv", &gate_records());
+        let out = env.berth(&["scan", "--format", "json", "deb"]).run();
+        assert_ok(&out);
+        eqnice!(
+            "\
+libc6 2.36-9+deb12u3 DSA-0001-1 CRITICAL 2.36-9+deb12u4 CVE-2024-0001
+libssl3 3.0.11-1~deb12u2 DSA-0005-1 HIGH 3.0.13-1~deb12u1 CVE-2024-0005
+",
+            lines(&out.json())
+        );
+        let out = env
+            .berth(&["run", "--rm", "--scan-gate", "HIGH", "deb", "echo", "ran"])
+            .run();
+        assert_eq!(out.code(), Some(125), "{}", out.describe());
+        assert!(!out.stdout().contains("ran"));
+        eqnice!(
+            "\
+berth: scan gate: `deb` has 2 known vulnerabilities at or above HIGH
+  libc6 2.36-9+deb12u3 DSA-0001-1 (CVE-2024-0001) CRITICAL, fixed in 2.36-9+deb12u4
+  libssl3 3.0.11-1~deb12u2 DSA-0005-1 (CVE-2024-0005) HIGH, fixed in 3.0.13-1~deb12u1
+",
+            out.stderr()
+        );
+        let out = env
+            .berth(&["create", "--scan-gate", "critical", "deb"])
+            .run();
+        assert_eq!(out.code(), Some(125), "{}", out.describe());
+        assert!(
+            out.stderr().starts_with(
+                "berth: scan gate: `deb` has 1 known vulnerability at or above CRITICAL\n"
+            ),
+            "{}",
+            out.describe()
+        );
+        assert_eq!(
+            env.berth(&["ps", "-a", "-q"]).ok(),
+            "",
+            "no container was made"
+        );
+        // The findings are cached per image and database version: with the
+        // index gone, the gate answers from the cache and builds none.
+        let cached = crate::util::list_dir(&env.root.join("scan-cache"));
+        assert_eq!(cached.len(), 1, "{cached:?}");
+        assert!(cached[0].starts_with(&id), "{cached:?}");
+        std::fs::remove_dir_all(env.root.join("osv-index")).unwrap();
+        let out = env.berth(&["create", "--scan-gate", "HIGH", "deb"]).run();
+        assert_eq!(out.code(), Some(125), "{}", out.describe());
+        assert!(
+            !env.root.join("osv-index").exists(),
+            "the second gate did not scan"
+        );
+        // A passing gate runs the container; another database is --scan-db.
+        let db2 = write_db(&env, "db2", &gate_records()[1..]);
+        let out = env
+            .berth(&["run", "--rm", "--scan-gate", "CRITICAL", "--scan-db"])
+            .arg(&db2)
+            .args(&["deb", "echo", "ran"])
+            .run();
+        assert_ok(&out);
+        assert_eq!(out.stdout(), "ran\n");
+        // A new database version is a new scan.
+        let mut fixed = gate_records();
+        fixed[1]["affected"][0]["ranges"][0]["events"][1]["fixed"] = "3.0.11-1~deb12u1".into();
+        std::fs::remove_dir_all(env.root.join("osv")).unwrap();
+        write_db(&env, "root/osv", &fixed[1..]);
+        let out = env
+            .berth(&["run", "--rm", "--scan-gate", "HIGH", "deb", "echo", "ran"])
+            .run();
+        assert_ok(&out);
+    }
+);
+
+berthtest!(scan_gate_refuses_a_push_before_anything_is_sent, |env| {
+    let Some(reg) = crate::util::registry::Registry::available()
+        .then(|| crate::util::registry::Registry::start(crate::util::registry::Mode::Plain))
+    else {
+        return;
+    };
+    let tar = debian_busybox_tar(&env);
+    env.import(&tar, "deb", &[]);
+    write_db(&env, "root/osv", &gate_records());
+    let dest = format!("docker://{}", reg.reference("berth/deb:1"));
+    let out = env
+        .berth(&[
+            "push",
+            "--tls-verify=false",
+            "--scan-gate",
+            "HIGH",
+            "deb",
+            &dest,
+        ])
+        .run();
+    assert_eq!(out.code(), Some(125), "{}", out.describe());
+    assert!(
+        out.stderr().starts_with(&format!(
+            "berth: pushing `deb` to `{dest}`: scan gate: `deb` has 2 known vulnerabilities at or above HIGH\n"
+        )),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        reg.blobs().is_empty(),
+        "nothing was sent: {:?}",
+        reg.blobs()
+    );
+    // The same gate against a database where both are fixed lets it through.
+    let out = env
+        .berth(&[
+            "push",
+            "--tls-verify=false",
+            "--scan-gate",
+            "HIGH",
+            "--scan-db",
+            "empty.zip",
+            "deb",
+            &dest,
+        ])
+        .run();
+    assert_fails_125(&out, "no OSV database at `empty.zip`");
+    let db2 = write_db(&env, "db2", &records()[1..2]);
+    let out = env
+        .berth(&[
+            "push",
+            "--tls-verify=false",
+            "--scan-gate",
+            "HIGH",
+            "--scan-db",
+        ])
+        .arg(&db2)
+        .args(&["deb", &dest])
+        .run();
+    assert_ok(&out);
+    assert!(!reg.blobs().is_empty());
+});

@@ -287,6 +287,12 @@ pub fn report(e: &anyhow::Error) -> i32 {
     // The chain may carry a container's message or an image's strings.
     let text = format!("{e:#}");
     eprintln!("berth: {}", crate::term::escape(&text));
+    // The scan gate's refusal lists what it found below its one line.
+    if let Some(r) = e.downcast_ref::<crate::vuln::gate::Refused>() {
+        for l in r.lines() {
+            eprintln!("{}", crate::term::escape(&l));
+        }
+    }
     125
 }
 

@@ -1,20 +1,25 @@
-//! `berth scan --sbom FILE | --db-update`: known vulnerabilities of an
-//! SBOM's packages from an OSV database, offline; exit codes for CI.
+//! `berth scan IMAGE | --sbom FILE | --db-update`: known vulnerabilities
+//! of an image's or an SBOM's packages from an OSV database, offline; exit
+//! codes for CI.
 
 use super::Ctx;
 use crate::vuln::scan::{Filter, Finding};
 use crate::vuln::{Severity, db::Db};
+
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
 /// Where `--db-update` fetches from unless told: OSV.dev's exports.
 const OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 
-/// Scan an SBOM for known vulnerabilities (OSV), offline
+/// Scan an image or an SBOM for known vulnerabilities (OSV), offline
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// An SPDX 2.x or CycloneDX 1.x JSON SBOM (berth's, syft's, trivy's)
-    #[arg(long, value_name = "FILE", required_unless_present = "db_update")]
+    /// The image, by name or id
+    #[arg(required_unless_present_any = ["sbom", "db_update"], conflicts_with = "sbom")]
+    image: Option<String>,
+    /// Scan an SPDX 2.x or CycloneDX 1.x JSON SBOM (berth's, syft's, trivy's) instead
+    #[arg(long, value_name = "FILE")]
     sbom: Option<PathBuf>,
     /// The OSV database: a directory of OSV JSON records and/or
     /// <ECOSYSTEM>/all.zip exports, or one all.zip [default: <root>/osv]
@@ -76,7 +81,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             db.record_count(),
             db.version()
         );
-        if a.sbom.is_none() {
+        if a.sbom.is_none() && a.image.is_none() {
             return Ok(0);
         }
     }
@@ -92,32 +97,52 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             .ignore
             .extend(crate::vuln::scan::parse_ignore_file(&text));
     }
-    let Some(sbom) = &a.sbom else {
-        bail!("nothing to scan: give --sbom FILE");
+    let (all, target, version, packages) = match (&a.image, &a.sbom) {
+        (Some(image), _) => {
+            let store = ctx.store()?;
+            let img = store.resolve(image)?;
+            let (found, version) = crate::vuln::gate::findings(&ctx.layout, &store, &img, &db_path)
+                .with_context(|| format!("scanning `{image}`"))?;
+            (found, image.clone(), version, None)
+        }
+        (None, Some(sbom)) => {
+            let doc = crate::vuln::purl::read_document(sbom)?;
+            let mut db = Db::open(&db_path, &ctx.layout.osv_index())?;
+            let found = crate::vuln::scan::scan(&mut db, &doc.subjects)?;
+            let version = db.version().to_string();
+            (found, sbom.display().to_string(), version, Some(doc))
+        }
+        (None, None) => bail!("nothing to scan: give an image or --sbom FILE"),
     };
-    let doc = crate::vuln::purl::read_document(sbom)?;
-    let target = sbom.display().to_string();
-    let mut db = Db::open(&db_path, &ctx.layout.osv_index())?;
-    let all = crate::vuln::scan::scan(&mut db, &doc.subjects)?;
     let found: Vec<Finding> = all.into_iter().filter(|f| filter.keeps(f)).collect();
     match a.format {
         ScanFormat::Table => table(&found)?,
-        ScanFormat::Json => super::output::json(&serde_json::json!({
-            "target": target,
-            "database": {"path": db_path, "version": db.version()},
-            "packages": doc.subjects.len(),
-            "findings": found,
-        }))?,
+        ScanFormat::Json => {
+            let mut v = serde_json::json!({
+                "target": target,
+                "database": {"path": db_path, "version": version},
+                "findings": found,
+            });
+            if let Some(doc) = &packages {
+                v["packages"] = doc.subjects.len().into();
+            }
+            super::output::json(&v)?
+        }
         ScanFormat::Sarif => super::output::json(&sarif(&found, &target))?,
     }
     if a.format == ScanFormat::Table {
+        let unmatched = packages
+            .map(|d| {
+                format!(
+                    " in {} package(s), {} not matchable",
+                    d.subjects.len(),
+                    d.unmatched
+                )
+            })
+            .unwrap_or_default();
         eprintln!(
-            "{} finding(s) in {} package(s) ({} not matchable); OSV database {} ({} records)",
-            found.len(),
-            doc.subjects.len(),
-            doc.unmatched,
-            db.version(),
-            db.record_count()
+            "{} finding(s){unmatched}; OSV database version {version}",
+            found.len()
         );
     }
     Ok(if found.is_empty() { 0 } else { a.exit_code })

@@ -8,7 +8,7 @@
 //! supported ecosystem, withdrawn ones dropped, as compact JSON one after
 //! another), one `<n>.idx` per ecosystem (package name → where its records
 //! are in `records`) and `index.json` (the ecosystems' files, counts and the
-//! version). `<key>` names the source path; `<version>` hashes the source
+//! version). `<key>` names the source path; `<version>` hashes that path and the source
 //! files' paths, sizes and modification times, so a changed database gets a
 //! new index and the version doubles as the database version the scan
 //! cache is keyed by. An index is built in a temporary directory and renamed
@@ -80,7 +80,7 @@ impl Db {
                 path.display()
             );
         }
-        let version = version_of(&sources);
+        let version = version_of(path, &sources);
         let key = path_key(path);
         let dir = index_root.join(format!("{key}-{version}"));
         if !dir.join("index.json").exists() {
@@ -143,9 +143,8 @@ impl Db {
 
 /// The database version of `path` without opening its index: what the
 /// gate's cache is keyed by.
-#[cfg(test)]
 pub fn version(path: &Path) -> Result<String> {
-    Ok(version_of(&list_sources(path)?))
+    Ok(version_of(path, &list_sources(path)?))
 }
 
 fn path_key(path: &Path) -> String {
@@ -154,9 +153,13 @@ fn path_key(path: &Path) -> String {
     hex::encode(&h[..8])
 }
 
-fn version_of(sources: &[Source]) -> String {
+fn version_of(path: &Path, sources: &[Source]) -> String {
     let mut h = sha2::Sha256::new();
     h.update(FORMAT.to_le_bytes());
+    // Two databases with the same file names, sizes and times are still two.
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    h.update(abs.as_os_str().as_encoded_bytes());
+    h.update([0]);
     for s in sources {
         h.update(s.rel.as_bytes());
         h.update([0]);

@@ -3,10 +3,12 @@
 //! records and evaluates their ranges, `cvss` scores vectors, `db` loads a
 //! database (a directory of records or per-ecosystem `all.zip`s) through an
 //! index, `purl` turns package URLs into what a record names, and `scan`
-//! matches and filters.
+//! matches and filters, `gate` caches an image's findings per database
+//! version and refuses an image for `--scan-gate`.
 
 pub mod cvss;
 pub mod db;
+pub mod gate;
 pub mod osv;
 pub mod purl;
 pub mod scan;
