@@ -355,7 +355,8 @@ fn build(sources: &[Source], dir: &Path, version: &str) -> Result<()> {
         log::warn!(
             "skipped {} malformed OSV record(s); the first: {}",
             b.skipped,
-            crate::term::escape(b.first_problem.as_deref().unwrap_or_default())
+            // The logger escapes: record ids and paths are the database's.
+            b.first_problem.as_deref().unwrap_or_default()
         );
     }
     let manifest = Manifest {
