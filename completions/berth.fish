@@ -68,6 +68,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove images;
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Run a command in a new container, as a child of this process'
 complete -c berth -n "__fish_berth_needs_command" -f -a "save" -d 'Write images to a tar archive (stdout unless -o)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "sbom" -d 'List the packages installed in an image (its software bill of materials)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "scan" -d 'Scan an image or an SBOM for known vulnerabilities (OSV), offline'
 complete -c berth -n "__fish_berth_needs_command" -f -a "search" -d 'Search a registry for images (Docker Hub\'s search, or the registry\'s catalog)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive (stdin unless -i; gzip too)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry: check the credentials with it, then store them'
@@ -155,6 +156,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand create" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l rm -d 'Remove the container when it exits'
@@ -335,6 +338,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
@@ -505,6 +510,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
@@ -708,6 +715,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand push" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'
@@ -780,6 +789,8 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand run" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
@@ -806,6 +817,22 @@ complete -c berth -n "__fish_berth_using_subcommand sbom" -s o -l output -d 'Wri
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand scan" -l sbom -d 'Scan an SPDX 2.x or CycloneDX 1.x JSON SBOM (berth\'s, syft\'s, trivy\'s) instead' -r -F
+complete -c berth -n "__fish_berth_using_subcommand scan" -l db -d 'The OSV database: a directory of OSV JSON records and/or <ECOSYSTEM>/all.zip exports, or one all.zip [default: <root>/osv]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand scan" -l osv-url -d 'Where --db-update fetches from' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l ecosystem -d 'The ecosystems --db-update fetches: Debian, Alpine, crates.io, PyPI, npm, Go [default: all]' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l severity -d 'Report only findings at or above this severity' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l ignore -d 'A vulnerability id or alias (CVE) to leave out' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l ignore-file -d 'A file of ids to leave out, one a line, # comments (.trivyignore)' -r -F
+complete -c berth -n "__fish_berth_using_subcommand scan" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+sarif\t''"
+complete -c berth -n "__fish_berth_using_subcommand scan" -l exit-code -d 'Exit with this code when findings remain after the filters' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand scan" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l db-update -d 'Fetch <URL>/<ECOSYSTEM>/all.zip into the database directory and index it'
+complete -c berth -n "__fish_berth_using_subcommand scan" -l ignore-unfixed -d 'Leave out vulnerabilities no version fixes yet'
+complete -c berth -n "__fish_berth_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Stars}}`; with --list-tags `{{.Name}} {{.Tag}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''

@@ -226,6 +226,26 @@ impl Layout {
     pub fn work_lock(&self) -> PathBuf {
         self.root.join("work.lock")
     }
+
+    /// `<root>/osv`: the default OSV database, what `berth scan --db-update`
+    /// fetches into (`<ECOSYSTEM>/all.zip`) and the scan gate reads.
+    pub fn osv_db(&self) -> PathBuf {
+        self.root.join("osv")
+    }
+
+    /// `<root>/osv-index`: the indexes of OSV databases, one directory per
+    /// database and version (see `vuln::db`).
+    pub fn osv_index(&self) -> PathBuf {
+        self.root.join("osv-index")
+    }
+
+    /// `<root>/scan-cache/<image id>-<db version>.json`: an image's findings
+    /// against one database version, for the scan gate (see `vuln::gate`).
+    pub fn scan_cache(&self, image_hex: &str, db_version: &str) -> PathBuf {
+        self.root
+            .join("scan-cache")
+            .join(format!("{image_hex}-{db_version}.json"))
+    }
 }
 
 /// `<volumes>/<name>`: the named volume `name`'s directory (its `_data`

@@ -41,6 +41,7 @@ mod template;
 mod term;
 mod time;
 mod unit;
+mod vuln;
 
 #[cfg(test)]
 mod layering;

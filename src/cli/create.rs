@@ -43,11 +43,43 @@ pub struct ImageFlags {
     quiet: bool,
     #[command(flatten)]
     access: AccessFlags,
+    #[command(flatten)]
+    gate: ScanGate,
     /// The image
     image: String,
     /// Command and arguments (default: the image's entrypoint and cmd)
     #[arg(allow_hyphen_values = true)]
     pub(super) command: Vec<String>,
+}
+
+/// `--scan-gate SEVERITY [--scan-db DB]`, shared by `run`, `create` and `push`.
+#[derive(clap::Args, Debug)]
+pub struct ScanGate {
+    /// Refuse the image when it has known vulnerabilities at or above this
+    /// severity in the OSV database (see `berth scan`)
+    #[arg(long, value_name = "LOW|MEDIUM|HIGH|CRITICAL", value_parser = super::scan::parse_severity)]
+    scan_gate: Option<crate::vuln::Severity>,
+    /// The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]
+    #[arg(long, value_name = "DIR|ZIP", requires = "scan_gate")]
+    scan_db: Option<std::path::PathBuf>,
+}
+
+impl ScanGate {
+    /// Refuses `image` (named `reference`) when the gate is set and finds
+    /// something at or above it.
+    pub(super) fn check(
+        &self,
+        ctx: &Ctx,
+        store: &crate::store::Store,
+        image: &crate::store::images::Image,
+        reference: &str,
+    ) -> Result<()> {
+        let Some(min) = self.scan_gate else {
+            return Ok(());
+        };
+        let db = self.scan_db.clone().unwrap_or_else(|| ctx.layout.osv_db());
+        crate::vuln::gate::check(&ctx.layout, store, image, reference, &db, min)
+    }
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -94,6 +126,7 @@ pub(super) fn create(
         &Progress::new(a.quiet),
     )?;
     crate::logger::phase("image");
+    a.gate.check(ctx, &store, &image, &a.image)?;
     let layers: Vec<String> = (ensure_layers(&store, &image)?.iter())
         .map(|c| c.hex().to_string())
         .collect();

@@ -49,6 +49,7 @@ mod rmi;
 mod run;
 mod save;
 mod sbom;
+mod scan;
 mod search;
 mod start;
 mod stats;
@@ -130,6 +131,7 @@ enum Verb {
     Run(Box<run::Args>),
     Save(save::Args),
     Sbom(sbom::Args),
+    Scan(scan::Args),
     Search(search::Args),
     Load(load::Args),
     Login(login::LoginArgs),
@@ -258,6 +260,7 @@ pub fn main() -> i32 {
         Verb::Run(a) => run::run(&ctx, *a).map_err(|e| preflight::explain(e, ctx.root())),
         Verb::Save(a) => save::run(&ctx, a),
         Verb::Sbom(a) => sbom::run(&ctx, a),
+        Verb::Scan(a) => scan::run(&ctx, a),
         Verb::Search(a) => search::run(a),
         Verb::Load(a) => load::run(&ctx, a),
         Verb::Login(a) => login::run_login(a),
@@ -291,6 +294,12 @@ pub fn report(e: &anyhow::Error) -> i32 {
     // The chain may carry a container's message or an image's strings.
     let text = format!("{e:#}");
     eprintln!("berth: {}", crate::term::escape(&text));
+    // The scan gate's refusal lists what it found below its one line.
+    if let Some(r) = e.downcast_ref::<crate::vuln::gate::Refused>() {
+        for l in r.lines() {
+            eprintln!("{}", crate::term::escape(&l));
+        }
+    }
     125
 }
 

@@ -27,6 +27,8 @@ pub struct Args {
     digestfile: Option<PathBuf>,
     #[command(flatten)]
     access: AccessFlags,
+    #[command(flatten)]
+    gate: super::create::ScanGate,
     /// No progress lines: only the digest
     #[arg(short, long)]
     quiet: bool,
@@ -64,6 +66,8 @@ fn push_one(ctx: &Ctx, a: &Args) -> Result<crate::store::digest::Digest> {
     let access = a.access.access()?;
     let store = ctx.store()?;
     let image = store.resolve(&a.image)?;
+    // Before anything is sent.
+    a.gate.check(ctx, &store, &image, &a.image)?;
     if a.dest.is_none() && !image.names.contains(&named.to_string()) {
         // An id (or a digest) names no repository to push to.
         bail!(

@@ -13,6 +13,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use std::fmt;
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use ureq::config::Config;
@@ -233,6 +234,28 @@ pub(crate) fn download(
     // Docker gives downloaded files mode 0600.
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok((path, name, got.to_string()))
+}
+
+/// Fetches `url` into `out` and returns how many bytes came: for a URL the
+/// user chose on berth's command line (`berth scan --db-update`'s OSV
+/// base, which tests point at 127.0.0.1), so unlike `ADD <url>` host
+/// addresses are allowed. Plain GET, redirects followed, a non-2xx status an
+/// error.
+pub(crate) fn fetch_to(url: &str, out: &mut std::fs::File) -> Result<u64> {
+    let resp = ureq::Agent::new_with_defaults()
+        .get(url)
+        .call()
+        .map_err(|e| match e {
+            ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+                anyhow!("{e}: is the network reachable?")
+            }
+            e => anyhow!("{e}"),
+        })?;
+    let mut body = resp.into_body().into_reader();
+    let mut w = std::io::BufWriter::new(out);
+    let n = std::io::copy(&mut body, &mut w)?;
+    w.flush()?;
+    Ok(n)
 }
 
 #[cfg(test)]
