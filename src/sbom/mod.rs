@@ -10,10 +10,15 @@
 //! is continuously present. Nothing here touches a host path the image
 //! controls: the only input is the store's blobs.
 
+mod apk;
 mod dpkg;
+mod gobin;
+mod lang;
 mod layers;
 mod os;
 mod purl;
+mod rpm;
+mod sqlite;
 mod text;
 
 use crate::store::Store;
@@ -180,6 +185,10 @@ fn merge(image: &Image, layers: &[(String, layers::LayerFacts)]) -> Sbom {
                     packages.push(p);
                 }
             }
+            // rpm ≥ 4.16 converts the Berkeley DB and may leave it behind.
+            Fact::Note(_)
+                if rpm::BDB_PATHS.contains(path)
+                    && rpm::SQLITE_PATHS.iter().any(|p| visible.contains_key(p)) => {}
             Fact::Note(note) => notes.push(format!("{path}: {note}")),
             Fact::Licenses(l) => {
                 if let Some(pkg) = dpkg::copyright_package(path) {
