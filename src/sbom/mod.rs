@@ -12,9 +12,11 @@
 
 mod apk;
 mod dpkg;
+pub mod format;
 mod gobin;
 mod lang;
 mod layers;
+mod license;
 mod os;
 mod purl;
 mod rpm;
