@@ -39,6 +39,7 @@ mod readme;
 mod registry;
 mod registry_harness;
 mod run;
+mod sbom;
 mod search;
 mod store;
 mod systemd;
