@@ -640,3 +640,46 @@ berthtest!(an_unknown_image_is_one_error_line, |env| {
     let out = env.berth(&["sbom", "nosuch:1"]).run();
     util::assert_fails_125(&out, "sbom of `nosuch:1`");
 });
+
+berthtest!(
+    the_per_layer_cache_is_reused_survives_garbage_and_is_swept,
+    |env| {
+        let apk = layer(&[
+            E::File("etc/os-release", b"ID=alpine\nVERSION_ID=3.18.4\n"),
+            E::File("lib/apk/db/installed", APK_DB_1.as_bytes()),
+        ]);
+        let ids = load_layers(&env, "localhost/cached:1", &[apk]);
+        let first = env
+            .berth(&["sbom", "localhost/cached:1", "--format", "json"])
+            .ok();
+        let entry = env
+            .root
+            .join("sbom")
+            .join(format!("{}.json", ids[0].trim_start_matches("sha256:")));
+        assert!(entry.is_file(), "no cache entry {}", entry.display());
+        assert_eq!(
+            env.berth(&["sbom", "localhost/cached:1", "--format", "json"])
+                .ok(),
+            first
+        );
+
+        // A damaged entry is read again from the layer, and rewritten.
+        std::fs::write(&entry, b"{\"format\": 1, \"facts\": [garbage").unwrap();
+        assert_eq!(
+            env.berth(&["sbom", "localhost/cached:1", "--format", "json"])
+                .ok(),
+            first
+        );
+        assert!(std::fs::read(&entry).unwrap().starts_with(b"{\"format\":1"));
+
+        // Once no image has the layer, the next catalog drops its entry.
+        assert_ok(&env.berth(&["rmi", "localhost/cached:1"]).run());
+        load_layers(
+            &env,
+            "localhost/other:1",
+            &[layer(&[E::File("etc/os-release", b"ID=debian\n")])],
+        );
+        assert_ok(&env.berth(&["sbom", "localhost/other:1"]).run());
+        assert!(!entry.exists(), "{} outlived its image", entry.display());
+    }
+);
