@@ -244,3 +244,46 @@ fn parse(want: Want, path: &str, bytes: &[u8]) -> Fact {
         Want::RpmSqlite | Want::RpmBdb => Fact::Note("not read".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            // Names as given, `..` included: the image's tar may hold anything.
+            let mut h = tar::Header::new_gnu();
+            h.as_mut_bytes()[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn compressed_layers_read_like_plain_ones() {
+        let tar = tar_of(&[
+            ("./etc/os-release", b"ID=alpine\n"),
+            ("lib/apk/db/installed", b"P:musl\nV:1.2.4-r2\n\n"),
+            ("usr/share/.wh..wh..opq", b""),
+            ("var/.wh.cache", b""),
+            ("../escape/etc/os-release", b"ID=evil\n"),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&tar[..], 1).unwrap();
+        for blob in [tar.clone(), gz, zst] {
+            let f = read_tar(crate::layer::decompress(&blob[..]).unwrap()).unwrap();
+            let paths: Vec<&str> = f.files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(paths, ["etc/os-release", "lib/apk/db/installed"]);
+            assert_eq!(f.opaque, ["usr/share"]);
+            assert_eq!(f.whiteouts, ["var/cache"]);
+        }
+    }
+}
