@@ -9,7 +9,9 @@
 # tests and the benchmark compare against. The registry tests start their own
 # docker-registry and need htpasswd (apache2-utils) for Basic auth and openssl
 # for the TLS certificate and the token issuer's signatures; the unit tests
-# check generated units with systemd-analyze (systemd).
+# check generated units with systemd-analyze (systemd). The SBOM tests
+# import a minimal Debian made by mmdebstrap and check berth's SPDX and
+# CycloneDX output with validators pip installs into a venv (python3-venv).
 BERTH_PACKAGES=(
   bzip2 xz-utils tar systemd
   build-essential pkg-config ca-certificates git curl
@@ -17,6 +19,7 @@ BERTH_PACKAGES=(
   docker-registry podman skopeo umoci buildah crun oci-image-tool
   zstd apache2-utils openssl hyperfine
   man-db
+  mmdebstrap python3-venv
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

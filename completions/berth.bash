@@ -3549,7 +3549,7 @@ _berth() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json spdx-json cyclonedx-json" -- "${cur}"))
                     return 0
                     ;;
                 --output)

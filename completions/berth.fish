@@ -812,7 +812,9 @@ complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory 
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l format -d 'table, json (berth\'s own), spdx-json (SPDX 2.3) or cyclonedx-json (CycloneDX 1.5)' -r -f -a "table\t''
-json\t''"
+json\t''
+spdx-json\t''
+cyclonedx-json\t''"
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s o -l output -d 'Write to FILE (atomically) instead of standard output' -r -F
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r

@@ -132,6 +132,17 @@ impl Layout {
         self.cache().join(hex)
     }
 
+    /// `<root>/sbom`: what `berth sbom` read from each layer, one file per
+    /// diffID (layers are immutable, so an entry never goes stale).
+    pub fn sbom_cache(&self) -> PathBuf {
+        self.root.join("sbom")
+    }
+
+    /// `<root>/sbom/<diffid hex>.json`
+    pub fn sbom_cache_entry(&self, diff_id_hex: &str) -> PathBuf {
+        self.sbom_cache().join(format!("{diff_id_hex}.json"))
+    }
+
     /// `<root>/cache-mounts`: the `RUN --mount=type=cache` directories.
     pub fn cache_mounts(&self) -> PathBuf {
         self.root.join("cache-mounts")

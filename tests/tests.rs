@@ -41,6 +41,7 @@ mod registry;
 mod registry_harness;
 mod rollback;
 mod run;
+mod sbom;
 mod scan;
 mod search;
 mod store;

@@ -2,7 +2,7 @@
 //! JSON, SPDX 2.3 or CycloneDX 1.5.
 
 use super::Ctx;
-use crate::sbom::{self, Sbom};
+use crate::sbom::{self, Sbom, format};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -24,6 +24,8 @@ pub struct Args {
 pub enum SbomFormat {
     Table,
     Json,
+    SpdxJson,
+    CyclonedxJson,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
@@ -35,6 +37,19 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let text = match a.format {
         SbomFormat::Table => table(&sbom),
         SbomFormat::Json => serde_json::to_string_pretty(&sbom)? + "\n",
+        SbomFormat::SpdxJson => {
+            let doc = format::spdx(&sbom, crate::time::now_epoch());
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        SbomFormat::CyclonedxJson => {
+            let mut random = [0u8; 16];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+                .context("reading /dev/urandom for the BOM's serial number")?;
+            let serial = format::uuid_v4(random);
+            let doc = format::cyclonedx(&sbom, crate::time::now_epoch(), &serial);
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
     };
     match a.output {
         Some(path) => crate::layout::write_atomic(&std::path::absolute(&path)?, text.as_bytes())

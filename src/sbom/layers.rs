@@ -8,7 +8,8 @@
 //! kind: a 2 GB `status` is noted, not slurped. Paths are the tar's names,
 //! cleaned; nothing is joined onto a host path.
 
-use super::{Package, dpkg, os};
+use super::lang::{self, Lang};
+use super::{Package, apk, dpkg, gobin, os, rpm};
 use crate::store::Store;
 use crate::store::digest::Digest;
 use anyhow::{Context, Result};
@@ -55,19 +56,42 @@ enum Want {
     DpkgStatus,
     DpkgCopyright,
     OsRelease,
+    Apk,
+    RpmSqlite,
+    RpmBdb,
+    Lang(Lang),
 }
 
 impl Want {
-    /// The most of such a file that is read; beyond it the file is noted
-    /// (databases) or cut (license texts, whose first lines say it all).
+    /// The most of such a file that is read.
     fn bound(self) -> u64 {
         match self {
-            Want::DpkgStatus => 64 << 20,
-            Want::DpkgCopyright => 1 << 20,
+            Want::DpkgStatus | Want::Apk => 64 << 20,
+            Want::RpmSqlite => 256 << 20,
+            Want::Lang(Lang::CargoLock | Lang::NpmLock) => 64 << 20,
+            Want::DpkgCopyright | Want::Lang(_) => 1 << 20,
             Want::OsRelease => 64 << 10,
+            Want::RpmBdb => 0,
         }
     }
+
+    /// Whether a file over the bound is noted rather than read in part: a
+    /// database or lockfile cut short would list too little; a license
+    /// text or metadata file says what is needed in its first lines.
+    fn whole(self) -> bool {
+        matches!(
+            self,
+            Want::DpkgStatus
+                | Want::Apk
+                | Want::RpmSqlite
+                | Want::Lang(Lang::CargoLock | Lang::NpmLock)
+        )
+    }
 }
+
+/// Executables smaller than this cannot hold Go buildinfo; larger than
+/// this are not scanned.
+const GO_BINARY_SIZES: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
 
 /// What `path` (cleaned, relative) is to the catalogers, if anything.
 fn wanted(path: &str) -> Option<Want> {
@@ -80,7 +104,16 @@ fn wanted(path: &str) -> Option<Want> {
     if os::PATHS.contains(&path) {
         return Some(Want::OsRelease);
     }
-    None
+    if path == apk::PATH {
+        return Some(Want::Apk);
+    }
+    if rpm::SQLITE_PATHS.contains(&path) {
+        return Some(Want::RpmSqlite);
+    }
+    if rpm::BDB_PATHS.contains(&path) {
+        return Some(Want::RpmBdb);
+    }
+    lang::which(path).map(Want::Lang)
 }
 
 /// A tar name made a clean relative path (`./a//b/` → `a/b`); `None` for
@@ -132,10 +165,27 @@ pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
             out.whiteouts.push(gone);
             continue;
         }
+        let kind = entry.header().entry_type();
         let Some(want) = wanted(&path) else {
+            let exec = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+            if kind.is_file() && exec && GO_BINARY_SIZES.contains(&entry.size()) {
+                let mut head = [0u8; 4];
+                if entry.read_exact(&mut head).is_ok()
+                    && &head == b"\x7fELF"
+                    && let Some(blob) = gobin::find(&mut entry)
+                        .with_context(|| format!("reading `{}`", crate::term::escape(&path)))?
+                {
+                    let found = gobin::packages(&blob, &path);
+                    if !found.is_empty() {
+                        out.files.push(FileFact {
+                            path,
+                            fact: Fact::Packages(found),
+                        });
+                    }
+                }
+            }
             continue;
         };
-        let kind = entry.header().entry_type();
         let fact = if kind.is_symlink() || kind.is_hard_link() {
             let Some(target) = entry.link_name_bytes() else {
                 continue;
@@ -149,10 +199,12 @@ pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
             } else {
                 Fact::Symlink(target)
             }
+        } else if want == Want::RpmBdb {
+            Fact::Note(rpm::BDB_NOTE.to_string())
         } else if kind.is_file() {
             let size = entry.size();
             let bound = want.bound();
-            if size > bound && want == Want::DpkgStatus {
+            if size > bound && want.whole() {
                 Fact::Note(format!(
                     "{} MiB, over the {} MiB read for a package database: not catalogued",
                     size >> 20,
@@ -176,10 +228,62 @@ pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
 
 /// What the file at `path` of kind `want`, holding `bytes`, says.
 fn parse(want: Want, path: &str, bytes: &[u8]) -> Fact {
+    if want == Want::RpmSqlite {
+        return match rpm::parse_sqlite(bytes, path) {
+            Ok(found) => Fact::Packages(found),
+            Err(e) => Fact::Note(e),
+        };
+    }
     let text = String::from_utf8_lossy(bytes);
     match want {
         Want::DpkgStatus => Fact::Packages(dpkg::parse_status(&text, path)),
         Want::DpkgCopyright => Fact::Licenses(dpkg::copyright_licenses(&text)),
         Want::OsRelease => Fact::Os(os::parse(&text)),
+        Want::Apk => Fact::Packages(apk::parse_installed(&text)),
+        Want::Lang(l) => Fact::Packages(lang::parse(l, &text, path)),
+        Want::RpmSqlite | Want::RpmBdb => Fact::Note("not read".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            // Names as given, `..` included: the image's tar may hold anything.
+            let mut h = tar::Header::new_gnu();
+            h.as_mut_bytes()[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn compressed_layers_read_like_plain_ones() {
+        let tar = tar_of(&[
+            ("./etc/os-release", b"ID=alpine\n"),
+            ("lib/apk/db/installed", b"P:musl\nV:1.2.4-r2\n\n"),
+            ("usr/share/.wh..wh..opq", b""),
+            ("var/.wh.cache", b""),
+            ("../escape/etc/os-release", b"ID=evil\n"),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&tar[..], 1).unwrap();
+        for blob in [tar.clone(), gz, zst] {
+            let f = read_tar(crate::layer::decompress(&blob[..]).unwrap()).unwrap();
+            let paths: Vec<&str> = f.files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(paths, ["etc/os-release", "lib/apk/db/installed"]);
+            assert_eq!(f.opaque, ["usr/share"]);
+            assert_eq!(f.whiteouts, ["var/cache"]);
+        }
     }
 }

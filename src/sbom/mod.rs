@@ -10,10 +10,18 @@
 //! is continuously present. Nothing here touches a host path the image
 //! controls: the only input is the store's blobs.
 
+mod apk;
+mod cache;
 mod dpkg;
+pub mod format;
+mod gobin;
+mod lang;
 mod layers;
+mod license;
 mod os;
 mod purl;
+mod rpm;
+mod sqlite;
 mod text;
 
 use crate::store::Store;
@@ -126,11 +134,28 @@ pub fn catalog(store: &Store, image: &Image) -> Result<Sbom> {
             diff_ids.len()
         );
     }
+    let layout = store.layout();
     let mut facts = Vec::with_capacity(diff_ids.len());
     for (desc, diff_id) in image.manifest.layers.iter().zip(diff_ids) {
-        let f = layers::read_layer(store, &desc.digest)
-            .with_context(|| format!("reading layer {diff_id}"))?;
+        let f = match cache::get(layout, diff_id) {
+            Some(f) => f,
+            None => {
+                let f = layers::read_layer(store, &desc.digest)
+                    .with_context(|| format!("reading layer {diff_id}"))?;
+                cache::put(layout, diff_id, &f);
+                f
+            }
+        };
         facts.push((diff_id.to_string(), f));
+    }
+    // Entries of layers no image uses any more go; a store that cannot be
+    // listed keeps them until next time.
+    if let Ok(images) = store.images() {
+        let in_use = images
+            .iter()
+            .flat_map(|i| i.diff_ids().iter().map(|d| d.hex().to_string()))
+            .collect();
+        cache::sweep(layout, &in_use);
     }
     Ok(merge(image, &facts))
 }
@@ -180,6 +205,10 @@ fn merge(image: &Image, layers: &[(String, layers::LayerFacts)]) -> Sbom {
                     packages.push(p);
                 }
             }
+            // rpm ≥ 4.16 converts the Berkeley DB and may leave it behind.
+            Fact::Note(_)
+                if rpm::BDB_PATHS.contains(path)
+                    && rpm::SQLITE_PATHS.iter().any(|p| visible.contains_key(p)) => {}
             Fact::Note(note) => notes.push(format!("{path}: {note}")),
             Fact::Licenses(l) => {
                 if let Some(pkg) = dpkg::copyright_package(path) {
