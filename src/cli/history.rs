@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use super::output::{self, Format};
-use crate::template::{Template, default_header};
+use crate::template::default_header;
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::io::Write;
@@ -24,14 +24,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     // The user's template is checked before anything is read.
-    let (format, template) = match a.format.as_deref() {
-        None | Some("table") => (Format::Table, None),
-        Some("json") => (Format::Json, None),
-        Some(f) => (
-            Format::Table,
-            Some(Template::parse(f).with_context(|| format!("--format `{f}`"))?),
-        ),
-    };
+    let (format, template) = output::format_or_template(a.format.as_deref())?;
     let store = ctx.store()?;
     let img = store
         .resolve(&a.image)

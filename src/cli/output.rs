@@ -13,6 +13,20 @@ pub enum Format {
     Json,
 }
 
+/// A `--format` as typed: `table` (or none), `json`, or a Go template,
+/// which is checked here, before anything is read or asked.
+pub fn format_or_template(f: Option<&str>) -> Result<(Format, Option<crate::template::Template>)> {
+    use anyhow::Context;
+    Ok(match f {
+        None | Some("table") => (Format::Table, None),
+        Some("json") => (Format::Json, None),
+        Some(f) => (
+            Format::Table,
+            Some(crate::template::Template::parse(f).with_context(|| format!("--format `{f}`"))?),
+        ),
+    })
+}
+
 /// Prints rows under a header, columns padded to their widest cell. Cells are
 /// escaped (names, commands and history come from images and containers).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {

@@ -36,14 +36,7 @@ pub fn run(a: Args) -> Result<i32> {
         anyhow::bail!("--limit must be at least 1");
     }
     // The user's template is checked before the registry is asked.
-    let (format, template) = match a.format.as_deref() {
-        None | Some("table") => (Format::Table, None),
-        Some("json") => (Format::Json, None),
-        Some(f) => (
-            Format::Table,
-            Some(Template::parse(f).with_context(|| format!("--format `{f}`"))?),
-        ),
-    };
+    let (format, template) = output::format_or_template(a.format.as_deref())?;
     let access = a.access.access()?;
     let registries = Registries::load()?;
     if a.list_tags {
