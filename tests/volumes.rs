@@ -231,3 +231,31 @@ berthtest!(
         eqnice!("hn\n", out.stdout());
     }
 );
+
+// A host directory bound on /etc is the user's even when the host keeps it
+// on a tmpfs (/dev/shm, a tmpfs /tmp): berth makes none of its files there,
+// and a read-only one does not stop the container from starting.
+berthtest!(
+    a_host_tmpfs_directory_on_etc_does_not_receive_berths_files,
+    |env| {
+        let on_tmpfs = nix::sys::statfs::statfs("/dev/shm")
+            .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
+        if !on_tmpfs {
+            eprintln!("skipped: /dev/shm is not a tmpfs");
+            return;
+        }
+        env.import_busybox();
+        let host = tempfile::Builder::new()
+            .prefix("berth-etc-")
+            .tempdir_in("/dev/shm")
+            .unwrap();
+        for opt in ["", ":ro"] {
+            let bind = format!("{}:/etc{opt}", host.path().display());
+            let out = env
+                .berth(&["run", "--rm", "-v", &bind, "busybox", "true"])
+                .run();
+            assert_ok(&out);
+            eqnice!("", crate::util::list_dir(host.path()).join("\n"));
+        }
+    }
+);
