@@ -259,3 +259,40 @@ berthtest!(
         }
     }
 );
+
+// The root spelled another way (here a symlink to it) still sees which
+// containers use a volume: neither rm nor prune takes a volume in use.
+berthtest!(a_volume_in_use_is_kept_whatever_the_roots_spelling, |env| {
+    env.import_busybox();
+    let out = env
+        .berth(&[
+            "create",
+            "--name",
+            "keep",
+            "-v",
+            "precious:/d",
+            "busybox",
+            "true",
+        ])
+        .run();
+    assert_ok(&out);
+    let link = env.path("rootlink");
+    std::os::unix::fs::symlink(&env.root, &link).unwrap();
+    let through_link = |args: &[&str]| {
+        std::process::Command::new(crate::util::berth_bin())
+            .arg("--root")
+            .arg(&link)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = through_link(&["volume", "rm", "precious"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is used by container(s) keep"),
+        "{out:?}"
+    );
+    let out = through_link(&["volume", "prune", "-f"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(env.root.join("volumes/precious/_data").is_dir());
+});
