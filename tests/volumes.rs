@@ -231,3 +231,68 @@ berthtest!(
         eqnice!("hn\n", out.stdout());
     }
 );
+
+// A host directory bound on /etc is the user's even when the host keeps it
+// on a tmpfs (/dev/shm, a tmpfs /tmp): berth makes none of its files there,
+// and a read-only one does not stop the container from starting.
+berthtest!(
+    a_host_tmpfs_directory_on_etc_does_not_receive_berths_files,
+    |env| {
+        let on_tmpfs = nix::sys::statfs::statfs("/dev/shm")
+            .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
+        if !on_tmpfs {
+            eprintln!("skipped: /dev/shm is not a tmpfs");
+            return;
+        }
+        env.import_busybox();
+        let host = tempfile::Builder::new()
+            .prefix("berth-etc-")
+            .tempdir_in("/dev/shm")
+            .unwrap();
+        for opt in ["", ":ro"] {
+            let bind = format!("{}:/etc{opt}", host.path().display());
+            let out = env
+                .berth(&["run", "--rm", "-v", &bind, "busybox", "true"])
+                .run();
+            assert_ok(&out);
+            eqnice!("", crate::util::list_dir(host.path()).join("\n"));
+        }
+    }
+);
+
+// The root spelled another way (here a symlink to it) still sees which
+// containers use a volume: neither rm nor prune takes a volume in use.
+berthtest!(a_volume_in_use_is_kept_whatever_the_roots_spelling, |env| {
+    env.import_busybox();
+    let out = env
+        .berth(&[
+            "create",
+            "--name",
+            "keep",
+            "-v",
+            "precious:/d",
+            "busybox",
+            "true",
+        ])
+        .run();
+    assert_ok(&out);
+    let link = env.path("rootlink");
+    std::os::unix::fs::symlink(&env.root, &link).unwrap();
+    let through_link = |args: &[&str]| {
+        std::process::Command::new(crate::util::berth_bin())
+            .arg("--root")
+            .arg(&link)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = through_link(&["volume", "rm", "precious"]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is used by container(s) keep"),
+        "{out:?}"
+    );
+    let out = through_link(&["volume", "prune", "-f"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(env.root.join("volumes/precious/_data").is_dir());
+});

@@ -229,20 +229,33 @@ impl Volumes {
 /// their `config.json`: volume name → the containers' names.
 pub fn users(containers: &Containers) -> Result<BTreeMap<String, Vec<String>>> {
     let volumes = containers.layout().volumes();
+    // The root may have been spelled another way (a symlink, a relative
+    // path) by the berth that made the container: its mounts' sources are
+    // matched by where they lead, not by how they are written.
+    let real = std::fs::canonicalize(&volumes).ok();
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in containers.list()? {
         let Some(spec) = containers.config(&m.id)? else {
             continue;
         };
         for mount in spec.mounts().iter().flatten() {
-            let Some(rest) = mount
-                .source()
-                .as_ref()
-                .and_then(|s| s.strip_prefix(&volumes).ok())
-            else {
+            let Some(source) = mount.source().as_ref() else {
                 continue;
             };
-            if let Some(name) = rest.iter().next().and_then(|n| n.to_str()) {
+            let name = match source.strip_prefix(&volumes) {
+                Ok(rest) => rest.iter().next(),
+                // `<volumes>/<name>/_data`: only berth's directories are
+                // resolved, never anything in `_data`.
+                Err(_) => source
+                    .parent()
+                    .filter(|v| {
+                        v.parent()
+                            .and_then(|d| std::fs::canonicalize(d).ok())
+                            .is_some_and(|d| Some(d) == real)
+                    })
+                    .and_then(|v| v.file_name()),
+            };
+            if let Some(name) = name.and_then(|n| n.to_str()) {
                 let names = out.entry(name.to_string()).or_default();
                 if !names.contains(&m.name) {
                     names.push(m.name.clone());

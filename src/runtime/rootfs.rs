@@ -67,6 +67,9 @@ pub fn setup(spec: &Plan<'_>) -> Result<()> {
     std::env::set_current_dir("/")?;
     crate::logger::phase("child.pivot_root");
 
+    // The mounts of the tmpfs berth made here: a bind of a host directory
+    // that is on a tmpfs (the host's /tmp, /dev/shm) is the user's too.
+    let mut own_tmpfs: Vec<u64> = Vec::new();
     for m in &spec.mounts {
         match &m.kind {
             MountKind::Tmpfs { options } => {
@@ -81,9 +84,10 @@ pub fn setup(spec: &Plan<'_>) -> Result<()> {
                     Some(data.as_str()),
                 )
                 .with_context(|| format!("mounting tmpfs on `{}`", m.dest))?;
+                own_tmpfs.push(mount_id(&container_path(Path::new(&m.dest), true)?)?);
             }
             MountKind::Bind { readonly, .. } => {
-                if m.generated && !generated_target_allowed(Path::new(&m.dest))? {
+                if m.generated && !generated_target_allowed(Path::new(&m.dest), &own_tmpfs)? {
                     log::debug!(
                         "`{}` not bound: its directory is a mount of the user's without it",
                         m.dest
@@ -378,11 +382,13 @@ fn bind_fd(fd: &OwnedFd, dest: &Path, is_dir: bool, readonly: bool) -> Result<()
 }
 
 /// Whether berth's generated file at `dest` may be bound: its target
-/// exists, or its directory is on the container's own root or a tmpfs,
-/// where making the target touches nothing that outlives the container.
-/// A volume or a host directory mounted on `/etc` is the user's: berth
-/// makes nothing in it (the file is then not bound).
-fn generated_target_allowed(dest: &Path) -> Result<bool> {
+/// exists, or its directory is on the container's own root or one of the
+/// tmpfs berth mounted for it (`own_tmpfs`, their mount ids), where making
+/// the target touches nothing that outlives the container. A volume or a
+/// host directory mounted on `/etc` is the user's, even when the host's
+/// directory is itself on a tmpfs: berth makes nothing in it (the file is
+/// then not bound).
+fn generated_target_allowed(dest: &Path, own_tmpfs: &[u64]) -> Result<bool> {
     use crate::sys::fs::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2};
     use std::os::unix::ffi::OsStrExt;
     let root = fs::File::open("/").context("opening the container root")?;
@@ -406,9 +412,8 @@ fn generated_target_allowed(dest: &Path) -> Result<bool> {
     let Some(dir) = dest.ancestors().skip(1).find_map(|p| open(p).ok()) else {
         return Ok(true);
     };
-    let tmpfs = nix::sys::statfs::fstatfs(&dir)
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
-    Ok(tmpfs || mount_id(&dir)? == mount_id(&root)?)
+    let id = mount_id(&dir)?;
+    Ok(own_tmpfs.contains(&id) || id == mount_id(&root)?)
 }
 
 /// The id of the mount an fd is on, from `/proc/self/fdinfo` (the

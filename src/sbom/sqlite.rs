@@ -136,6 +136,10 @@ impl Db<'_> {
     fn rows(&self, root: usize) -> Result<Vec<Vec<u8>>> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
+        // Cells of a table hold distinct bytes of the file: their payloads
+        // together are never more than the file. Cell pointers that share
+        // one cell would otherwise make gigabytes of a small file.
+        let mut budget = self.bytes.len();
         let mut stack = vec![root];
         while let Some(n) = stack.pop() {
             if !seen.insert(n) {
@@ -162,7 +166,9 @@ impl Db<'_> {
                     let c = cell.get(..4).ok_or("bad interior cell")?;
                     children.push(u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize);
                 } else {
-                    out.push(self.payload(cell, &mut seen)?);
+                    let row = self.payload(cell, &mut seen, budget)?;
+                    budget -= row.len();
+                    out.push(row);
                 }
             }
             if kind == 0x05 {
@@ -176,12 +182,13 @@ impl Db<'_> {
     }
 
     /// A table leaf cell's payload, its overflow pages followed.
-    fn payload(&self, cell: &[u8], seen: &mut HashSet<usize>) -> Result<Vec<u8>> {
+    /// At most `budget` bytes: what is left of the file's size.
+    fn payload(&self, cell: &[u8], seen: &mut HashSet<usize>, budget: usize) -> Result<Vec<u8>> {
         let (size, a) = varint(cell)?;
         let (_rowid, b) = varint(&cell[a..])?;
         let size = usize::try_from(size).map_err(|_| "bad payload size")?;
-        if size > self.bytes.len() {
-            return Err("payload larger than the file".into());
+        if size > budget {
+            return Err("cells hold more than the file".into());
         }
         let u = self.usable;
         let x = u - 35;
@@ -209,5 +216,46 @@ impl Db<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Page 1 of 512 bytes, a table leaf whose `cells` pointers all point
+    /// at one cell of `len` payload bytes.
+    fn shared_cell(cells: usize, len: u8) -> Vec<u8> {
+        let mut db = vec![0u8; 512];
+        db[..16].copy_from_slice(b"SQLite format 3\0");
+        db[16..18].copy_from_slice(&512u16.to_be_bytes());
+        db[100] = 0x0d;
+        db[103..105].copy_from_slice(&(cells as u16).to_be_bytes());
+        let at = 108 + 2 * cells;
+        for i in 0..cells {
+            db[108 + 2 * i..110 + 2 * i].copy_from_slice(&(at as u16).to_be_bytes());
+        }
+        db[at] = len; // payload size (a one-byte varint)
+        db[at + 1] = 1; // rowid
+        db
+    }
+
+    #[test]
+    fn cells_sharing_bytes_make_no_more_than_the_file() {
+        let db = shared_cell(150, 100);
+        let d = Db {
+            bytes: &db,
+            page_size: 512,
+            usable: 512,
+        };
+        assert_eq!(d.rows(1).unwrap_err(), "cells hold more than the file");
+        // The same cell once is a row.
+        let db = shared_cell(1, 100);
+        let d = Db {
+            bytes: &db,
+            page_size: 512,
+            usable: 512,
+        };
+        assert_eq!(d.rows(1).unwrap(), [vec![0u8; 100]]);
     }
 }
