@@ -89,6 +89,12 @@ impl Want {
     }
 }
 
+/// The most package entries one layer may list. A package costs some 40
+/// times its few bytes of stanza in memory, so a status file of tiny
+/// stanzas (`Package: a\nVersion: 1\n\n`, 64 MiB of them) would take
+/// gigabytes; a real image lists thousands.
+const MAX_PACKAGES_PER_LAYER: usize = 100_000;
+
 /// Executables smaller than this cannot hold Go buildinfo; larger than
 /// this are not scanned.
 const GO_BINARY_SIZES: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
@@ -141,6 +147,7 @@ pub fn read_layer(store: &Store, blob: &Digest) -> Result<LayerFacts> {
 /// The facts of the tar stream `r`.
 pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
     let mut out = LayerFacts::default();
+    let mut budget = MAX_PACKAGES_PER_LAYER;
     let mut tar = crate::layer::TarArchive::new(r);
     for entry in tar.entries()? {
         let mut entry = entry.context("reading the layer tar")?;
@@ -216,7 +223,27 @@ pub fn read_tar(r: impl Read) -> Result<LayerFacts> {
                     .take(bound)
                     .read_to_end(&mut bytes)
                     .with_context(|| format!("reading `{}`", crate::term::escape(&path)))?;
-                parse(want, &path, &bytes)
+                let over = || {
+                    Fact::Note(format!(
+                        "more than {MAX_PACKAGES_PER_LAYER} package entries in one layer: not catalogued"
+                    ))
+                };
+                // Counted before parsing, where a stanza is a blank line: the
+                // parse itself is what must not happen for too many.
+                if matches!(want, Want::DpkgStatus | Want::Apk)
+                    && bytes.windows(2).filter(|w| w == b"\n\n").count() >= budget
+                {
+                    over()
+                } else {
+                    match parse(want, &path, &bytes) {
+                        Fact::Packages(found) if found.len() > budget => over(),
+                        Fact::Packages(found) => {
+                            budget -= found.len();
+                            Fact::Packages(found)
+                        }
+                        other => other,
+                    }
+                }
             }
         } else {
             continue;
@@ -263,6 +290,31 @@ mod tests {
             b.append(&h, *data).unwrap();
         }
         b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_layer_of_countless_tiny_stanzas_is_a_note_not_gigabytes() {
+        let status = "Package: a\nVersion: 1\nStatus: install ok installed\n\n"
+            .repeat(MAX_PACKAGES_PER_LAYER + 1);
+        let f = read_tar(&tar_of(&[("var/lib/dpkg/status", status.as_bytes())])[..]).unwrap();
+        assert!(
+            matches!(&f.files[..], [FileFact { fact: Fact::Note(n), .. }] if n.contains("package entries")),
+            "{:?}",
+            f.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+        );
+        // Split over many status.d files, the budget is the layer's.
+        let part = "Package: a\nVersion: 1\n\n".repeat(MAX_PACKAGES_PER_LAYER / 2 + 1);
+        let f = read_tar(
+            &tar_of(&[
+                ("var/lib/dpkg/status.d/one", part.as_bytes()),
+                ("var/lib/dpkg/status.d/two", part.as_bytes()),
+            ])[..],
+        )
+        .unwrap();
+        assert!(
+            f.files.iter().any(|f| matches!(&f.fact, Fact::Note(_))),
+            "the second file is over the layer's budget"
+        );
     }
 
     #[test]
