@@ -242,7 +242,16 @@ pub(crate) fn download(
 /// addresses are allowed. Plain GET, redirects followed, a non-2xx status an
 /// error.
 pub(crate) fn fetch_to(url: &str, out: &mut std::fs::File) -> Result<u64> {
-    let resp = ureq::Agent::new_with_defaults()
+    use std::time::Duration;
+    // A stalled server, not a long download, is what times out; and no
+    // body grows past FETCH_LIMIT on the user's disk.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .timeout_per_read(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let resp = agent
         .get(url)
         .call()
         .map_err(|e| match e {
@@ -251,12 +260,16 @@ pub(crate) fn fetch_to(url: &str, out: &mut std::fs::File) -> Result<u64> {
             }
             e => anyhow!("{e}"),
         })?;
-    let mut body = resp.into_body().into_reader();
+    let mut body = resp.into_body().into_with_config().limit(FETCH_LIMIT).reader();
     let mut w = std::io::BufWriter::new(out);
-    let n = std::io::copy(&mut body, &mut w)?;
+    let n = std::io::copy(&mut body, &mut w)
+        .map_err(|e| anyhow!("{e} (at most {} GiB is fetched)", FETCH_LIMIT >> 30))?;
     w.flush()?;
     Ok(n)
 }
+
+/// The most [`fetch_to`] writes: OSV's largest export is a few hundred MB.
+const FETCH_LIMIT: u64 = 8 << 30;
 
 #[cfg(test)]
 mod tests {
