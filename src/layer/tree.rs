@@ -209,14 +209,24 @@ pub fn disk_usage(path: &Path) -> io::Result<u64> {
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
-    usage_at(parent.as_fd(), name, &mut seen)
+    usage_at(parent.as_fd(), name, &mut seen, 0)
 }
+
+/// The deepest [`disk_usage`] walks: a container can nest directories
+/// without end, and each level holds an fd and a stack frame.
+const MAX_USAGE_DEPTH: usize = 512;
 
 fn usage_at(
     parent: BorrowedFd<'_>,
     name: &OsStr,
     seen: &mut HashSet<(u64, u64)>,
+    depth: usize,
 ) -> io::Result<u64> {
+    if depth > MAX_USAGE_DEPTH {
+        return Err(io::Error::other(format!(
+            "directories nested deeper than {MAX_USAGE_DEPTH} levels"
+        )));
+    }
     let st = fstatat(parent, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
     let is_dir = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR;
     if st.st_nlink > 1 && !is_dir && !seen.insert((st.st_dev, st.st_ino)) {
@@ -238,7 +248,7 @@ fn usage_at(
             }
         }
         for n in &names {
-            match usage_at(dir.as_fd(), OsStr::from_bytes(n), seen) {
+            match usage_at(dir.as_fd(), OsStr::from_bytes(n), seen, depth + 1) {
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
                 r => total += r?,
             }
@@ -250,6 +260,39 @@ fn usage_at(
 #[cfg(test)]
 mod beneath_tests {
     use super::*;
+
+    #[test]
+    fn disk_usage_refuses_a_tree_deeper_than_its_bound() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Made fd-relative, level by level: the path would pass PATH_MAX.
+        let mut fd = nix::fcntl::open(
+            tmp.path(),
+            OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        for _ in 0..=MAX_USAGE_DEPTH {
+            nix::sys::stat::mkdirat(fd.as_fd(), "d", Mode::from_bits_truncate(0o700)).unwrap();
+            fd = nix::fcntl::openat(
+                fd.as_fd(),
+                "d",
+                OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .unwrap();
+        }
+        drop(fd);
+        let e = disk_usage(tmp.path()).unwrap_err();
+        assert!(e.to_string().contains("deeper than"), "{e}");
+        // The test's temp dir is too deep for remove_dir_all's paths too.
+        let root = nix::fcntl::open(
+            tmp.path(),
+            OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        remove_at(root.as_fd(), OsStr::new("d")).unwrap();
+    }
 
     /// A layer-like dir with `lnk -> <outside>` (absolute) and a file outside.
     fn scene() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {

@@ -251,16 +251,17 @@ pub(crate) fn fetch_to(url: &str, out: &mut std::fs::File) -> Result<u64> {
         .timeout_per_read(Some(Duration::from_secs(120)))
         .build()
         .into();
-    let resp = agent
-        .get(url)
-        .call()
-        .map_err(|e| match e {
-            ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                anyhow!("{e}: is the network reachable?")
-            }
-            e => anyhow!("{e}"),
-        })?;
-    let mut body = resp.into_body().into_with_config().limit(FETCH_LIMIT).reader();
+    let resp = agent.get(url).call().map_err(|e| match e {
+        ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            anyhow!("{e}: is the network reachable?")
+        }
+        e => anyhow!("{e}"),
+    })?;
+    let mut body = resp
+        .into_body()
+        .into_with_config()
+        .limit(FETCH_LIMIT)
+        .reader();
     let mut w = std::io::BufWriter::new(out);
     let n = std::io::copy(&mut body, &mut w)
         .map_err(|e| anyhow!("{e} (at most {} GiB is fetched)", FETCH_LIMIT >> 30))?;
