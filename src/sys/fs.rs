@@ -31,7 +31,32 @@ struct OpenHow {
 /// openat2(2): open `path` relative to `dirfd` with `flags` (`O_*`), `mode`
 /// (for `O_CREAT`) and `resolve` (`RESOLVE_*`). Needs Linux 5.6; older kernels
 /// give `ENOSYS`.
+///
+/// With `RESOLVE_BENEATH`/`RESOLVE_IN_ROOT`, the kernel answers `EAGAIN`
+/// when a `..` met a rename or mount anywhere on the system during the walk
+/// (it cannot then prove the result stays beneath); openat2(2) says to
+/// retry, which this does a bounded number of times (and on `EINTR`).
 pub fn openat2(
+    dirfd: BorrowedFd<'_>,
+    path: &CStr,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let mut tries = 0;
+    loop {
+        match openat2_once(dirfd, path, flags, mode, resolve) {
+            Err(e)
+                if tries < 128 && matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) =>
+            {
+                tries += 1;
+            }
+            r => return r,
+        }
+    }
+}
+
+fn openat2_once(
     dirfd: BorrowedFd<'_>,
     path: &CStr,
     flags: libc::c_int,
