@@ -54,6 +54,8 @@ pub fn serve(args: &[std::ffi::OsString]) -> i32 {
 fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>) -> Result<()> {
     // The starting berth records us under this lock: wait until it has.
     drop(containers.lock(id)?);
+    // What `run -d` handed over for systemd, the same for every run.
+    let notify = DetachedNotify::from_env();
     loop {
         let meta = containers.reload(id)?;
         let file = meta.log.file(containers.layout().container_log(id));
@@ -65,7 +67,6 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
                 let _ = r.write_all(b"ok");
             }
         };
-        let notify = DetachedNotify::from_env();
         let watch = match &notify {
             Some(n) => n.watch(containers, &meta)?,
             None => Default::default(),

@@ -184,16 +184,23 @@ fn foreground_watch(
     };
     match how.sdnotify {
         SdNotify::Conmon | SdNotify::Healthy => watch.watchdog = crate::systemd::watchdog_period(),
-        SdNotify::Container => {
-            let b = bundle::read(&containers.dir_of(&meta.id))?;
-            if let Some(dir) = crate::spec::notify_dir(&b.spec) {
-                watch.proxy = Some(bind_proxy(&dir)?);
-            }
-        }
+        SdNotify::Container => watch.proxy = notify_proxy(containers, meta)?,
         SdNotify::Ignore => return Ok(watch),
     }
     watch.notifier = Some(notifier.try_clone()?);
     Ok(watch)
+}
+
+/// `--sdnotify=container`: the relay's socket, bound in the container's
+/// notify directory when its spec has one (created with the proxy).
+fn notify_proxy(
+    containers: &Containers,
+    meta: &Meta,
+) -> Result<Option<std::os::unix::net::UnixDatagram>> {
+    let b = bundle::read(&containers.dir_of(&meta.id))?;
+    crate::spec::notify_dir(&b.spec)
+        .map(|dir| bind_proxy(&dir))
+        .transpose()
 }
 
 /// The socket the container's process notifies, in the host directory
@@ -371,10 +378,7 @@ impl DetachedNotify {
         };
         watch.watchdog = self.watchdog;
         if self.mode == SdNotify::Container {
-            let b = bundle::read(&containers.dir_of(&meta.id))?;
-            if let Some(dir) = crate::spec::notify_dir(&b.spec) {
-                watch.proxy = Some(bind_proxy(&dir)?);
-            }
+            watch.proxy = notify_proxy(containers, meta)?;
         }
         watch.notifier = Some(notifier);
         Ok(watch)
