@@ -5,18 +5,11 @@
 use crate::util::{self, TestEnv, assert_fails_125, assert_fails_with, assert_ok};
 use std::time::Duration;
 
-/// The record berth keeps of container `id` (its `meta.json`).
-fn record(env: &TestEnv, id: &str) -> serde_json::Value {
-    let path = env.root.join("containers").join(id).join("meta.json");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 /// Every container's record, by name.
 fn records(env: &TestEnv) -> Vec<serde_json::Value> {
     util::list_dir(&env.root.join("containers"))
         .iter()
-        .map(|id| record(env, id))
+        .map(|id| env.record(id))
         .collect()
 }
 
@@ -53,7 +46,7 @@ fn run_d(env: &TestEnv, args: &[&str]) -> String {
 berthtest!(run_d_prints_the_full_id_and_the_container_runs_on, |env| {
     env.import_busybox();
     let id = run_d(&env, &["--name", "bg", "busybox", "sleep", "100"]);
-    let rec = record(&env, &id);
+    let rec = env.record(&id);
     assert_eq!(rec["state"], "running", "{rec:#}");
     assert!(running(pid_of(&rec, "")), "the container's pid 1 is gone");
     assert!(running(pid_of(&rec, "monitor")), "its monitor is gone");
@@ -78,7 +71,7 @@ berthtest!(stop_sends_the_stop_signal_and_waits_for_the_end, |env| {
         &["--stop-signal", "USR1", "busybox", "sh", "-c", script],
     );
     env.berth(&["stop", &id[..12]]).ok();
-    let rec = record(&env, &id);
+    let rec = env.record(&id);
     assert_eq!(
         (rec["state"].as_str(), rec["exit_code"].as_i64()),
         (Some("exited"), Some(5)),
@@ -94,7 +87,7 @@ berthtest!(
         // A pid namespace's init without a handler ignores SIGTERM.
         let id = run_d(&env, &["busybox", "sleep", "100"]);
         env.berth(&["stop", "-t", "1", &id]).ok();
-        assert_eq!(record(&env, &id)["exit_code"].as_i64(), Some(137));
+        assert_eq!(env.record(&id)["exit_code"].as_i64(), Some(137));
         // A stopped container stops again without complaint, as podman's.
         env.berth(&["stop", &id]).ok();
     }
@@ -165,7 +158,7 @@ berthtest!(restart_on_failure_2_restarts_exactly_twice, |env| {
     assert_eq!(env.berth(&["wait", &id]).ok().trim(), "1");
     let runs = std::fs::read_to_string(out_dir.join("runs")).unwrap();
     assert_eq!(runs, "run\nrun\nrun\n", "one run and two restarts");
-    assert_eq!(record(&env, &id)["restart_count"].as_u64(), Some(2));
+    assert_eq!(env.record(&id)["restart_count"].as_u64(), Some(2));
 });
 
 berthtest!(a_stopped_container_is_not_restarted_by_its_policy, |env| {
@@ -173,7 +166,7 @@ berthtest!(a_stopped_container_is_not_restarted_by_its_policy, |env| {
     let id = run_d(&env, &["--restart", "always", "busybox", "sleep", "100"]);
     env.berth(&["kill", &id]).ok();
     assert_eq!(env.berth(&["wait", &id]).ok().trim(), "137");
-    let rec = record(&env, &id);
+    let rec = env.record(&id);
     assert_eq!(
         (rec["state"].as_str(), rec["restart_count"].as_u64()),
         (Some("exited"), Some(0))
@@ -202,7 +195,7 @@ berthtest!(stop_ends_a_container_its_policy_keeps_restarting, |env| {
         Some(0),
         "wait hung: the monitor restarts it on"
     );
-    let rec = record(&env, &id);
+    let rec = env.record(&id);
     assert_eq!(rec["state"], "exited", "{rec:#}");
     assert_eq!(rec["stopped_by_user"], true, "{rec:#}");
 });
@@ -225,10 +218,7 @@ berthtest!(names_are_unique_and_generated_when_not_given, |env| {
         .run();
     assert_fails_125(&out, "already in use");
     let id = env.berth(&["create", "busybox", "true"]).ok();
-    let name = record(&env, id.trim())["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let name = env.record(id.trim())["name"].as_str().unwrap().to_string();
     let (adjective, noun) = name.split_once('_').expect("adjective_noun");
     assert!(
         !adjective.is_empty() && noun.chars().all(|c| c.is_ascii_lowercase()),
@@ -277,7 +267,7 @@ berthtest!(
     |env| {
         env.import_busybox();
         let id = run_d(&env, &["--name", "m", "busybox", "sleep", "100"]);
-        let rec = record(&env, &id);
+        let rec = env.record(&id);
         let (monitor, container) = (pid_of(&rec, "monitor"), pid_of(&rec, ""));
         std::process::Command::new("kill")
             .args(["-KILL", &monitor.0.to_string()])
@@ -303,7 +293,7 @@ berthtest!(
 berthtest!(concurrent_stop_and_rm_of_one_container_one_wins, |env| {
     env.import_busybox();
     let id = run_d(&env, &["busybox", "sleep", "100"]);
-    let rec = record(&env, &id);
+    let rec = env.record(&id);
     let stop = env.berth(&["stop", "-t", "0", &id]).spawn();
     let rm = env.berth(&["rm", "-f", &id]).spawn();
     let (stop, rm) = (stop.wait(), rm.wait());

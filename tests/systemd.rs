@@ -113,16 +113,7 @@ berthtest!(
             .berth(&["run", "-d", "--network", "none", "busybox", "sleep", "100"])
             .env("NOTIFY_SOCKET", format!("@{name}"))
             .ok();
-        let rec: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(
-                env.root
-                    .join("containers")
-                    .join(id.trim())
-                    .join("meta.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let rec = env.record(id.trim());
         // Detached, the unit's main process is the container's monitor, which
         // outlives `berth run` (podman names conmon).
         let monitor = rec["monitor"]["pid"].as_u64().unwrap();
@@ -328,10 +319,7 @@ berthtest!(cidfile_pidfile_and_replace, |env| {
     ]);
     let id = env.berth(&args).ok().trim().to_string();
     assert_eq!(std::fs::read_to_string(&cid).unwrap(), id);
-    let rec: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(env.root.join("containers").join(&id).join("meta.json")).unwrap(),
-    )
-    .unwrap();
+    let rec = env.record(&id);
     assert_eq!(
         std::fs::read_to_string(&pidfile).unwrap(),
         format!("{}\n", rec["pid"])
@@ -451,10 +439,7 @@ berthtest!(
             .env("WATCHDOG_USEC", "100000")
             .ok();
         let id = id.trim();
-        let rec: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(env.root.join("containers").join(id).join("meta.json")).unwrap(),
-        )
-        .unwrap();
+        let rec = env.record(id);
         let monitor = rec["monitor"]["pid"].as_u64().unwrap();
         assert_eq!(env.berth(&["wait", id]).ok().trim(), "0");
         let got = manager.messages();
@@ -495,10 +480,7 @@ berthtest!(
         let id = id.trim();
         assert_eq!(env.berth(&["wait", id]).ok().trim(), "0");
         let got = manager.messages();
-        let rec: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(env.root.join("containers").join(id).join("meta.json")).unwrap(),
-        )
-        .unwrap();
+        let rec = env.record(id);
         let monitor = rec["monitor"]["pid"].as_u64().unwrap();
         assert_eq!(
             got,

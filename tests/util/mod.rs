@@ -221,6 +221,13 @@ impl TestEnv {
         p
     }
 
+    /// The record berth keeps of container `id` (its `meta.json`).
+    pub fn record(&self, id: &str) -> serde_json::Value {
+        let path = self.root.join("containers").join(id).join("meta.json");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     /// `berth --root <root> ARGS…`
     pub fn berth<S: AsRef<OsStr>>(&self, args: &[S]) -> Cmd {
         let mut cmd = Cmd::new(berth_bin());
