@@ -10,13 +10,17 @@ use std::process::{Command, Stdio};
 /// A busybox container named `c`, run by a background `berth run`, whose
 /// pid 1 reads paths from the fifo /tmp/f and prints those files: what the
 /// container itself sees. Killed (with its berth) when dropped.
+///
+/// The loop never ends on an empty read: pid 1 may reopen the fifo while
+/// the last writer still holds it, and then reads only its close. Ending
+/// there would end pid 1, and the kernel would kill the writer (137).
 struct Container {
     berth: std::process::Child,
     stdout: BufReader<std::process::ChildStdout>,
 }
 
 const SCRIPT: &str = "echo from-ctr > /tmp/ctr; mkfifo /tmp/f; echo ready; \
-                      while read p < /tmp/f; do cat \"$p\"; done";
+                      while :; do read p < /tmp/f && cat \"$p\"; done";
 
 impl Container {
     fn start(env: &TestEnv, extra: &[&str]) -> Container {
