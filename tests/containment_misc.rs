@@ -390,3 +390,32 @@ berthtest!(
         );
     }
 );
+
+// A container can nest directories deeper than any fd limit or stack berth
+// has; `rm` must still remove it all (each level held open, or recursed
+// into, ran out of fds at about 1000 levels and left the container behind).
+berthtest!(
+    a_container_that_nests_1500_directories_is_still_removed,
+    |env| {
+        env.import_busybox();
+        env.berth(&[
+            "run",
+            "--name",
+            "deep",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; touch f",
+        ])
+        .ok();
+        env.berth(&["rm", "deep"]).ok();
+        assert_eq!(
+            util::list_dir(&env.root.join("containers")),
+            Vec::<String>::new()
+        );
+        let check = env.check_store();
+        assert!(check.contains("store is valid"), "{check}");
+    }
+);

@@ -134,13 +134,105 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
+/// How many directories removal holds open at once. A subtree deeper than
+/// this is moved up into the top directory and removed from there, so
+/// neither the fds nor the memory used grow with the depth: a container
+/// can nest directories far deeper than any recursion or fd limit, and its
+/// removal must still finish.
+const MAX_REMOVE_DEPTH: usize = 64;
+
+/// One directory being emptied: its fd, the names still to remove in it,
+/// and its own name in the directory above.
+struct Emptying {
+    dir: Dir,
+    left: Vec<Vec<u8>>,
+    name: Vec<u8>,
+}
+
 /// Remove `name` in `parent` whatever it is; a directory is emptied first.
+/// The walk is iterative and holds at most [`MAX_REMOVE_DEPTH`] directories.
 pub(crate) fn remove_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    remove_holding(parent, name, MAX_REMOVE_DEPTH)
+}
+
+/// [`remove_at`], holding at most `max_open` directories (at least 2).
+fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::Result<()> {
     let st = fstatat(parent, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
-    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFDIR {
+    if !is_dir(st.st_mode) {
         unlinkat(parent, name, UnlinkatFlags::NoRemoveDir)?;
         return Ok(());
     }
+    let top = open_to_empty(parent, name, st.st_mode)?;
+    let mut stack = vec![top];
+    let mut moved = 0u64;
+    while !stack.is_empty() {
+        let depth = stack.len();
+        let level = stack.last_mut().expect("not empty");
+        let Some(child) = level.left.pop() else {
+            let done = stack.pop().expect("a level");
+            drop(done.dir);
+            let above = stack.last().map_or(parent, |l| l.dir.as_fd());
+            unlinkat(
+                above,
+                OsStr::from_bytes(&done.name),
+                UnlinkatFlags::RemoveDir,
+            )?;
+            continue;
+        };
+        let child = OsStr::from_bytes(&child);
+        let cst = fstatat(level.dir.as_fd(), child, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        if !is_dir(cst.st_mode) {
+            unlinkat(level.dir.as_fd(), child, UnlinkatFlags::NoRemoveDir)?;
+            continue;
+        }
+        if depth < max_open.max(2) {
+            let next = open_to_empty(level.dir.as_fd(), child, cst.st_mode)?;
+            stack.push(next);
+            continue;
+        }
+        // Too deep to hold open: move the subtree up into the top directory
+        // (one filesystem, so a rename), to be emptied from there. Moving a
+        // directory to another parent rewrites its `..`: it needs u+w.
+        if cst.st_mode & 0o700 != 0o700 {
+            fchmodat(
+                level.dir.as_fd(),
+                child,
+                Mode::from_bits_truncate(cst.st_mode | 0o700),
+                nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+            )?;
+        }
+        let (deepest, rest) = stack.split_last_mut().expect("a level");
+        let top = &mut rest[0];
+        loop {
+            moved += 1;
+            let fresh = format!(".berth-removing-{moved}");
+            match nix::fcntl::renameat2(
+                deepest.dir.as_fd(),
+                child,
+                top.dir.as_fd(),
+                fresh.as_str(),
+                nix::fcntl::RenameFlags::RENAME_NOREPLACE,
+            ) {
+                Ok(()) => {
+                    top.left.push(fresh.into_bytes());
+                    break;
+                }
+                Err(Errno::EEXIST) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_dir(mode: libc::mode_t) -> bool {
+    SFlag::from_bits_truncate(mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+}
+
+/// Opens directory `name` in `parent` (never through a symlink) to be
+/// emptied: made `u+rwx` when it is not (only its owner can, and nobody
+/// else could delete the tree anyway), and its entries listed.
+fn open_to_empty(parent: BorrowedFd<'_>, name: &OsStr, mode: libc::mode_t) -> io::Result<Emptying> {
     let open = || {
         Dir::openat(
             parent,
@@ -151,13 +243,12 @@ pub(crate) fn remove_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> 
     };
     let mut dir = match open() {
         Ok(d) => d,
-        // No u+r: make it ours to read. (Only the owner or CAP_FOWNER can; anyone
-        // else would not be able to delete the tree anyway.)
+        // No u+r: make it ours to read.
         Err(Errno::EACCES) => {
             fchmodat(
                 parent,
                 name,
-                Mode::from_bits_truncate(st.st_mode | 0o700),
+                Mode::from_bits_truncate(mode | 0o700),
                 nix::sys::stat::FchmodatFlags::NoFollowSymlink,
             )
             // No fallback to following symlinks where the kernel refuses
@@ -173,21 +264,19 @@ pub(crate) fn remove_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> 
     if dst.st_mode & 0o700 != 0o700 {
         fchmod(&dir, Mode::from_bits_truncate(dst.st_mode | 0o700))?;
     }
-    let mut names = Vec::new();
+    let mut left = Vec::new();
     for entry in dir.iter() {
         let entry = entry?;
         let n = entry.file_name().to_bytes();
-        if n == b"." || n == b".." {
-            continue;
+        if n != b"." && n != b".." {
+            left.push(n.to_vec());
         }
-        names.push(n.to_vec());
     }
-    for n in &names {
-        remove_at(dir.as_fd(), OsStr::from_bytes(n))?;
-    }
-    drop(dir);
-    unlinkat(parent, name, UnlinkatFlags::RemoveDir)?;
-    Ok(())
+    Ok(Emptying {
+        dir,
+        left,
+        name: name.as_bytes().to_vec(),
+    })
 }
 
 /// Bytes of disk used by the tree at `path`: the sum of `st_blocks * 512`
@@ -292,6 +381,81 @@ mod beneath_tests {
         )
         .unwrap();
         remove_at(root.as_fd(), OsStr::new("d")).unwrap();
+    }
+
+    /// A tree of `depth` nested `d`s under `root`, with a read-only file in
+    /// some levels and some directories read-only, as image layers have.
+    /// Made fd-relative, level by level: the path passes PATH_MAX.
+    fn deep_tree(root: BorrowedFd<'_>, depth: usize) {
+        let mut fd = nix::fcntl::openat(
+            root,
+            ".",
+            OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        for i in 0..depth {
+            nix::sys::stat::mkdirat(fd.as_fd(), "d", Mode::from_bits_truncate(0o700)).unwrap();
+            if i % 7 == 0 {
+                nix::fcntl::openat(
+                    fd.as_fd(),
+                    "f",
+                    OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                    Mode::from_bits_truncate(0o400),
+                )
+                .unwrap();
+            }
+            let next = nix::fcntl::openat(
+                fd.as_fd(),
+                "d",
+                OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .unwrap();
+            if i % 11 == 0 {
+                fchmod(&fd, Mode::from_bits_truncate(0o500)).unwrap();
+            }
+            fd = next;
+        }
+    }
+
+    fn gone(root: BorrowedFd<'_>) -> bool {
+        fstatat(root, "d", AtFlags::AT_SYMLINK_NOFOLLOW).is_err()
+    }
+
+    #[test]
+    fn remove_at_removes_a_tree_deeper_than_the_fds_it_may_hold() {
+        // A container can nest directories without limit. 1500 levels are
+        // more than the usual soft limit of 1024 fds, which a walk holding
+        // one fd per level runs out of.
+        let tmp = tempfile::tempdir().unwrap();
+        let root = nix::fcntl::open(
+            tmp.path(),
+            OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        deep_tree(root.as_fd(), 1500);
+        // Whatever limit this test process was given: the usual one.
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+        setrlimit(Resource::RLIMIT_NOFILE, soft.min(1024), hard).unwrap();
+        remove_at(root.as_fd(), OsStr::new("d")).unwrap();
+        assert!(gone(root.as_fd()), "the tree is gone");
+    }
+
+    #[test]
+    fn removal_moves_what_is_deeper_than_it_holds_up_and_still_removes_all() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = nix::fcntl::open(
+            tmp.path(),
+            OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        deep_tree(root.as_fd(), 200);
+        remove_holding(root.as_fd(), OsStr::new("d"), 3).unwrap();
+        assert!(gone(root.as_fd()), "the tree is gone");
     }
 
     /// A layer-like dir with `lnk -> <outside>` (absolute) and a file outside.
