@@ -209,3 +209,35 @@ berthtest!(cp_needs_exactly_one_container_side, |env| {
     let out = env.berth(&["cp", "nosuch:/x", "b"]).run();
     assert_fails_125(&out, "no such container");
 });
+
+// A copy into a container that does not run mounts its upper dir; a `start`
+// meanwhile would mount it too. The copy holds the container's lock, so it
+// waits for a start (or rm) underway, and they wait for it.
+berthtest!(cp_into_a_stopped_container_waits_for_its_lock, |env| {
+    env.import_busybox();
+    let id = env
+        .berth(&["create", "--name", "c", "busybox", "cat", "/x"])
+        .ok();
+    let lock = env.root.join("containers").join(id.trim()).join("lock");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .unwrap();
+    let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let watch = crate::util::OpenWatch::new(&lock);
+    let src = env.write("x", b"copied\n");
+    let cp = env.berth(&["cp", src.to_str().unwrap(), "c:/x"]).spawn();
+    assert!(
+        watch.opened_within(std::time::Duration::from_secs(60)),
+        "cp never took the container's lock"
+    );
+    drop(held);
+    assert_ok(&cp.wait());
+    let out = env.berth(&["start", "-a", "c"]).run();
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "copied\n");
+});

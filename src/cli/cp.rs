@@ -11,6 +11,7 @@ use crate::container::{Containers, Meta, Process, State};
 use crate::helper::{self, ContainerRoot, Job, RootOp};
 use crate::ident::idmap::IdMapping;
 use crate::layer::{self, Ownership, PackDest, PackOptions, Source};
+use crate::layout::Lock;
 use anyhow::{Context, Result, bail};
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -61,12 +62,29 @@ fn split(arg: &str) -> Option<(&str, PathBuf)> {
     Some((c, Path::new("/").join(p)))
 }
 
-/// The container's record, brought up to date.
-fn find(ctx: &Ctx, name: &str) -> Result<Meta> {
+/// The container's record, brought up to date, and, unless it runs, its
+/// lock, to hold for the copy: a copy of a container that does not run
+/// mounts the container's upper dir, and a `start` meanwhile would mount it
+/// a second time (two overlays on one upper dir are undefined); under the
+/// lock, `start`, `rm` and `commit` wait for the copy instead. A running
+/// container's copies go through its own mounts and take no lock, so they
+/// never hold up its `stop`.
+pub(super) fn find_for_copy(ctx: &Ctx, name: &str, writes: bool) -> Result<(Meta, Option<Lock>)> {
     let containers = Containers::new(&ctx.layout);
-    let mut meta = containers.find(name)?;
+    let id = containers.find(name)?.id;
+    let lock = containers.lock(&id)?;
+    let mut meta = containers.reload(&id)?;
     containers.settle(&mut meta)?;
-    Ok(meta)
+    if running(&meta).is_some() {
+        return Ok((meta, None));
+    }
+    if writes && meta.monitor.is_some_and(|m| m.alive()) {
+        bail!(
+            "container {} is being started (or restarted by its policy): copy into it once it runs or has stopped",
+            meta.name
+        );
+    }
+    Ok((meta, Some(lock)))
 }
 
 /// Its pid 1 while it runs.
@@ -135,7 +153,7 @@ pub(super) fn ids_in_xattrs() -> Result<bool> {
 }
 
 fn copy_out(ctx: &Ctx, a: &Args, name: &str, src: PathBuf) -> Result<i32> {
-    let meta = find(ctx, name)?;
+    let (meta, _lock) = find_for_copy(ctx, name, false)?;
     let shown = || format!("{name}:{}", src.display());
     let ids_from_xattrs = ids_in_xattrs()?;
     let op = |dest| RootOp::Pack {
@@ -198,7 +216,7 @@ fn copy_out(ctx: &Ctx, a: &Args, name: &str, src: PathBuf) -> Result<i32> {
 }
 
 fn copy_in(ctx: &Ctx, a: &Args, name: &str, dest: PathBuf) -> Result<i32> {
-    let meta = find(ctx, name)?;
+    let (meta, _lock) = find_for_copy(ctx, name, true)?;
     let shown = || format!("{name}:{}", dest.display());
     let owner = if a.archive { None } else { Some((0, 0)) };
     let ids_in_xattrs = ids_in_xattrs()?;

@@ -1,8 +1,7 @@
 //! `berth export [-o FILE] CONTAINER`
 
 use super::Ctx;
-use super::cp::{ids_in_xattrs, in_container};
-use crate::container::Containers;
+use super::cp::{find_for_copy, ids_in_xattrs, in_container};
 use crate::helper::RootOp;
 use crate::layer::PackDest;
 use anyhow::{Context, Result, bail};
@@ -27,9 +26,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     if a.output.is_none() && std::io::stdout().is_terminal() {
         bail!("refusing to write a tar archive to a terminal: use -o FILE or redirect stdout");
     }
-    let containers = Containers::new(&ctx.layout);
-    let mut meta = containers.find(&a.container)?;
-    containers.settle(&mut meta)?;
+    let (meta, _lock) = find_for_copy(ctx, &a.container, false)?;
     let op = RootOp::Pack {
         path: "/".into(),
         dest: PackDest::Dir,

@@ -177,6 +177,56 @@ pub fn wait_for_entry(dir: &Path, prefix: &str, limit: Duration) -> bool {
     true
 }
 
+/// A watch for the next open of one file (inotify `IN_OPEN`), set up before
+/// the command that should open it starts.
+pub struct OpenWatch(std::os::fd::OwnedFd);
+
+impl OpenWatch {
+    pub fn new(file: &Path) -> OpenWatch {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: inotify_init1 takes flags and only returns a new fd (or -1).
+        #[allow(unsafe_code)]
+        let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+        assert!(
+            fd >= 0,
+            "inotify_init1: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: the fd was just returned by inotify_init1 and nothing else owns it.
+        #[allow(unsafe_code)]
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let path = std::ffi::CString::new(file.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `path` is a NUL-terminated string that outlives the call.
+        #[allow(unsafe_code)]
+        let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), libc::IN_OPEN) };
+        assert!(
+            wd >= 0,
+            "inotify_add_watch {}: {}",
+            file.display(),
+            std::io::Error::last_os_error()
+        );
+        OpenWatch(fd)
+    }
+
+    /// Whether the file was opened within `limit`.
+    pub fn opened_within(&self, limit: Duration) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let mut fds = [PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(n) => return n > 0,
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => panic!("poll on inotify: {e}"),
+            }
+        }
+    }
+}
+
 /// The effective uid of this process (owner of /proc/self).
 pub fn my_uid() -> u32 {
     std::fs::metadata("/proc/self")
