@@ -31,14 +31,20 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let store = ctx.store()?;
     let loaded =
         crate::image::load::load(&store, input).with_context(|| format!("loading {what}"))?;
-    for line in &loaded {
-        let name = line.trim_start_matches("Loaded image: ");
-        if let Ok(image) = store.resolve(name) {
-            super::events::image(ctx, "load", image.id().hex(), name);
+    let mut lines = Vec::new();
+    for image in &loaded {
+        // An untagged image is shown by its id, as docker and podman do.
+        let shown = match image.names.as_slice() {
+            [] => vec![image.id.to_string()],
+            names => names.to_vec(),
+        };
+        for name in shown {
+            super::events::image(ctx, "load", image.id.hex(), &name);
+            lines.push(format!("Loaded image: {name}"));
         }
     }
     if !a.quiet {
-        super::output::lines(loaded)?;
+        super::output::lines(lines)?;
     }
     Ok(0)
 }

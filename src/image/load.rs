@@ -128,8 +128,16 @@ struct Found {
     names: Vec<String>,
 }
 
-/// Loads every image of the archive; returns what to print for each.
-pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
+/// One image an archive held, now in the store.
+pub struct Loaded {
+    /// Its id: the digest of its config.
+    pub id: Digest,
+    /// The names the archive gave it (none for an untagged image).
+    pub names: Vec<String>,
+}
+
+/// Loads every image of the archive.
+pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<Loaded>> {
     let _work = store.work_lock(false)?;
     let unpacker = Unpacker::for_current_user()?;
     let (mut items, mut speculative) = read_archive(store, input, &unpacker)?;
@@ -240,10 +248,10 @@ pub fn load(store: &Store, input: Box<dyn Read>) -> Result<Vec<String>> {
         let manifest_bytes = serde_json::to_vec(&f.manifest)?;
         let digest = store.put_blob(&manifest_bytes)?;
         store.add_image(&lock, &digest, manifest_bytes.len() as u64, &f.names)?;
-        if f.names.is_empty() {
-            loaded.push(format!("Loaded image: {}", f.manifest.config.digest));
-        }
-        loaded.extend(f.names.iter().map(|n| format!("Loaded image: {n}")));
+        loaded.push(Loaded {
+            id: f.manifest.config.digest.clone(),
+            names: f.names,
+        });
     }
     Ok(loaded)
 }
