@@ -70,10 +70,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 ),
                 _ => crate::lifecycle::stop::kill_and_wait(&containers, &meta)?,
             }
-            match remove_tree(&containers.dir_of(&meta.id)) {
-                // Its berth removed it (`--rm`) after the kill.
-                Err(_) if !containers.dir_of(&meta.id).exists() => {}
-                r => r?,
+            // None: its berth removed it (`--rm`) after the kill.
+            if let Some(dir) = containers.retire(&meta.id)? {
+                remove_tree(&dir)?;
             }
             Containers::forget_cidfile(&meta);
             super::events::container(ctx, "remove", &meta);
@@ -109,10 +108,18 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
     let Ok(list) = containers.list() else {
         return Vec::new();
     };
+    for dir in containers.leftovers() {
+        if let Err(e) = remove_tree(&dir) {
+            log::debug!("removing `{}`: {e:#}", dir.display());
+        }
+    }
     let mut kept = Vec::with_capacity(list.len());
     for mut m in list {
         match containers.settle(&mut m) {
-            Ok(true) => match remove_tree(&containers.dir_of(&m.id)) {
+            Ok(true) => match containers
+                .retire(&m.id)
+                .and_then(|d| d.map_or(Ok(()), |d| remove_tree(&d)))
+            {
                 Ok(()) => Containers::forget_cidfile(&m),
                 Err(e) => log::debug!("removing leftover container {}: {e:#}", m.id),
             },

@@ -115,8 +115,10 @@ pub struct Meta {
     /// How often its monitor started it again.
     #[serde(default)]
     pub restart_count: u32,
-    /// Set by `stop` (and `kill`) before signalling: the monitor restarts no
-    /// container a user stopped. Cleared by `start`.
+    /// Set by `stop` (and `kill`, `rm -f`) before signalling: the monitor
+    /// restarts no container a user stopped. Cleared by `start`. Those
+    /// commands record it as a mark beside the record (see
+    /// [`Containers::mark_stopped`]), which reading a record folds in here.
     #[serde(default)]
     pub stopped_by_user: bool,
     #[serde(default)]
@@ -279,6 +281,43 @@ impl Containers {
             .with_context(|| format!("no such container `{id}` (locking it failed)"))
     }
 
+    /// Takes container `id` out of the records for its removal: its
+    /// directory is renamed to `.removing-<id>` (hidden from `list`), and
+    /// that path is returned for the caller to remove (None: nothing left).
+    /// After the rename no late process that goes by the container's path
+    /// (a racing command's `lock`, which creates the lock file; a dying
+    /// monitor's health check) can put a file back in the directory while
+    /// it is emptied, and a crash mid-removal leaves no half record that
+    /// `ps` would list; `leftovers` finds what such a crash left.
+    pub fn retire(&self, id: &str) -> Result<Option<PathBuf>> {
+        let dir = self.dir_of(id);
+        let gone = self.retired_dir(id);
+        match fs::rename(&dir, &gone) {
+            Ok(()) => Ok(Some(gone)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(gone.symlink_metadata().is_ok().then_some(gone))
+            }
+            Err(e) => Err(e).with_context(|| format!("moving `{}` aside", dir.display())),
+        }
+    }
+
+    fn retired_dir(&self, id: &str) -> PathBuf {
+        self.layout.containers().join(format!(".removing-{id}"))
+    }
+
+    /// Directories of containers whose removal was interrupted (a crash
+    /// between `retire` and the end of the removal).
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(self.layout.containers()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().as_encoded_bytes().starts_with(b".removing-"))
+            .map(|e| e.path())
+            .collect()
+    }
+
     /// Re-reads a record (after taking its lock).
     pub fn reload(&self, id: &str) -> Result<Meta> {
         let path = self.layout.container_meta(id);
@@ -289,7 +328,43 @@ impl Containers {
         Ok(m)
     }
 
+    /// Marks the container stopped by the user, without rewriting its
+    /// record: its monitor, between two runs, replaces the record without
+    /// the lock (it is the container's parent and may not wait for the
+    /// `stop` or `rm -f` that holds it), so a record saved here could undo
+    /// the monitor's (say, the pid of the run it just started, which then
+    /// nobody would stop), and one saved there could undo this mark.
+    pub fn mark_stopped(&self, id: &str) -> Result<()> {
+        let path = self.stopped_mark(id);
+        fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("creating `{}`", path.display()))?;
+        Ok(())
+    }
+
+    /// Clears [`Self::mark_stopped`]'s mark (a start, under the lock).
+    pub fn clear_stopped(&self, id: &str) -> Result<()> {
+        let path = self.stopped_mark(id);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing `{}`", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn stopped_mark(&self, id: &str) -> PathBuf {
+        self.dir_of(id).join("stopped-by-user")
+    }
+
+    /// What is kept beside the record: its health and the stop mark.
     fn read_health(&self, m: &mut Meta) {
+        if !m.stopped_by_user && self.stopped_mark(&m.id).exists() {
+            m.stopped_by_user = true;
+        }
         if m.healthcheck.is_some() {
             m.health = self.health(&m.id);
         }
@@ -315,9 +390,12 @@ impl Containers {
             Err(e) => return Err(e).context("listing containers"),
         };
         for e in entries {
-            let path = self
-                .layout
-                .container_meta(&e?.file_name().to_string_lossy());
+            let name = e?.file_name();
+            if name.as_encoded_bytes().starts_with(b".") {
+                // Being removed (see `retire`).
+                continue;
+            }
+            let path = self.layout.container_meta(&name.to_string_lossy());
             if let Ok(bytes) = fs::read(&path)
                 && let Ok(mut m) = serde_json::from_slice::<Meta>(&bytes)
             {
@@ -458,5 +536,17 @@ mod tests {
         assert!(layout.container_meta(&m.id).is_file());
         assert_eq!(c.find("web").unwrap().id, m.id);
         assert_eq!(c.list().unwrap().len(), 1);
+
+        // Retired for removal: no longer a record, and a racing lock fails
+        // instead of putting a lock file back in the directory.
+        let dir = c.retire(&m.id).unwrap().expect("moved aside");
+        assert!(c.list().unwrap().is_empty());
+        assert!(c.find("web").is_err());
+        assert!(c.lock(&m.id).is_err());
+        assert_eq!(c.leftovers(), vec![dir.clone()]);
+        // Retiring again (a retry after a crash) finds what is left.
+        assert_eq!(c.retire(&m.id).unwrap(), Some(dir.clone()));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(c.retire(&m.id).unwrap(), None);
     }
 }

@@ -201,10 +201,8 @@ impl<'a> Scheduler<'a> {
                 // As a user's stop: the restart policy leaves it stopped.
                 let meta = {
                     let _lock = self.containers.lock(&self.id)?;
-                    let mut meta = self.containers.reload(&self.id)?;
-                    meta.stopped_by_user = true;
-                    self.containers.save(&meta)?;
-                    meta
+                    self.containers.mark_stopped(&self.id)?;
+                    self.containers.reload(&self.id)?
                 };
                 if self.cfg.on_failure == OnFailure::Kill {
                     kill(container, Signal::SIGKILL)?;

@@ -67,6 +67,7 @@ fn startable(containers: &Containers, id: &str) -> Result<Meta> {
 fn record_monitor(containers: &Containers, mut meta: Meta, monitor: Process) -> Result<Meta> {
     meta.monitor = Some(monitor);
     meta.stopped_by_user = false;
+    containers.clear_stopped(&meta.id)?;
     containers.save(&meta)?;
     Ok(meta)
 }
@@ -305,8 +306,9 @@ pub(super) fn finish(
     let mut meta = containers.reload(id)?;
     died(containers, &meta, exit_code(out));
     if meta.auto_remove {
-        remove_tree(&containers.dir_of(id))
-            .with_context(|| format!("removing container {}", meta.name))?;
+        if let Some(dir) = containers.retire(id)? {
+            remove_tree(&dir).with_context(|| format!("removing container {}", meta.name))?;
+        }
         Containers::forget_cidfile(&meta);
         let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
         crate::events::record(containers.layout(), e);

@@ -133,8 +133,8 @@ pub fn kill(containers: &Containers, spec: &str, signal: i32) -> Result<Meta> {
         bail!("container {} is not running", meta.name);
     };
     if signal == libc::SIGKILL {
+        containers.mark_stopped(&id)?;
         meta.stopped_by_user = true;
-        containers.save(&meta)?;
     }
     send(&init, signal).with_context(|| format!("signalling container {}", meta.name))?;
     Ok(meta)
@@ -177,13 +177,19 @@ fn end_and_wait(
     ino.watch(&dir, watch::IN_MOVED_TO | watch::IN_CREATE)
         .with_context(|| format!("watching `{}`", dir.display()))?;
     loop {
-        // Gone: removed by its own monitor (`--rm`).
-        let Ok(mut m) = containers.reload(&meta.id) else {
-            return Ok(());
+        // Gone: being removed by its own monitor (`--rm`), done once the
+        // monitor is (its cidfile goes last).
+        let Ok(m) = containers.reload(&meta.id) else {
+            return wait_monitor(meta);
         };
-        if !m.stopped_by_user {
-            m.stopped_by_user = true;
-            containers.save(&m)?;
+        if !m.stopped_by_user
+            && let Err(e) = containers.mark_stopped(&m.id)
+        {
+            // Its monitor took the record away meanwhile (`--rm`).
+            if containers.reload(&meta.id).is_err() {
+                return wait_monitor(meta);
+            }
+            return Err(e);
         }
         if let Some(init) = live_init(&m)? {
             end(&init)?;
@@ -268,9 +274,8 @@ pub fn remove_named(containers: &Containers, name: &str) -> Result<()> {
     containers.settle(&mut meta)?;
     // Being started meanwhile, or orphaned: nothing of it may run on.
     kill_and_wait(containers, &meta)?;
-    match crate::helper::remove_tree(&dir) {
-        Err(_) if !dir.exists() => {}
-        r => r?,
+    if let Some(dir) = containers.retire(&meta.id)? {
+        crate::helper::remove_tree(&dir)?;
     }
     Containers::forget_cidfile(&meta);
     Ok(())
