@@ -24,6 +24,7 @@ pub const REPORT_FD_ENV: &str = "BERTH_MONITOR_REPORT_FD";
 
 /// The monitor's main: `args` are berth's (`berth __monitor ROOT ID`).
 pub fn serve(args: &[std::ffi::OsString]) -> i32 {
+    crate::sys::memory::one_arena();
     if let Err(e) = crate::runtime::binary_guard::ensure() {
         log::error!("{e:#}");
         return 125;
@@ -132,15 +133,17 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
 /// The container runs and the monitor only waits on it from here on, for
 /// as long as it lives: gives back what the start touched once — the pages
 /// of berth's and libc's code and constants it faulted in (they stay in the
-/// page cache: what the waiting touches comes back) and the heap it freed.
+/// page cache: what the waiting touches comes back), the heap it freed and
+/// the stack its deep calls used. Called by the wait loop right before it
+/// first blocks, so little is touched again while the container runs.
 fn release_setup_memory() {
-    crate::sys::memory::trim_heap();
-    match crate::sys::memory::drop_clean_file_pages() {
+    match crate::sys::memory::release() {
         Ok(d) => log::debug!(
-            "monitor: unmapped {} kB of {} file mappings",
+            "monitor: unmapped {} kB of {} file mappings, {} kB of stack",
             d.kb,
-            d.mappings
+            d.mappings,
+            d.stack / 1024
         ),
-        Err(e) => log::debug!("monitor: keeping its file pages: {e}"),
+        Err(e) => log::debug!("monitor: keeping its setup memory: {e}"),
     }
 }

@@ -524,6 +524,7 @@ fn relay(
         true,
         Default::default(),
         None,
+        None,
     )?;
     std::mem::forget(guard);
     Ok(Ok(status.0))

@@ -47,7 +47,10 @@ pub struct Options<'a> {
     /// on (network setup); gets the child's pid.
     pub on_created: &'a mut dyn FnMut(Pid) -> Result<()>,
     /// Runs once the container's process has exec'd its command (the setup
-    /// is over and nothing more can fail to start).
+    /// is over and nothing more can fail to start), when the wait loop is
+    /// set up and about to block for the first time: what it releases (a
+    /// detached monitor's setup memory) is not touched again before the
+    /// container does something.
     pub on_started: &'a mut dyn FnMut(),
     /// Runs in the child right before capabilities are dropped (tty setup).
     pub child_before_exec: &'a dyn Fn() -> Result<()>,
@@ -177,7 +180,6 @@ fn run_blocked(
         };
     }
     crate::logger::phase("monitor.execd");
-    (o.on_started)();
     let status = supervise(
         pid,
         mask,
@@ -186,6 +188,7 @@ fn run_blocked(
         o.sig_proxy,
         o.watch,
         o.ticker,
+        Some(o.on_started),
     )?;
     crate::logger::phase("monitor.exited");
     std::mem::forget(guard);
@@ -197,7 +200,9 @@ fn run_blocked(
 /// master comes on `tty`), keeps the window size in step, forwards the
 /// signals in `mask` when `sig_proxy`, does the `watch` duties, runs
 /// `ticker` when it is due, and reaps; returns its exit. The signals are already blocked (`mask`), so nothing
-/// polls and no handler runs concurrently.
+/// polls and no handler runs concurrently. `on_waiting` runs once, right
+/// before the loop first blocks (with a terminal: before it goes raw).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn supervise(
     pid: Pid,
     mask: &SigSet,
@@ -206,10 +211,17 @@ pub(super) fn supervise(
     sig_proxy: bool,
     watch: Watch,
     mut ticker: Option<&mut dyn Ticker>,
+    mut on_waiting: Option<&mut dyn FnMut()>,
 ) -> Result<Exit> {
     use std::time::Instant;
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = tty.map(pty::receive_master).transpose()?;
+    if master.is_some()
+        && let Some(f) = on_waiting.take()
+    {
+        // Before the terminal goes raw: what it says keeps its line breaks.
+        f();
+    }
     let _raw = master
         .as_ref()
         .filter(|_| std::io::stdin().is_terminal())
@@ -259,7 +271,7 @@ pub(super) fn supervise(
                     master_open = false;
                 }
             }
-            _ => wait_readable(&wake, timeout)?,
+            _ => wait_readable(&wake, timeout, on_waiting.take())?,
         }
         if let (Some(n), Some(p)) = (notifier, &watch.proxy)
             && let Err(e) = n.relay(p, me)
@@ -302,14 +314,20 @@ pub(super) fn supervise(
     Ok(status)
 }
 
-/// Waits until one of `fds` is readable or `timeout` passes.
+/// Waits until one of `fds` is readable or `timeout` passes; runs `before`
+/// right before it blocks (so what that releases stays released while the
+/// process sleeps: nothing but the poll runs after it).
 fn wait_readable(
     fds: &[std::os::fd::BorrowedFd<'_>],
     timeout: Option<std::time::Duration>,
+    before: Option<&mut dyn FnMut()>,
 ) -> Result<()> {
     let mut fds: Vec<PollFd> = (fds.iter())
         .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
         .collect();
+    if let Some(f) = before {
+        f();
+    }
     loop {
         match poll(&mut fds, pty::poll_timeout(timeout)) {
             Err(Errno::EINTR) => continue,

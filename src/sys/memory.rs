@@ -6,25 +6,49 @@
 
 use std::io;
 
-/// What [`drop_clean_file_pages`] unmapped.
+/// What [`release`] gave back.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Dropped {
+    /// File mappings whose pages were unmapped.
     pub mappings: usize,
-    /// Resident before, in kB, as smaps counted it.
+    /// Their resident size before, in kB, as smaps counted it.
     pub kb: u64,
+    /// Bytes of the main thread's stack below the caller's frame given back.
+    pub stack: usize,
 }
 
-/// Unmaps from this process every resident page of its private, read-only
-/// file mappings that holds the file's own bytes (no copy-on-write copy in
-/// the mapping): the text and constants of berth and its libraries. The
-/// pages stay in the page cache; the next touch maps them again, with the
-/// same contents, so this never changes what the process reads. Mappings
-/// with a private copy (relocated data after RELRO made it read-only),
-/// writable, shared and special ones ([vdso], [vvar]) are left alone.
-pub fn drop_clean_file_pages() -> io::Result<Dropped> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+/// How much of the stack below the caller's frame [`release`] leaves
+/// alone: room for its own frames and the libc calls it makes while it
+/// drops the rest.
+const STACK_KEEP: usize = 8 * 1024;
+
+/// Gives back what a process that is done with its setup no longer needs,
+/// in one pass over /proc/self/smaps:
+/// - every resident page of its private, read-only file mappings that holds
+///   the file's own bytes (no copy-on-write copy in the mapping): the text
+///   and constants of berth and its libraries. The pages stay in the page
+///   cache; the next touch maps them again, with the same contents, so this
+///   never changes what the process reads. Mappings with a private copy
+///   (relocated data after RELRO made it read-only), writable, shared and
+///   special ones ([vdso], [vvar]) are left alone;
+/// - the heap's free memory (glibc's `malloc_trim`), after smaps' own text
+///   is freed;
+/// - the main thread's stack below the caller's frame (less [`STACK_KEEP`]):
+///   the deep calls of the setup touched it once; what is below the stack
+///   pointer holds nothing live, and comes back zeroed when touched.
+///
+/// Call it from the main thread, at the shallowest frame that will wait;
+/// from another thread the stack is left as it is.
+pub fn release() -> io::Result<Dropped> {
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    let (mappings, stack) = {
+        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+        (droppable(&smaps), stack_range(&smaps))
+    };
+    trim_heap();
     let mut dropped = Dropped::default();
-    for m in droppable(&smaps) {
+    for m in &mappings {
         // SAFETY: [start, end) is a whole mapping of this process that
         // /proc/self/smaps listed: private, not writable, file-backed, with
         // no anonymous (copy-on-write) page. MADV_DONTNEED on such a
@@ -44,17 +68,66 @@ pub fn drop_clean_file_pages() -> io::Result<Dropped> {
             dropped.kb += m.rss_kb;
         }
     }
+    if let Some((start, end)) = stack.and_then(|(lo, hi)| unused_stack(lo, hi, sp)) {
+        // SAFETY: [start, end) lies in the main thread's [stack] mapping,
+        // wholly below this frame's own variable by more than STACK_KEEP:
+        // the stack grows down, so nothing live is stored there (no signal
+        // handler runs on it: berth has none that could be on this stack
+        // now, and the madvise call's own frames sit in the kept part).
+        // MADV_DONTNEED makes it read as zero pages the next time the stack
+        // grows into it, as fresh stack memory does.
+        if unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) }
+            == 0
+        {
+            dropped.stack = end - start;
+        }
+    }
+    drop(mappings);
     Ok(dropped)
+}
+
+/// One malloc arena for the whole process: a thread then allocates from
+/// the main heap instead of mapping an arena of its own, which a
+/// long-lived process with one small helper thread (the monitor's log pump)
+/// would keep resident, half empty, for its whole life. Call it before the
+/// first thread starts.
+pub fn one_arena() {
+    // SAFETY: mallopt sets one of glibc's allocator parameters under its
+    // lock; M_ARENA_MAX only bounds how many arenas later threads create.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// Returns the heap's free memory to the kernel (glibc's `malloc_trim`):
 /// what the setup allocated and freed stays resident otherwise.
-pub fn trim_heap() {
+fn trim_heap() {
     // SAFETY: malloc_trim takes a size and touches only the allocator's
     // own state, under its locks; Rust's global allocator is glibc's.
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// The page-aligned part of the stack mapping [lo, hi) below `sp` less
+/// [`STACK_KEEP`], if `sp` is in it and there is such a part.
+fn unused_stack(lo: usize, hi: usize, sp: usize) -> Option<(usize, usize)> {
+    const PAGE: usize = 4096;
+    if !(lo..hi).contains(&sp) {
+        return None;
+    }
+    let end = sp.checked_sub(STACK_KEEP)? & !(PAGE - 1);
+    (end > lo).then_some((lo, end))
+}
+
+/// The main thread's stack mapping in an smaps text.
+fn stack_range(smaps: &str) -> Option<(usize, usize)> {
+    let line = smaps.lines().find(|l| l.ends_with(" [stack]"))?;
+    let (start, end) = line.split_whitespace().next()?.split_once('-')?;
+    Some((
+        usize::from_str_radix(start, 16).ok()?,
+        usize::from_str_radix(end, 16).ok()?,
+    ))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -64,7 +137,7 @@ struct Mapping {
     rss_kb: u64,
 }
 
-/// The mappings of an smaps text that [`drop_clean_file_pages`] may drop.
+/// The mappings of an smaps text whose pages [`release`] may drop.
 fn droppable(smaps: &str) -> Vec<Mapping> {
     let mut out = Vec::new();
     // The mapping being read: Some while it may still qualify.
@@ -192,10 +265,33 @@ VmFlags: rd ex mr mw me de sd
     fn dropping_this_process_pages_keeps_it_running() {
         let before = droppable(&std::fs::read_to_string("/proc/self/smaps").unwrap());
         assert!(!before.is_empty(), "a test binary has resident text");
-        let dropped = drop_clean_file_pages().unwrap();
+        let dropped = release().unwrap();
         assert!(dropped.mappings > 0);
-        trim_heap();
         // Code and constants fault back in: formatting and the allocator work.
         assert_eq!(format!("{}-{}", 1, "x"), "1-x");
     }
+
+    #[test]
+    fn the_stack_is_given_back_only_well_below_the_frame() {
+        let (lo, hi) = (0x7ffd_0000_0000, 0x7ffd_0010_0000);
+        let sp = hi - 0x1234;
+        assert_eq!(
+            unused_stack(lo, hi, sp),
+            Some((lo, (sp - STACK_KEEP) & !4095))
+        );
+        // Too shallow to give anything back, or not this stack at all.
+        assert_eq!(unused_stack(lo, lo + STACK_KEEP, lo + STACK_KEEP - 8), None);
+        assert_eq!(unused_stack(lo, hi, hi + 8), None);
+        assert_eq!(
+            stack_range(SMAPS_WITH_STACK),
+            Some((0x7ffd_000a_0000, 0x7ffd_000c_1000))
+        );
+    }
+
+    const SMAPS_WITH_STACK: &str = "\
+55d0a1000000-55d0a1100000 rw-p 00000000 00:00 0                          [heap]
+Rss:                 100 kB
+7ffd000a0000-7ffd000c1000 rw-p 00000000 00:00 0                          [stack]
+Rss:                  56 kB
+";
 }
