@@ -27,7 +27,7 @@ struct Manager {
 const END: &str = "TEST-END";
 
 /// An abstract socket address no other test uses.
-fn abstract_name(what: &str) -> String {
+pub fn abstract_name(what: &str) -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("berth-test-{}-{what}-{n}", std::process::id())

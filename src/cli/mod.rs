@@ -80,6 +80,10 @@ pub struct Cli {
     /// Log messages at this level and above to stderr: error, warn, info, debug, trace
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Where events are recorded and `events` reads them: file (under the root), journald, none
+    /// [default: containers.conf's events_logger, else file]
+    #[arg(long, global = true, value_name = "BACKEND")]
+    events_backend: Option<String>,
     #[command(subcommand)]
     verb: Verb,
 }
@@ -213,6 +217,9 @@ pub fn main() -> i32 {
     if let Err(e) = crate::logger::init(cli.log_level.as_deref()) {
         eprintln!("berth: {e}");
         return 125;
+    }
+    if let Err(e) = crate::events::configure(cli.events_backend.as_deref()) {
+        return report(&e);
     }
     let ctx = Ctx {
         layout: crate::layout::Layout::pick(cli.root),

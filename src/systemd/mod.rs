@@ -3,6 +3,7 @@
 //! for socket activation (LISTEN_FDS). Reads berth's own environment; knows
 //! nothing of containers.
 
+pub mod journal;
 pub mod notify;
 
 use anyhow::{Result, bail};
