@@ -22,6 +22,12 @@
 //!   unit is not written — never a key ignored silently. `PodmanArgs=` is
 //!   kept under its name (berth's flags are podman's); `BerthArgs=` is the
 //!   same for files written for berth.
+//! - `.volume` files become `NAME-volume.service` (`berth volume create
+//!   --ignore`), as Quadlet's `ConvertVolume`; a `.container`'s
+//!   `Volume=NAME.volume:…` names that volume and requires that unit.
+//!   `.network`, `.pod`, `.kube` and `.build` files are refused by name
+//!   ([`unsupported_kind`]): berth has no user-defined networks, pods, kube
+//!   YAML or Quadlet builds.
 
 use super::{UnitFile, command_line, split_words};
 use anyhow::{Context, Result, bail};
@@ -31,6 +37,18 @@ const CONTAINER: &str = "Container";
 const SERVICE: &str = "Service";
 const UNIT: &str = "Unit";
 const QUADLET: &str = "Quadlet";
+const VOLUME: &str = "Volume";
+
+/// The `[Volume]` keys berth converts (berth's volumes are directories:
+/// no Device, Type, Options, Copy, User, Group or Image).
+const VOLUME_KEYS: &[&str] = &[
+    "BerthArgs",
+    "Driver",
+    "GlobalArgs",
+    "Label",
+    "PodmanArgs",
+    "VolumeName",
+];
 
 /// The `[Container]` keys berth converts.
 const KEYS: &[&str] = &[
@@ -72,6 +90,7 @@ const KEYS: &[&str] = &[
     "ReadOnly",
     "RunInit",
     "SeccompProfile",
+    "ServiceName",
     "StopSignal",
     "StopTimeout",
     "Tmpfs",
@@ -92,12 +111,110 @@ pub struct Place<'a> {
     pub berth: &'a Path,
     /// berth's root, which must be mounted before the unit starts.
     pub root: &'a Path,
+    /// The `.volume` files found, by file name: what a `.container`'s
+    /// `Volume=NAME.volume` resolves to.
+    pub volumes: &'a std::collections::BTreeMap<String, VolumeUnit>,
 }
 
-/// The service unit's file name for a `.container` file's name.
-pub fn service_name(file_name: &str) -> String {
+/// What a `.volume` file makes: the volume's name and the unit creating it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeUnit {
+    pub name: String,
+    pub service: String,
+}
+
+/// Why berth converts no file of this kind (`.network`, `.pod`, …), or
+/// None for the kinds it converts; the kind is the file name's extension.
+pub fn unsupported_kind(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "network" => {
+            "berth has no user-defined networks (a container's Network= takes pasta, none or host)"
+        }
+        "pod" => "berth has no pods",
+        "kube" => "berth does not run Kubernetes YAML",
+        "build" => "berth converts no Quadlet builds (run `berth build` and name the image)",
+        "image" => "berth converts no .image files (name the image in Image=; `Pull=` pulls it)",
+        _ => return None,
+    })
+}
+
+/// The file kinds the generator reads: converted or refused by name.
+pub const KINDS: &[&str] = &[
+    ".container",
+    ".volume",
+    ".network",
+    ".pod",
+    ".kube",
+    ".image",
+    ".build",
+];
+
+/// The service unit's file name for a `.container` or `.volume` file:
+/// `ServiceName=` when set, else `NAME.service` (`NAME-volume.service` for
+/// a volume), as Quadlet names them.
+pub fn service_name(unit: &UnitFile, file_name: &str) -> String {
+    if let Some(base) = file_name.strip_suffix(".volume") {
+        return match unit.last_nonempty(VOLUME, "ServiceName") {
+            Some(n) => format!("{n}.service"),
+            None => format!("{base}-volume.service"),
+        };
+    }
+    if let Some(n) = unit.last_nonempty(CONTAINER, "ServiceName") {
+        return format!("{n}.service");
+    }
     let base = file_name.strip_suffix(".container").unwrap_or(file_name);
     format!("{base}.service")
+}
+
+/// What a `.volume` file names: `VolumeName=`, else `systemd-NAME`.
+pub fn volume_unit(unit: &UnitFile, file_name: &str) -> VolumeUnit {
+    let base = file_name.strip_suffix(".volume").unwrap_or(file_name);
+    VolumeUnit {
+        name: match unit.last_nonempty(VOLUME, "VolumeName") {
+            Some(n) => n.to_string(),
+            None => format!("systemd-{base}"),
+        },
+        service: service_name(unit, file_name),
+    }
+}
+
+/// Converts one `.volume` file into the oneshot unit that creates its
+/// volume (and leaves an existing one as it is).
+pub fn convert_volume(volume: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<UnitFile> {
+    for key in volume.keys(VOLUME) {
+        if !VOLUME_KEYS.contains(&key) && key != "ServiceName" {
+            bail!(
+                "unsupported key `{key}` in group `Volume` in {}",
+                cx.source.display()
+            );
+        }
+    }
+    let v = volume_unit(volume, file_name);
+    let mut service = volume.clone();
+    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
+    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
+    service.rename_group(VOLUME, "X-Volume");
+    let mut cmd = vec![cx.berth.display().to_string()];
+    cmd.extend(group_words(volume, VOLUME, "GlobalArgs")?);
+    cmd.extend(["volume", "create", "--ignore"].map(String::from));
+    if let Some(d) = volume.last_nonempty(VOLUME, "Driver") {
+        cmd.extend(["--driver".to_string(), d.to_string()]);
+    }
+    for kv in group_key_values(volume, VOLUME, "Label")? {
+        cmd.extend(["--label".to_string(), kv]);
+    }
+    for key in ["PodmanArgs", "BerthArgs"] {
+        cmd.extend(group_words(volume, VOLUME, key)?);
+    }
+    cmd.push(v.name);
+    service.add(SERVICE, "ExecStart", &command_line(&cmd));
+    service.set(SERVICE, "Type", "oneshot");
+    service.set(SERVICE, "RemainAfterExit", "yes");
+    if !volume.has_key(SERVICE, "SyslogIdentifier") {
+        service.set(SERVICE, "SyslogIdentifier", "%N");
+    }
+    Ok(service)
 }
 
 /// Converts one `.container` file into its `.service` unit.
@@ -267,14 +384,18 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
         let (first, dest, opts) = (parts.next(), parts.next(), parts.next());
         let arg = match (first, dest) {
             (Some(src), Some(dest)) => {
-                let src = if src.starts_with('.') {
+                let src = if src.ends_with(".volume") {
+                    let Some(vol) = cx.volumes.get(src) else {
+                        bail!("Volume={v}: requires the Quadlet volume {src}, which was not found");
+                    };
+                    service.add(UNIT, "Requires", &vol.service);
+                    service.add(UNIT, "After", &vol.service);
+                    vol.name.clone()
+                } else if src.starts_with('.') {
                     absolute(cx.source, src).display().to_string()
                 } else {
                     src.to_string()
                 };
-                if src.ends_with(".volume") {
-                    bail!("Volume={v}: Quadlet .volume units are not supported by berth");
-                }
                 if src.starts_with('/') {
                     service.add(UNIT, "RequiresMountsFor", &src);
                 }
@@ -339,8 +460,12 @@ fn base_command(container: &UnitFile, berth: &Path) -> Result<Vec<String>> {
 
 /// Every value of `key`, each split into words.
 fn all_words(container: &UnitFile, key: &str) -> Result<Vec<String>> {
+    group_words(container, CONTAINER, key)
+}
+
+fn group_words(unit: &UnitFile, group: &str, key: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for v in container.all(CONTAINER, key) {
+    for v in unit.all(group, key) {
         out.extend(split_words(v).with_context(|| format!("{key}={v}"))?);
     }
     Ok(out)
@@ -349,8 +474,12 @@ fn all_words(container: &UnitFile, key: &str) -> Result<Vec<String>> {
 /// `KEY=VALUE` words of every `key` line, sorted by key (a later one wins),
 /// as Quadlet passes them.
 fn key_values(container: &UnitFile, key: &str) -> Result<Vec<String>> {
+    group_key_values(container, CONTAINER, key)
+}
+
+fn group_key_values(unit: &UnitFile, group: &str, key: &str) -> Result<Vec<String>> {
     let mut map = std::collections::BTreeMap::new();
-    for w in all_words(container, key)? {
+    for w in group_words(unit, group, key)? {
         match w.split_once('=') {
             Some((k, v)) => map.insert(k.to_string(), v.to_string()),
             None => bail!("{key}: `{w}` is not KEY=VALUE"),
@@ -383,12 +512,16 @@ fn absolute(source: &Path, p: &str) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
+    static NO_VOLUMES: std::collections::BTreeMap<String, VolumeUnit> =
+        std::collections::BTreeMap::new();
+
     fn cx<'a>(source: &'a Path) -> Place<'a> {
         Place {
             source,
             user: false,
             berth: Path::new("/usr/bin/berth"),
             root: Path::new("/var/lib/berth"),
+            volumes: &NO_VOLUMES,
         }
     }
 
