@@ -76,6 +76,7 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a 
 complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
 complete -c berth -n "__fish_berth_needs_command" -f -a "logs" -d 'Show a container\'s output (k8s-file logs)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "manifest" -d 'Create, inspect and push multi-platform image lists (OCI image indexes)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "network" -d 'List the networks containers can join (berth\'s are fixed: private, host, none)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "volume" -d 'Manage named volumes'
@@ -1013,6 +1014,39 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "ls" -d 'List networks'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "list" -d 'List networks'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "inspect" -d 'Show networks as JSON'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "exists" -d 'Exit 0 if the network exists, 1 if not (for scripts; no output)'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'name=TEXT (part of the name) or driver=DRIVER; repeated filters must all match' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Driver}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print network names only'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Print full network ids in the table'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s f -l filter -d 'name=TEXT (part of the name) or driver=DRIVER; repeated filters must all match' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Driver}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print network names only'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l no-trunc -d 'Print full network ids in the table'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'A Go template to render each network with instead' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r

@@ -30,6 +30,7 @@ mod load;
 mod login;
 mod logs;
 mod manifest;
+mod network;
 mod output;
 mod pause;
 mod port;
@@ -143,6 +144,8 @@ enum Verb {
     Logs(logs::Args),
     #[command(subcommand)]
     Manifest(manifest::Verb),
+    #[command(subcommand)]
+    Network(network::Verb),
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
@@ -274,6 +277,7 @@ pub fn main() -> i32 {
         Verb::Logout(a) => login::run_logout(a),
         Verb::Logs(a) => logs::run(&ctx, a),
         Verb::Manifest(v) => manifest::run(&ctx, v),
+        Verb::Network(v) => network::run(&ctx, v),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Volume(v) => volume::run(&ctx, v),
