@@ -493,3 +493,29 @@ berthtest!(
         env.berth(&["rm", id]).ok();
     }
 );
+
+berthtest!(
+    start_attach_under_notify_socket_reports_ready_as_run_does,
+    |env| {
+        env.import_busybox();
+        env.berth(&[
+            "create",
+            "--name",
+            "unit",
+            "--network",
+            "none",
+            "busybox",
+            "true",
+        ])
+        .ok();
+        let manager = Manager::new(&env, "start-a");
+        let start = env
+            .berth(&["start", "-a", "unit"])
+            .env("NOTIFY_SOCKET", &manager.path)
+            .spawn();
+        let pid = start.pid();
+        assert_ok(&start.wait());
+        // berth is the unit's main process, ready once the command runs.
+        assert_eq!(manager.messages(), [format!("MAINPID={pid}\nREADY=1")]);
+    }
+);

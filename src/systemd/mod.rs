@@ -55,6 +55,18 @@ impl SdNotify {
             SdNotify::Ignore
         })
     }
+
+    /// A foreground berth's answer to systemd (`run`, `start -a`): `mode`
+    /// or its default, and the socket to notify — none for `ignore`, where
+    /// NOTIFY_SOCKET is nobody's business, the container's least.
+    pub fn resolve(mode: Option<SdNotify>) -> Result<(SdNotify, Option<notify::Notifier>)> {
+        let mode = SdNotify::or_default(mode);
+        let notifier = match mode {
+            SdNotify::Ignore => None,
+            _ => notify::Notifier::from_env()?,
+        };
+        Ok((mode, notifier))
+    }
 }
 
 /// How often berth pings the watchdog: half of WATCHDOG_USEC, when that is
