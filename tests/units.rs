@@ -551,3 +551,43 @@ berthtest!(
         assert_eq!(util::list_dir(&out_dir), ["b.service"]);
     }
 );
+
+berthtest!(the_generator_makes_a_pull_unit_for_an_image_file, |env| {
+    if !util::tool_or_skip("systemd-analyze") {
+        return;
+    }
+    let q = env.path("quadlet");
+    env.write(
+        "quadlet/app.image",
+        "[Image]\nImage=registry.example/app:1\nImageTag=localhost/app:1\nTLSVerify=false\n",
+    );
+    env.write("quadlet/web.container", "[Container]\nImage=app.image\n");
+    let out_dir = env.path("out");
+    let out = generator(&env, &q, &out_dir);
+    assert_ok(&out);
+    assert_eq!(
+        util::list_dir(&out_dir),
+        ["app-image.service", "web.service"]
+    );
+    let b = berth();
+    let pull = std::fs::read_to_string(out_dir.join("app-image.service")).unwrap();
+    assert!(
+            pull.contains(&format!(
+                "\nExecStart={b} pull --tls-verify=false registry.example/app:1\nType=oneshot\nRemainAfterExit=yes\n"
+            )),
+            "{pull}"
+        );
+    let web = std::fs::read_to_string(out_dir.join("web.service")).unwrap();
+    assert!(
+        web.contains("Requires=app-image.service\nAfter=app-image.service\n"),
+        "{web}"
+    );
+    assert!(
+        web.contains(" --sdnotify=conmon localhost/app:1\n"),
+        "the container runs the image's ImageTag: {web}"
+    );
+    verify(&[
+        &out_dir.join("app-image.service"),
+        &out_dir.join("web.service"),
+    ]);
+});

@@ -6,8 +6,8 @@
 //!
 //! Arguments as Quadlet takes them: `[-v] [-no-kmsg-log] [-user] [-dryrun]
 //! NORMAL-DIR [EARLY-DIR LATE-DIR]` (one or two dashes); a user generator is
-//! one whose name contains `user`, or `-user`. Each `.container` and
-//! `.volume` file of the search path (first file of a name wins), with its
+//! one whose name contains `user`, or `-user`. Each `.container`, `.volume`
+//! and `.image` file of the search path (first file of a name wins), with its
 //! drop-ins merged in ([`load`]), becomes a service in NORMAL-DIR, and its
 //! `[Install]` `WantedBy=`/`RequiredBy=`/`Alias=` become the symlinks
 //! `systemctl enable` would make. A file that cannot be converted — the
@@ -92,8 +92,9 @@ pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
             }
         }
     }
-    // Volumes first: a container's `Volume=NAME.volume` needs their names.
-    sources.sort_by_key(|(n, _)| !n.ends_with(".volume"));
+    // Volumes and images first: a container's `Volume=NAME.volume` and
+    // `Image=NAME.image` need their names.
+    sources.sort_by_key(|(n, _)| !(n.ends_with(".volume") || n.ends_with(".image")));
     let mut units = Vec::new();
     for (file_name, source) in sources {
         if let Some(why) = quadlet::unsupported_kind(&file_name) {
@@ -105,10 +106,17 @@ pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
             Err(e) => report(e.context(format!("converting `{file_name}`"))),
         }
     }
-    let volumes: std::collections::BTreeMap<String, quadlet::VolumeUnit> = units
+    let produced: std::collections::BTreeMap<String, quadlet::Produced> = units
         .iter()
-        .filter(|(n, _, _)| n.ends_with(".volume"))
-        .map(|(n, _, u)| (n.clone(), quadlet::volume_unit(u, n)))
+        .filter_map(|(n, _, u)| {
+            if n.ends_with(".volume") {
+                Some((n.clone(), quadlet::volume_unit(u, n)))
+            } else if n.ends_with(".image") {
+                Some((n.clone(), quadlet::image_unit(u, n)))
+            } else {
+                None
+            }
+        })
         .collect();
     for (file_name, source, unit) in units {
         let cx = quadlet::Place {
@@ -116,11 +124,13 @@ pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
             user: flags.user,
             berth: &berth,
             root: layout.root(),
-            volumes: &volumes,
+            produced: &produced,
         };
         let result = (|| -> Result<()> {
             let service = if file_name.ends_with(".volume") {
                 quadlet::convert_volume(&unit, &file_name, &cx)?
+            } else if file_name.ends_with(".image") {
+                quadlet::convert_image(&unit, &cx)?
             } else {
                 quadlet::convert(&unit, &file_name, &cx)?
             };

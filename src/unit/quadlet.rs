@@ -25,6 +25,8 @@
 //! - `.volume` files become `NAME-volume.service` (`berth volume create
 //!   --ignore`), as Quadlet's `ConvertVolume`; a `.container`'s
 //!   `Volume=NAME.volume:…` names that volume and requires that unit.
+//!   `.image` files become `NAME-image.service` (`berth pull`), and
+//!   `Image=NAME.image` names its image and requires that unit.
 //!   `.network`, `.pod`, `.kube` and `.build` files are refused by name
 //!   ([`unsupported_kind`]): berth has no user-defined networks, pods, kube
 //!   YAML or Quadlet builds.
@@ -38,6 +40,23 @@ const SERVICE: &str = "Service";
 const UNIT: &str = "Unit";
 const QUADLET: &str = "Quadlet";
 const VOLUME: &str = "Volume";
+const IMAGE: &str = "Image";
+
+/// The `[Image]` keys berth converts (no Arch/OS/Variant: berth's `pull`
+/// takes `--platform`; no DecryptionKey).
+const IMAGE_KEYS: &[&str] = &[
+    "AllTags",
+    "AuthFile",
+    "BerthArgs",
+    "CertDir",
+    "Creds",
+    "GlobalArgs",
+    "Image",
+    "ImageTag",
+    "PodmanArgs",
+    "ServiceName",
+    "TLSVerify",
+];
 
 /// The `[Volume]` keys berth converts (berth's volumes are directories:
 /// no Device, Type, Options, Copy, User, Group or Image).
@@ -111,14 +130,15 @@ pub struct Place<'a> {
     pub berth: &'a Path,
     /// berth's root, which must be mounted before the unit starts.
     pub root: &'a Path,
-    /// The `.volume` files found, by file name: what a `.container`'s
-    /// `Volume=NAME.volume` resolves to.
-    pub volumes: &'a std::collections::BTreeMap<String, VolumeUnit>,
+    /// The `.volume` and `.image` files found, by file name: what a
+    /// `.container`'s `Volume=NAME.volume` or `Image=NAME.image` resolves to.
+    pub produced: &'a std::collections::BTreeMap<String, Produced>,
 }
 
-/// What a `.volume` file makes: the volume's name and the unit creating it.
+/// What a `.volume` or `.image` file makes: the volume's or image's name and
+/// the unit creating or pulling it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VolumeUnit {
+pub struct Produced {
     pub name: String,
     pub service: String,
 }
@@ -134,7 +154,6 @@ pub fn unsupported_kind(file_name: &str) -> Option<&'static str> {
         "pod" => "berth has no pods",
         "kube" => "berth does not run Kubernetes YAML",
         "build" => "berth converts no Quadlet builds (run `berth build` and name the image)",
-        "image" => "berth converts no .image files (name the image in Image=; `Pull=` pulls it)",
         _ => return None,
     })
 }
@@ -154,6 +173,12 @@ pub const KINDS: &[&str] = &[
 /// `ServiceName=` when set, else `NAME.service` (`NAME-volume.service` for
 /// a volume), as Quadlet names them.
 pub fn service_name(unit: &UnitFile, file_name: &str) -> String {
+    if let Some(base) = file_name.strip_suffix(".image") {
+        return match unit.last_nonempty(IMAGE, "ServiceName") {
+            Some(n) => format!("{n}.service"),
+            None => format!("{base}-image.service"),
+        };
+    }
     if let Some(base) = file_name.strip_suffix(".volume") {
         return match unit.last_nonempty(VOLUME, "ServiceName") {
             Some(n) => format!("{n}.service"),
@@ -168,15 +193,90 @@ pub fn service_name(unit: &UnitFile, file_name: &str) -> String {
 }
 
 /// What a `.volume` file names: `VolumeName=`, else `systemd-NAME`.
-pub fn volume_unit(unit: &UnitFile, file_name: &str) -> VolumeUnit {
+pub fn volume_unit(unit: &UnitFile, file_name: &str) -> Produced {
     let base = file_name.strip_suffix(".volume").unwrap_or(file_name);
-    VolumeUnit {
+    Produced {
         name: match unit.last_nonempty(VOLUME, "VolumeName") {
             Some(n) => n.to_string(),
             None => format!("systemd-{base}"),
         },
         service: service_name(unit, file_name),
     }
+}
+
+/// What an `.image` file names: `ImageTag=`, else its `Image=`.
+pub fn image_unit(unit: &UnitFile, file_name: &str) -> Produced {
+    Produced {
+        name: (unit.last_nonempty(IMAGE, "ImageTag"))
+            .or_else(|| unit.last_nonempty(IMAGE, "Image"))
+            .unwrap_or_default()
+            .to_string(),
+        service: service_name(unit, file_name),
+    }
+}
+
+/// Converts one `.image` file into the oneshot unit that pulls its image,
+/// as Quadlet's `ConvertImage` (`berth pull` for `podman image pull`).
+pub fn convert_image(image: &UnitFile, cx: &Place<'_>) -> Result<UnitFile> {
+    for key in image.keys(IMAGE) {
+        if !IMAGE_KEYS.contains(&key) {
+            bail!(
+                "unsupported key `{key}` in group `Image` in {}",
+                cx.source.display()
+            );
+        }
+    }
+    let Some(reference) = image.last_nonempty(IMAGE, "Image") else {
+        bail!("no Image key specified");
+    };
+    let mut service = image.clone();
+    if image
+        .boolean(QUADLET, "DefaultDependencies")?
+        .unwrap_or(true)
+        && !cx.user
+    {
+        service.prepend(UNIT, "After", "network-online.target");
+        service.prepend(UNIT, "Wants", "network-online.target");
+    }
+    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
+    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
+    service.rename_group(IMAGE, "X-Image");
+    service.rename_group(QUADLET, "X-Quadlet");
+    let mut cmd = vec![cx.berth.display().to_string()];
+    cmd.extend(group_words(image, IMAGE, "GlobalArgs")?);
+    cmd.push("pull".into());
+    if image.boolean(IMAGE, "AllTags")? == Some(true) {
+        cmd.push("--all-tags".into());
+    }
+    if let Some(v) = image.boolean(IMAGE, "TLSVerify")? {
+        cmd.push(format!("--tls-verify={v}"));
+    }
+    if let Some(f) = image.last_nonempty(IMAGE, "AuthFile") {
+        cmd.extend([
+            "--authfile".into(),
+            absolute(cx.source, f).display().to_string(),
+        ]);
+    }
+    if let Some(d) = image.last_nonempty(IMAGE, "CertDir") {
+        cmd.extend([
+            "--cert-dir".into(),
+            absolute(cx.source, d).display().to_string(),
+        ]);
+    }
+    if let Some(c) = image.last_nonempty(IMAGE, "Creds") {
+        cmd.extend(["--creds".into(), c.to_string()]);
+    }
+    for key in ["PodmanArgs", "BerthArgs"] {
+        cmd.extend(group_words(image, IMAGE, key)?);
+    }
+    cmd.push(reference.to_string());
+    service.add(SERVICE, "ExecStart", &command_line(&cmd));
+    service.set(SERVICE, "Type", "oneshot");
+    service.set(SERVICE, "RemainAfterExit", "yes");
+    if !image.has_key(SERVICE, "SyslogIdentifier") {
+        service.set(SERVICE, "SyslogIdentifier", "%N");
+    }
+    Ok(service)
 }
 
 /// Converts one `.volume` file into the oneshot unit that creates its
@@ -252,6 +352,17 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
 
     let Some(image) = container.last_nonempty(CONTAINER, "Image") else {
         bail!("no Image key specified");
+    };
+    // `Image=NAME.image`: the image that file pulls, once its unit has.
+    let image = if image.ends_with(".image") {
+        let Some(i) = cx.produced.get(image) else {
+            bail!("Image={image}: requires the Quadlet image {image}, which was not found");
+        };
+        service.add(UNIT, "Requires", &i.service);
+        service.add(UNIT, "After", &i.service);
+        i.name.as_str()
+    } else {
+        image
     };
     let name = match container.last_nonempty(CONTAINER, "ContainerName") {
         Some(n) => n.to_string(),
@@ -385,7 +496,7 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
         let arg = match (first, dest) {
             (Some(src), Some(dest)) => {
                 let src = if src.ends_with(".volume") {
-                    let Some(vol) = cx.volumes.get(src) else {
+                    let Some(vol) = cx.produced.get(src) else {
                         bail!("Volume={v}: requires the Quadlet volume {src}, which was not found");
                     };
                     service.add(UNIT, "Requires", &vol.service);
@@ -512,7 +623,7 @@ fn absolute(source: &Path, p: &str) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
-    static NO_VOLUMES: std::collections::BTreeMap<String, VolumeUnit> =
+    static NOTHING: std::collections::BTreeMap<String, Produced> =
         std::collections::BTreeMap::new();
 
     fn cx<'a>(source: &'a Path) -> Place<'a> {
@@ -521,7 +632,7 @@ mod tests {
             user: false,
             berth: Path::new("/usr/bin/berth"),
             root: Path::new("/var/lib/berth"),
-            volumes: &NO_VOLUMES,
+            produced: &NOTHING,
         }
     }
 
