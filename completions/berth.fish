@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_berth_global_optspecs
-    string join \n root= log-level= h/help V/version
+    string join \n root= log-level= events-backend= h/help V/version
 end
 
 function __fish_berth_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c berth -n "__fish_berth_needs_command" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_needs_command" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_needs_command" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -s V -l version -d 'Print version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "attach" -d 'Show a running container\'s output as it comes, until it exits'
@@ -75,12 +76,14 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a 
 complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
 complete -c berth -n "__fish_berth_needs_command" -f -a "logs" -d 'Show a container\'s output (k8s-file logs)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "manifest" -d 'Create, inspect and push multi-platform image lists (OCI image indexes)'
+complete -c berth -n "__fish_berth_needs_command" -f -a "network" -d 'List the networks containers can join (berth\'s are fixed: private, host, none)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Look after the store'
 complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show berth\'s version'
 complete -c berth -n "__fish_berth_needs_command" -f -a "volume" -d 'Manage named volumes'
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c berth -n "__fish_berth_using_subcommand attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand attach" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand attach" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
 complete -c berth -n "__fish_berth_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
@@ -102,6 +105,7 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l authfile -d 'Crede
 complete -c berth -n "__fish_berth_using_subcommand build" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
 complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand build" -s h -l help -d 'Print help'
@@ -160,6 +164,7 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l scan-gate -d 'Ref
 complete -c berth -n "__fish_berth_using_subcommand create" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand create" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -175,6 +180,7 @@ complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forw
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand start" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
@@ -182,6 +188,7 @@ complete -c berth -n "__fish_berth_using_subcommand stats" -l format -d 'json, t
 complete -c berth -n "__fish_berth_using_subcommand stats" -s i -l interval -d 'Seconds between samples when streaming' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-stream -d 'Print one sample and exit'
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-trunc -d 'Show full container ids'
 complete -c berth -n "__fish_berth_using_subcommand stats" -s h -l help -d 'Print help'
@@ -189,12 +196,14 @@ complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeou
 complete -c berth -n "__fish_berth_using_subcommand stop" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand stop" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s i -l ignore -d 'A container that does not exist (or a missing --cidfile) is no error'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'The signal, by name or number' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand kill" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
@@ -202,13 +211,16 @@ exited\t''
 running\t''"
 complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand wait" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand restart" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand rename" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand rename" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s u -l user -d 'Run as USER[:GROUP] (names from the container\'s /etc/passwd and /etc/group, or numbers)' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
@@ -217,6 +229,7 @@ complete -c berth -n "__fish_berth_using_subcommand exec" -s w -l workdir -d 'Wo
 complete -c berth -n "__fish_berth_using_subcommand exec" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the command' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s d -l detach -d 'Start the command and return at once; its output is discarded'
@@ -224,10 +237,12 @@ complete -c berth -n "__fish_berth_using_subcommand exec" -l privileged -d 'Ever
 complete -c berth -n "__fish_berth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand builder; and not __fish_seen_subcommand_from prune" -f -a "prune" -d 'Drop the build cache (step results and RUN --mount=type=cache dirs) and the layers only it kept'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also drop the cache mounts (RUN --mount=type=cache)'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
@@ -237,11 +252,13 @@ complete -c berth -n "__fish_berth_using_subcommand commit" -s c -l change -d 'A
 complete -c berth -n "__fish_berth_using_subcommand commit" -s f -l format -d 'The image format (only oci)' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand commit" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s p -l pause -d 'Pause a running container while it is committed (needs a cgroup freezer); without it a running container\'s files are taken as they are'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Show a running container\'s output as it comes, until it exits'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "commit" -d 'Create an image from a container\'s changes'
@@ -271,6 +288,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_se
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ps ls list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop (or to run) and print their exit codes'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s m -l message -d 'Commit message recorded in the image\'s history' -r
@@ -279,11 +297,13 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s f -l format -d 'The image format (only oci)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s p -l pause -d 'Pause a running container while it is committed (needs a cgroup freezer); without it a running container\'s files are taken as they are'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s L -l follow-link -d 'Follow a symlink given as the source'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -342,6 +362,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -357,6 +378,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 json\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP] (names from the container\'s /etc/passwd and /etc/group, or numbers)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
@@ -365,6 +387,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the command' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Start the command and return at once; its output is discarded'
@@ -373,6 +396,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s k -l type -d 'What the names are: container, image, or all (a container first, as podman)' -r -f -a "container\t''
 image\t''
@@ -380,10 +404,12 @@ all\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'The signal, by name or number' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l tail -d 'Only the last N lines (-1: all)' -r
@@ -391,6 +417,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show each line\'s timestamp'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s n -l names -d 'With several containers, prefix lines with the container\'s name, not its id'
@@ -400,6 +427,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l no-trunc -d 'Do not truncate ids and commands'
@@ -411,6 +439,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate ids and commands'
@@ -422,6 +451,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate ids and commands'
@@ -430,25 +460,31 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s a -l all -d 'Every container\'s ports, each line after its short id'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
@@ -514,6 +550,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background and print the container\'s id'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep stdin open'
@@ -530,6 +567,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
@@ -537,6 +575,7 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -s i -l interval -d 'Seconds between samples when streaming' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l no-stream -d 'Print one sample and exit'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -l no-trunc -d 'Show full container ids'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
@@ -544,25 +583,30 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s a -l all -d 'Stop every running container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s i -l ignore -d 'A container that does not exist (or a missing --cidfile) is no error'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
 exited\t''
 running\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand diff" -l format -r -f -a "table\t''
 json\t''"
 complete -c berth -n "__fish_berth_using_subcommand diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand diff" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand events" -l since -d 'Only events at or after this time (RFC 3339, Unix seconds, or a duration ago: 10m)' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l until -d 'Only events before this time (same forms); ends -f there' -r
@@ -570,19 +614,23 @@ complete -c berth -n "__fish_berth_using_subcommand events" -l filter -d 'Only e
 complete -c berth -n "__fish_berth_using_subcommand events" -l format -d 'json (one object a line), or a Go template (`{{.Status}} {{.Name}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand events" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -s f -l stream -d 'Follow: print new events as they are recorded (until Ctrl-C or --until)'
 complete -c berth -n "__fish_berth_using_subcommand events" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand cp" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand cp" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s L -l follow-link -d 'Follow a symlink given as the source'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand export" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -f -a "systemd" -d 'A systemd unit that runs a container'
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l restart-policy -d 'The unit\'s Restart=' -r -f -a "no\t''
@@ -598,12 +646,14 @@ complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l separator -d 'Between the prefix and the name' -r
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -l new -d 'A unit that creates the container anew at each start (`berth run` of its create command) and removes it at the end'
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -s n -l name -d 'Name the unit after the container\'s name, not its id'
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -s f -l files -d 'Write the unit to PREFIX-NAME.service in the current directory and print its path'
 complete -c berth -n "__fish_berth_using_subcommand generate; and __fish_seen_subcommand_from systemd" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -f -a "exists" -d 'Exit 0 if the image is in local storage, 1 if not (for scripts; no output)'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -f -a "log" -d 'Show what a name pointed to over time, newest first'
@@ -611,25 +661,30 @@ complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from exists log rollback prune" -f -a "prune" -d 'Expire the name history, then remove unnamed images nothing uses and unreferenced layers'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -l format -d 'json, table, or a Go template (`{{.Index}} {{.New}} {{.Command}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -s n -l max-count -d 'Show at most N entries' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -l no-trunc -d 'Show whole ids and commands'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rollback" -l to -d 'The entry to go back to: N entries back (`image log` numbers them; 0 is now, the default 1 the target before the last change), or an image id or digest the name\'s history holds' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rollback" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rollback" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rollback" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l expire -d 'Drop name-history entries older than this (`30d`, `12h`, `90m`, `now` or `0` for all, `never`); the images only they kept go with them' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'json, table, or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand images" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand images" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -s q -l quiet -d 'Print image ids only'
 complete -c berth -n "__fish_berth_using_subcommand images" -l digests -d 'Show manifest digests'
 complete -c berth -n "__fish_berth_using_subcommand images" -l no-trunc -d 'Do not truncate ids'
@@ -638,6 +693,7 @@ complete -c berth -n "__fish_berth_using_subcommand import" -s c -l change -d 'A
 complete -c berth -n "__fish_berth_using_subcommand import" -s m -l message -d 'Commit message recorded in the image\'s history' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand import" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand import" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -s q -l quiet -d 'Print only the image id (what berth prints anyway; podman\'s flag)'
 complete -c berth -n "__fish_berth_using_subcommand import" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s k -l type -d 'What the names are: container, image, or all (a container first, as podman)' -r -f -a "container\t''
@@ -646,41 +702,52 @@ all\t''"
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d 'json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -f -a "run" -d 'Run the healthcheck once now and record its result (exit 0 healthy, 1 not)'
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand info" -s f -l format -d 'json, or a Go template (`{{.Host.Security.Rootless}}`, `{{json .Store}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand info" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand info" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand info" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand info" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'json, table, or a Go template (`{{.ID}} {{.CreatedBy}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand history" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand history" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Do not truncate the CREATED BY column'
 complete -c berth -n "__fish_berth_using_subcommand history" -s q -l quiet -d 'Print only the layer ids'
 complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand tag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand tag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand tag" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand top" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand top" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand top" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand top" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand untag" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand untag" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand untag" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand untag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand pause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand pause" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand pause" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand unpause" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand unpause" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand unpause" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand unpause" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand port" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand port" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand port" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand port" -s a -l all -d 'Every container\'s ports, each line after its short id'
 complete -c berth -n "__fish_berth_using_subcommand port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
@@ -688,6 +755,7 @@ complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Only 
 complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand ps" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand ps" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand ps" -l no-trunc -d 'Do not truncate ids and commands'
@@ -702,6 +770,7 @@ complete -c berth -n "__fish_berth_using_subcommand pull" -l authfile -d 'Creden
 complete -c berth -n "__fish_berth_using_subcommand pull" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Pull every tag of the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
@@ -719,11 +788,13 @@ complete -c berth -n "__fish_berth_using_subcommand push" -l scan-gate -d 'Refus
 complete -c berth -n "__fish_berth_using_subcommand push" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'
 complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand rm" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
@@ -731,6 +802,7 @@ complete -c berth -n "__fish_berth_using_subcommand rm" -s i -l ignore -d 'A con
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand rmi" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Remove an image by id even when it has several names'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand run" -l sdnotify -d 'Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]' -r
@@ -793,6 +865,7 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l scan-gate -d 'Refuse
 complete -c berth -n "__fish_berth_using_subcommand run" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run in the background and print the container\'s id'
 complete -c berth -n "__fish_berth_using_subcommand run" -s i -l interactive -d 'Keep stdin open'
@@ -810,6 +883,7 @@ complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive 
 oci-archive\t''"
 complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand save" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l format -d 'table, json (berth\'s own), spdx-json (SPDX 2.3) or cyclonedx-json (CycloneDX 1.5)' -r -f -a "table\t''
 json\t''
@@ -818,6 +892,7 @@ cyclonedx-json\t''"
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s o -l output -d 'Write to FILE (atomically) instead of standard output' -r -F
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand scan" -l sbom -d 'Scan an SPDX 2.x or CycloneDX 1.x JSON SBOM (berth\'s, syft\'s, trivy\'s) instead' -r -F
 complete -c berth -n "__fish_berth_using_subcommand scan" -l db -d 'The OSV database: a directory of OSV JSON records and/or <ECOSYSTEM>/all.zip exports, or one all.zip [default: <root>/osv]' -r -F
@@ -832,6 +907,7 @@ sarif\t''"
 complete -c berth -n "__fish_berth_using_subcommand scan" -l exit-code -d 'Exit with this code when findings remain after the filters' -r
 complete -c berth -n "__fish_berth_using_subcommand scan" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand scan" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand scan" -l db-update -d 'Fetch <URL>/<ECOSYSTEM>/all.zip into the database directory and index it'
 complete -c berth -n "__fish_berth_using_subcommand scan" -l ignore-unfixed -d 'Leave out vulnerabilities no version fixes yet'
 complete -c berth -n "__fish_berth_using_subcommand scan" -s h -l help -d 'Print help'
@@ -844,12 +920,14 @@ complete -c berth -n "__fish_berth_using_subcommand search" -l authfile -d 'Cred
 complete -c berth -n "__fish_berth_using_subcommand search" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand search" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l list-tags -d 'List the tags of the repository TERM names'
 complete -c berth -n "__fish_berth_using_subcommand search" -l no-trunc -d 'Do not truncate descriptions'
 complete -c berth -n "__fish_berth_using_subcommand search" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from FILE instead of stdin' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand load" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand load" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -s q -l quiet -d 'Print nothing but errors'
 complete -c berth -n "__fish_berth_using_subcommand load" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'User name (asked for on a terminal when not given)' -r
@@ -860,12 +938,14 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand login" -l cert-dir -d 'A directory of CA certificates (*.crt) and a client certificate (*.cert with its *.key) for the registry [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand login" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand login" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Read the password from stdin (its first line)'
 complete -c berth -n "__fish_berth_using_subcommand login" -l get-login -d 'Print the user name stored for REGISTRY; log in to nothing'
 complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand logout" -l authfile -d 'The auth file to edit [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand logout" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand logs" -l tail -d 'Only the last N lines (-1: all)' -r
@@ -873,12 +953,14 @@ complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Only outp
 complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show each line\'s timestamp'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l names -d 'With several containers, prefix lines with the container\'s name, not its id'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "create" -d 'Create a manifest list of images in the store'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "add" -d 'Add an image (from the store, else from a registry) to a manifest list'
@@ -887,6 +969,7 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_see
 complete -c berth -n "__fish_berth_using_subcommand manifest; and not __fish_seen_subcommand_from create add inspect push rm" -f -a "rm" -d 'Remove manifest lists (not their images)'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l os -d 'The entry\'s OS instead of the image config\'s' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l arch -d 'The entry\'s architecture instead of the image config\'s' -r
@@ -898,6 +981,7 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
 false\t''"
@@ -906,6 +990,7 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l all -d 'Push the list\'s images too, not only the list [default: true]' -r -f -a "true\t''
 false\t''"
@@ -921,14 +1006,50 @@ complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -l rm -d 'Remove the list from the store once it is pushed'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s q -l quiet -d 'No progress lines: only the digest'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand manifest; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "ls" -d 'List networks'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "list" -d 'List networks'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "inspect" -d 'Show networks as JSON'
+complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from ls list inspect exists" -f -a "exists" -d 'Exit 0 if the network exists, 1 if not (for scripts; no output)'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'name=TEXT (part of the name) or driver=DRIVER; repeated filters must all match' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Driver}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print network names only'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Print full network ids in the table'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s f -l filter -d 'name=TEXT (part of the name) or driver=DRIVER; repeated filters must all match' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Driver}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print network names only'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l no-trunc -d 'Print full network ids in the table'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'A Go template to render each network with instead' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "check" -d 'Verify the store: every image complete and intact; list garbage'
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "prune" -d 'Remove garbage: unreferenced blobs and layers, leftovers of interrupted commands, expired name history'
@@ -936,29 +1057,35 @@ complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_
 complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from check prune df reset" -f -a "reset" -d 'Remove everything under the root directory'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -l verify -d 'Also re-hash every layer blob'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l expire -d 'Drop name-history entries older than this (`30d`, `12h`, `90m`, `now` or `0` for all, `never`); the images only they kept go with them' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'json, table, or a Go template over the rows (`{{.Type}}\\t{{.Size}}`; fields Type, Total, Active, Size, Reclaimable)' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Also list each image, container and volume'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s f -l force -d 'Do not ask for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand version" -l format -r -f -a "table\t''
 json\t''"
 complete -c berth -n "__fish_berth_using_subcommand version" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand version" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand version" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -f -a "create" -d 'Create a volume and print its name (a generated one when none is given)'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -f -a "ls" -d 'List volumes'
@@ -973,39 +1100,48 @@ complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subc
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -s d -l driver -d 'The volume driver: only `local`' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l ignore -d 'Print the name of an existing volume instead of failing (its labels are left as they are)'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s f -l filter -d 'name=TEXT (part of the name), label=KEY[=VALUE], dangling=true|false (used by no container); repeated filters must all match' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Mountpoint}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print volume names only'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s f -l filter -d 'name=TEXT (part of the name), label=KEY[=VALUE], dangling=true|false (used by no container); repeated filters must all match' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Mountpoint}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print volume names only'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'A Go template to render each volume with instead' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Also remove the containers that use them (running ones are killed)'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Also remove the containers that use them (running ones are killed)'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask (without it, berth asks on a terminal and refuses otherwise)'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from exists" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand completion" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand completion" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand completion" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'

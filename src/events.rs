@@ -8,6 +8,11 @@
 //! at most twice that is kept, as podman's `events_logfile_max_size`.
 //! Recording never fails the command that records: a write error is logged
 //! once per process.
+//!
+//! With `--events-backend journald` (or containers.conf's `events_logger`)
+//! events go to the systemd journal instead, as podman's do, with berth's
+//! own fields (`BERTH_EVENT`, `BERTH_TYPE`, …; see [`journal_entry`]) under
+//! `SYSLOG_IDENTIFIER=berth`, and are read back with `journalctl`.
 
 use crate::layout::Layout;
 use serde::{Deserialize, Serialize};
@@ -15,6 +20,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Seek, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The size at which the log is rotated.
@@ -89,6 +95,36 @@ impl Event {
         }
     }
 
+    /// podman's default line: `TIME TYPE STATUS ID (image=…, name=…, …)` for
+    /// a container, `TIME image STATUS ID NAME` for an image.
+    pub fn human(&self) -> String {
+        let e = self;
+        let secs = e.time.div_euclid(1_000_000_000);
+        let nanos = e.time.rem_euclid(1_000_000_000);
+        let date = crate::time::rfc3339(secs);
+        let time = format!(
+            "{}.{nanos:09} +0000 UTC",
+            date.trim_end_matches('Z').replace('T', " ")
+        );
+        if e.kind != "container" {
+            return format!("{time} {} {} {} {}", e.kind, e.status, e.id, e.name);
+        }
+        let mut s = format!(
+            "{time} {} {} {} (image={}, name={}",
+            e.kind, e.status, e.id, e.image, e.name
+        );
+        if let Some(h) = &e.health_status {
+            s += &format!(", health_status={h}");
+        }
+        if let Some(c) = e.exit_code {
+            s += &format!(", containerExitCode={c}");
+        }
+        for (k, v) in &e.attributes {
+            s += &format!(", {k}={v}");
+        }
+        s + ")"
+    }
+
     /// The line written for it: JSON, at most [`LINE_MAX`] bytes with its
     /// newline (attributes, then long names are dropped to fit).
     fn line(&self) -> Vec<u8> {
@@ -118,16 +154,339 @@ pub fn now_nanos() -> i64 {
         .unwrap_or(0)
 }
 
+/// Where events are recorded and read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `<root>/events/events.log` (the default).
+    File,
+    /// The systemd journal.
+    Journald,
+    /// Not recorded at all.
+    None,
+}
+
+impl Backend {
+    pub fn parse(s: &str) -> Option<Backend> {
+        match s {
+            "file" => Some(Backend::File),
+            "journald" => Some(Backend::Journald),
+            "none" => Some(Backend::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::File => "file",
+            Backend::Journald => "journald",
+            Backend::None => "none",
+        }
+    }
+}
+
+/// The backend berth passes to the processes it re-executes (a detached
+/// container's monitor records its start, died and health events): they
+/// have no command line of the user's to read it from.
+pub const BACKEND_ENV: &str = "BERTH_EVENTS_BACKEND";
+
+static BACKEND: OnceLock<Backend> = OnceLock::new();
+
+/// Settles the backend for this process: `flag` (`--events-backend`), else
+/// containers.conf's `[engine] events_logger`, else the file. journald
+/// must be listening: asking for it without its socket is an error, never
+/// a silent fallback to the file.
+pub fn configure(flag: Option<&str>) -> anyhow::Result<Backend> {
+    let (b, from) = match flag {
+        Some(f) => (
+            Backend::parse(f).ok_or_else(|| {
+                anyhow::anyhow!("--events-backend `{f}`: use file, journald or none")
+            })?,
+            "--events-backend journald".to_string(),
+        ),
+        None => match conf_events_logger() {
+            Some((v, path)) => (
+                Backend::parse(&v).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "events_logger `{v}` in `{}`: use file, journald or none",
+                        path.display()
+                    )
+                })?,
+                format!("events_logger = \"journald\" in `{}`", path.display()),
+            ),
+            None => (Backend::File, String::new()),
+        },
+    };
+    if b == Backend::Journald && !crate::systemd::journal::available() {
+        anyhow::bail!(
+            "{from}: no journal here ({} does not exist); use --events-backend file",
+            crate::systemd::journal::SOCKET
+        );
+    }
+    let _ = BACKEND.set(b);
+    Ok(b)
+}
+
+/// This process's backend: as [`configure`]d, else as the berth that
+/// started it passed it on ([`BACKEND_ENV`]), else the file.
+pub fn backend() -> Backend {
+    *BACKEND.get_or_init(|| {
+        std::env::var(BACKEND_ENV)
+            .ok()
+            .and_then(|v| Backend::parse(&v))
+            .unwrap_or(Backend::File)
+    })
+}
+
+/// The last `events_logger` set in podman's containers.conf files, with the
+/// file that set it: `$CONTAINERS_CONF` alone when set, else the system
+/// files then the user's (later ones override), as containers/common
+/// reads them. A file that does not parse is warned about and skipped.
+fn conf_events_logger() -> Option<(String, PathBuf)> {
+    let files: Vec<PathBuf> = match std::env::var_os("CONTAINERS_CONF") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => {
+            let mut v = vec![
+                PathBuf::from("/usr/share/containers/containers.conf"),
+                PathBuf::from("/etc/containers/containers.conf"),
+            ];
+            let config = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+            if let Some(c) = config {
+                v.push(c.join("containers/containers.conf"));
+            }
+            v
+        }
+    };
+    #[derive(Deserialize, Default)]
+    struct Conf {
+        #[serde(default)]
+        engine: Engine,
+    }
+    #[derive(Deserialize, Default)]
+    struct Engine {
+        events_logger: Option<String>,
+    }
+    let mut found = None;
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        match toml::from_str::<Conf>(&text) {
+            Ok(c) => {
+                if let Some(v) = c.engine.events_logger {
+                    found = Some((v, f));
+                }
+            }
+            Err(e) => log::warn!("ignoring `{}`: {e}", f.display()),
+        }
+    }
+    found
+}
+
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Appends `e` to the store's event log; never fails (a failure is logged
-/// once per process).
+/// Records `e` with this process's [`backend`]; never fails (a failure is
+/// logged once per process).
 pub fn record(layout: &Layout, e: Event) {
-    if let Err(err) = append(layout, &e)
+    let result = match backend() {
+        Backend::File => append(layout, &e),
+        Backend::Journald => send_to_journal(layout, &e),
+        Backend::None => Ok(()),
+    };
+    if let Err(err) = result
         && !WARNED.swap(true, Ordering::Relaxed)
     {
         log::warn!("recording the {} event: {err:#}", e.status);
     }
+}
+
+/// The journal's name for berth's entries.
+const IDENTIFIER: &str = "berth";
+
+/// `e` as a journal entry: the human line as MESSAGE, podman's fields under
+/// berth's names (`PODMAN_EVENT` → `BERTH_EVENT`, …: podman reads only
+/// `SYSLOG_IDENTIFIER=podman`, so neither tool takes the other's events
+/// for its own), the time in nanoseconds, and the store's root, so two
+/// stores of one user keep their events apart as their files do.
+fn journal_entry(layout: &Layout, e: &Event) -> crate::systemd::journal::Entry {
+    let mut j = crate::systemd::journal::Entry::default();
+    j.field("MESSAGE", e.human().as_bytes())
+        .field("PRIORITY", b"6")
+        .field("SYSLOG_IDENTIFIER", IDENTIFIER.as_bytes())
+        .field("BERTH_EVENT", e.status.as_bytes())
+        .field("BERTH_TYPE", e.kind.as_bytes())
+        .field("BERTH_TIME", e.time.to_string().as_bytes())
+        .field("BERTH_ROOT", layout.root().as_os_str().as_encoded_bytes());
+    for (k, v) in [
+        ("BERTH_ID", &e.id),
+        ("BERTH_NAME", &e.name),
+        ("BERTH_IMAGE", &e.image),
+    ] {
+        if !v.is_empty() {
+            j.field(k, v.as_bytes());
+        }
+    }
+    if let Some(c) = e.exit_code {
+        j.field("BERTH_EXIT_CODE", c.to_string().as_bytes());
+    }
+    if let Some(h) = &e.health_status {
+        j.field("BERTH_HEALTH_STATUS", h.as_bytes());
+    }
+    if !e.attributes.is_empty() {
+        let labels = serde_json::to_vec(&e.attributes).unwrap_or_default();
+        j.field("BERTH_LABELS", &labels);
+    }
+    j
+}
+
+fn send_to_journal(layout: &Layout, e: &Event) -> anyhow::Result<()> {
+    crate::systemd::journal::Journal::connect()?.send(&journal_entry(layout, e))
+}
+
+/// An event from one of `journalctl --output=json`'s lines (None for an
+/// entry that is not one of berth's events).
+fn from_journal_json(line: &[u8]) -> Option<Event> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    // A field journalctl could not print as text is an array of bytes (or
+    // of values, when repeated): berth writes text once, so those are not
+    // berth's.
+    let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    Some(Event {
+        status: get("BERTH_EVENT")?,
+        kind: get("BERTH_TYPE")?,
+        time: get("BERTH_TIME")?.parse().ok()?,
+        id: get("BERTH_ID").unwrap_or_default(),
+        name: get("BERTH_NAME").unwrap_or_default(),
+        image: get("BERTH_IMAGE").unwrap_or_default(),
+        exit_code: get("BERTH_EXIT_CODE").and_then(|c| c.parse().ok()),
+        health_status: get("BERTH_HEALTH_STATUS"),
+        attributes: get("BERTH_LABELS")
+            .and_then(|l| serde_json::from_str(&l).ok())
+            .unwrap_or_default(),
+    })
+}
+
+/// Calls `each` with every recorded event, oldest first, then — when
+/// `follow` — with each new one as it is recorded (inotify on the file,
+/// `journalctl --follow` on the journal; never a timer), until `each`
+/// returns false or an event is at or after `until` (nanoseconds since the
+/// epoch), which also ends the wait.
+pub fn replay(
+    layout: &Layout,
+    follow: bool,
+    since: Option<i64>,
+    until: Option<i64>,
+    each: &mut dyn FnMut(&Event) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    match backend() {
+        Backend::None => {
+            anyhow::bail!("events are not recorded with the events backend `none`")
+        }
+        Backend::File => {
+            let (past, current) = read_all(layout)?;
+            for e in &past {
+                if until.is_some_and(|u| e.time >= u) {
+                    return Ok(());
+                }
+                if !each(e)? {
+                    return Ok(());
+                }
+            }
+            if follow {
+                follow_file(layout, current, until, each)?;
+            }
+            Ok(())
+        }
+        Backend::Journald => journal_replay(layout, follow, since, until, each),
+    }
+}
+
+/// [`replay`] from the journal: `journalctl` matching berth's identifier,
+/// this store's root and the caller's uid (a trusted field journald sets
+/// itself: another user cannot pass events off as ours).
+fn journal_replay(
+    layout: &Layout,
+    follow: bool,
+    since: Option<i64>,
+    until: Option<i64>,
+    each: &mut dyn FnMut(&Event) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Read;
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["--output=json", "--no-pager", "--quiet"]);
+    if follow {
+        // Everything stored, then what comes.
+        cmd.args(["--follow", "--no-tail"]);
+    }
+    if let Some(s) = since {
+        // The journal's own time is the receipt, a little after ours:
+        // asking from a second before loses nothing; the exact bound is
+        // applied to each event's own time by the caller.
+        cmd.arg(format!("--since=@{}", s.div_euclid(1_000_000_000) - 1));
+    }
+    let mut root_match = std::ffi::OsString::from("BERTH_ROOT=");
+    root_match.push(layout.root());
+    cmd.arg(format!("SYSLOG_IDENTIFIER={IDENTIFIER}"))
+        .arg(root_match)
+        .arg(format!("_UID={}", nix::unistd::getuid()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped());
+    // A follower must not outlive the berth it reports to.
+    crate::sys::process::die_with_parent(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .context("running journalctl to read the journal's events")?;
+    let mut out = child.stdout.take().context("journalctl's output")?;
+    // Ok(true): journalctl's output ended; Ok(false): stopped before.
+    let result = (|| -> anyhow::Result<bool> {
+        let mut pending = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=nl).collect();
+                let Some(e) = from_journal_json(&line) else {
+                    continue;
+                };
+                if until.is_some_and(|u| e.time >= u) || !each(&e)? {
+                    return Ok(false);
+                }
+            }
+            let timeout = match until {
+                Some(u) if follow => {
+                    let left = u - now_nanos();
+                    if left <= 0 {
+                        return Ok(false);
+                    }
+                    Some(std::time::Duration::from_nanos(left as u64))
+                }
+                _ => None,
+            };
+            let ready =
+                crate::sys::watch::wait_readable_for(&[std::os::fd::AsFd::as_fd(&out)], timeout)
+                    .context("waiting for journalctl")?;
+            if !ready[0] {
+                continue;
+            }
+            let n = out.read(&mut buf).context("reading journalctl's output")?;
+            if n == 0 {
+                return Ok(true);
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+    })();
+    if let Ok(true) = result {
+        let status = child.wait().context("waiting for journalctl")?;
+        if !status.success() {
+            anyhow::bail!("journalctl failed ({status}) reading the journal's events");
+        }
+        return Ok(());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    result.map(|_| ())
 }
 
 fn append(layout: &Layout, e: &Event) -> anyhow::Result<()> {
@@ -204,7 +563,7 @@ fn read_lines(r: &mut std::fs::File, out: &mut Vec<Event>) -> std::io::Result<()
 /// The events recorded so far, oldest first (the rotated file, then the
 /// current one); with the current file, opened and positioned after them,
 /// for a follower.
-pub fn read_all(layout: &Layout) -> anyhow::Result<(Vec<Event>, Option<std::fs::File>)> {
+fn read_all(layout: &Layout) -> anyhow::Result<(Vec<Event>, Option<std::fs::File>)> {
     let mut out = Vec::new();
     if let Some(mut old) = open_log(&rotated_path(layout))? {
         read_lines(&mut old, &mut out)?;
@@ -235,7 +594,7 @@ fn open_log(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
 /// Follows the log: calls `each` with every event appended after `current`
 /// (as [`read_all`] left it), woken by inotify — never a timer — until
 /// `each` returns false or `deadline` (nanoseconds since the epoch) passes.
-pub fn follow(
+fn follow_file(
     layout: &Layout,
     mut current: Option<std::fs::File>,
     deadline: Option<i64>,

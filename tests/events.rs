@@ -3,6 +3,7 @@
 
 use crate::util::{TestEnv, assert_ok};
 use std::io::BufRead;
+use std::os::linux::net::SocketAddrExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -211,3 +212,269 @@ berthtest!(until_in_the_past_ends_following_at_once, |env| {
     let bad = env.berth(&["events", "--filter", "colour=red"]).run();
     crate::util::assert_fails_125(&bad, "invalid --filter");
 });
+
+/// A real systemd-journald of the test's own: started in a new user and
+/// mount namespace with fresh tmpfs over /run/systemd, /run/log and
+/// /var/log/journal, so it needs no root and touches nothing of the host's
+/// (the CI machine has no systemd as PID 1, so no journald of its own).
+/// berth and journalctl join its namespaces with nsenter and find it where
+/// they would on any systemd host, at /run/systemd/journal/socket.
+struct Journald {
+    child: Child,
+}
+
+/// Mounts the private directories, then becomes `$0` (`sh -c` keeps the
+/// pid: the namespaces are the child's).
+const PRIVATE_JOURNAL_DIRS: &str = "mount -t tmpfs none /run/systemd && \
+     mount -t tmpfs none /run/log && mount -t tmpfs none /var/log/journal && exec \"$@\"";
+
+impl Journald {
+    /// `run` set to false mounts the directories but starts no journald:
+    /// a host with no journal listening.
+    fn start(run: bool) -> Journald {
+        let journald = "/lib/systemd/systemd-journald";
+        assert!(
+            std::path::Path::new(journald).exists(),
+            "{journald} is missing: install Debian's systemd package (.ci/lib.sh lists it)"
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-Urm", "sh", "-c", PRIVATE_JOURNAL_DIRS, "sh"]);
+        // journald says READY=1 on NOTIFY_SOCKET once its sockets listen;
+        // the stand-in says `ready` on its stdout once the mounts are made.
+        let name = crate::systemd::abstract_name("journald");
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let notify = std::os::unix::net::UnixDatagram::bind_addr(&addr).unwrap();
+        notify.set_read_timeout(Some(LINE_LIMIT)).unwrap();
+        if run {
+            cmd.arg(journald).stdout(Stdio::null());
+        } else {
+            cmd.args(["sh", "-c", "echo ready && exec sleep infinity"])
+                .stdout(Stdio::piped());
+        }
+        let mut child = cmd
+            .env("NOTIFY_SOCKET", format!("@{name}"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start unshare");
+        if run {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = notify
+                    .recv(&mut buf)
+                    .expect("systemd-journald said nothing on NOTIFY_SOCKET");
+                if buf[..n].split(|b| *b == b'\n').any(|l| l == b"READY=1") {
+                    break;
+                }
+            }
+        } else {
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert_eq!(line, "ready\n", "the private directories were not mounted");
+        }
+        Journald { child }
+    }
+
+    /// `nsenter …` into its namespaces, as the test's own user (who is
+    /// root there, mapped to itself).
+    fn nsenter(&self) -> [String; 5] {
+        [
+            "-t".into(),
+            self.child.id().to_string(),
+            "-U".into(),
+            "-m".into(),
+            "--preserve-credentials".into(),
+        ]
+    }
+
+    /// `PROGRAM ARGS…` in the journal's namespaces.
+    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> crate::util::Cmd {
+        let mut c = crate::util::Cmd::new("nsenter");
+        c.args(&self.nsenter()).arg(program);
+        c
+    }
+
+    /// `berth --root ROOT --events-backend journald ARGS…` beside it.
+    fn berth(&self, env: &TestEnv, args: &[&str]) -> crate::util::Cmd {
+        let mut c = self.cmd(crate::util::berth_bin());
+        c.arg("--root")
+            .arg(&env.root)
+            .args(&["--events-backend", "journald"])
+            .args(args)
+            .current_dir(env.dir());
+        c
+    }
+
+    /// `berth events --format json` (after `journalctl --sync`: what was
+    /// sent is stored).
+    fn events(&self, env: &TestEnv, backend: &str, filter: &str) -> Vec<serde_json::Value> {
+        self.cmd("journalctl").arg("--sync").ok();
+        let mut c = self.cmd(crate::util::berth_bin());
+        c.arg("--root")
+            .arg(&env.root)
+            .args(&["--events-backend", backend, "events", "--format", "json"])
+            .args(&["--filter", filter]);
+        c.ok()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Journald {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+berthtest!(
+    events_backend_journald_sends_to_the_journal_and_reads_back,
+    |env| {
+        let j = Journald::start(true);
+        j.berth(
+            &env,
+            &[
+                "import",
+                &crate::util::busybox_tar().display().to_string(),
+                "busybox",
+            ],
+        )
+        .ok();
+        // A container's life, its start and exit recorded by the detached
+        // monitor, which must have been told the backend.
+        j.berth(
+            &env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "jc",
+                "--network",
+                "none",
+                "busybox",
+                "sh",
+                "-c",
+                "exit 4",
+            ],
+        )
+        .ok();
+        assert_eq!(j.berth(&env, &["wait", "jc"]).ok().trim(), "4");
+        let got = j.events(&env, "journald", "container=jc");
+        let names: Vec<&str> = got.iter().map(|e| e["Status"].as_str().unwrap()).collect();
+        assert_eq!(names, ["create", "start", "died"], "{got:#?}");
+        assert_eq!(got[2]["ContainerExitCode"], 4, "{:#}", got[2]);
+        // None of it went to the file log.
+        assert_eq!(
+            j.events(&env, "file", "container=jc"),
+            Vec::<serde_json::Value>::new()
+        );
+        // The journal holds it as berth's, with the human line as MESSAGE.
+        let raw = j
+            .cmd("journalctl")
+            .args(&[
+                "--output=json",
+                "--no-pager",
+                "SYSLOG_IDENTIFIER=berth",
+                "BERTH_EVENT=died",
+            ])
+            .ok();
+        let entry: serde_json::Value = serde_json::from_str(raw.lines().last().unwrap()).unwrap();
+        assert_eq!(entry["BERTH_NAME"], "jc", "{entry:#}");
+        assert_eq!(entry["BERTH_EXIT_CODE"], "4", "{entry:#}");
+        assert_eq!(
+            entry["BERTH_ROOT"],
+            env.root.display().to_string(),
+            "{entry:#}"
+        );
+        assert!(
+            entry["MESSAGE"]
+                .as_str()
+                .unwrap()
+                .contains("container died"),
+            "{entry:#}"
+        );
+        // Another store's events are its own, as with files.
+        let other = TestEnv::new("journald-other");
+        assert_eq!(
+            j.events(&other, "journald", "type=image"),
+            Vec::<serde_json::Value>::new()
+        );
+    }
+);
+
+berthtest!(events_backend_journald_follows_with_journalctl, |env| {
+    let j = Journald::start(true);
+    j.berth(
+        &env,
+        &[
+            "import",
+            &crate::util::busybox_tar().display().to_string(),
+            "busybox",
+        ],
+    )
+    .ok();
+    j.berth(&env, &["tag", "busybox", "first:1"]).ok();
+    let mut child = Command::new("nsenter")
+        .args(j.nsenter())
+        .arg(crate::util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args([
+            "--events-backend",
+            "journald",
+            "events",
+            "-f",
+            "--format",
+            "json",
+        ])
+        .args(["--filter", "event=tag"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || -> serde_json::Value {
+        let line = rx
+            .recv_timeout(LINE_LIMIT)
+            .expect("berth events -f printed no further event");
+        serde_json::from_str(&line).unwrap()
+    };
+    // What was recorded before, then what is recorded while it follows.
+    let first = next();
+    assert!(
+        first["Name"].as_str().unwrap().ends_with("first:1"),
+        "{first:#}"
+    );
+    j.berth(&env, &["tag", "busybox", "later:1"]).ok();
+    let later = next();
+    assert_eq!(later["Status"], "tag", "{later:#}");
+    assert!(
+        later["Name"].as_str().unwrap().ends_with("later:1"),
+        "{later:#}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+});
+
+berthtest!(
+    events_backend_journald_without_a_journal_names_the_socket,
+    |env| {
+        let j = Journald::start(false);
+        let out = j.berth(&env, &["images"]).run();
+        crate::util::assert_fails_125(&out, "/run/systemd/journal/socket does not exist");
+        let bad = env.berth(&["--events-backend", "syslog", "images"]).run();
+        crate::util::assert_fails_125(&bad, "use file, journald or none");
+    }
+);

@@ -27,7 +27,7 @@ struct Manager {
 const END: &str = "TEST-END";
 
 /// An abstract socket address no other test uses.
-fn abstract_name(what: &str) -> String {
+pub fn abstract_name(what: &str) -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("berth-test-{}-{what}-{n}", std::process::id())
@@ -491,5 +491,31 @@ berthtest!(
             "READY=1 from the monitor once healthy"
         );
         env.berth(&["rm", id]).ok();
+    }
+);
+
+berthtest!(
+    start_attach_under_notify_socket_reports_ready_as_run_does,
+    |env| {
+        env.import_busybox();
+        env.berth(&[
+            "create",
+            "--name",
+            "unit",
+            "--network",
+            "none",
+            "busybox",
+            "true",
+        ])
+        .ok();
+        let manager = Manager::new(&env, "start-a");
+        let start = env
+            .berth(&["start", "-a", "unit"])
+            .env("NOTIFY_SOCKET", &manager.path)
+            .spawn();
+        let pid = start.pid();
+        assert_ok(&start.wait());
+        // berth is the unit's main process, ready once the command runs.
+        assert_eq!(manager.messages(), [format!("MAINPID={pid}\nREADY=1")]);
     }
 );

@@ -32,6 +32,7 @@ mod login;
 mod logs;
 mod manifest;
 mod network;
+mod networks;
 mod pipeline;
 mod ps;
 mod pull;

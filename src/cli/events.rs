@@ -1,5 +1,5 @@
-//! `berth events`: the event log (see `events`), filtered, as podman prints
-//! it; `-f` follows it (inotify) until Ctrl-C or `--until`.
+//! `berth events`: the event log or the journal (see `events`), filtered,
+//! as podman prints it; `-f` follows it until Ctrl-C or `--until`.
 
 use super::Ctx;
 use crate::events::{self, Event};
@@ -56,24 +56,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             let text = t.render(&template_value(e)?)?;
             text.trim_end_matches('\n').to_string()
         } else {
-            human(e)
+            e.human()
         };
         // Names and images come from users and images: escaped.
         writeln!(out, "{}", crate::term::escape(&line))?;
         out.flush()?;
         Ok(true)
     };
-    let (past, current) = events::read_all(&ctx.layout)?;
-    for e in &past {
-        if until.is_some_and(|u| e.time >= u) {
-            return Ok(0);
-        }
-        print(e)?;
-    }
-    if a.stream {
-        let mut each = |e: &Event| print(e);
-        events::follow(&ctx.layout, current, until, &mut each)?;
-    }
+    let mut each = |e: &Event| print(e);
+    events::replay(&ctx.layout, a.stream, since, until, &mut each)?;
     Ok(0)
 }
 
@@ -104,35 +95,6 @@ fn template_value(e: &Event) -> Result<serde_json::Value> {
         }
     }
     Ok(v)
-}
-
-/// podman's default line: `TIME TYPE STATUS ID (image=…, name=…, …)` for a
-/// container, `TIME image STATUS ID NAME` for an image.
-fn human(e: &Event) -> String {
-    let secs = e.time.div_euclid(1_000_000_000);
-    let nanos = e.time.rem_euclid(1_000_000_000);
-    let date = crate::time::rfc3339(secs);
-    let time = format!(
-        "{}.{nanos:09} +0000 UTC",
-        date.trim_end_matches('Z').replace('T', " ")
-    );
-    if e.kind != "container" {
-        return format!("{time} {} {} {} {}", e.kind, e.status, e.id, e.name);
-    }
-    let mut s = format!(
-        "{time} {} {} {} (image={}, name={}",
-        e.kind, e.status, e.id, e.image, e.name
-    );
-    if let Some(h) = &e.health_status {
-        s += &format!(", health_status={h}");
-    }
-    if let Some(c) = e.exit_code {
-        s += &format!(", containerExitCode={c}");
-    }
-    for (k, v) in &e.attributes {
-        s += &format!(", {k}={v}");
-    }
-    s + ")"
 }
 
 type Filters = std::collections::BTreeMap<String, Vec<String>>;
@@ -215,7 +177,7 @@ mod tests {
         e.time = 1_700_000_000_000_000_001;
         e.exit_code = Some(3);
         assert_eq!(
-            human(&e),
+            e.human(),
             "2023-11-14 22:13:20.000000001 +0000 UTC container died abc (image=busybox, name=web, containerExitCode=3)"
         );
     }

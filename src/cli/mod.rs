@@ -30,6 +30,7 @@ mod load;
 mod login;
 mod logs;
 mod manifest;
+mod network;
 mod output;
 mod pause;
 mod port;
@@ -80,6 +81,10 @@ pub struct Cli {
     /// Log messages at this level and above to stderr: error, warn, info, debug, trace
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Where events are recorded and `events` reads them: file (under the root), journald, none
+    /// [default: containers.conf's events_logger, else file]
+    #[arg(long, global = true, value_name = "BACKEND")]
+    events_backend: Option<String>,
     #[command(subcommand)]
     verb: Verb,
 }
@@ -139,6 +144,8 @@ enum Verb {
     Logs(logs::Args),
     #[command(subcommand)]
     Manifest(manifest::Verb),
+    #[command(subcommand)]
+    Network(network::Verb),
     #[command(subcommand)]
     System(system::Verb),
     Version(version::Args),
@@ -214,6 +221,9 @@ pub fn main() -> i32 {
         eprintln!("berth: {e}");
         return 125;
     }
+    if let Err(e) = crate::events::configure(cli.events_backend.as_deref()) {
+        return report(&e);
+    }
     let ctx = Ctx {
         layout: crate::layout::Layout::pick(cli.root),
     };
@@ -267,6 +277,7 @@ pub fn main() -> i32 {
         Verb::Logout(a) => login::run_logout(a),
         Verb::Logs(a) => logs::run(&ctx, a),
         Verb::Manifest(v) => manifest::run(&ctx, v),
+        Verb::Network(v) => network::run(&ctx, v),
         Verb::System(v) => system::run(&ctx, v),
         Verb::Version(a) => version::run(a),
         Verb::Volume(v) => volume::run(&ctx, v),

@@ -6,12 +6,14 @@
 //!
 //! Arguments as Quadlet takes them: `[-v] [-no-kmsg-log] [-user] [-dryrun]
 //! NORMAL-DIR [EARLY-DIR LATE-DIR]` (one or two dashes); a user generator is
-//! one whose name contains `user`, or `-user`. Each `.container` file of the
-//! search path (first file of a name wins) becomes `NAME.service` in
-//! NORMAL-DIR, and its `[Install]` `WantedBy=`/`RequiredBy=`/`Alias=` become
-//! the symlinks `systemctl enable` would make. A file that cannot be
-//! converted is reported on stderr by name (systemd logs a generator's
-//! stderr) and gets no unit; the others are still written.
+//! one whose name contains `user`, or `-user`. Each `.container`, `.volume`
+//! and `.image` file of the search path (first file of a name wins), with its
+//! drop-ins merged in ([`load`]), becomes a service in NORMAL-DIR, and its
+//! `[Install]` `WantedBy=`/`RequiredBy=`/`Alias=` become the symlinks
+//! `systemctl enable` would make. A file that cannot be converted — the
+//! kinds berth has no counterpart for (`.network`, `.pod`, …) included — is
+//! reported on stderr by name (systemd logs a generator's stderr) and gets
+//! no unit; the others are still written.
 
 use crate::unit::{UnitFile, quadlet};
 use anyhow::{Context, Result, bail};
@@ -64,16 +66,18 @@ pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
         Err(e) => return super::report(&anyhow::Error::new(e).context("finding the berth binary")),
     };
     let layout = crate::layout::Layout::pick(None);
+    // Every file of a kind Quadlet reads, the first of a name winning.
     let mut seen = BTreeSet::new();
+    let mut sources: Vec<(String, PathBuf)> = Vec::new();
     for dir in &dirs {
         if flags.verbose {
-            eprintln!("berth: reading .container files in `{}`", dir.display());
+            eprintln!("berth: reading Quadlet files in `{}`", dir.display());
         }
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".container"))
+                .filter(|n| quadlet::KINDS.iter().any(|k| n.ends_with(k)))
                 .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
@@ -83,36 +87,133 @@ pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
         };
         names.sort();
         for file_name in names {
-            if !seen.insert(file_name.clone()) {
-                continue;
-            }
-            let source = dir.join(&file_name);
-            let cx = quadlet::Place {
-                source: &source,
-                user: flags.user,
-                berth: &berth,
-                root: layout.root(),
-            };
-            let result = (|| -> Result<()> {
-                let text = std::fs::read_to_string(&source)
-                    .with_context(|| format!("reading `{}`", source.display()))?;
-                let unit = UnitFile::parse(&text, &source.display().to_string())?;
-                let service = quadlet::convert(&unit, &file_name, &cx)?;
-                let service_name = quadlet::service_name(&file_name);
-                match &flags.out {
-                    None => {
-                        println!("---{service_name}---\n{}", service.to_text());
-                        Ok(())
-                    }
-                    Some(out) => write(out, &service_name, service),
-                }
-            })();
-            if let Err(e) = result {
-                report(e.context(format!("converting `{file_name}`")));
+            if seen.insert(file_name.clone()) {
+                sources.push((file_name.clone(), dir.join(&file_name)));
             }
         }
     }
+    // Volumes and images first: a container's `Volume=NAME.volume` and
+    // `Image=NAME.image` need their names.
+    sources.sort_by_key(|(n, _)| !(n.ends_with(".volume") || n.ends_with(".image")));
+    let mut units = Vec::new();
+    for (file_name, source) in sources {
+        if let Some(why) = quadlet::unsupported_kind(&file_name) {
+            report(anyhow::anyhow!("skipping `{}`: {why}", source.display()));
+            continue;
+        }
+        match load(&source, &file_name, &dirs) {
+            Ok(u) => units.push((file_name, source, u)),
+            Err(e) => report(e.context(format!("converting `{file_name}`"))),
+        }
+    }
+    let produced: std::collections::BTreeMap<String, quadlet::Produced> = units
+        .iter()
+        .filter_map(|(n, _, u)| {
+            if n.ends_with(".volume") {
+                Some((n.clone(), quadlet::volume_unit(u, n)))
+            } else if n.ends_with(".image") {
+                Some((n.clone(), quadlet::image_unit(u, n)))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for (file_name, source, unit) in units {
+        let cx = quadlet::Place {
+            source: &source,
+            user: flags.user,
+            berth: &berth,
+            root: layout.root(),
+            produced: &produced,
+        };
+        let result = (|| -> Result<()> {
+            let service = if file_name.ends_with(".volume") {
+                quadlet::convert_volume(&unit, &file_name, &cx)?
+            } else if file_name.ends_with(".image") {
+                quadlet::convert_image(&unit, &cx)?
+            } else {
+                quadlet::convert(&unit, &file_name, &cx)?
+            };
+            let service_name = quadlet::service_name(&unit, &file_name);
+            match &flags.out {
+                None => {
+                    println!("---{service_name}---\n{}", service.to_text());
+                    Ok(())
+                }
+                Some(out) => write(out, &service_name, service),
+            }
+        })();
+        if let Err(e) = result {
+            report(e.context(format!("converting `{file_name}`")));
+        }
+    }
     if failed { 125 } else { 0 }
+}
+
+/// A Quadlet file with its drop-ins merged in, as Quadlet loads it: the
+/// `.conf` files of its drop-in directories (`NAME.container.d`, then for
+/// `a-b-c.container` the truncated `a-b-.container.d` and `a-.container.d`,
+/// then the kind's `container.d`; templates also by their `NAME@` forms)
+/// in every unit directory; the first file of a name wins (the most
+/// specific directory, the first unit directory), and all are merged in
+/// the order of their names.
+fn load(source: &Path, file_name: &str, dirs: &[PathBuf]) -> Result<UnitFile> {
+    let text = std::fs::read_to_string(source)
+        .with_context(|| format!("reading `{}`", source.display()))?;
+    let mut unit = UnitFile::parse(&text, &source.display().to_string())?;
+    let mut confs: std::collections::BTreeMap<String, PathBuf> = Default::default();
+    for dir in dirs {
+        for sub in dropin_dirs(file_name) {
+            let d = dir.join(sub);
+            let rd = match std::fs::read_dir(&d) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!("reading `{}`", d.display())));
+                }
+            };
+            for e in rd.filter_map(|e| e.ok()) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".conf") && !confs.contains_key(&name) {
+                    confs.insert(name, d.join(e.file_name()));
+                }
+            }
+        }
+    }
+    for path in confs.values() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading `{}`", path.display()))?;
+        unit.merge(&UnitFile::parse(&text, &path.display().to_string())?);
+    }
+    Ok(unit)
+}
+
+/// The drop-in directory names of `file_name`, most specific first, as
+/// Quadlet's `GetUnitDropinPaths`.
+fn dropin_dirs(file_name: &str) -> Vec<String> {
+    let Some((base, ext)) = file_name.rsplit_once('.') else {
+        return Vec::new();
+    };
+    let dropin_ext = format!(".{ext}.d");
+    let (unit_name, instance, template) = match base.split_once('@') {
+        Some((u, i)) => (u, i, true),
+        None => (base, "", false),
+    };
+    let mut out = vec![format!("{ext}.d")];
+    let parts: Vec<&str> = unit_name.split('-').collect();
+    for i in 0..parts.len().saturating_sub(1) {
+        let prefix = format!("{}-", parts[..=i].join("-"));
+        out.push(format!("{prefix}{dropin_ext}"));
+        if template {
+            out.push(format!("{prefix}@{dropin_ext}"));
+        }
+    }
+    if !instance.is_empty() {
+        out.push(format!("{unit_name}@{dropin_ext}"));
+    }
+    out.push(format!("{file_name}.d"));
+    out.reverse();
+    out
 }
 
 fn parse(user_by_name: bool, args: &[std::ffi::OsString]) -> Result<Flags> {
@@ -265,4 +366,26 @@ fn words(service: &UnitFile, key: &str) -> Result<Vec<String>> {
         out.extend(crate::unit::split_words(v)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropin_dirs_go_from_the_unit_to_its_kind() {
+        assert_eq!(
+            dropin_dirs("a-b-c.container"),
+            [
+                "a-b-c.container.d",
+                "a-b-.container.d",
+                "a-.container.d",
+                "container.d"
+            ]
+        );
+        assert_eq!(
+            dropin_dirs("web@1.container"),
+            ["web@1.container.d", "web@.container.d", "container.d"]
+        );
+    }
 }

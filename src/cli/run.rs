@@ -51,12 +51,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     } else {
         Driver::Passthrough
     };
-    let sdnotify = SdNotify::or_default(a.sdnotify);
-    // `ignore`: the socket is nobody's business, the container's least.
-    let notifier = match sdnotify {
-        SdNotify::Ignore => None,
-        _ => Notifier::from_env()?,
-    };
+    let (sdnotify, notifier) = SdNotify::resolve(a.sdnotify)?;
     let proxy = sdnotify == SdNotify::Container && notifier.is_some();
     let meta = create(ctx, &containers, &a.image, a.rm, default_log, proxy)?;
     if a.detach {

@@ -32,12 +32,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             bail!("--attach and --interactive take one container");
         };
         let id = containers.find(one)?.id;
+        // A unit's main process as `run` is: under a NOTIFY_SOCKET, READY=1
+        // and MAINPID once the command runs, and the watchdog pinged
+        // (`--sdnotify` is `run`'s; its `conmon` default applies here).
+        let (sdnotify, notifier) = crate::systemd::SdNotify::resolve(None)?;
         let how = Foreground {
             interactive: a.interactive,
             sig_proxy: a.sig_proxy,
-            // `--sdnotify` is `run`'s.
-            sdnotify: crate::systemd::SdNotify::Ignore,
-            notifier: None,
+            sdnotify,
+            notifier,
             pidfile: None,
             attach: Default::default(),
         };

@@ -411,6 +411,11 @@ pub fn detached(
         .env(
             super::monitor::REPORT_FD_ENV,
             report_w_fd(&report_w).to_string(),
+        )
+        // The monitor records the container's events where this berth does.
+        .env(
+            crate::events::BACKEND_ENV,
+            crate::events::backend().as_str(),
         );
     // First: the report pipe (opened after the preserved fds, so above
     // them) is made inheritable again by the next step.

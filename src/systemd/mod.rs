@@ -3,6 +3,7 @@
 //! for socket activation (LISTEN_FDS). Reads berth's own environment; knows
 //! nothing of containers.
 
+pub mod journal;
 pub mod notify;
 
 use anyhow::{Result, bail};
@@ -53,6 +54,18 @@ impl SdNotify {
         } else {
             SdNotify::Ignore
         })
+    }
+
+    /// A foreground berth's answer to systemd (`run`, `start -a`): `mode`
+    /// or its default, and the socket to notify — none for `ignore`, where
+    /// NOTIFY_SOCKET is nobody's business, the container's least.
+    pub fn resolve(mode: Option<SdNotify>) -> Result<(SdNotify, Option<notify::Notifier>)> {
+        let mode = SdNotify::or_default(mode);
+        let notifier = match mode {
+            SdNotify::Ignore => None,
+            _ => notify::Notifier::from_env()?,
+        };
+        Ok((mode, notifier))
     }
 }
 

@@ -250,6 +250,16 @@ impl UnitFile {
         }
     }
 
+    /// Appends every group of `dropin` to the group of its name (made at
+    /// the end when missing), as Quadlet merges a drop-in: a list key
+    /// gains values, a single-valued key's last line wins.
+    pub fn merge(&mut self, dropin: &UnitFile) {
+        for g in &dropin.groups {
+            let mine = self.group_mut(&g.name);
+            mine.lines.extend(g.lines.iter().cloned());
+        }
+    }
+
     pub fn rename_group(&mut self, from: &str, to: &str) {
         for g in self.groups.iter_mut().filter(|g| g.name == from) {
             g.name = to.to_string();
@@ -358,6 +368,20 @@ pub fn command_line<S: AsRef<str>>(words: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dropin_adds_to_list_keys_and_overrides_single_ones() {
+        let mut f = UnitFile::parse("[Container]\nImage=a\nLabel=x=1\n", "a").unwrap();
+        let d = UnitFile::parse(
+            "[Container]\nImage=b\nLabel=y=2\n[Service]\nRestart=always\n",
+            "d",
+        )
+        .unwrap();
+        f.merge(&d);
+        assert_eq!(f.last("Container", "Image"), Some("b"));
+        assert_eq!(f.all("Container", "Label"), ["x=1", "y=2"]);
+        assert_eq!(f.last("Service", "Restart"), Some("always"));
+    }
 
     #[test]
     fn a_unit_file_round_trips_with_one_blank_line_between_groups() {

@@ -22,6 +22,14 @@
 //!   unit is not written — never a key ignored silently. `PodmanArgs=` is
 //!   kept under its name (berth's flags are podman's); `BerthArgs=` is the
 //!   same for files written for berth.
+//! - `.volume` files become `NAME-volume.service` (`berth volume create
+//!   --ignore`), as Quadlet's `ConvertVolume`; a `.container`'s
+//!   `Volume=NAME.volume:…` names that volume and requires that unit.
+//!   `.image` files become `NAME-image.service` (`berth pull`), and
+//!   `Image=NAME.image` names its image and requires that unit.
+//!   `.network`, `.pod`, `.kube` and `.build` files are refused by name
+//!   ([`unsupported_kind`]): berth has no user-defined networks, pods, kube
+//!   YAML or Quadlet builds.
 
 use super::{UnitFile, command_line, split_words};
 use anyhow::{Context, Result, bail};
@@ -31,6 +39,35 @@ const CONTAINER: &str = "Container";
 const SERVICE: &str = "Service";
 const UNIT: &str = "Unit";
 const QUADLET: &str = "Quadlet";
+const VOLUME: &str = "Volume";
+const IMAGE: &str = "Image";
+
+/// The `[Image]` keys berth converts (no Arch/OS/Variant: berth's `pull`
+/// takes `--platform`; no DecryptionKey).
+const IMAGE_KEYS: &[&str] = &[
+    "AllTags",
+    "AuthFile",
+    "BerthArgs",
+    "CertDir",
+    "Creds",
+    "GlobalArgs",
+    "Image",
+    "ImageTag",
+    "PodmanArgs",
+    "ServiceName",
+    "TLSVerify",
+];
+
+/// The `[Volume]` keys berth converts (berth's volumes are directories:
+/// no Device, Type, Options, Copy, User, Group or Image).
+const VOLUME_KEYS: &[&str] = &[
+    "BerthArgs",
+    "Driver",
+    "GlobalArgs",
+    "Label",
+    "PodmanArgs",
+    "VolumeName",
+];
 
 /// The `[Container]` keys berth converts.
 const KEYS: &[&str] = &[
@@ -72,6 +109,7 @@ const KEYS: &[&str] = &[
     "ReadOnly",
     "RunInit",
     "SeccompProfile",
+    "ServiceName",
     "StopSignal",
     "StopTimeout",
     "Tmpfs",
@@ -92,12 +130,191 @@ pub struct Place<'a> {
     pub berth: &'a Path,
     /// berth's root, which must be mounted before the unit starts.
     pub root: &'a Path,
+    /// The `.volume` and `.image` files found, by file name: what a
+    /// `.container`'s `Volume=NAME.volume` or `Image=NAME.image` resolves to.
+    pub produced: &'a std::collections::BTreeMap<String, Produced>,
 }
 
-/// The service unit's file name for a `.container` file's name.
-pub fn service_name(file_name: &str) -> String {
+/// What a `.volume` or `.image` file makes: the volume's or image's name and
+/// the unit creating or pulling it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Produced {
+    pub name: String,
+    pub service: String,
+}
+
+/// Why berth converts no file of this kind (`.network`, `.pod`, …), or
+/// None for the kinds it converts; the kind is the file name's extension.
+pub fn unsupported_kind(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "network" => {
+            "berth has no user-defined networks (a container's Network= takes pasta, none or host)"
+        }
+        "pod" => "berth has no pods",
+        "kube" => "berth does not run Kubernetes YAML",
+        "build" => "berth converts no Quadlet builds (run `berth build` and name the image)",
+        _ => return None,
+    })
+}
+
+/// The file kinds the generator reads: converted or refused by name.
+pub const KINDS: &[&str] = &[
+    ".container",
+    ".volume",
+    ".network",
+    ".pod",
+    ".kube",
+    ".image",
+    ".build",
+];
+
+/// The service unit's file name for a `.container` or `.volume` file:
+/// `ServiceName=` when set, else `NAME.service` (`NAME-volume.service` for
+/// a volume), as Quadlet names them.
+pub fn service_name(unit: &UnitFile, file_name: &str) -> String {
+    if let Some(base) = file_name.strip_suffix(".image") {
+        return match unit.last_nonempty(IMAGE, "ServiceName") {
+            Some(n) => format!("{n}.service"),
+            None => format!("{base}-image.service"),
+        };
+    }
+    if let Some(base) = file_name.strip_suffix(".volume") {
+        return match unit.last_nonempty(VOLUME, "ServiceName") {
+            Some(n) => format!("{n}.service"),
+            None => format!("{base}-volume.service"),
+        };
+    }
+    if let Some(n) = unit.last_nonempty(CONTAINER, "ServiceName") {
+        return format!("{n}.service");
+    }
     let base = file_name.strip_suffix(".container").unwrap_or(file_name);
     format!("{base}.service")
+}
+
+/// What a `.volume` file names: `VolumeName=`, else `systemd-NAME`.
+pub fn volume_unit(unit: &UnitFile, file_name: &str) -> Produced {
+    let base = file_name.strip_suffix(".volume").unwrap_or(file_name);
+    Produced {
+        name: match unit.last_nonempty(VOLUME, "VolumeName") {
+            Some(n) => n.to_string(),
+            None => format!("systemd-{base}"),
+        },
+        service: service_name(unit, file_name),
+    }
+}
+
+/// What an `.image` file names: `ImageTag=`, else its `Image=`.
+pub fn image_unit(unit: &UnitFile, file_name: &str) -> Produced {
+    Produced {
+        name: (unit.last_nonempty(IMAGE, "ImageTag"))
+            .or_else(|| unit.last_nonempty(IMAGE, "Image"))
+            .unwrap_or_default()
+            .to_string(),
+        service: service_name(unit, file_name),
+    }
+}
+
+/// Converts one `.image` file into the oneshot unit that pulls its image,
+/// as Quadlet's `ConvertImage` (`berth pull` for `podman image pull`).
+pub fn convert_image(image: &UnitFile, cx: &Place<'_>) -> Result<UnitFile> {
+    for key in image.keys(IMAGE) {
+        if !IMAGE_KEYS.contains(&key) {
+            bail!(
+                "unsupported key `{key}` in group `Image` in {}",
+                cx.source.display()
+            );
+        }
+    }
+    let Some(reference) = image.last_nonempty(IMAGE, "Image") else {
+        bail!("no Image key specified");
+    };
+    let mut service = image.clone();
+    if image
+        .boolean(QUADLET, "DefaultDependencies")?
+        .unwrap_or(true)
+        && !cx.user
+    {
+        service.prepend(UNIT, "After", "network-online.target");
+        service.prepend(UNIT, "Wants", "network-online.target");
+    }
+    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
+    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
+    service.rename_group(IMAGE, "X-Image");
+    service.rename_group(QUADLET, "X-Quadlet");
+    let mut cmd = vec![cx.berth.display().to_string()];
+    cmd.extend(group_words(image, IMAGE, "GlobalArgs")?);
+    cmd.push("pull".into());
+    if image.boolean(IMAGE, "AllTags")? == Some(true) {
+        cmd.push("--all-tags".into());
+    }
+    if let Some(v) = image.boolean(IMAGE, "TLSVerify")? {
+        cmd.push(format!("--tls-verify={v}"));
+    }
+    if let Some(f) = image.last_nonempty(IMAGE, "AuthFile") {
+        cmd.extend([
+            "--authfile".into(),
+            absolute(cx.source, f).display().to_string(),
+        ]);
+    }
+    if let Some(d) = image.last_nonempty(IMAGE, "CertDir") {
+        cmd.extend([
+            "--cert-dir".into(),
+            absolute(cx.source, d).display().to_string(),
+        ]);
+    }
+    if let Some(c) = image.last_nonempty(IMAGE, "Creds") {
+        cmd.extend(["--creds".into(), c.to_string()]);
+    }
+    for key in ["PodmanArgs", "BerthArgs"] {
+        cmd.extend(group_words(image, IMAGE, key)?);
+    }
+    cmd.push(reference.to_string());
+    service.add(SERVICE, "ExecStart", &command_line(&cmd));
+    service.set(SERVICE, "Type", "oneshot");
+    service.set(SERVICE, "RemainAfterExit", "yes");
+    if !image.has_key(SERVICE, "SyslogIdentifier") {
+        service.set(SERVICE, "SyslogIdentifier", "%N");
+    }
+    Ok(service)
+}
+
+/// Converts one `.volume` file into the oneshot unit that creates its
+/// volume (and leaves an existing one as it is).
+pub fn convert_volume(volume: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<UnitFile> {
+    for key in volume.keys(VOLUME) {
+        if !VOLUME_KEYS.contains(&key) && key != "ServiceName" {
+            bail!(
+                "unsupported key `{key}` in group `Volume` in {}",
+                cx.source.display()
+            );
+        }
+    }
+    let v = volume_unit(volume, file_name);
+    let mut service = volume.clone();
+    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
+    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
+    service.rename_group(VOLUME, "X-Volume");
+    let mut cmd = vec![cx.berth.display().to_string()];
+    cmd.extend(group_words(volume, VOLUME, "GlobalArgs")?);
+    cmd.extend(["volume", "create", "--ignore"].map(String::from));
+    if let Some(d) = volume.last_nonempty(VOLUME, "Driver") {
+        cmd.extend(["--driver".to_string(), d.to_string()]);
+    }
+    for kv in group_key_values(volume, VOLUME, "Label")? {
+        cmd.extend(["--label".to_string(), kv]);
+    }
+    for key in ["PodmanArgs", "BerthArgs"] {
+        cmd.extend(group_words(volume, VOLUME, key)?);
+    }
+    cmd.push(v.name);
+    service.add(SERVICE, "ExecStart", &command_line(&cmd));
+    service.set(SERVICE, "Type", "oneshot");
+    service.set(SERVICE, "RemainAfterExit", "yes");
+    if !volume.has_key(SERVICE, "SyslogIdentifier") {
+        service.set(SERVICE, "SyslogIdentifier", "%N");
+    }
+    Ok(service)
 }
 
 /// Converts one `.container` file into its `.service` unit.
@@ -135,6 +352,17 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
 
     let Some(image) = container.last_nonempty(CONTAINER, "Image") else {
         bail!("no Image key specified");
+    };
+    // `Image=NAME.image`: the image that file pulls, once its unit has.
+    let image = if image.ends_with(".image") {
+        let Some(i) = cx.produced.get(image) else {
+            bail!("Image={image}: requires the Quadlet image {image}, which was not found");
+        };
+        service.add(UNIT, "Requires", &i.service);
+        service.add(UNIT, "After", &i.service);
+        i.name.as_str()
+    } else {
+        image
     };
     let name = match container.last_nonempty(CONTAINER, "ContainerName") {
         Some(n) => n.to_string(),
@@ -267,14 +495,18 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
         let (first, dest, opts) = (parts.next(), parts.next(), parts.next());
         let arg = match (first, dest) {
             (Some(src), Some(dest)) => {
-                let src = if src.starts_with('.') {
+                let src = if src.ends_with(".volume") {
+                    let Some(vol) = cx.produced.get(src) else {
+                        bail!("Volume={v}: requires the Quadlet volume {src}, which was not found");
+                    };
+                    service.add(UNIT, "Requires", &vol.service);
+                    service.add(UNIT, "After", &vol.service);
+                    vol.name.clone()
+                } else if src.starts_with('.') {
                     absolute(cx.source, src).display().to_string()
                 } else {
                     src.to_string()
                 };
-                if src.ends_with(".volume") {
-                    bail!("Volume={v}: Quadlet .volume units are not supported by berth");
-                }
                 if src.starts_with('/') {
                     service.add(UNIT, "RequiresMountsFor", &src);
                 }
@@ -339,8 +571,12 @@ fn base_command(container: &UnitFile, berth: &Path) -> Result<Vec<String>> {
 
 /// Every value of `key`, each split into words.
 fn all_words(container: &UnitFile, key: &str) -> Result<Vec<String>> {
+    group_words(container, CONTAINER, key)
+}
+
+fn group_words(unit: &UnitFile, group: &str, key: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for v in container.all(CONTAINER, key) {
+    for v in unit.all(group, key) {
         out.extend(split_words(v).with_context(|| format!("{key}={v}"))?);
     }
     Ok(out)
@@ -349,8 +585,12 @@ fn all_words(container: &UnitFile, key: &str) -> Result<Vec<String>> {
 /// `KEY=VALUE` words of every `key` line, sorted by key (a later one wins),
 /// as Quadlet passes them.
 fn key_values(container: &UnitFile, key: &str) -> Result<Vec<String>> {
+    group_key_values(container, CONTAINER, key)
+}
+
+fn group_key_values(unit: &UnitFile, group: &str, key: &str) -> Result<Vec<String>> {
     let mut map = std::collections::BTreeMap::new();
-    for w in all_words(container, key)? {
+    for w in group_words(unit, group, key)? {
         match w.split_once('=') {
             Some((k, v)) => map.insert(k.to_string(), v.to_string()),
             None => bail!("{key}: `{w}` is not KEY=VALUE"),
@@ -383,12 +623,16 @@ fn absolute(source: &Path, p: &str) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
+    static NOTHING: std::collections::BTreeMap<String, Produced> =
+        std::collections::BTreeMap::new();
+
     fn cx<'a>(source: &'a Path) -> Place<'a> {
         Place {
             source,
             user: false,
             berth: Path::new("/usr/bin/berth"),
             root: Path::new("/var/lib/berth"),
+            produced: &NOTHING,
         }
     }
 
