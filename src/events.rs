@@ -193,8 +193,11 @@ static BACKEND: OnceLock<Backend> = OnceLock::new();
 
 /// Settles the backend for this process: `flag` (`--events-backend`), else
 /// containers.conf's `[engine] events_logger`, else the file. journald
-/// must be listening: asking for it without its socket is an error, never
-/// a silent fallback to the file.
+/// must be listening: asking for it on the command line without its socket
+/// is an error, never a silent fallback to the file. containers.conf is
+/// podman's too, and often names journald on hosts where a user has none
+/// (a container, a session without systemd): there the file is used, as
+/// podman falls back, rather than every berth command failing.
 pub fn configure(flag: Option<&str>) -> anyhow::Result<Backend> {
     let (b, from) = match flag {
         Some(f) => (
@@ -217,6 +220,11 @@ pub fn configure(flag: Option<&str>) -> anyhow::Result<Backend> {
         },
     };
     if b == Backend::Journald && !crate::systemd::journal::available() {
+        if flag.is_none() {
+            log::debug!("{from}, but no journal here: events go to the file");
+            let _ = BACKEND.set(Backend::File);
+            return Ok(Backend::File);
+        }
         anyhow::bail!(
             "{from}: no journal here ({} does not exist); use --events-backend file",
             crate::systemd::journal::SOCKET

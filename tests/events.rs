@@ -476,5 +476,20 @@ berthtest!(
         crate::util::assert_fails_125(&out, "/run/systemd/journal/socket does not exist");
         let bad = env.berth(&["--events-backend", "syslog", "images"]).run();
         crate::util::assert_fails_125(&bad, "use file, journald or none");
+        // containers.conf (podman's too) naming journald on a host with no
+        // journal: the file is used, as podman falls back, and nothing fails.
+        let conf = env.write(
+            "containers.conf",
+            b"[engine]\nevents_logger = \"journald\"\n",
+        );
+        let mut run = j.cmd(crate::util::berth_bin());
+        run.env("CONTAINERS_CONF", &conf)
+            .arg("--root")
+            .arg(&env.root)
+            .args(&["import", crate::util::busybox_tar().to_str().unwrap(), "bb"])
+            .current_dir(env.dir());
+        assert_ok(&run.run());
+        let got = env.berth(&["events", "--format", "json"]).ok();
+        assert!(got.contains("\"import\""), "{got}");
     }
 );
