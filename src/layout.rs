@@ -253,9 +253,13 @@ impl Layout {
     /// `<root>/scan-cache/<image id>-<db version>.json`: an image's findings
     /// against one database version, for the scan gate (see `vuln::gate`).
     pub fn scan_cache(&self, image_hex: &str, db_version: &str) -> PathBuf {
-        self.root
-            .join("scan-cache")
+        self.scan_cache_dir()
             .join(format!("{image_hex}-{db_version}.json"))
+    }
+
+    /// `<root>/scan-cache`
+    pub fn scan_cache_dir(&self) -> PathBuf {
+        self.root.join("scan-cache")
     }
 }
 

@@ -806,6 +806,11 @@ berth: scan gate: `deb` has 2 known vulnerabilities at or above HIGH
             .berth(&["run", "--rm", "--scan-gate", "HIGH", "deb", "echo", "ran"])
             .run();
         assert_ok(&out);
+        // The cached findings go with the image.
+        assert_eq!(crate::util::list_dir(&env.root.join("scan-cache")).len(), 1);
+        assert_ok(&env.berth(&["rmi", "deb"]).run());
+        let left = crate::util::list_dir(&env.root.join("scan-cache"));
+        assert!(left.is_empty(), "{left:?} outlived its image");
     }
 );
 

@@ -39,6 +39,8 @@ pub struct PendingLayer {
     dir: Option<PathBuf>,
     pub diff_id: Digest,
     pub size: u64,
+    /// What the SBOM cataloguer read from the tar on its way past.
+    facts: Option<crate::sbom::LayerFacts>,
 }
 
 impl Unpacker {
@@ -62,8 +64,9 @@ impl Unpacker {
     }
 
     /// Unpacks the uncompressed tar `tar` into a new temporary directory under
-    /// `<root>/layers`, hashing it (the diffID) and copying every byte to
-    /// `tee` on the way (the caller's blob, when it keeps one).
+    /// `<root>/layers`, hashing it (the diffID), cataloguing it for the SBOM
+    /// (on another core: `sbom::Tap`) and copying every byte to `tee` on the
+    /// way (the caller's blob, when it keeps one).
     pub fn unpack<'a>(
         &self,
         store: &Store,
@@ -78,12 +81,14 @@ impl Unpacker {
             dir: Some(dir.clone()),
             diff_id: Digest::of(b""),
             size: 0,
+            facts: None,
         };
         let mut reader = TeeReader {
             inner: tar,
             hasher: Hasher::new(),
             len: 0,
             tee,
+            tap: crate::sbom::Tap::new(),
         };
         match self {
             Unpacker::Direct(ownership, _) => {
@@ -106,14 +111,19 @@ impl Unpacker {
         }
         pending.diff_id = reader.hasher.finish();
         pending.size = reader.len;
+        pending.facts = reader.tap.finish();
         Ok(pending)
     }
 }
 
 impl PendingLayer {
-    /// Renames the directory to `<root>/layers/<chain>` and records its meta.
-    /// The caller holds the store lock. An existing layer wins.
+    /// Renames the directory to `<root>/layers/<chain>` and records its meta,
+    /// and keeps its SBOM facts. The caller holds the store lock. An
+    /// existing layer wins.
     pub fn commit(mut self, store: &Store, chain: &Digest, idmap: &str) -> Result<()> {
+        if let Some(facts) = self.facts.take() {
+            crate::sbom::remember(store, &self.diff_id, &facts);
+        }
         let dir = self.dir.take().expect("pending layer has its dir");
         let dest = store.layer_dir(chain);
         if dest.exists() && store.layer_meta_path(chain).exists() {
@@ -153,6 +163,7 @@ struct TeeReader<'a> {
     hasher: Hasher,
     len: u64,
     tee: Option<&'a mut dyn Write>,
+    tap: crate::sbom::Tap,
 }
 
 impl Read for TeeReader<'_> {
@@ -160,6 +171,7 @@ impl Read for TeeReader<'_> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.len += n as u64;
+        self.tap.feed(&buf[..n]);
         if let Some(t) = self.tee.as_mut() {
             t.write_all(&buf[..n])?;
         }

@@ -4,9 +4,11 @@
 //! instead of the layer's tar. Entries are written whole (temporary file,
 //! fsync, rename): a crash leaves the old entry, none, or a `.tmp-` file.
 //! An unreadable or older-format entry is a miss; a failed write only
-//! costs the next run its speed. Entries of layers no image in the store
-//! uses any more are removed after each catalog, so `rmi` and `prune`
-//! need not know about them.
+//! costs the next run its speed. Entries are written when a layer enters
+//! the store (`import`, `load`, `pull`: see [`super::Tap`]) or when a layer
+//! is first catalogued from its blob; those of layers no image in the store
+//! has any more are removed by the garbage collection of `rmi` and the
+//! prunes ([`super::sweep_cache`]), under the store lock.
 
 use super::layers::LayerFacts;
 use crate::layout::Layout;

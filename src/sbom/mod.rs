@@ -22,6 +22,7 @@ mod os;
 mod purl;
 mod rpm;
 mod sqlite;
+mod tap;
 mod text;
 
 use crate::store::Store;
@@ -30,7 +31,9 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use layers::LayerFacts;
 pub use os::Os;
+pub use tap::Tap;
 
 /// What an image holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,16 +151,27 @@ pub fn catalog(store: &Store, image: &Image) -> Result<Sbom> {
         };
         facts.push((diff_id.to_string(), f));
     }
-    // Entries of layers no image uses any more go; a store that cannot be
-    // listed keeps them until next time.
+    Ok(merge(image, &facts))
+}
+
+/// Keeps the facts a [`Tap`] read from the layer `diff_id` as it entered
+/// the store. The caller holds the store lock, as [`sweep_cache`]'s does,
+/// so the entry cannot be swept before an image names its layer.
+pub fn remember(store: &Store, diff_id: &crate::store::digest::Digest, facts: &LayerFacts) {
+    cache::put(store.layout(), diff_id, facts);
+}
+
+/// Removes the cached facts of layers no image in the store has: after
+/// `rmi` and the prunes, under the store lock. A store that cannot be
+/// listed keeps them until next time.
+pub fn sweep_cache(store: &Store) {
     if let Ok(images) = store.images() {
         let in_use = images
             .iter()
             .flat_map(|i| i.diff_ids().iter().map(|d| d.hex().to_string()))
             .collect();
-        cache::sweep(layout, &in_use);
+        cache::sweep(store.layout(), &in_use);
     }
-    Ok(merge(image, &facts))
 }
 
 /// The facts of every layer, bottom first, merged into the image's SBOM.

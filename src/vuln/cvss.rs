@@ -2,8 +2,11 @@
 //! specification (section 7: the base metric equations, and Appendix A's
 //! `Roundup`), and the qualitative rating scale (section 5).
 //! v3.0 vectors score with the same equations (3.1 changed only `Roundup`'s
-//! floating-point care and the wording). v4.0 scores need the
-//! specification's macro-vector lookup table and are not computed here.
+//! floating-point care and the wording). v4.0 has no equations: a score is
+//! the specification's lookup table of macro vectors, interpolated by the
+//! severity distance within one. That is RustSec's `cvss` crate (checked by
+//! its authors against Red Hat's implementation on every base vector),
+//! rather than a second copy of the table here.
 
 use super::Severity;
 
@@ -90,6 +93,18 @@ pub fn base_score(vector: &str) -> Option<f64> {
     Some(roundup(sum.min(10.0)))
 }
 
+/// The score of a `CVSS:4.0/…` vector (CVSS-B; CVSS-BT, -BE or -BTE
+/// when it carries threat or environmental metrics, as the specification
+/// scores it), or `None` when it is not a well-formed v4.0 vector.
+pub fn score_v4(vector: &str) -> Option<f64> {
+    if !vector.starts_with("CVSS:4.0/") {
+        return None;
+    }
+    let v: cvss::v4::Vector = vector.parse().ok()?;
+    let score = v.score().value();
+    (0.0..=10.0).contains(&score).then_some(score)
+}
+
 /// The smallest number with one decimal that is at least `x`, computed as
 /// CVSS 3.1 Appendix A does to avoid floating-point surprises.
 fn roundup(x: f64) -> f64 {
@@ -150,6 +165,48 @@ mod tests {
             "AV:N/AC:L/Au:N/C:P/I:P/A:P",
         ] {
             assert_eq!(base_score(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn v4_vectors_score_as_the_specification_calculator_does() {
+        // Scores as FIRST's CVSS v4.0 calculator gives them.
+        for (v, want) in [
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H",
+                10.0,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                9.3,
+            ),
+            (
+                "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                8.5,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N",
+                0.0,
+            ),
+        ] {
+            assert_eq!(score_v4(v), Some(want), "{v}");
+        }
+        assert_eq!(rating(9.3), Severity::Critical);
+    }
+
+    #[test]
+    fn malformed_v4_vectors_have_no_score_and_do_not_panic() {
+        for v in [
+            "CVSS:4.0/AV:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+            "CVSS:4.0/AV:X/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:4.0/AV:N/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:Q",
+            "CVSS:4.0//::/",
+            "CVSS:4.0/\u{0}:\u{0}",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        ] {
+            assert_eq!(score_v4(v), None, "{v}");
         }
     }
 }

@@ -5,10 +5,12 @@
 //!
 //! The index is derived data under the root
 //! (`<root>/osv-index/<key>-<version>/`): `records` (every record of a
-//! supported ecosystem, withdrawn ones dropped, as compact JSON one after
-//! another), one `<n>.idx` per ecosystem (package name → where its records
-//! are in `records`) and `index.json` (the ecosystems' files, counts and the
-//! version). `<key>` names the source path; `<version>` hashes that path and the source
+//! supported ecosystem, withdrawn ones dropped, its bytes as the database
+//! has them, one after another), one `<n>.idx` per ecosystem (package name
+//! → where its records are in `records`) and `index.json` (the ecosystems'
+//! files, counts and the version). Indexing parses only a record's id,
+//! `withdrawn` and `affected[].package` (borrowed, the rest skipped), on
+//! every core; a scan parses whole only the records it looks up. `<key>` names the source path; `<version>` hashes that path and the source
 //! files' paths, sizes and modification times, so a changed database gets a
 //! new index and the version doubles as the database version the scan
 //! cache is keyed by. An index is built in a temporary directory and renamed
@@ -35,7 +37,7 @@ pub const MAX_RECORD: u64 = 8 << 20;
 /// How deep a database directory is walked.
 const MAX_DEPTH: usize = 8;
 /// Bumped when the index's shape changes, so old indexes are rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Manifest {
@@ -135,7 +137,12 @@ impl Db {
         for &(off, len) in spots {
             let mut buf = vec![0; len as usize];
             self.records.read_exact_at(&mut buf, off)?;
-            out.push(serde_json::from_slice(&buf).context("the OSV index is damaged")?);
+            // Indexing read only the fields it needs: a record malformed
+            // elsewhere is found out here, and skipped as indexing skips.
+            match serde_json::from_slice::<Record>(&buf) {
+                Ok(r) => out.push(r),
+                Err(e) => log::warn!("skipped a malformed OSV record for {name}: {e}"),
+            }
         }
         Ok(out)
     }
@@ -221,80 +228,135 @@ fn list_sources(path: &Path) -> Result<Vec<Source>> {
     Ok(out)
 }
 
-/// Reads at most [`MAX_RECORD`] bytes; `None` when there is more.
-fn read_bounded(r: impl Read) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    r.take(MAX_RECORD + 1).read_to_end(&mut buf)?;
-    Ok((buf.len() as u64 <= MAX_RECORD).then_some(buf))
+/// The fields the index needs of a record; the rest is skipped unparsed
+/// (and read whole only when a scan looks the record up). Borrowed: most
+/// strings in a record have no escapes, so indexing allocates little.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    withdrawn: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    affected: Vec<HeadAffected<'a>>,
 }
 
-struct Builder {
+#[derive(Deserialize)]
+struct HeadAffected<'a> {
+    #[serde(default, borrow)]
+    package: Option<HeadPackage<'a>>,
+}
+
+#[derive(Deserialize)]
+struct HeadPackage<'a> {
+    #[serde(default, borrow)]
+    ecosystem: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    name: std::borrow::Cow<'a, str>,
+}
+
+/// One thread's part of the index: its records in `records.<n>` of the
+/// temporary directory, and where each is.
+struct Part {
     records: std::io::BufWriter<std::fs::File>,
     offset: u64,
     names: BTreeMap<String, NameIndex>,
     count: u64,
     skipped: u64,
     first_problem: Option<String>,
+    /// One buffer for every record read, so 300,000 records are not
+    /// 300,000 allocations.
+    buf: Vec<u8>,
 }
 
-impl Builder {
-    fn skip(&mut self, what: String) {
-        self.skipped += 1;
-        self.first_problem.get_or_insert(what);
+impl Part {
+    fn new(path: &Path) -> Result<Part> {
+        Ok(Part {
+            records: std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?),
+            offset: 0,
+            names: BTreeMap::new(),
+            count: 0,
+            skipped: 0,
+            first_problem: None,
+            buf: Vec::with_capacity(64 << 10),
+        })
     }
 
-    fn add(&mut self, origin: &str, bytes: Option<Vec<u8>>) -> Result<()> {
-        let Some(bytes) = bytes else {
-            self.skip(format!("{origin}: larger than {} MiB", MAX_RECORD >> 20));
+    fn skip(&mut self, what: impl FnOnce() -> String) {
+        self.skipped += 1;
+        if self.first_problem.is_none() {
+            self.first_problem = Some(what());
+        }
+    }
+
+    /// Reads one record of at most [`MAX_RECORD`] bytes from `r` into the
+    /// buffer and indexes it.
+    fn read(&mut self, r: impl Read, origin: &dyn Fn() -> String) -> Result<()> {
+        self.buf.clear();
+        if let Err(e) = r.take(MAX_RECORD + 1).read_to_end(&mut self.buf) {
+            self.skip(|| format!("{}: {e}", origin()));
             return Ok(());
-        };
-        let rec: Record = match serde_json::from_slice(&bytes) {
-            Ok(r) => r,
+        }
+        if self.buf.len() as u64 > MAX_RECORD {
+            self.skip(|| format!("{}: larger than {} MiB", origin(), MAX_RECORD >> 20));
+            return Ok(());
+        }
+        self.add(origin)
+    }
+
+    /// Indexes the record in the buffer. It is kept as it is (the index's
+    /// reader parses it whole), under each supported (ecosystem, name) of
+    /// its `affected[]`.
+    fn add(&mut self, origin: &dyn Fn() -> String) -> Result<()> {
+        let head: Head = match serde_json::from_slice(&self.buf) {
+            Ok(h) => h,
             Err(e) => {
-                self.skip(format!("{origin}: {e}"));
+                self.skip(|| format!("{}: {e}", origin()));
                 return Ok(());
             }
         };
-        if rec.id.is_empty() {
-            self.skip(format!("{origin}: no id"));
+        if head.id.is_empty() {
+            self.skip(|| format!("{}: no id", origin()));
             return Ok(());
         }
-        if rec.withdrawn.is_some() {
+        if head.withdrawn.is_some() {
             return Ok(());
         }
-        let mut keys: Vec<(String, String)> = (rec.affected.iter())
+        let mut keys: Vec<(&str, String)> = (head.affected.iter())
             .filter_map(|a| a.package.as_ref())
             .filter(|p| super::scheme(&p.ecosystem).is_some())
-            .map(|p| {
-                let name = super::normalise_name(&p.ecosystem, &p.name);
-                (p.ecosystem.clone(), name)
-            })
+            .map(|p| (&*p.ecosystem, super::normalise_name(&p.ecosystem, &p.name)))
             .collect();
         keys.sort();
         keys.dedup();
         if keys.is_empty() {
             return Ok(());
         }
-        let compact = serde_json::to_vec(&rec)?;
-        let len = u32::try_from(compact.len()).context("record too large")?;
-        self.records.write_all(&compact)?;
+        let len = u32::try_from(self.buf.len()).context("record too large")?;
+        self.records.write_all(&self.buf)?;
         for (eco, name) in keys {
-            (self.names.entry(eco).or_default().entry(name).or_default()).push((self.offset, len));
+            let names = match self.names.get_mut(eco) {
+                Some(n) => n,
+                None => self.names.entry(eco.to_string()).or_default(),
+            };
+            names.entry(name).or_default().push((self.offset, len));
         }
         self.offset += u64::from(len);
         self.count += 1;
         Ok(())
     }
 
-    fn add_zip(&mut self, src: &Source) -> Result<()> {
+    /// The `share`th of `parts` equal slices of the zip's entries.
+    fn add_zip(&mut self, src: &Source, share: usize, parts: usize) -> Result<()> {
         let f = std::fs::File::open(&src.path)?;
-        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f))
+        let mut zip = zip::ZipArchive::new(Window::new(f))
             .with_context(|| format!("`{}` is not a zip file", src.path.display()))?;
-        for i in 0..zip.len() {
+        let n = zip.len();
+        for i in n * share / parts..n * (share + 1) / parts {
             let entry = match zip.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
-                    self.skip(format!("{}: entry {i}: {e}", src.path.display()));
+                    self.skip(|| format!("{}: entry {i}: {e}", src.path.display()));
                     continue;
                 }
             };
@@ -302,69 +364,191 @@ impl Builder {
             if !entry.is_file() || !name.ends_with(".json") {
                 continue;
             }
-            let origin = format!("{}:{name}", src.path.display());
+            let origin = || format!("{}:{name}", src.path.display());
             if entry.size() > MAX_RECORD {
-                self.add(&origin, None)?;
+                self.skip(|| format!("{}: larger than {} MiB", origin(), MAX_RECORD >> 20));
                 continue;
             }
-            match read_bounded(entry) {
-                Ok(b) => self.add(&origin, b)?,
-                Err(e) => self.skip(format!("{origin}: {e}")),
-            }
+            // Read through the inflater: what an entry inflates to is
+            // bounded, not what its header claims.
+            self.read(entry, &origin)?;
         }
         Ok(())
     }
+
+    fn add_file(&mut self, src: &Source) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let origin = || src.path.display().to_string();
+        // Listed as a file, not followed as a symlink; one swapped in since
+        // is refused here.
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&src.path)
+        {
+            Ok(f) => self.read(f, &origin),
+            Err(e) => {
+                self.skip(|| format!("{}: {e}", origin()));
+                Ok(())
+            }
+        }
+    }
 }
 
+/// A file read through a window of its bytes that a seek moves over
+/// rather than empties (as `BufReader`'s seek does): the zip reader seeks
+/// to every entry, and the entries lie one after another, so a window
+/// serves hundreds of them with one read.
+struct Window {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// Where `buf` starts in the file, and the position read next.
+    start: u64,
+    pos: u64,
+}
+
+impl Window {
+    const SIZE: usize = 256 << 10;
+
+    fn new(file: std::fs::File) -> Window {
+        Window {
+            file,
+            buf: Vec::new(),
+            start: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl Read for Window {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let end = self.start + self.buf.len() as u64;
+        if self.pos < self.start || self.pos >= end {
+            // A large read skips the window; a small one refills it here.
+            if out.len() >= Self::SIZE {
+                let n = self.file.read_at(out, self.pos)?;
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            self.buf.resize(Self::SIZE, 0);
+            let n = self.file.read_at(&mut self.buf, self.pos)?;
+            self.buf.truncate(n);
+            self.start = self.pos;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let at = (self.pos - self.start) as usize;
+        let n = out.len().min(self.buf.len() - at);
+        out[..n].copy_from_slice(&self.buf[at..at + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Window {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        use std::io::SeekFrom;
+        let new = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.file.metadata()?.len().checked_add_signed(d),
+        };
+        self.pos = new.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range")
+        })?;
+        Ok(self.pos)
+    }
+}
+
+/// Indexes `sources` into `dir`: on every core, each thread a contiguous
+/// share of the loose files and of each zip's entries, into its own part
+/// of `records`; the parts are then joined (records appended, offsets
+/// shifted) in order, so the index is the same whatever the thread count.
 fn build(sources: &[Source], dir: &Path, version: &str) -> Result<()> {
     let parent = dir.parent().context("index has no parent")?;
     let tmp = tempfile::Builder::new()
         .prefix(crate::layout::TMP_PREFIX)
         .tempdir_in(parent)?;
-    let mut b = Builder {
-        records: std::io::BufWriter::new(std::fs::File::create(tmp.path().join("records"))?),
-        offset: 0,
-        names: BTreeMap::new(),
-        count: 0,
-        skipped: 0,
-        first_problem: None,
-    };
-    for s in sources {
-        if s.zip {
-            b.add_zip(s)?;
-        } else {
-            let f = std::fs::File::open(&s.path)?;
-            let origin = s.path.display().to_string();
-            match read_bounded(f) {
-                Ok(bytes) => b.add(&origin, bytes)?,
-                Err(e) => b.skip(format!("{origin}: {e}")),
+    let (zips, files): (Vec<&Source>, Vec<&Source>) = sources.iter().partition(|s| s.zip);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    // Threads are joined before this returns: nothing forks meanwhile.
+    let parts: Vec<Result<Part>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let (zips, files, tmp) = (&zips, &files, tmp.path());
+                s.spawn(move || -> Result<Part> {
+                    let mut part = Part::new(&tmp.join(format!("records.{k}")))?;
+                    let n = files.len();
+                    for src in &files[n * k / threads..n * (k + 1) / threads] {
+                        part.add_file(src)?;
+                    }
+                    for src in zips {
+                        part.add_zip(src, k, threads)?;
+                    }
+                    part.records.flush()?;
+                    Ok(part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("an indexing thread panicked"))
+            })
+            .collect()
+    });
+    let mut parts = parts.into_iter().collect::<Result<Vec<_>>>()?.into_iter();
+    let first = parts.next().context("no indexing thread")?;
+    let mut records = first.records.into_inner().map_err(|e| e.into_error())?;
+    let (mut names, mut base) = (first.names, first.offset);
+    let (mut count, mut skipped, mut first_problem) =
+        (first.count, first.skipped, first.first_problem);
+    for (k, part) in parts.enumerate() {
+        drop(part.records);
+        let path = tmp.path().join(format!("records.{}", k + 1));
+        std::io::copy(&mut std::fs::File::open(&path)?, &mut records)?;
+        std::fs::remove_file(&path)?;
+        for (eco, part_names) in part.names {
+            let all = names.entry(eco).or_default();
+            for (name, spots) in part_names {
+                (all.entry(name).or_default()).extend(spots.iter().map(|&(o, l)| (o + base, l)));
             }
         }
+        base += part.offset;
+        count += part.count;
+        skipped += part.skipped;
+        first_problem = first_problem.or(part.first_problem);
     }
-    let f = b.records.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()?;
+    records.sync_all()?;
+    drop(records);
+    std::fs::rename(tmp.path().join("records.0"), tmp.path().join("records"))?;
+    // The name maps and the manifest go in one file, written and synced
+    // once.
     let mut ecosystems = BTreeMap::new();
-    for (n, (eco, names)) in b.names.iter().enumerate() {
+    for (n, (eco, names)) in names.iter().enumerate() {
         let file = format!("{n}.idx");
         let mut w = std::fs::File::create(tmp.path().join(&file))?;
         w.write_all(&serde_json::to_vec(names)?)?;
         w.sync_all()?;
         ecosystems.insert(eco.clone(), file);
     }
-    if b.skipped > 0 {
+    if skipped > 0 {
         log::warn!(
-            "skipped {} malformed OSV record(s); the first: {}",
-            b.skipped,
+            "skipped {skipped} malformed OSV record(s); the first: {}",
             // The logger escapes: record ids and paths are the database's.
-            b.first_problem.as_deref().unwrap_or_default()
+            first_problem.as_deref().unwrap_or_default()
         );
     }
     let manifest = Manifest {
         format: FORMAT,
         version: version.to_string(),
         ecosystems,
-        records: b.count,
-        skipped: b.skipped,
+        records: count,
+        skipped,
     };
     std::fs::write(
         tmp.path().join("index.json"),
@@ -472,6 +656,56 @@ mod tests {
             1,
             "the old index is gone"
         );
+    }
+
+    #[test]
+    fn a_record_malformed_where_indexing_does_not_look_is_skipped_by_the_scan() {
+        let t = tempfile::tempdir().unwrap();
+        let db = t.path().join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        std::fs::write(db.join("a.json"), record("A", "npm", "left-pad")).unwrap();
+        let mut bad =
+            serde_json::from_str::<serde_json::Value>(&record("B", "npm", "left-pad")).unwrap();
+        bad["affected"][0]["ranges"] = "every one".into();
+        std::fs::write(db.join("b.json"), bad.to_string()).unwrap();
+        let mut d = Db::open(&db, &t.path().join("idx")).unwrap();
+        let got = d.lookup("npm", "left-pad").unwrap();
+        assert_eq!(got.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["A"]);
+    }
+
+    #[test]
+    fn the_zip_window_reads_and_seeks_as_the_file_does() {
+        use std::io::Seek as _;
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("f");
+        let data: Vec<u8> = (0..(Window::SIZE * 2 + 100))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(&path, &data).unwrap();
+        let mut w = Window::new(std::fs::File::open(&path).unwrap());
+        for at in [
+            0u64,
+            5,
+            3,
+            Window::SIZE as u64 - 2,
+            7,
+            data.len() as u64 - 10,
+        ] {
+            w.seek(std::io::SeekFrom::Start(at)).unwrap();
+            let mut got = [0u8; 20];
+            let n = w.read(&mut got).unwrap();
+            assert!(n > 0);
+            assert_eq!(&got[..n], &data[at as usize..at as usize + n], "at {at}");
+        }
+        w.seek(std::io::SeekFrom::End(-3)).unwrap();
+        let mut rest = Vec::new();
+        w.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &data[data.len() - 3..]);
+        let mut all = Vec::new();
+        w.seek(std::io::SeekFrom::Start(0)).unwrap();
+        w.read_to_end(&mut all).unwrap();
+        assert_eq!(all, data);
+        assert!(w.seek(std::io::SeekFrom::Current(-1_000_000_000)).is_err());
     }
 
     #[test]

@@ -70,6 +70,36 @@ pub fn findings(
     Ok((found, db.version().to_string()))
 }
 
+/// Removes the cached findings of images no longer in the store (and the
+/// temporaries of writes a crash interrupted, once an hour old): after
+/// `rmi` and the prunes, under the store lock, as the SBOM cache is swept.
+/// Each file goes whole or stays; a store that cannot be listed keeps them
+/// until next time.
+pub fn sweep_cache(layout: &Layout, store: &Store) {
+    let Ok(images) = store.images() else {
+        return;
+    };
+    let ids: std::collections::BTreeSet<&str> = images.iter().map(|i| i.id().hex()).collect();
+    let Ok(rd) = std::fs::read_dir(layout.scan_cache_dir()) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let gone = match name.split_once('-') {
+            _ if name.starts_with(crate::layout::TMP_PREFIX) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() > 3600)),
+            Some((image, _)) => image.len() == 64 && !ids.contains(image),
+            None => false,
+        };
+        if gone {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 fn remove_other_versions(dir: &Path, image_hex: &str, keep: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;

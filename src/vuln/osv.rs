@@ -186,7 +186,7 @@ fn range_check(s: Scheme, events: &[Event], version: &str) -> Option<Hit> {
 }
 
 impl Record {
-    /// The record's severity: the highest CVSS v3 base score among its
+    /// The record's severity: the highest CVSS v3 or v4 score among its
     /// vectors (the record's, then the affected entry's), else a
     /// database-specific rating (GitHub's `MODERATE` is MEDIUM), else
     /// unknown. The score comes along when there is one.
@@ -196,8 +196,11 @@ impl Record {
             .iter()
             .chain(affected.into_iter().flat_map(|a| a.severity.iter()));
         let best = vectors
-            .filter(|e| e.kind == "CVSS_V3")
-            .filter_map(|e| super::cvss::base_score(&e.score))
+            .filter_map(|e| match e.kind.as_str() {
+                "CVSS_V3" => super::cvss::base_score(&e.score),
+                "CVSS_V4" => super::cvss::score_v4(&e.score),
+                _ => None,
+            })
             .fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
         if let Some(s) = best {
             return (super::cvss::rating(s), Some(s));
@@ -322,5 +325,14 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(r.severity(None), (Severity::Unknown, None));
+        // A v4 vector is scored; with a v3 one too, the higher counts.
+        let r: Record = serde_json::from_value(serde_json::json!({
+            "id": "X", "severity": [
+                {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"},
+                {"type": "CVSS_V3", "score": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N"}],
+            "database_specific": {"severity": "LOW"},
+        }))
+        .unwrap();
+        assert_eq!(r.severity(None), (Severity::Critical, Some(9.3)));
     }
 }
