@@ -308,3 +308,51 @@ berthtest!(
         }
     }
 );
+
+/// A tar holding one file of `len` bytes that do not compress.
+fn incompressible_tar(env: &util::TestEnv, len: usize) -> std::path::PathBuf {
+    let mut data = Vec::with_capacity(len);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while data.len() < len {
+        // xorshift64: noise that gzip cannot shrink.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    data.truncate(len);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_size(len as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_cksum();
+    b.append_data(&mut h, "noise.bin", &data[..]).unwrap();
+    env.write("noise.tar", b.into_inner().unwrap())
+}
+
+berthtest!(a_large_stored_layer_uploads_whole_and_pulls_back, |env| {
+    // Over 32 MiB: a blob the store already has compressed goes up in one
+    // PATCH, then a PUT; smaller ones in one PUT.
+    let Some(first) = registry() else { return };
+    let second = Registry::start(Mode::Plain);
+    let tar = incompressible_tar(&env, 40 << 20);
+    let id = env.import(&tar, "localhost/noise", &[]);
+    // The first push compresses the layer (streamed while made); the one to
+    // another registry sends the stored blob, which it cannot mount.
+    push(&env, &["localhost/noise", &first.reference("n:1")]).ok();
+    let out = push(&env, &["localhost/noise", &second.reference("n:1")]).run();
+    assert_ok(&out);
+    let stderr = out.stderr();
+    assert!(!stderr.contains("Compressing"), "{stderr}");
+    let fresh = util::TestEnv::new("pulled");
+    let out = fresh
+        .berth(&["pull", "--tls-verify=false", &second.reference("n:1")])
+        .run();
+    assert_ok(&out);
+    assert_eq!(out.stdout().trim(), id, "the pulled image is the pushed one");
+    fresh.check_store();
+    env.check_store();
+});

@@ -62,10 +62,11 @@ const MAX_MANIFEST: u64 = 4 << 20;
 /// Error bodies and token answers are small; read at most this much.
 const MAX_SMALL_BODY: u64 = 1 << 20;
 
-/// Blobs up to this size go in one PUT; larger ones in PATCH chunks of this
-/// size, so one failed request costs at most a chunk and proxies that cap
-/// request bodies still pass them.
-const CHUNK: u64 = 32 << 20;
+/// Blobs up to this size go in one PUT; larger ones in one PATCH, then a
+/// PUT to commit them, as containers/image and Docker upload. (Chunks of
+/// this size, one PATCH each, cost the registry a hash-state save and
+/// restore per chunk and bought nothing: a failed PATCH is not retried.)
+const MONOLITHIC_MAX: u64 = 32 << 20;
 
 /// Bounded retries: tries in all for a transport error or 5xx on GET/HEAD,
 /// and waits for 429.
@@ -983,7 +984,7 @@ impl Client {
     }
 
     /// Uploads blob `digest` (`size` bytes read from `body`) to `repo`:
-    /// one PUT when small, PATCH chunks then a PUT when large. Streams; the
+    /// one PUT when small, one PATCH then a PUT when large. Streams; the
     /// registry checks the digest.
     pub fn upload_blob(
         &self,
@@ -1005,39 +1006,41 @@ impl Client {
             return Err(self.fail(resp, Some(repo), "repository unknown"));
         }
         let mut location = self.upload_location(&resp, repo)?;
-        let mut sent: u64 = 0;
         let mut exact = Exact {
             inner: body,
             left: size,
         };
-        if size > CHUNK {
-            while sent < size {
-                let n = CHUNK.min(size - sent);
-                exact.left = n;
-                let req = Req::new(Method::PATCH, location.clone(), Some(repo))
-                    .scope(scope.clone())
-                    .header("content-range", format!("{}-{}", sent, sent + n - 1));
-                let resp = self
-                    .send(req, Body::Stream(&mut exact, n))
-                    .map_err(|e| e.context(format!("uploading blob {digest}")))?;
-                if resp.status() != StatusCode::ACCEPTED {
-                    return Err(self
-                        .fail(resp, Some(repo), "upload unknown")
-                        .context(format!("uploading blob {digest}")));
-                }
-                // The registry says how much it has; it must be all we sent.
-                if let Some(range) = header(&resp, "range") {
-                    let end = range
-                        .rsplit('-')
-                        .next()
-                        .and_then(|e| e.trim().parse::<u64>().ok());
-                    if end != Some(sent + n - 1) {
-                        return Err(self.err(ErrorKind::Protocol, Some(repo), format!("uploading blob {digest}: the registry has bytes {range}, berth sent 0-{}", sent + n - 1)));
-                    }
-                }
-                location = self.upload_location(&resp, repo)?;
-                sent += n;
+        let patched = size > MONOLITHIC_MAX;
+        if patched {
+            let req = Req::new(Method::PATCH, location.clone(), Some(repo))
+                .scope(scope.clone())
+                .header("content-range", format!("0-{}", size - 1));
+            let resp = self
+                .send(req, Body::Stream(&mut exact, size))
+                .map_err(|e| e.context(format!("uploading blob {digest}")))?;
+            if resp.status() != StatusCode::ACCEPTED {
+                return Err(self
+                    .fail(resp, Some(repo), "upload unknown")
+                    .context(format!("uploading blob {digest}")));
             }
+            // The registry says how much it has; it must be all we sent.
+            if let Some(range) = header(&resp, "range") {
+                let end = range
+                    .rsplit('-')
+                    .next()
+                    .and_then(|e| e.trim().parse::<u64>().ok());
+                if end != Some(size - 1) {
+                    return Err(self.err(
+                        ErrorKind::Protocol,
+                        Some(repo),
+                        format!(
+                            "uploading blob {digest}: the registry has bytes {range}, berth sent 0-{}",
+                            size - 1
+                        ),
+                    ));
+                }
+            }
+            location = self.upload_location(&resp, repo)?;
         }
         let put = Req::new(
             Method::PUT,
@@ -1045,11 +1048,10 @@ impl Client {
             Some(repo),
         )
         .scope(scope);
-        let resp = if sent < size {
-            exact.left = size;
-            self.send(put, Body::Stream(&mut exact, size))
-        } else {
+        let resp = if patched {
             self.send(put, Body::None)
+        } else {
+            self.send(put, Body::Stream(&mut exact, size))
         }
         .map_err(|e| e.context(format!("uploading blob {digest}")))?;
         if resp.status() != StatusCode::CREATED {

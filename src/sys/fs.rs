@@ -276,6 +276,29 @@ pub fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Resul
     }
 }
 
+/// sync_file_range(2) with `SYNC_FILE_RANGE_WRITE`: starts writing `len`
+/// bytes of the file at `offset` back to disk and returns without waiting,
+/// so a later fsync finds them written (or in flight) rather than starting
+/// them all then. Not a durability guarantee by itself.
+pub fn start_writeback(fd: BorrowedFd<'_>, offset: u64, len: u64) -> io::Result<()> {
+    let (off, len) = (
+        i64::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+        i64::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+    );
+    loop {
+        // SAFETY: `fd` is a live fd borrowed for the call; no memory is passed.
+        let r =
+            unsafe { libc::sync_file_range(fd.as_raw_fd(), off, len, libc::SYNC_FILE_RANGE_WRITE) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 /// `FS_TOPDIR_FL` (linux/fs.h, `chattr +T`): directories made in a directory
 /// with it are placed by ext4's Orlov allocator as tops of hierarchies
 /// (spread over block groups) rather than next to their parent.
