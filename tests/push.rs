@@ -352,7 +352,11 @@ berthtest!(a_large_stored_layer_uploads_whole_and_pulls_back, |env| {
         .berth(&["pull", "--tls-verify=false", &second.reference("n:1")])
         .run();
     assert_ok(&out);
-    assert_eq!(out.stdout().trim(), id, "the pulled image is the pushed one");
+    assert_eq!(
+        out.stdout().trim(),
+        id,
+        "the pulled image is the pushed one"
+    );
     fresh.check_store();
     env.check_store();
 });
