@@ -74,7 +74,17 @@ impl Db {
     /// Opens the database at `path` (a directory or a zip), building its
     /// index under `index_root` first when the database changed since.
     pub fn open(path: &Path, index_root: &Path) -> Result<Db> {
-        let sources = list_sources(path)?;
+        Db::open_listed(list(path)?, index_root)
+    }
+
+    /// [`Db::open`] of a database already [`list`]ed (for its version).
+    pub fn open_listed(listed: Listed, index_root: &Path) -> Result<Db> {
+        let Listed {
+            path,
+            sources,
+            version,
+        } = listed;
+        let path = path.as_path();
         if sources.is_empty() {
             bail!(
                 "`{}` holds no OSV records (*.json) or exports (*.zip); \
@@ -82,7 +92,6 @@ impl Db {
                 path.display()
             );
         }
-        let version = version_of(path, &sources);
         let key = path_key(path);
         let dir = index_root.join(format!("{key}-{version}"));
         if !dir.join("index.json").exists() {
@@ -148,10 +157,23 @@ impl Db {
     }
 }
 
-/// The database version of `path` without opening its index: what the
-/// gate's cache is keyed by.
-pub fn version(path: &Path) -> Result<String> {
-    Ok(version_of(path, &list_sources(path)?))
+/// A database's files, listed once (a stat each: thousands for a directory
+/// export), with the version they make: what the gate's cache is keyed by,
+/// known without opening the index.
+pub struct Listed {
+    path: PathBuf,
+    sources: Vec<Source>,
+    pub version: String,
+}
+
+/// Lists the database at `path`: what [`version`] and [`Db::open_listed`] need.
+pub fn list(path: &Path) -> Result<Listed> {
+    let sources = list_sources(path)?;
+    Ok(Listed {
+        version: version_of(path, &sources),
+        path: path.to_path_buf(),
+        sources,
+    })
 }
 
 fn path_key(path: &Path) -> String {
@@ -645,7 +667,7 @@ mod tests {
         assert_eq!(d.lookup("Debian:12", "glibc").unwrap()[0].id, "B");
         assert!(d.lookup("Debian:11", "glibc").unwrap().is_empty());
         let v1 = d.version().to_string();
-        assert_eq!(version(&db).unwrap(), v1);
+        assert_eq!(list(&db).unwrap().version, v1);
         // A new record is a new database version and a new index.
         std::fs::write(db.join("c.json"), record("C", "npm", "left-pad")).unwrap();
         let mut d = Db::open(&db, &idx).unwrap();

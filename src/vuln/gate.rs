@@ -5,7 +5,7 @@
 //! every finding (no filter) of one image against one database version. An
 //! image id is its config's digest, which names its layers' diffIDs: same
 //! id, same packages. The database version hashes its path and its files'
-//! names, sizes and times (`db::version`, a few `stat`s for a database of
+//! names, sizes and times (`db::list`, a few `stat`s for a database of
 //! `all.zip`s), so the second gate of an image costs those stats and one
 //! small read. A new database version is a new file; the old ones are
 //! removed when a new one is written.
@@ -51,14 +51,16 @@ pub fn findings(
     image: &Image,
     db_path: &Path,
 ) -> Result<(Vec<Finding>, String)> {
-    let version = db::version(db_path)?;
+    // Listed once: a directory export is a stat per record file.
+    let listed = db::list(db_path)?;
+    let version = listed.version.clone();
     let cache = layout.scan_cache(image.id().hex(), &version);
     if let Ok(bytes) = std::fs::read(&cache)
         && let Ok(found) = serde_json::from_slice(&bytes)
     {
         return Ok((found, version));
     }
-    let mut db = Db::open(db_path, &layout.osv_index())?;
+    let mut db = Db::open_listed(listed, &layout.osv_index())?;
     let sbom = crate::sbom::catalog(store, image)?;
     let (subjects, _) = subjects(&sbom);
     let found = super::scan::scan(&mut db, &subjects)?;
