@@ -229,19 +229,7 @@ pub fn convert_image(image: &UnitFile, cx: &Place<'_>) -> Result<UnitFile> {
     let Some(reference) = image.last_nonempty(IMAGE, "Image") else {
         bail!("no Image key specified");
     };
-    let mut service = image.clone();
-    if image
-        .boolean(QUADLET, "DefaultDependencies")?
-        .unwrap_or(true)
-        && !cx.user
-    {
-        service.prepend(UNIT, "After", "network-online.target");
-        service.prepend(UNIT, "Wants", "network-online.target");
-    }
-    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
-    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
-    service.rename_group(IMAGE, "X-Image");
-    service.rename_group(QUADLET, "X-Quadlet");
+    let mut service = networked_service(image, IMAGE, "X-Image", cx)?;
     let mut cmd = vec![cx.berth.display().to_string()];
     cmd.extend(group_words(image, IMAGE, "GlobalArgs")?);
     cmd.push("pull".into());
@@ -291,10 +279,7 @@ pub fn convert_volume(volume: &UnitFile, file_name: &str, cx: &Place<'_>) -> Res
         }
     }
     let v = volume_unit(volume, file_name);
-    let mut service = volume.clone();
-    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
-    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
-    service.rename_group(VOLUME, "X-Volume");
+    let mut service = service_from(volume, VOLUME, "X-Volume", cx);
     let mut cmd = vec![cx.berth.display().to_string()];
     cmd.extend(group_words(volume, VOLUME, "GlobalArgs")?);
     cmd.extend(["volume", "create", "--ignore"].map(String::from));
@@ -335,20 +320,7 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
             );
         }
     }
-    let mut service = container.clone();
-    if container
-        .boolean(QUADLET, "DefaultDependencies")?
-        .unwrap_or(true)
-        && !cx.user
-    {
-        service.prepend(UNIT, "After", "network-online.target");
-        service.prepend(UNIT, "Wants", "network-online.target");
-    }
-    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
-    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
-    // systemd ignores X- groups: the source stays readable in the unit.
-    service.rename_group(CONTAINER, "X-Container");
-    service.rename_group(QUADLET, "X-Quadlet");
+    let mut service = networked_service(container, CONTAINER, "X-Container", cx)?;
 
     let Some(image) = container.last_nonempty(CONTAINER, "Image") else {
         bail!("no Image key specified");
@@ -563,6 +535,40 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
 }
 
 /// `berth` and the `GlobalArgs=` before its verb.
+/// The unit a Quadlet file becomes, before its command: the file itself,
+/// where it came from (`SourcePath`, `RequiresMountsFor`), and its berth
+/// group renamed to `x_group` (systemd ignores X- groups: the source stays
+/// readable in the unit).
+fn service_from(unit: &UnitFile, group: &str, x_group: &str, cx: &Place<'_>) -> UnitFile {
+    let mut service = unit.clone();
+    service.add(UNIT, "SourcePath", &cx.source.display().to_string());
+    service.add(UNIT, "RequiresMountsFor", &cx.root.display().to_string());
+    service.rename_group(group, x_group);
+    service
+}
+
+/// [`service_from`] for a unit that needs the network (a pull, a
+/// container): ordered after network-online.target in a system manager
+/// unless `DefaultDependencies=false`, as podman's Quadlet does.
+fn networked_service(
+    unit: &UnitFile,
+    group: &str,
+    x_group: &str,
+    cx: &Place<'_>,
+) -> Result<UnitFile> {
+    let mut service = service_from(unit, group, x_group, cx);
+    if unit
+        .boolean(QUADLET, "DefaultDependencies")?
+        .unwrap_or(true)
+        && !cx.user
+    {
+        service.prepend(UNIT, "After", "network-online.target");
+        service.prepend(UNIT, "Wants", "network-online.target");
+    }
+    service.rename_group(QUADLET, "X-Quadlet");
+    Ok(service)
+}
+
 fn base_command(container: &UnitFile, berth: &Path) -> Result<Vec<String>> {
     let mut cmd = vec![berth.display().to_string()];
     cmd.extend(all_words(container, "GlobalArgs")?);
