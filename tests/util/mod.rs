@@ -119,7 +119,7 @@ pub fn wait_exit(pid: u32, limit: Duration) -> bool {
 /// entry is created, so nothing polls the directory.
 pub fn wait_for_entry(dir: &Path, prefix: &str, limit: Duration) -> bool {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsFd;
     use std::os::unix::ffi::OsStrExt;
     let present = || {
         std::fs::read_dir(dir).is_ok_and(|d| {
@@ -127,33 +127,7 @@ pub fn wait_for_entry(dir: &Path, prefix: &str, limit: Duration) -> bool {
                 .any(|e| e.file_name().as_bytes().starts_with(prefix.as_bytes()))
         })
     };
-    // SAFETY: inotify_init1 takes flags and only returns a new fd (or -1).
-    #[allow(unsafe_code)]
-    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
-    assert!(
-        fd >= 0,
-        "inotify_init1: {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: the fd was just returned by inotify_init1 and nothing else owns it.
-    #[allow(unsafe_code)]
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
-    // SAFETY: `path` is a NUL-terminated string that outlives the call.
-    #[allow(unsafe_code)]
-    let wd = unsafe {
-        libc::inotify_add_watch(
-            fd.as_raw_fd(),
-            path.as_ptr(),
-            libc::IN_CREATE | libc::IN_MOVED_TO,
-        )
-    };
-    assert!(
-        wd >= 0,
-        "inotify_add_watch {}: {}",
-        dir.display(),
-        std::io::Error::last_os_error()
-    );
+    let fd = inotify_watch(dir, libc::IN_CREATE | libc::IN_MOVED_TO, libc::IN_NONBLOCK);
     // Watching now: what was created before shows in the listing, what comes
     // after wakes the poll.
     let deadline = std::time::Instant::now() + limit;
@@ -177,36 +151,42 @@ pub fn wait_for_entry(dir: &Path, prefix: &str, limit: Duration) -> bool {
     true
 }
 
+/// A new inotify instance (close-on-exec, plus `flags`) watching `path`
+/// for the events in `mask`.
+fn inotify_watch(path: &Path, mask: u32, flags: i32) -> std::os::fd::OwnedFd {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: inotify_init1 takes flags and only returns a new fd (or -1).
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | flags) };
+    assert!(
+        fd >= 0,
+        "inotify_init1: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the fd was just returned by inotify_init1 and nothing else owns it.
+    #[allow(unsafe_code)]
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    #[allow(unsafe_code)]
+    let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) };
+    assert!(
+        wd >= 0,
+        "inotify_add_watch {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    fd
+}
+
 /// A watch for the next open of one file (inotify `IN_OPEN`), set up before
 /// the command that should open it starts.
 pub struct OpenWatch(std::os::fd::OwnedFd);
 
 impl OpenWatch {
     pub fn new(file: &Path) -> OpenWatch {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        use std::os::unix::ffi::OsStrExt;
-        // SAFETY: inotify_init1 takes flags and only returns a new fd (or -1).
-        #[allow(unsafe_code)]
-        let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
-        assert!(
-            fd >= 0,
-            "inotify_init1: {}",
-            std::io::Error::last_os_error()
-        );
-        // SAFETY: the fd was just returned by inotify_init1 and nothing else owns it.
-        #[allow(unsafe_code)]
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let path = std::ffi::CString::new(file.as_os_str().as_bytes()).unwrap();
-        // SAFETY: `path` is a NUL-terminated string that outlives the call.
-        #[allow(unsafe_code)]
-        let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), libc::IN_OPEN) };
-        assert!(
-            wd >= 0,
-            "inotify_add_watch {}: {}",
-            file.display(),
-            std::io::Error::last_os_error()
-        );
-        OpenWatch(fd)
+        OpenWatch(inotify_watch(file, libc::IN_OPEN, 0))
     }
 
     /// Whether the file was opened within `limit`.
