@@ -105,10 +105,10 @@ pub(super) fn remove_forced(ctx: &Ctx, names: &[String]) -> i32 {
 /// Reads one small file per container; the layer trees of leftovers only are
 /// removed. Best effort: a record it cannot settle is left for the next time.
 pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
-    let Ok(list) = containers.list() else {
+    let Ok((list, leftovers)) = containers.list_and_leftovers() else {
         return Vec::new();
     };
-    for dir in containers.leftovers() {
+    for dir in leftovers {
         if let Err(e) = remove_tree(&dir) {
             log::debug!("removing `{}`: {e:#}", dir.display());
         }

@@ -288,7 +288,7 @@ impl Containers {
     /// (a racing command's `lock`, which creates the lock file; a dying
     /// monitor's health check) can put a file back in the directory while
     /// it is emptied, and a crash mid-removal leaves no half record that
-    /// `ps` would list; `leftovers` finds what such a crash left.
+    /// `ps` would list; `list_and_leftovers` finds what such a crash left.
     pub fn retire(&self, id: &str) -> Result<Option<PathBuf>> {
         let dir = self.dir_of(id);
         let gone = self.retired_dir(id);
@@ -303,19 +303,6 @@ impl Containers {
 
     fn retired_dir(&self, id: &str) -> PathBuf {
         self.layout.containers().join(format!(".removing-{id}"))
-    }
-
-    /// Directories of containers whose removal was interrupted (a crash
-    /// between `retire` and the end of the removal).
-    pub fn leftovers(&self) -> Vec<PathBuf> {
-        let Ok(entries) = fs::read_dir(self.layout.containers()) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter(|e| e.file_name().as_encoded_bytes().starts_with(b".removing-"))
-            .map(|e| e.path())
-            .collect()
     }
 
     /// Re-reads a record (after taking its lock).
@@ -383,16 +370,28 @@ impl Containers {
     }
 
     pub fn list(&self) -> Result<Vec<Meta>> {
+        Ok(self.list_and_leftovers()?.0)
+    }
+
+    /// [`Self::list`], and from the same listing the directories of
+    /// containers whose removal was interrupted (a crash between `retire`
+    /// and the end of the removal).
+    pub fn list_and_leftovers(&self) -> Result<(Vec<Meta>, Vec<PathBuf>)> {
         let mut out = Vec::new();
+        let mut leftovers = Vec::new();
         let entries = match fs::read_dir(self.layout.containers()) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((out, leftovers)),
             Err(e) => return Err(e).context("listing containers"),
         };
         for e in entries {
-            let name = e?.file_name();
+            let e = e?;
+            let name = e.file_name();
             if name.as_encoded_bytes().starts_with(b".") {
                 // Being removed (see `retire`).
+                if name.as_encoded_bytes().starts_with(b".removing-") {
+                    leftovers.push(e.path());
+                }
                 continue;
             }
             let path = self.layout.container_meta(&name.to_string_lossy());
@@ -404,7 +403,7 @@ impl Containers {
             }
         }
         out.sort_by(|a, b| a.created.cmp(&b.created));
-        Ok(out)
+        Ok((out, leftovers))
     }
 
     /// Brings a record whose berth is gone up to date with /proc, and saves
@@ -543,7 +542,7 @@ mod tests {
         assert!(c.list().unwrap().is_empty());
         assert!(c.find("web").is_err());
         assert!(c.lock(&m.id).is_err());
-        assert_eq!(c.leftovers(), vec![dir.clone()]);
+        assert_eq!(c.list_and_leftovers().unwrap().1, vec![dir.clone()]);
         // Retiring again (a retry after a crash) finds what is left.
         assert_eq!(c.retire(&m.id).unwrap(), Some(dir.clone()));
         std::fs::remove_dir_all(&dir).unwrap();
