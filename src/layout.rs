@@ -285,6 +285,23 @@ pub struct Lock {
     _flock: nix::fcntl::Flock<File>,
 }
 
+/// An exclusive flock on directory `path` itself. When another process
+/// holds one: waits for it if `wait`, else None. The lock follows the
+/// directory through renames, and a crash releases it.
+pub fn lock_dir(path: &Path, wait: bool) -> Result<Option<Lock>> {
+    let dir = File::open(path).with_context(|| format!("opening `{}`", path.display()))?;
+    let how = if wait {
+        nix::fcntl::FlockArg::LockExclusive
+    } else {
+        nix::fcntl::FlockArg::LockExclusiveNonblock
+    };
+    match nix::fcntl::Flock::lock(dir, how) {
+        Ok(l) => Ok(Some(Lock { _flock: l })),
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+        Err((_, e)) => Err(e).with_context(|| format!("locking `{}`", path.display())),
+    }
+}
+
 /// A flock on `path` (created 0600 if missing), held until the Lock is dropped.
 pub fn flock(path: &Path, exclusive: bool) -> Result<Lock> {
     let file = fs::OpenOptions::new()

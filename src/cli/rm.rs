@@ -71,8 +71,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 _ => crate::lifecycle::stop::kill_and_wait(&containers, &meta)?,
             }
             // None: its berth removed it (`--rm`) after the kill.
-            if let Some(dir) = containers.retire(&meta.id)? {
-                remove_tree(&dir)?;
+            if let Some(retired) = containers.retire(&meta.id)? {
+                remove_tree(&retired.path)?;
             }
             Containers::forget_cidfile(&meta);
             super::events::container(ctx, "remove", &meta);
@@ -109,7 +109,10 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
         return Vec::new();
     };
     for dir in leftovers {
-        if let Err(e) = remove_tree(&dir) {
+        // Skipped while another berth is removing it.
+        let removed = Containers::claim_retired(dir.clone())
+            .and_then(|r| r.map_or(Ok(()), |r| remove_tree(&r.path)));
+        if let Err(e) = removed {
             log::debug!("removing `{}`: {e:#}", dir.display());
         }
     }
@@ -118,7 +121,7 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
         match containers.settle(&mut m) {
             Ok(true) => match containers
                 .retire(&m.id)
-                .and_then(|d| d.map_or(Ok(()), |d| remove_tree(&d)))
+                .and_then(|r| r.map_or(Ok(()), |r| remove_tree(&r.path)))
             {
                 Ok(()) => Containers::forget_cidfile(&m),
                 Err(e) => log::debug!("removing leftover container {}: {e:#}", m.id),

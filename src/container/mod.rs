@@ -197,6 +197,13 @@ pub struct Containers {
     layout: Layout,
 }
 
+/// A container directory taken out of the records for its removal, locked
+/// while this lives; remove `path`, then drop it.
+pub struct Retired {
+    pub path: PathBuf,
+    _lock: Lock,
+}
+
 impl Containers {
     pub fn new(layout: &Layout) -> Containers {
         Containers {
@@ -289,16 +296,42 @@ impl Containers {
     /// monitor's health check) can put a file back in the directory while
     /// it is emptied, and a crash mid-removal leaves no half record that
     /// `ps` would list; `list_and_leftovers` finds what such a crash left.
-    pub fn retire(&self, id: &str) -> Result<Option<PathBuf>> {
+    ///
+    /// The directory is locked (its own flock) before it is renamed and for
+    /// as long as the returned [`Retired`] lives, so another command's sweep
+    /// of interrupted removals never empties it at the same time.
+    pub fn retire(&self, id: &str) -> Result<Option<Retired>> {
         let dir = self.dir_of(id);
         let gone = self.retired_dir(id);
-        match fs::rename(&dir, &gone) {
-            Ok(()) => Ok(Some(gone)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(gone.symlink_metadata().is_ok().then_some(gone))
+        // Waits for a racing removal of the same container, then finds it gone.
+        let lock = match crate::layout::lock_dir(&dir, true) {
+            Ok(Some(l)) => l,
+            Err(_) if !dir.exists() => {
+                // Retired already: what a crash left, unless its removal runs.
+                return match gone.symlink_metadata() {
+                    Ok(_) => Self::claim_retired(gone),
+                    Err(_) => Ok(None),
+                };
             }
+            // (A waiting lock is never refused.)
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match fs::rename(&dir, &gone) {
+            Ok(()) => Ok(Some(Retired {
+                path: gone,
+                _lock: lock,
+            })),
+            // Retired and removed by the racing removal waited for above.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("moving `{}` aside", dir.display())),
         }
+    }
+
+    /// A retired directory (a leftover of [`Self::list_and_leftovers`]) to
+    /// remove, unless another process is removing it (None).
+    pub fn claim_retired(path: PathBuf) -> Result<Option<Retired>> {
+        Ok(crate::layout::lock_dir(&path, false)?.map(|lock| Retired { path, _lock: lock }))
     }
 
     fn retired_dir(&self, id: &str) -> PathBuf {
@@ -538,14 +571,18 @@ mod tests {
 
         // Retired for removal: no longer a record, and a racing lock fails
         // instead of putting a lock file back in the directory.
-        let dir = c.retire(&m.id).unwrap().expect("moved aside");
+        let retired = c.retire(&m.id).unwrap().expect("moved aside");
+        let dir = retired.path.clone();
         assert!(c.list().unwrap().is_empty());
         assert!(c.find("web").is_err());
         assert!(c.lock(&m.id).is_err());
         assert_eq!(c.list_and_leftovers().unwrap().1, vec![dir.clone()]);
+        // While it is being removed, nobody else claims it.
+        assert!(c.retire(&m.id).unwrap().is_none());
+        drop(retired);
         // Retiring again (a retry after a crash) finds what is left.
-        assert_eq!(c.retire(&m.id).unwrap(), Some(dir.clone()));
+        assert_eq!(c.retire(&m.id).unwrap().map(|r| r.path), Some(dir.clone()));
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(c.retire(&m.id).unwrap(), None);
+        assert!(c.retire(&m.id).unwrap().is_none());
     }
 }

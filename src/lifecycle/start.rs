@@ -306,8 +306,9 @@ pub(super) fn finish(
     let mut meta = containers.reload(id)?;
     died(containers, &meta, exit_code(out));
     if meta.auto_remove {
-        if let Some(dir) = containers.retire(id)? {
-            remove_tree(&dir).with_context(|| format!("removing container {}", meta.name))?;
+        if let Some(retired) = containers.retire(id)? {
+            remove_tree(&retired.path)
+                .with_context(|| format!("removing container {}", meta.name))?;
         }
         Containers::forget_cidfile(&meta);
         let e = Event::container("remove", &meta.id, &meta.name, &meta.image);

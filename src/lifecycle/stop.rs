@@ -274,8 +274,8 @@ pub fn remove_named(containers: &Containers, name: &str) -> Result<()> {
     containers.settle(&mut meta)?;
     // Being started meanwhile, or orphaned: nothing of it may run on.
     kill_and_wait(containers, &meta)?;
-    if let Some(dir) = containers.retire(&meta.id)? {
-        crate::helper::remove_tree(&dir)?;
+    if let Some(retired) = containers.retire(&meta.id)? {
+        crate::helper::remove_tree(&retired.path)?;
     }
     Containers::forget_cidfile(&meta);
     Ok(())
