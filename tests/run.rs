@@ -173,7 +173,11 @@ impl Sleeper {
             panic!("expected `ready`, got {line:?}; stderr:\n{err}");
         }
         let argvs = [vec!["sleep", &n], vec!["sh", "-c", &script, &n]];
-        let pid = process_with_argv(&argvs)
+        // The shell execs `sleep` right after `ready`: for the instant of
+        // that exec its cmdline reads empty, and one scan of /proc can miss
+        // it (seen once in CI). A few scans cannot all land in that instant.
+        let pid = (0..100)
+            .find_map(|_| process_with_argv(&argvs))
             .unwrap_or_else(|| panic!("the container that said `ready` has no process"));
         Sleeper {
             berth,
