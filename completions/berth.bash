@@ -3453,13 +3453,25 @@ _berth() {
             return 0
             ;;
         berth__subcmd__pull)
-            opts="-a -q -h --platform --all-tags --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --events-backend --help"
+            opts="-a -q -h --platform --arch --os --variant --all-tags --quiet --tls-verify --cert-dir --authfile --creds --root --log-level --events-backend --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --os)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --variant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

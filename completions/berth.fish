@@ -763,6 +763,9 @@ complete -c berth -n "__fish_berth_using_subcommand ps" -s l -l latest -d 'Show 
 complete -c berth -n "__fish_berth_using_subcommand ps" -s s -l size -d 'Show the sizes of the writable layer and the whole root filesystem'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'The platform to pick from a multi-platform image, as os/arch[/variant] [default: this machine\'s]' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l arch -d 'The architecture to pick, on this machine\'s OS unless --os says' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l os -d 'The OS to pick, with this machine\'s architecture unless --arch says' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l variant -d 'The architecture\'s variant to pick (e.g. v7)' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand pull" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F

@@ -351,6 +351,37 @@ berthtest!(pull_picks_the_platform_from_an_index, |env| {
     ])
     .ok();
     assert_eq!(arm.inspect(&name)["Architecture"], "arm64");
+    // …or with podman's --arch and --variant (on this machine's OS)…
+    let arch = TestEnv::new("arch");
+    arch.berth(&[
+        "pull",
+        "-q",
+        "--tls-verify=false",
+        "--arch",
+        "arm64",
+        "--variant",
+        "v8",
+        &name,
+    ])
+    .ok();
+    assert_eq!(arch.inspect(&name)["Architecture"], "arm64");
+    let out = arch
+        .berth(&[
+            "pull",
+            "--platform",
+            "linux/arm64",
+            "--arch",
+            "arm64",
+            &name,
+        ])
+        .run();
+    assert_eq!(out.code(), Some(125), "{}", out.stderr());
+    assert!(
+        out.stderr()
+            .contains("'--platform <OS/ARCH[/VARIANT]>' cannot be used with '--arch <ARCH>'"),
+        "{}",
+        out.stderr()
+    );
     // …and a platform the index lacks is an error naming what it has.
     let none = TestEnv::new("s390x");
     let out = none

@@ -591,3 +591,67 @@ berthtest!(the_generator_makes_a_pull_unit_for_an_image_file, |env| {
         &out_dir.join("web.service"),
     ]);
 });
+
+berthtest!(
+    a_mount_names_a_quadlet_volume_and_an_image_file_a_platform,
+    |env| {
+        if !util::tool_or_skip("systemd-analyze") {
+            return;
+        }
+        let q = env.path("quadlet");
+        env.write("quadlet/cache.volume", "[Volume]\nVolumeName=cache\n");
+        env.write(
+            "quadlet/app.image",
+            "[Image]\nImage=registry.example/app:1\nArch=arm\nVariant=v7\n",
+        );
+        env.write(
+            "quadlet/web.container",
+            "[Container]\nImage=app.image\n\
+             Mount=type=volume,source=cache.volume,destination=/cache,ro=true\n\
+             Mount=type=bind,src=./conf,dst=/conf\n\
+             Mount=type=tmpfs,destination=/scratch\n",
+        );
+        let out_dir = env.path("out");
+        let out = generator(&env, &q, &out_dir);
+        assert_ok(&out);
+        let b = berth();
+        let pull = std::fs::read_to_string(out_dir.join("app-image.service")).unwrap();
+        assert!(
+            pull.contains(&format!(
+                "\nExecStart={b} pull --arch arm --variant v7 registry.example/app:1\n"
+            )),
+            "{pull}"
+        );
+        let web = std::fs::read_to_string(out_dir.join("web.service")).unwrap();
+        let conf = q.join("conf");
+        let conf = conf.display();
+        for want in [
+            " --mount type=volume,source=cache,destination=/cache,ro=true ".to_string(),
+            format!(" --mount type=bind,src={conf},dst=/conf "),
+            " --mount type=tmpfs,destination=/scratch ".to_string(),
+            "Requires=cache-volume.service\nAfter=cache-volume.service\n".to_string(),
+            format!("RequiresMountsFor={conf}\n"),
+        ] {
+            assert!(web.contains(&want), "{want:?} not in {web}");
+        }
+        verify(&[
+            &out_dir.join("app-image.service"),
+            &out_dir.join("cache-volume.service"),
+            &out_dir.join("web.service"),
+        ]);
+
+        env.write(
+            "quadlet/web.container",
+            "[Container]\nImage=app.image\nMount=type=volume,src=gone.volume,dst=/x\n",
+        );
+        let out = generator(&env, &q, &env.path("out2"));
+        assert_eq!(out.code(), Some(125), "{}", out.stderr());
+        assert!(
+            out.stderr().contains(
+                "Mount=type=volume,src=gone.volume,dst=/x: requires the Quadlet volume gone.volume, which was not found"
+            ),
+            "{}",
+            out.stderr()
+        );
+    }
+);

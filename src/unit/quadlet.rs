@@ -42,10 +42,11 @@ const QUADLET: &str = "Quadlet";
 const VOLUME: &str = "Volume";
 const IMAGE: &str = "Image";
 
-/// The `[Image]` keys berth converts (no Arch/OS/Variant: berth's `pull`
-/// takes `--platform`; no DecryptionKey).
+/// The `[Image]` keys berth converts (no DecryptionKey: berth has no
+/// encrypted images).
 const IMAGE_KEYS: &[&str] = &[
     "AllTags",
+    "Arch",
     "AuthFile",
     "BerthArgs",
     "CertDir",
@@ -53,9 +54,11 @@ const IMAGE_KEYS: &[&str] = &[
     "GlobalArgs",
     "Image",
     "ImageTag",
+    "OS",
     "PodmanArgs",
     "ServiceName",
     "TLSVerify",
+    "Variant",
 ];
 
 /// The `[Volume]` keys berth converts (berth's volumes are directories:
@@ -253,6 +256,11 @@ pub fn convert_image(image: &UnitFile, cx: &Place<'_>) -> Result<UnitFile> {
     }
     if let Some(c) = image.last_nonempty(IMAGE, "Creds") {
         cmd.extend(["--creds".into(), c.to_string()]);
+    }
+    for (key, flag) in [("Arch", "--arch"), ("OS", "--os"), ("Variant", "--variant")] {
+        if let Some(v) = image.last_nonempty(IMAGE, key) {
+            cmd.extend([flag.into(), v.to_string()]);
+        }
     }
     for key in ["PodmanArgs", "BerthArgs"] {
         cmd.extend(group_words(image, IMAGE, key)?);
@@ -467,21 +475,8 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
         let (first, dest, opts) = (parts.next(), parts.next(), parts.next());
         let arg = match (first, dest) {
             (Some(src), Some(dest)) => {
-                let src = if src.ends_with(".volume") {
-                    let Some(vol) = cx.produced.get(src) else {
-                        bail!("Volume={v}: requires the Quadlet volume {src}, which was not found");
-                    };
-                    service.add(UNIT, "Requires", &vol.service);
-                    service.add(UNIT, "After", &vol.service);
-                    vol.name.clone()
-                } else if src.starts_with('.') {
-                    absolute(cx.source, src).display().to_string()
-                } else {
-                    src.to_string()
-                };
-                if src.starts_with('/') {
-                    service.add(UNIT, "RequiresMountsFor", &src);
-                }
+                let src =
+                    storage_source(src, cx, &mut service).with_context(|| format!("Volume={v}"))?;
                 match opts {
                     Some(o) => format!("{src}:{dest}:{o}"),
                     None => format!("{src}:{dest}"),
@@ -506,7 +501,8 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
         add(&["--env-file", &absolute(cx.source, &f).display().to_string()]);
     }
     for m in container.all(CONTAINER, "Mount") {
-        add(&["--mount", m]);
+        let m = mount(m, cx, &mut service).with_context(|| format!("Mount={m}"))?;
+        add(&["--mount", &m]);
     }
     for (key, flag) in [
         ("HealthCmd", "--health-cmd"),
@@ -532,6 +528,52 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
     }
     service.add(SERVICE, "ExecStart", &command_line(&run));
     Ok(service)
+}
+
+/// A `Volume=` or `Mount=` source as the unit passes it on: `NAME.volume`
+/// becomes the volume that Quadlet file makes (and its unit a
+/// requirement), `./rel` a path beside the Quadlet file; a host path is
+/// required mounted before the container starts.
+fn storage_source(src: &str, cx: &Place<'_>, service: &mut UnitFile) -> Result<String> {
+    let src = if src.ends_with(".volume") {
+        let Some(vol) = cx.produced.get(src) else {
+            bail!("requires the Quadlet volume {src}, which was not found");
+        };
+        service.add(UNIT, "Requires", &vol.service);
+        service.add(UNIT, "After", &vol.service);
+        vol.name.clone()
+    } else if src.starts_with('.') {
+        absolute(cx.source, src).display().to_string()
+    } else {
+        src.to_string()
+    };
+    if src.starts_with('/') {
+        service.add(UNIT, "RequiresMountsFor", &src);
+    }
+    Ok(src)
+}
+
+/// A `Mount=` value with its source resolved as [`storage_source`] does,
+/// for the bind and volume mounts that have one (as Quadlet does).
+fn mount(m: &str, cx: &Place<'_>, service: &mut UnitFile) -> Result<String> {
+    let fields: Vec<&str> = m.split(',').collect();
+    let kind = fields
+        .iter()
+        .find_map(|f| f.strip_prefix("type="))
+        .unwrap_or("volume");
+    if !matches!(kind, "bind" | "volume") {
+        return Ok(m.to_string());
+    }
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        out.push(match f.split_once('=') {
+            Some((k @ ("source" | "src"), src)) => {
+                format!("{k}={}", storage_source(src, cx, service)?)
+            }
+            _ => f.to_string(),
+        });
+    }
+    Ok(out.join(","))
 }
 
 /// `berth` and the `GlobalArgs=` before its verb.
