@@ -137,15 +137,17 @@ pub(super) fn size(n: u64) -> String {
 /// of, small enough that two cores share even a small layer.
 const CHUNK: usize = 1 << 20;
 
-/// The gzip level berth pushes with. 1, not gzip's default 6: level 1 was
-/// 2.5–4× faster than 2–6 and its output only ~8% larger on text-heavy
-/// layers (measured with miniz_oxide on a 100 MB tar of /usr/share/doc:
-/// 64 MB/s and 57% at level 1, 15–26 MB/s and 53–54% at 2–6, one core). A
-/// push is bound by compression, the registry stores what we send once.
-/// flate2 runs on zlib-rs (a port of zlib-ng), whose level 1 took half
-/// miniz_oxide's CPU time again (a 230 MB text tar: 1.6 s of user time
-/// instead of 3.0 s) for 4% more bytes (48 MB instead of 46 MB).
-const GZIP_LEVEL: u32 = 1;
+/// The gzip level berth pushes with: 3, where zlib-rs (a port of
+/// zlib-ng) first matches the size of podman's gzip. On the registry
+/// bench's 106 MB text tar, in 1 MiB chunks on one core: level 1 took
+/// 229 ms for 28.0 MB (26.5%), 2 took 412 ms for 22.0 MB, 3 took 558 ms
+/// for 20.0 MB (18.9%), 6 took 1194 ms for 18.6 MB; podman sent 20 MB.
+/// Level 1 made the first push fastest (compression is spread over every
+/// core, behind the upload) but every later push and pull of the blob
+/// moved 40% more bytes than podman's, and those, bound by the registry,
+/// are what an image is moved by most. Random segments are stored
+/// whatever the level (see [`RANDOM_ENTROPY`]).
+const GZIP_LEVEL: u32 = 3;
 
 /// zstd's default level: already faster than gzip -1 and smaller.
 const ZSTD_LEVEL: i32 = 3;

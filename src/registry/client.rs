@@ -94,6 +94,9 @@ pub struct Client {
     credentials: Option<Credentials>,
     /// `https://api` or `http://api`, decided by the first request.
     origin: Mutex<Option<String>>,
+    /// The probe that decided the origin got a 200 from `/v2/` without
+    /// credentials: a [`Client::ping`] would ask the same again.
+    open_to_anyone: std::sync::atomic::AtomicBool,
     auth: Mutex<AuthState>,
 }
 
@@ -340,6 +343,7 @@ impl Client {
             },
             credentials: opts.credentials,
             origin: Mutex::new(None),
+            open_to_anyone: std::sync::atomic::AtomicBool::new(false),
             auth: Mutex::new(AuthState {
                 scheme: Scheme::None,
                 tokens: TokenCache::default(),
@@ -414,6 +418,9 @@ impl Client {
                 Err(e) => return Err(e),
             }
         };
+        let mut resp = resp;
+        // Read to its end, the connection is kept for the next request.
+        drain(&mut resp);
         let status = resp.status();
         let registry_like = status == StatusCode::OK
             || status == StatusCode::UNAUTHORIZED
@@ -426,6 +433,10 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             self.learn(&resp);
         }
+        self.open_to_anyone.store(
+            status == StatusCode::OK,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(())
     }
 
@@ -807,8 +818,18 @@ impl Client {
     /// `GET /v2/` with authentication: whether the registry answers and
     /// accepts the credentials (`berth login` checks them this way).
     pub fn ping(&self) -> Result<()> {
-        let resp = self.send(Req::new(Method::GET, "/v2/", None), Body::None)?;
+        self.origin()?;
+        // A registry that answered the probe without asking for
+        // credentials has nothing more to say to the same request.
+        if self
+            .open_to_anyone
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        let mut resp = self.send(Req::new(Method::GET, "/v2/", None), Body::None)?;
         if resp.status().is_success() {
+            drain(&mut resp);
             return Ok(());
         }
         Err(self.fail(resp, None, "no registry API at /v2/"))
