@@ -410,7 +410,7 @@ impl Client {
     fn probe(&self, origin: &str) -> Result<(), ureq::Error> {
         let url = format!("{origin}/v2/");
         let mut tries = 0;
-        let resp = loop {
+        let mut resp = loop {
             tries += 1;
             match self.agent.get(&url).call() {
                 Ok(r) => break r,
@@ -418,7 +418,6 @@ impl Client {
                 Err(e) => return Err(e),
             }
         };
-        let mut resp = resp;
         // Read to its end, the connection is kept for the next request.
         drain(&mut resp);
         let status = resp.status();
