@@ -493,3 +493,77 @@ berthtest!(
         assert!(got.contains("\"import\""), "{got}");
     }
 );
+
+berthtest!(
+    log_driver_journald_sends_each_line_with_conmons_fields,
+    |env| {
+        let j = Journald::start(true);
+        j.berth(
+            &env,
+            &[
+                "import",
+                &crate::util::busybox_tar().display().to_string(),
+                "busybox",
+            ],
+        )
+        .ok();
+        let out = j
+            .berth(
+                &env,
+                &[
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "--log-driver",
+                    "journald",
+                    "--name",
+                    "jlog",
+                    "busybox",
+                    "sh",
+                    "-c",
+                    "echo out-line; echo err-line >&2; printf 'no end'",
+                ],
+            )
+            .run();
+        assert_ok(&out);
+        // Logged and still shown to the caller, as a foreground run does.
+        assert_eq!(out.stdout(), "out-line\nno end");
+        j.cmd("journalctl").arg("--sync").ok();
+        let entries: Vec<serde_json::Value> = j
+            .cmd("journalctl")
+            .args(&["--output=json", "CONTAINER_NAME=jlog"])
+            .ok()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let field = |e: &serde_json::Value, k: &str| e[k].as_str().unwrap_or("").to_string();
+        let mut seen: Vec<(String, String, String)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    field(e, "MESSAGE"),
+                    field(e, "PRIORITY"),
+                    field(e, "CONTAINER_PARTIAL_MESSAGE"),
+                )
+            })
+            .collect();
+        seen.sort();
+        let s = |a: &str| a.to_string();
+        assert_eq!(
+            seen,
+            [
+                (s("err-line"), s("3"), s("")),
+                (s("no end"), s("6"), s("true")),
+                (s("out-line"), s("6"), s("")),
+            ],
+            "{entries:#?}"
+        );
+        for e in &entries {
+            let full = field(e, "CONTAINER_ID_FULL");
+            assert_eq!(full.len(), 64, "{e:#}");
+            assert_eq!(field(e, "CONTAINER_ID"), full[..12], "{e:#}");
+            assert_eq!(field(e, "SYSLOG_IDENTIFIER"), "jlog", "{e:#}");
+        }
+    }
+);

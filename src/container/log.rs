@@ -23,9 +23,6 @@ use std::path::{Path, PathBuf};
 /// line is logged as `P` entries of this size.
 pub const BUF: usize = 8192;
 
-/// Where journald listens for native-protocol datagrams.
-const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
     Stdout,
@@ -119,9 +116,10 @@ impl LogConfig {
                 _ => bail!("--log-opt `{o}`: expected max-size=SIZE or path=FILE"),
             }
         }
-        if c.driver == Driver::Journald && !Path::new(JOURNAL_SOCKET).exists() {
+        if c.driver == Driver::Journald && !crate::systemd::journal::available() {
             bail!(
-                "--log-driver journald: no journal here ({JOURNAL_SOCKET} does not exist); use k8s-file"
+                "--log-driver journald: no journal here ({} does not exist); use k8s-file",
+                crate::systemd::journal::SOCKET
             );
         }
         Ok(c)
@@ -439,15 +437,11 @@ impl LogWriter {
 
     /// Sends to the systemd journal, with the fields conmon gives.
     pub fn journald(id: &str, name: &str) -> Result<LogWriter> {
-        let sock = std::os::unix::net::UnixDatagram::unbound()
-            .context("creating a socket for the journal")?;
-        sock.connect(JOURNAL_SOCKET)
-            .with_context(|| format!("connecting to the journal at {JOURNAL_SOCKET}"))?;
-        let short = &id[..id.len().min(12)];
-        let fields = format!(
-            "CONTAINER_ID={short}\nCONTAINER_ID_FULL={id}\nCONTAINER_NAME={name}\nSYSLOG_IDENTIFIER={name}\n"
-        );
-        Ok(LogWriter(Sink::Journal(Journal { sock, fields })))
+        Ok(LogWriter(Sink::Journal(Journal {
+            journal: crate::systemd::journal::Journal::connect()?,
+            id: id.to_string(),
+            name: name.to_string(),
+        })))
     }
 
     /// Logs one read of the container's `stream`: an `F` entry per line, a
@@ -526,37 +520,39 @@ impl K8sFile {
 }
 
 struct Journal {
-    sock: std::os::unix::net::UnixDatagram,
-    /// The fields every entry carries, `KEY=value\n` each.
-    fields: String,
+    journal: crate::systemd::journal::Journal,
+    id: String,
+    name: String,
 }
 
 impl Journal {
-    /// One datagram per line in the native protocol (systemd's
-    /// JOURNAL_NATIVE_PROTOCOL): MESSAGE in the length-prefixed form, since a
-    /// container's bytes may hold anything; PRIORITY 6 for stdout and 3 for
-    /// stderr, and CONTAINER_PARTIAL_MESSAGE for a line without its end, as
-    /// conmon sends them.
+    /// One entry per line, with PRIORITY 6 for stdout and 3 for stderr and
+    /// CONTAINER_PARTIAL_MESSAGE for a line without its end, as conmon
+    /// sends them.
     fn write(&mut self, stream: Stream, bytes: &[u8]) -> Result<()> {
+        let short = &self.id[..self.id.len().min(12)];
         for line in bytes.split_inclusive(|b| *b == b'\n') {
             let (text, partial) = match line.strip_suffix(b"\n") {
                 Some(t) => (t, false),
                 None => (line, true),
             };
-            let mut d = Vec::with_capacity(text.len() + self.fields.len() + 64);
-            d.extend_from_slice(b"MESSAGE\n");
-            d.extend_from_slice(&(text.len() as u64).to_le_bytes());
-            d.extend_from_slice(text);
-            d.push(b'\n');
-            d.extend_from_slice(match stream {
-                Stream::Stdout => b"PRIORITY=6\n",
-                Stream::Stderr => b"PRIORITY=3\n",
-            });
-            d.extend_from_slice(self.fields.as_bytes());
+            let mut e = crate::systemd::journal::Entry::default();
+            e.field("MESSAGE", text)
+                .field(
+                    "PRIORITY",
+                    match stream {
+                        Stream::Stdout => b"6",
+                        Stream::Stderr => b"3",
+                    },
+                )
+                .field("CONTAINER_ID", short.as_bytes())
+                .field("CONTAINER_ID_FULL", self.id.as_bytes())
+                .field("CONTAINER_NAME", self.name.as_bytes())
+                .field("SYSLOG_IDENTIFIER", self.name.as_bytes());
             if partial {
-                d.extend_from_slice(b"CONTAINER_PARTIAL_MESSAGE=true\n");
+                e.field("CONTAINER_PARTIAL_MESSAGE", b"true");
             }
-            self.sock.send(&d).context("writing to the journal")?;
+            self.journal.send(&e)?;
         }
         Ok(())
     }
