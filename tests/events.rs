@@ -567,3 +567,72 @@ berthtest!(
         }
     }
 );
+
+berthtest!(logs_reads_a_journald_container_back_and_follows_it, |env| {
+    let j = Journald::start(true);
+    let b = |args: &[&str]| j.berth(&env, args);
+    b(&[
+        "import",
+        &crate::util::busybox_tar().display().to_string(),
+        "busybox",
+    ])
+    .ok();
+    b(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--log-driver",
+        "journald",
+        "--name",
+        "jf",
+        "busybox",
+        "sh",
+        "-c",
+        "mkfifo /go; echo one; echo two >&2; read x </go; echo three; exec sleep 1000",
+    ])
+    .ok();
+    // -f shows what is stored, then what comes, until the container ends.
+    let mut follow = Command::new("nsenter")
+        .args(j.nsenter())
+        .arg(crate::util::berth_bin())
+        .arg("--root")
+        .arg(&env.root)
+        .args(["logs", "-f", "jf"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(LINE_LIMIT)
+            .expect("berth logs -f printed no further line")
+    };
+    assert_eq!(next(), "one");
+    b(&["exec", "jf", "sh", "-c", "echo >/go"]).ok();
+    assert_eq!(next(), "three");
+    b(&["kill", "jf"]).ok();
+    let status = follow.wait().unwrap();
+    assert!(status.success(), "logs -f: {status}");
+
+    // Without -f: each stream to its own, as the k8s-file log is read.
+    j.cmd("journalctl").arg("--sync").ok();
+    let all = b(&["logs", "jf"]).run();
+    assert_ok(&all);
+    assert_eq!(all.stdout(), "one\nthree\n");
+    assert_eq!(all.stderr(), "two\n");
+    let last = b(&["logs", "--tail", "1", "jf"]).run();
+    assert_ok(&last);
+    assert_eq!(last.stdout(), "three\n");
+    assert_eq!(last.stderr(), "");
+});

@@ -1,6 +1,7 @@
 //! `berth logs [-f] [--tail N] [--since T] [--until T] [-t] [-n] CONTAINER…`
 
 use super::Ctx;
+use crate::container::journal_log;
 use crate::container::log::{self, Driver, Entry, Filter, Follower, Reader, Render, Stamp, Stream};
 use crate::container::{Containers, Meta};
 use crate::sys::pidfd::PidFd;
@@ -8,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Show a container's output (k8s-file logs)
+/// Show a container's output (its k8s-file log, or the journal's entries)
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Keep printing new output until the container's monitor has exited
@@ -49,9 +50,9 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut logs = Vec::new();
     for spec in &a.containers {
         let m = containers.find(spec)?;
-        let file =
-            log_file(&containers, &m).with_context(|| format!("reading the logs of `{spec}`"))?;
-        logs.push((m, file));
+        let source =
+            log_source(&containers, &m).with_context(|| format!("reading the logs of `{spec}`"))?;
+        logs.push((m, source));
     }
     // As podman: a prefix only when several containers share the output.
     let prefix = |m: &Meta| {
@@ -67,16 +68,33 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let mut out = Output::new();
     let mut renders: Vec<Render> = logs.iter().map(|_| Render::new(a.timestamps)).collect();
     if !a.follow {
-        for (i, (_, file)) in logs.iter().enumerate() {
-            log::read_all(&mut Reader::new(file), &filter, &mut |e| {
-                out.print(&mut renders[i], &e, prefixes[i].as_deref())
-            })?;
+        for (i, (m, source)) in logs.iter().enumerate() {
+            let mut print = |e: Entry| out.print(&mut renders[i], &e, prefixes[i].as_deref());
+            match source {
+                Source::File(file) => log::read_all(&mut Reader::new(file), &filter, &mut print)?,
+                Source::Journal => {
+                    journal_log::read_all(&m.id, &filter, &mut print)?;
+                }
+            }
         }
+        return Ok(0);
+    }
+    if let [(m, Source::Journal)] = logs.as_slice() {
+        journal_log::follow(&m.id, &filter, monitor(m), &mut |e| {
+            out.print(&mut renders[0], &e, None)
+        })?;
         return Ok(0);
     }
     // --tail applies to what is there now; what comes later is all shown.
     let mut followers = Vec::new();
-    for (i, (m, file)) in logs.iter().enumerate() {
+    for (i, (m, source)) in logs.iter().enumerate() {
+        let Source::File(file) = source else {
+            bail!(
+                "`{}` logs to the journal: follow it alone (berth logs -f {})",
+                m.name,
+                m.name
+            );
+        };
         let mut reader = Reader::new(file);
         if filter.tail.is_some() {
             log::read_all(&mut reader, &filter, &mut |e| {
@@ -96,6 +114,21 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         out.print(&mut renders[i], &e, prefixes[i].as_deref())
     })?;
     Ok(0)
+}
+
+/// Where a container's logs are read from.
+enum Source {
+    File(PathBuf),
+    /// The systemd journal (`--log-driver journald`).
+    Journal,
+}
+
+/// Where the logs of `m` are, or why it has none.
+fn log_source(containers: &Containers, m: &Meta) -> Result<Source> {
+    match m.log.driver {
+        Driver::Journald => Ok(Source::Journal),
+        _ => log_file(containers, m).map(Source::File),
+    }
 }
 
 /// The k8s-file log of `m`, or why it has none.

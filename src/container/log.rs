@@ -180,11 +180,15 @@ impl Stamp {
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let secs = d.as_secs() as i64;
+        Stamp::at(d.as_secs() as i64 * 1_000_000_000 + i64::from(d.subsec_nanos()))
+    }
+
+    /// `nanos` since the epoch, in the local zone.
+    pub fn at(nanos: i64) -> Stamp {
         Stamp {
-            nanos: secs * 1_000_000_000 + i64::from(d.subsec_nanos()),
+            nanos,
             // Without a readable zone, UTC: a log line in UTC is still right.
-            offset: crate::sys::clock::local_offset(secs).unwrap_or(0),
+            offset: crate::sys::clock::local_offset(nanos.div_euclid(1_000_000_000)).unwrap_or(0),
         }
     }
 
@@ -651,7 +655,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, e: &Entry) -> bool {
+    pub fn keeps(&self, e: &Entry) -> bool {
         self.since.is_none_or(|s| e.time.nanos >= s) && self.until.is_none_or(|u| e.time.nanos <= u)
     }
 }
@@ -794,10 +798,23 @@ pub fn read_all(
     filter: &Filter,
     f: &mut dyn FnMut(Entry) -> Result<()>,
 ) -> Result<()> {
+    keep(filter, &mut |each| reader.read_new(each), f)
+}
+
+/// What is handed each log entry in turn.
+pub type Each<'a> = dyn FnMut(Entry) -> Result<()> + 'a;
+
+/// The entries `source` hands over (to the callback it is given) that
+/// `filter` keeps, in order, to `f`: with a tail, once all are read.
+pub fn keep(
+    filter: &Filter,
+    source: &mut dyn FnMut(&mut Each<'_>) -> Result<()>,
+    f: &mut dyn FnMut(Entry) -> Result<()>,
+) -> Result<()> {
     match filter.tail {
         Some(n) => {
             let mut tail = Tail::new(n);
-            reader.read_new(&mut |e| {
+            source(&mut |e| {
                 if filter.keeps(&e) {
                     tail.push(e);
                 }
@@ -805,7 +822,7 @@ pub fn read_all(
             })?;
             tail.finish().into_iter().try_for_each(f)
         }
-        None => reader.read_new(&mut |e| if filter.keeps(&e) { f(e) } else { Ok(()) }),
+        None => source(&mut |e| if filter.keeps(&e) { f(e) } else { Ok(()) }),
     }
 }
 

@@ -9,6 +9,7 @@
 //! what became of them from /proc.
 
 pub mod health;
+pub mod journal_log;
 pub mod list;
 pub mod log;
 pub mod names;
