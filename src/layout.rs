@@ -47,11 +47,15 @@ impl Layout {
     /// The root directory: `--root`, else `$BERTH_ROOT`, else
     /// `$XDG_DATA_HOME/berth` (`~/.local/share/berth`), or `/var/lib/berth` for uid 0.
     pub fn pick(flag: Option<PathBuf>) -> Layout {
+        // A relative --root or BERTH_ROOT is taken from the working
+        // directory once, here: the container's monitor and helpers run
+        // elsewhere, and paths under the root go into its records.
+        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
         if let Some(p) = flag {
-            return Layout::new(p);
+            return Layout::new(absolute(p));
         }
         if let Some(p) = std::env::var_os("BERTH_ROOT").filter(|p| !p.is_empty()) {
-            return Layout::new(p);
+            return Layout::new(absolute(p.into()));
         }
         if nix::unistd::geteuid().is_root() {
             return Layout::new("/var/lib/berth");

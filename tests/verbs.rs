@@ -503,3 +503,62 @@ berthtest!(
         assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
     }
 );
+
+berthtest!(two_prunes_at_once_leave_nothing_behind, |env| {
+    env.import_busybox();
+    // Containers whose writable layers take a while to empty, so the two
+    // prunes meet on the same ones.
+    for n in ["a", "b", "c"] {
+        env.berth(&[
+            "run",
+            "--name",
+            n,
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir /m && cd /m && seq 4000 | xargs touch",
+        ])
+        .ok();
+    }
+    let one = env.berth(&["container", "prune", "-f"]).spawn();
+    let two = env.berth(&["container", "prune", "-f"]).spawn();
+    let mut pruned = Vec::new();
+    for running in [one, two] {
+        let out = running.wait();
+        assert_ok(&out);
+        let stderr = out.stderr();
+        assert!(
+            stderr.lines().all(|l| l.starts_with("berth: warning: ")),
+            "{stderr}"
+        );
+        pruned.extend(out.stdout().lines().map(String::from));
+    }
+    pruned.sort();
+    assert_eq!(pruned.len(), 3, "each container pruned once: {pruned:?}");
+    pruned.dedup();
+    assert_eq!(pruned.len(), 3, "each container pruned once: {pruned:?}");
+    let left: Vec<String> = util::list_dir(&env.root.join("containers"))
+        .into_iter()
+        .filter(|n| n.len() == 64 || n.starts_with(".removing-"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "container directories left");
+    assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
+});
+
+berthtest!(a_relative_root_is_taken_from_the_working_directory, |env| {
+    let tar = util::busybox_tar();
+    let rel = |args: &[&str]| {
+        let mut c = util::Cmd::new(util::berth_bin());
+        c.args(&["--root", "rel-root"])
+            .args(args)
+            .current_dir(env.dir());
+        c
+    };
+    rel(&["import", &tar.display().to_string(), "busybox"]).ok();
+    let out = rel(&["run", "--rm", "--network", "none", "busybox", "echo", "ran"]).run();
+    assert_ok(&out);
+    assert_eq!(out.stdout(), "ran\n");
+    assert!(env.dir().join("rel-root/store").is_dir());
+});

@@ -212,7 +212,9 @@ fn write_cidfile(
         containers.save(&meta)
     });
     if let Err(e) = written {
-        let _ = crate::helper::remove_tree(&containers.dir_of(&meta.id));
+        if let Ok(Some(r)) = containers.retire(&meta.id) {
+            let _ = crate::helper::remove_tree(&r.path);
+        }
         return Err(e.context(format!("writing --cidfile `{}`", file.display())));
     }
     Ok(meta)

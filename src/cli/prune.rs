@@ -41,13 +41,27 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 Err(_) if !containers.dir_of(&m.id).exists() => return Ok(false),
                 Err(e) => return Err(e),
             };
-            let mut now = containers.reload(&m.id)?;
+            let mut now = match containers.reload(&m.id) {
+                Ok(n) => n,
+                // Removed by another command while we waited for its lock.
+                Err(_) if !containers.dir_of(&m.id).exists() => return Ok(false),
+                Err(e) => return Err(e),
+            };
             containers.settle(&mut now)?;
             if now.state != State::Exited {
                 return Ok(false);
             }
-            remove_tree(&containers.dir_of(&m.id))
+            // Moved aside first, as `rm` does: nothing that goes by the
+            // container's path (another prune's lock) can put a file back
+            // while it is emptied, and a prune killed midway leaves a
+            // `.removing-` directory that the next sweep finishes.
+            let Some(retired) = containers.retire(&m.id)? else {
+                return Ok(false);
+            };
+            remove_tree(&retired.path)
                 .with_context(|| format!("removing container `{}`", m.name))?;
+            Containers::forget_cidfile(&now);
+            super::events::container(ctx, "remove", &now);
             Ok(true)
         })();
         match removed {

@@ -76,7 +76,10 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
         )
     })();
     if let Err(e) = made {
-        let _ = remove_tree(&dir);
+        // Listed since its record was saved: moved aside as `rm` does.
+        if let Ok(Some(r)) = containers.retire(&meta.id) {
+            let _ = remove_tree(&r.path);
+        }
         return Err(e);
     }
     crate::logger::phase("create.bundle");
