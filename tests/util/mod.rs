@@ -830,10 +830,17 @@ fn build_busybox_tar() -> PathBuf {
     ));
     std::fs::write(&tmp, &bytes).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
-    // Images from earlier builds of the tests are of no more use.
+    // Images from earlier builds of the tests are of no more use once no
+    // run of those builds can still be going: another build's run may share
+    // this dir right now (the same user, two checkouts), and removing its
+    // image under it fails every test of that run.
+    let day = std::time::Duration::from_secs(24 * 3600);
     for old in list_dir(&dir) {
         let p = dir.join(&old);
-        if old.starts_with("busybox-") && p != path {
+        let stale = std::fs::metadata(&p)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+        if old.starts_with("busybox-") && p != path && stale {
             let _ = std::fs::remove_file(p);
         }
     }
