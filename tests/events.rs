@@ -307,6 +307,13 @@ impl Journald {
         c
     }
 
+    /// The test's busybox image, imported beside it.
+    fn import_busybox(&self, env: &TestEnv) {
+        let tar = crate::util::busybox_tar();
+        self.berth(env, &["import", &tar.display().to_string(), "busybox"])
+            .ok();
+    }
+
     /// `berth events --format json` (after `journalctl --sync`: what was
     /// sent is stored).
     fn events(&self, env: &TestEnv, backend: &str, filter: &str) -> Vec<serde_json::Value> {
@@ -323,6 +330,20 @@ impl Journald {
     }
 }
 
+/// The lines a child prints on `out`, as they come, on a channel.
+fn lines_of(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 impl Drop for Journald {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -334,15 +355,7 @@ berthtest!(
     events_backend_journald_sends_to_the_journal_and_reads_back,
     |env| {
         let j = Journald::start(true);
-        j.berth(
-            &env,
-            &[
-                "import",
-                &crate::util::busybox_tar().display().to_string(),
-                "busybox",
-            ],
-        )
-        .ok();
+        j.import_busybox(&env);
         // A container's life, its start and exit recorded by the detached
         // monitor, which must have been told the backend.
         j.berth(
@@ -407,15 +420,7 @@ berthtest!(
 
 berthtest!(events_backend_journald_follows_with_journalctl, |env| {
     let j = Journald::start(true);
-    j.berth(
-        &env,
-        &[
-            "import",
-            &crate::util::busybox_tar().display().to_string(),
-            "busybox",
-        ],
-    )
-    .ok();
+    j.import_busybox(&env);
     j.berth(&env, &["tag", "busybox", "first:1"]).ok();
     let mut child = Command::new("nsenter")
         .args(j.nsenter())
@@ -435,16 +440,7 @@ berthtest!(events_backend_journald_follows_with_journalctl, |env| {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(out).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = lines_of(child.stdout.take().unwrap());
     let next = || -> serde_json::Value {
         let line = rx
             .recv_timeout(LINE_LIMIT)
@@ -498,15 +494,7 @@ berthtest!(
     log_driver_journald_sends_each_line_with_conmons_fields,
     |env| {
         let j = Journald::start(true);
-        j.berth(
-            &env,
-            &[
-                "import",
-                &crate::util::busybox_tar().display().to_string(),
-                "busybox",
-            ],
-        )
-        .ok();
+        j.import_busybox(&env);
         let out = j
             .berth(
                 &env,
@@ -571,12 +559,7 @@ berthtest!(
 berthtest!(logs_reads_a_journald_container_back_and_follows_it, |env| {
     let j = Journald::start(true);
     let b = |args: &[&str]| j.berth(&env, args);
-    b(&[
-        "import",
-        &crate::util::busybox_tar().display().to_string(),
-        "busybox",
-    ])
-    .ok();
+    j.import_busybox(&env);
     b(&[
         "run",
         "-d",
@@ -604,16 +587,7 @@ berthtest!(logs_reads_a_journald_container_back_and_follows_it, |env| {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let out = follow.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(out).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = lines_of(follow.stdout.take().unwrap());
     let next = || {
         rx.recv_timeout(LINE_LIMIT)
             .expect("berth logs -f printed no further line")
