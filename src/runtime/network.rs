@@ -305,7 +305,10 @@ impl Plan {
         let mut line = String::new();
         let read = BufReader::new(stdout).read_line(&mut line);
         if read.is_ok() && line.trim().parse::<u32>().is_ok() {
-            return Ok(Some(Attached { child }));
+            return Ok(Some(Attached {
+                child,
+                holds_ports: !self.ports.is_empty(),
+            }));
         }
         // EOF before the pid: pasta gave up; its log says why.
         let _ = child.kill();
@@ -412,7 +415,10 @@ fn attach_slirp(slirp: &Path, pid: Pid) -> Result<Attached> {
     drop(ready_w);
     let mut byte = [0u8; 1];
     if matches!(std::fs::File::from(ready_r).read(&mut byte), Ok(1)) {
-        return Ok(Attached { child });
+        return Ok(Attached {
+            child,
+            holds_ports: true,
+        });
     }
     let _ = child.kill();
     let out = child.wait_with_output().ok();
@@ -434,6 +440,9 @@ fn attach_slirp(slirp: &Path, pid: Pid) -> Result<Attached> {
 /// The running network helper; dropping it stops it.
 pub struct Attached {
     child: Child,
+    /// It listens on host ports for the container (`-p`; slirp4netns
+    /// always counts as such).
+    holds_ports: bool,
 }
 
 impl Drop for Attached {
@@ -443,7 +452,18 @@ impl Drop for Attached {
         // been reused). try_wait reaps it if it already exited.
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
-            let _ = self.child.wait();
+            // Its death takes the kernel 20–50 ms here (its tap device is
+            // unregistered, which waits for RCU grace periods), which every
+            // `run` with a network used to wait for after its container had
+            // ended. Waited for only when it listens on host ports: those
+            // must be free when berth returns (a script's next `run -p` of
+            // the same port). Otherwise a SIGKILLed helper can do nothing
+            // more — its memory and command line are gone at once — and its
+            // zombie is reaped by the monitor's loop or, once berth exits,
+            // by whoever reaps orphans.
+            if self.holds_ports {
+                let _ = self.child.wait();
+            }
         }
     }
 }
