@@ -39,6 +39,27 @@ pub struct Layout {
     root: PathBuf,
 }
 
+/// A relative root (`--root rel`, `BERTH_ROOT=rel`) as the real path it
+/// names from the working directory, once, here: the container's monitor
+/// and helpers run elsewhere, and paths under the root go into its records
+/// (so no `..` through a directory that may go away either). A root that
+/// does not exist yet is its parent's real path and its name.
+fn settled(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        return p;
+    }
+    if let Ok(real) = std::fs::canonicalize(&p) {
+        return real;
+    }
+    let abs = std::path::absolute(&p).unwrap_or(p);
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or(abs),
+        _ => abs,
+    }
+}
+
 impl Layout {
     pub fn new(root: impl Into<PathBuf>) -> Layout {
         Layout { root: root.into() }
@@ -47,20 +68,18 @@ impl Layout {
     /// The root directory: `--root`, else `$BERTH_ROOT`, else
     /// `$XDG_DATA_HOME/berth` (`~/.local/share/berth`), or `/var/lib/berth` for uid 0.
     pub fn pick(flag: Option<PathBuf>) -> Layout {
-        // A relative --root or BERTH_ROOT is taken from the working
-        // directory once, here: the container's monitor and helpers run
-        // elsewhere, and paths under the root go into its records.
-        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
         if let Some(p) = flag {
-            return Layout::new(absolute(p));
+            return Layout::new(settled(p));
         }
         if let Some(p) = std::env::var_os("BERTH_ROOT").filter(|p| !p.is_empty()) {
-            return Layout::new(absolute(p.into()));
+            return Layout::new(settled(p.into()));
         }
         if nix::unistd::geteuid().is_root() {
             return Layout::new("/var/lib/berth");
         }
-        if let Some(p) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+        // A relative XDG_DATA_HOME is invalid and to be ignored (the XDG
+        // base directory spec).
+        if let Some(p) = std::env::var_os("XDG_DATA_HOME").filter(|p| Path::new(p).is_absolute()) {
             return Layout::new(PathBuf::from(p).join("berth"));
         }
         let home = std::env::var_os("HOME")

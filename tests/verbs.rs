@@ -561,4 +561,27 @@ berthtest!(a_relative_root_is_taken_from_the_working_directory, |env| {
     assert_ok(&out);
     assert_eq!(out.stdout(), "ran\n");
     assert!(env.dir().join("rel-root/store").is_dir());
+    // Spelled through a directory that then goes away: the records name
+    // the root itself, not the way there.
+    std::fs::create_dir(env.dir().join("sub")).unwrap();
+    let mut c = util::Cmd::new(util::berth_bin());
+    c.args(&["--root", "../rel-root", "create", "--name", "c"])
+        .args(&["--network", "none", "busybox", "echo", "again"])
+        .current_dir(env.dir().join("sub"));
+    c.ok();
+    std::fs::remove_dir(env.dir().join("sub")).unwrap();
+    assert_eq!(rel(&["start", "-a", "c"]).ok(), "again\n");
+    // A relative XDG_DATA_HOME is no base directory (the XDG spec): the
+    // default under HOME is used.
+    let home = env.dir().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let mut x = util::Cmd::new(util::berth_bin());
+    x.args(&["import", &tar.display().to_string(), "busybox"])
+        .env("BERTH_ROOT", "")
+        .env("XDG_DATA_HOME", "xdg")
+        .env("HOME", &home)
+        .current_dir(env.dir());
+    x.ok();
+    assert!(home.join(".local/share/berth/store").is_dir());
+    assert!(!env.dir().join("xdg").exists());
 });
