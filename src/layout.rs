@@ -363,7 +363,8 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 /// fsynced, then renamed; the directory is fsynced so the rename survives a crash.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
-    synced_temp(dir, bytes)?
+    synced_temp(dir, bytes)
+        .with_context(|| format!("writing `{}`", path.display()))?
         .persist(path)
         .with_context(|| format!("renaming into `{}`", path.display()))?;
     sync_dir(dir)
@@ -387,7 +388,8 @@ fn synced_temp(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let path = std::path::absolute(path)?;
     let dir = path.parent().context("path has no parent")?;
-    synced_temp(dir, bytes)?
+    synced_temp(dir, bytes)
+        .with_context(|| format!("writing `{}`", path.display()))?
         .persist_noclobber(&path)
         .with_context(|| format!("creating `{}`", path.display()))?;
     sync_dir(dir)
