@@ -526,6 +526,13 @@ berthtest!(
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         let field = |e: &serde_json::Value, k: &str| e[k].as_str().unwrap_or("").to_string();
+        // After its lines, the run's end: an entry without MESSAGE (which
+        // journalctl's text output skips) that `logs -f` reads up to.
+        let (ends, entries): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .partition(|e| e.get("MESSAGE").is_none());
+        assert_eq!(ends.len(), 1, "{ends:#?}");
+        assert_eq!(field(&ends[0], "BERTH_LOG_END"), "1", "{:#}", ends[0]);
         let mut seen: Vec<(String, String, String)> = entries
             .iter()
             .map(|e| {
@@ -610,3 +617,73 @@ berthtest!(logs_reads_a_journald_container_back_and_follows_it, |env| {
     assert_eq!(last.stdout(), "three\n");
     assert_eq!(last.stderr(), "");
 });
+
+berthtest!(
+    attach_follows_a_journald_container_to_its_last_line,
+    |env| {
+        let j = Journald::start(true);
+        let b = |args: &[&str]| j.berth(&env, args);
+        j.import_busybox(&env);
+        b(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--log-driver",
+            "journald",
+            "--name",
+            "ja",
+            "busybox",
+            "sh",
+            "-c",
+            "mkfifo /go; echo before; read x </go; echo after; echo last; exit 3",
+        ])
+        .ok();
+        // "before" is stored before the attach starts, so it is not shown.
+        j.cmd("journalctl").arg("--sync").ok();
+        let mut attach = Command::new("nsenter")
+            .args(j.nsenter())
+            .arg(crate::util::berth_bin())
+            .arg("--root")
+            .arg(&env.root)
+            .args(["attach", "ja"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let rx = lines_of(attach.stdout.take().unwrap());
+        // Released once attach follows the journal (its `journalctl
+        // --follow` runs): what comes after that is what it must show.
+        let follows = || {
+            let children = format!("/proc/{0}/task/{0}/children", attach.id());
+            std::fs::read_to_string(children)
+                .unwrap_or_default()
+                .split_whitespace()
+                .any(|c| {
+                    std::fs::read(format!("/proc/{c}/cmdline"))
+                        .is_ok_and(|l| l.split(|b| *b == 0).any(|a| a == b"--follow"))
+                })
+        };
+        let deadline = std::time::Instant::now() + LINE_LIMIT;
+        while !follows() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attach never followed"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The writer may be killed with the container as it ends (exit 137):
+        // what matters is that it wrote.
+        b(&["exec", "ja", "sh", "-c", "echo >/go"]).run();
+        let status = attach.wait().unwrap();
+        let lines: Vec<String> = rx.try_iter().collect();
+        // The container's last lines, sent just before it ended, are there.
+        assert_eq!(lines, ["after", "last"]);
+        assert_eq!(
+            status.code(),
+            Some(3),
+            "attach exits with the container's code"
+        );
+    }
+);

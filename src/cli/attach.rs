@@ -3,13 +3,15 @@
 //!
 //! Nothing listens in a container's monitor, so attaching is following its
 //! log from the current end (inotify on the log, the monitor's pidfd for
-//! the end): the k8s-file driver is needed, and stdin cannot be attached —
+//! the end; a journald container's entries through `journalctl --follow`):
+//! the k8s-file or journald driver is needed, and stdin cannot be attached —
 //! a detached container reads /dev/null. Ctrl-C ends the attach, not the
 //! container.
 
 use super::Ctx;
 use super::logs::{Output, log_file, monitor};
-use crate::container::log::{self, Filter, Follower, Reader, Render};
+use crate::container::journal_log;
+use crate::container::log::{self, Driver, Filter, Follower, Reader, Render};
 use crate::container::{Containers, State};
 use anyhow::{Result, bail};
 
@@ -35,12 +37,25 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             m.name
         );
     }
+    let mut out = Output::new();
+    let mut render = Render::new(false);
+    if m.log.driver == Driver::Journald {
+        // From the journal's current end: a tail of none, then what comes.
+        let from_now = Filter {
+            since: None,
+            until: None,
+            tail: Some(0),
+        };
+        journal_log::follow(&m.id, &from_now, monitor(&m), &mut |e| {
+            out.print(&mut render, &e, None)
+        })?;
+        let end = crate::lifecycle::stop::wait(&containers, &m.id)?;
+        return Ok(end.unwrap_or(125));
+    }
     let file = log_file(&containers, &m)?;
     let mut reader = Reader::new(&file);
     // What is there already was before the attach.
     reader.read_new(&mut |_| Ok(()))?;
-    let mut out = Output::new();
-    let mut render = Render::new(false);
     let mut followers = [Follower {
         reader,
         filter: Filter {

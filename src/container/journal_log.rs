@@ -5,17 +5,20 @@
 //! sent by the caller's own uid (`_UID`, a field journald sets itself:
 //! another user cannot pass lines off as the container's).
 //!
-//! journald stores what it receives a moment after it is sent, so `-f`
-//! ends once the container's monitor is gone and what journald has stored
-//! by then is read: a line sent in the monitor's last instant may be left
-//! to a later `logs`.
+//! journald stores what it receives a moment after it is sent, so once the
+//! container's monitor is gone `-f` reads on to the entry that ends the
+//! run's output (`log::JOURNAL_END`, sent by the monitor before it exits),
+//! for at most [`END_WAIT`] (a journal that lost it, a monitor killed).
 
-use super::log::{Entry, Filter, Stamp, Stream};
+use super::log::{Entry, Filter, JOURNAL_END, Stamp, Stream};
 use crate::sys::pidfd::PidFd;
 use anyhow::{Context, Result};
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::process::{Child, Command, Stdio};
+
+/// How long `-f` waits for the end entry of a run once its monitor is gone.
+const END_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The entries of container `id` that `filter` keeps, oldest first, to
 /// `f`; returns the cursor of the last entry journald holds for it (to
@@ -25,7 +28,15 @@ pub fn read_all(
     filter: &Filter,
     f: &mut dyn FnMut(Entry) -> Result<()>,
 ) -> Result<Option<String>> {
-    read_after(id, None, filter, f)
+    Ok(read_after(id, None, filter, f)?.cursor)
+}
+
+/// Where a read of the journal stopped.
+struct Stopped {
+    /// The cursor of the last entry read (or the one it started after).
+    cursor: Option<String>,
+    /// The last entry read ends a run (the monitor sent no line after it).
+    ended: bool,
 }
 
 /// Prints what journald holds of container `id` (as [`read_all`]), then
@@ -36,7 +47,10 @@ pub fn follow(
     writer: Option<PidFd>,
     f: &mut dyn FnMut(Entry) -> Result<()>,
 ) -> Result<()> {
-    let mut cursor = read_all(id, filter, f)?;
+    let Stopped {
+        mut cursor,
+        mut ended,
+    } = read_after(id, None, filter, f)?;
     let Some(writer) = writer else {
         return Ok(());
     };
@@ -55,9 +69,18 @@ pub fn follow(
     let result = (|| -> Result<()> {
         let mut pending = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
+        // Once the monitor is gone: until when the end entry may come.
+        let mut gone_by: Option<std::time::Instant> = None;
         loop {
-            let ready = crate::sys::watch::wait_readable(&[child.out.as_fd(), writer.as_fd()])
-                .context("waiting for journalctl")?;
+            let (out, pid) = (child.out.as_fd(), writer.as_fd());
+            let ready = match gone_by {
+                None => crate::sys::watch::wait_readable(&[out, pid]),
+                Some(by) => {
+                    let left = by.saturating_duration_since(std::time::Instant::now());
+                    crate::sys::watch::wait_readable_for(&[out], Some(left))
+                }
+            }
+            .context("waiting for journalctl")?;
             if ready[0] {
                 let n = child.out.read(&mut buf).context("reading journalctl")?;
                 if n == 0 {
@@ -68,20 +91,33 @@ pub fn follow(
                     let line: Vec<u8> = pending.drain(..=nl).collect();
                     let (c, e) = parse(&line);
                     cursor = c.or(cursor.take());
+                    ended = is_end(&line) || (ended && e.is_none());
+                    if gone_by.is_some() && ended {
+                        return Ok(());
+                    }
                     if let Some(e) = e.filter(|e| later.keeps(e)) {
                         f(e)?;
                     }
                 }
-            } else if ready[1] {
+            } else if gone_by.is_some() {
+                // No end entry in time: what journald has is all there is.
                 return Ok(());
+            } else if ready.get(1) == Some(&true) {
+                if ended {
+                    return Ok(());
+                }
+                gone_by = Some(std::time::Instant::now() + END_WAIT);
             }
         }
     })();
     child.stop();
-    result?;
-    // The monitor is gone: what journald stored meanwhile.
-    read_after(id, cursor.as_deref(), &later, f)?;
-    Ok(())
+    result
+}
+
+/// Whether a line of journalctl's JSON is the entry that ends a run.
+fn is_end(line: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(line)
+        .is_ok_and(|v| v[JOURNAL_END].as_str() == Some("1"))
 }
 
 /// One `journalctl` run over container `id`'s entries after `cursor`.
@@ -90,7 +126,7 @@ fn read_after(
     cursor: Option<&str>,
     filter: &Filter,
     f: &mut dyn FnMut(Entry) -> Result<()>,
-) -> Result<Option<String>> {
+) -> Result<Stopped> {
     let mut cmd = journalctl(id);
     if let Some(c) = cursor {
         cmd.arg(format!("--after-cursor={c}"));
@@ -105,12 +141,14 @@ fn read_after(
         anyhow::bail!("journalctl failed ({status}) reading the journal");
     }
     let mut last = None;
+    let mut ended = false;
     super::log::keep(
         filter,
         &mut |each| {
             for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
                 let (c, e) = parse(line);
                 last = c.or(last.take());
+                ended = is_end(line) || (ended && e.is_none());
                 if let Some(e) = e {
                     each(e)?;
                 }
@@ -119,7 +157,10 @@ fn read_after(
         },
         f,
     )?;
-    Ok(last.or(cursor.map(str::to_string)))
+    Ok(Stopped {
+        cursor: last.or(cursor.map(str::to_string)),
+        ended,
+    })
 }
 
 /// `journalctl` over container `id`'s entries, as JSON, every field whole
@@ -214,6 +255,15 @@ mod tests {
         assert_eq!(e.text, [104, 255]);
         assert_eq!(e.stream, Stream::Stdout);
         assert!(!e.partial);
+    }
+
+    #[test]
+    fn the_end_of_a_run_is_no_line_but_ends_a_follow() {
+        let end =
+            br#"{"__CURSOR":"e","__REALTIME_TIMESTAMP":"1","BERTH_LOG_END":"1","PRIORITY":"7"}"#;
+        assert!(is_end(end));
+        assert!(parse(end).1.is_none());
+        assert!(!is_end(br#"{"MESSAGE":"BERTH_LOG_END=1"}"#));
     }
 
     #[test]

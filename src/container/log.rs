@@ -562,6 +562,25 @@ impl Journal {
     }
 }
 
+/// The field of the entry that ends a run's output in the journal.
+pub const JOURNAL_END: &str = "BERTH_LOG_END";
+
+impl Drop for Journal {
+    /// Ends the run's output with an entry of its own, without MESSAGE
+    /// (`journalctl`'s text output skips it): a reader following the
+    /// journal (`logs -f`) reads on to it once the monitor is gone. The
+    /// journal's socket is one queue, so every line sent before is stored
+    /// before it.
+    fn drop(&mut self) {
+        let mut e = crate::systemd::journal::Entry::default();
+        e.field("CONTAINER_ID_FULL", self.id.as_bytes())
+            .field("CONTAINER_NAME", self.name.as_bytes())
+            .field("PRIORITY", b"7")
+            .field(JOURNAL_END, b"1");
+        let _ = self.journal.send(&e);
+    }
+}
+
 /// Reads every source (pipes, a pty master) until each has ended, one
 /// [`BUF`]-sized read at a time as it becomes readable, logging each read
 /// and handing it to `tee` (a foreground run shows what it logs; a
