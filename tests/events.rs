@@ -307,6 +307,30 @@ impl Journald {
         c
     }
 
+    /// `berth run -d` of a journald-logged busybox container `name`
+    /// running `script` beside it.
+    fn run_logged(&self, env: &TestEnv, name: &str, script: &str) {
+        let args = ["run", "-d", "--network", "none", "--log-driver", "journald"];
+        self.berth(env, &args)
+            .args(&["--name", name, "busybox", "sh", "-c", script])
+            .ok();
+    }
+
+    /// `berth ARGS…` beside it as the test's child, its stdout piped.
+    fn spawn(&self, env: &TestEnv, args: &[&str]) -> Child {
+        Command::new("nsenter")
+            .args(self.nsenter())
+            .arg(crate::util::berth_bin())
+            .arg("--root")
+            .arg(&env.root)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// The test's busybox image, imported beside it.
     fn import_busybox(&self, env: &TestEnv) {
         let tar = crate::util::busybox_tar();
@@ -567,33 +591,13 @@ berthtest!(logs_reads_a_journald_container_back_and_follows_it, |env| {
     let j = Journald::start(true);
     let b = |args: &[&str]| j.berth(&env, args);
     j.import_busybox(&env);
-    b(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--log-driver",
-        "journald",
-        "--name",
+    j.run_logged(
+        &env,
         "jf",
-        "busybox",
-        "sh",
-        "-c",
         "mkfifo /go; echo one; echo two >&2; read x </go; echo three; exec sleep 1000",
-    ])
-    .ok();
+    );
     // -f shows what is stored, then what comes, until the container ends.
-    let mut follow = Command::new("nsenter")
-        .args(j.nsenter())
-        .arg(crate::util::berth_bin())
-        .arg("--root")
-        .arg(&env.root)
-        .args(["logs", "-f", "jf"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut follow = j.spawn(&env, &["logs", "-f", "jf"]);
     let rx = lines_of(follow.stdout.take().unwrap());
     let next = || {
         rx.recv_timeout(LINE_LIMIT)
@@ -624,34 +628,14 @@ berthtest!(
         let j = Journald::start(true);
         let b = |args: &[&str]| j.berth(&env, args);
         j.import_busybox(&env);
-        b(&[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--log-driver",
-            "journald",
-            "--name",
+        j.run_logged(
+            &env,
             "ja",
-            "busybox",
-            "sh",
-            "-c",
             "mkfifo /go; echo before; read x </go; echo after; echo last; exit 3",
-        ])
-        .ok();
+        );
         // "before" is stored before the attach starts, so it is not shown.
         j.cmd("journalctl").arg("--sync").ok();
-        let mut attach = Command::new("nsenter")
-            .args(j.nsenter())
-            .arg(crate::util::berth_bin())
-            .arg("--root")
-            .arg(&env.root)
-            .args(["attach", "ja"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut attach = j.spawn(&env, &["attach", "ja"]);
         let rx = lines_of(attach.stdout.take().unwrap());
         // Released once attach follows the journal (its `journalctl
         // --follow` runs): what comes after that is what it must show.
