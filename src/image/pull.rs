@@ -576,14 +576,7 @@ fn layer_job(
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUED_CHUNKS);
         std::thread::scope(|s| {
             let fetcher = s.spawn(move || fetch_into_blob(store, &mut counted, tx));
-            let mut raw = BufReader::with_capacity(
-                1 << 20,
-                Chunks {
-                    rx,
-                    chunk: Vec::new(),
-                    at: 0,
-                },
-            );
+            let mut raw = BufReader::with_capacity(1 << 20, layer::ChunkReader::new(rx));
             let unpacked = unpack_or_hash(store, unpacker, &mut raw, job.unpack);
             // The rest of the stream (the compressor's trailer, tar
             // padding) is read too, also after a failed unpack: the
@@ -639,15 +632,13 @@ fn layer_job(
 const QUEUED_CHUNKS: usize = 16;
 const CHUNK: usize = 256 << 10;
 
-type Chunk = io::Result<Vec<u8>>;
-
 /// Reads the whole blob from the network into a temporary blob, passing
 /// each chunk on. When the unpacker has gone (it failed), the blob is still
 /// completed, for its digest.
 fn fetch_into_blob(
     store: &Store,
     from: &mut dyn Read,
-    tx: std::sync::mpsc::SyncSender<Chunk>,
+    tx: std::sync::mpsc::SyncSender<layer::Chunk>,
 ) -> Result<PendingBlob> {
     let mut w = store.blob_writer()?;
     let mut to_unpacker = Some(tx);
@@ -673,32 +664,6 @@ fn fetch_into_blob(
         }
     }
     w.finish()
-}
-
-/// The unpacker's end of the queue, as a reader.
-struct Chunks {
-    rx: std::sync::mpsc::Receiver<Chunk>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl Read for Chunks {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at == self.chunk.len() {
-            match self.rx.recv() {
-                Ok(c) => {
-                    self.chunk = c?;
-                    self.at = 0;
-                }
-                // The fetcher finished (or failed, after saying so).
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 /// Unpacks the (compressed) layer stream, or only hashes its tar when the

@@ -7,6 +7,7 @@
 mod apply;
 mod archive;
 mod changes;
+mod chunks;
 mod compress;
 mod copy;
 mod diff;
@@ -23,6 +24,7 @@ mod tests;
 pub use apply::{ApplyOptions, ApplyReport, ExtractOptions, Ownership, apply, extract};
 pub use archive::{PackDest, PackOptions, Source, pack, unpack_at};
 pub use changes::{Change, ChangeKind, changes};
+pub use chunks::{Chunk, ChunkReader};
 #[allow(unused_imports)]
 pub use compress::{Compression, classify, compress, decompress, detect, is_tar_header};
 #[allow(unused_imports)]

@@ -273,11 +273,12 @@ fn parse(want: Want, path: &str, bytes: &[u8]) -> Fact {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::io::Write;
 
-    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    /// A tar of regular files, names as given (`tap`'s tests use it too).
+    pub(in crate::sbom) fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
         for (name, data) in files {
             // Names as given, `..` included: the image's tar may hold anything.

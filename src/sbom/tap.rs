@@ -9,7 +9,7 @@
 //! layer to be catalogued from its blob on first use, as before.
 
 use super::layers::{self, LayerFacts};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 /// Bytes handed over at a time: large enough that the channel costs
 /// nothing per tar header, small enough that little waits in memory.
@@ -22,7 +22,7 @@ const IN_FLIGHT: usize = 16;
 #[derive(Default)]
 pub struct Tap {
     buf: Vec<u8>,
-    tx: Option<SyncSender<Vec<u8>>>,
+    tx: Option<SyncSender<crate::layer::Chunk>>,
     thread: Option<std::thread::JoinHandle<anyhow::Result<LayerFacts>>>,
     /// The cataloguer stopped reading (an error): the rest is not sent.
     closed: bool,
@@ -52,7 +52,7 @@ impl Tap {
             let (tx, rx) = sync_channel(IN_FLIGHT);
             let spawned = std::thread::Builder::new()
                 .name("sbom-tap".into())
-                .spawn(move || layers::read_tar(Chunks::new(rx)));
+                .spawn(move || layers::read_tar(crate::layer::ChunkReader::new(rx)));
             match spawned {
                 Ok(t) => {
                     self.tx = Some(tx);
@@ -67,7 +67,7 @@ impl Tap {
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + (64 << 10)));
         if let Some(tx) = &self.tx
-            && tx.send(chunk).is_err()
+            && tx.send(Ok(chunk)).is_err()
         {
             self.closed = true;
         }
@@ -103,57 +103,10 @@ impl Drop for Tap {
     }
 }
 
-/// The reading end: the chunks as one stream.
-struct Chunks {
-    rx: Receiver<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-}
-
-impl Chunks {
-    fn new(rx: Receiver<Vec<u8>>) -> Chunks {
-        Chunks {
-            rx,
-            cur: Vec::new(),
-            pos: 0,
-        }
-    }
-}
-
-impl std::io::Read for Chunks {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos == self.cur.len() {
-            match self.rx.recv() {
-                Ok(c) => {
-                    self.cur = c;
-                    self.pos = 0;
-                }
-                // The sender is gone: the end of the stream.
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.cur.len() - self.pos);
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (name, data) in files {
-            let mut h = tar::Header::new_gnu();
-            h.set_mode(0o644);
-            h.set_size(data.len() as u64);
-            h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, name, *data).unwrap();
-        }
-        b.into_inner().unwrap()
-    }
+    use crate::sbom::layers::tests::tar_of;
 
     #[test]
     fn a_tar_fed_in_any_pieces_gives_the_facts_of_reading_it_whole() {
