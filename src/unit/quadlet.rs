@@ -335,12 +335,10 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
     };
     // `Image=NAME.image`: the image that file pulls, once its unit has.
     let image = if image.ends_with(".image") {
-        let Some(i) = cx.produced.get(image) else {
-            bail!("Image={image}: requires the Quadlet image {image}, which was not found");
-        };
-        service.add(UNIT, "Requires", &i.service);
-        service.add(UNIT, "After", &i.service);
-        i.name.as_str()
+        required(cx, &mut service, image, "image")
+            .with_context(|| format!("Image={image}"))?
+            .name
+            .as_str()
     } else {
         image
     };
@@ -530,18 +528,29 @@ pub fn convert(container: &UnitFile, file_name: &str, cx: &Place<'_>) -> Result<
     Ok(service)
 }
 
+/// What the Quadlet `file` (`NAME.volume`, `NAME.image`) makes, its unit
+/// required by and ordered before `service`.
+fn required<'a>(
+    cx: &Place<'a>,
+    service: &mut UnitFile,
+    file: &str,
+    kind: &str,
+) -> Result<&'a Produced> {
+    let Some(p) = cx.produced.get(file) else {
+        bail!("requires the Quadlet {kind} {file}, which was not found");
+    };
+    service.add(UNIT, "Requires", &p.service);
+    service.add(UNIT, "After", &p.service);
+    Ok(p)
+}
+
 /// A `Volume=` or `Mount=` source as the unit passes it on: `NAME.volume`
 /// becomes the volume that Quadlet file makes (and its unit a
 /// requirement), `./rel` a path beside the Quadlet file; a host path is
 /// required mounted before the container starts.
 fn storage_source(src: &str, cx: &Place<'_>, service: &mut UnitFile) -> Result<String> {
     let src = if src.ends_with(".volume") {
-        let Some(vol) = cx.produced.get(src) else {
-            bail!("requires the Quadlet volume {src}, which was not found");
-        };
-        service.add(UNIT, "Requires", &vol.service);
-        service.add(UNIT, "After", &vol.service);
-        vol.name.clone()
+        required(cx, service, src, "volume")?.name.clone()
     } else if src.starts_with('.') {
         absolute(cx.source, src).display().to_string()
     } else {
