@@ -212,9 +212,7 @@ fn write_cidfile(
         containers.save(&meta)
     });
     if let Err(e) = written {
-        if let Ok(Some(r)) = containers.retire(&meta.id) {
-            let _ = crate::helper::remove_tree(&r.path);
-        }
+        let _ = crate::lifecycle::remove_dir(containers, &meta.id);
         return Err(e.context(format!("writing --cidfile `{}`", file.display())));
     }
     Ok(meta)

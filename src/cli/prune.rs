@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use crate::container::{Containers, State};
-use crate::helper::remove_tree;
 use anyhow::{Context, Result};
 use std::io::{BufRead, Write};
 
@@ -55,11 +54,11 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             // container's path (another prune's lock) can put a file back
             // while it is emptied, and a prune killed midway leaves a
             // `.removing-` directory that the next sweep finishes.
-            let Some(retired) = containers.retire(&m.id)? else {
+            if !crate::lifecycle::remove_dir(&containers, &m.id)
+                .with_context(|| format!("removing container `{}`", m.name))?
+            {
                 return Ok(false);
-            };
-            remove_tree(&retired.path)
-                .with_context(|| format!("removing container `{}`", m.name))?;
+            }
             Containers::forget_cidfile(&now);
             super::events::container(ctx, "remove", &now);
             Ok(true)

@@ -71,9 +71,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 _ => crate::lifecycle::stop::kill_and_wait(&containers, &meta)?,
             }
             // None: its berth removed it (`--rm`) after the kill.
-            if let Some(retired) = containers.retire(&meta.id)? {
-                remove_tree(&retired.path)?;
-            }
+            crate::lifecycle::remove_dir(&containers, &meta.id)?;
             Containers::forget_cidfile(&meta);
             super::events::container(ctx, "remove", &meta);
             Ok(meta.id)
@@ -119,11 +117,8 @@ pub(super) fn sweep(containers: &Containers) -> Vec<Meta> {
     let mut kept = Vec::with_capacity(list.len());
     for mut m in list {
         match containers.settle(&mut m) {
-            Ok(true) => match containers
-                .retire(&m.id)
-                .and_then(|r| r.map_or(Ok(()), |r| remove_tree(&r.path)))
-            {
-                Ok(()) => Containers::forget_cidfile(&m),
+            Ok(true) => match crate::lifecycle::remove_dir(containers, &m.id) {
+                Ok(_) => Containers::forget_cidfile(&m),
                 Err(e) => log::debug!("removing leftover container {}: {e:#}", m.id),
             },
             Ok(false) => kept.push(m),

@@ -3,7 +3,6 @@
 
 use crate::container::log::LogConfig;
 use crate::container::{Containers, Meta, RestartPolicy, State};
-use crate::helper::remove_tree;
 use crate::spec::bundle::{self, Bundle};
 use crate::spec::{Placement, Prepared};
 use anyhow::{Context, Result};
@@ -77,9 +76,7 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
     })();
     if let Err(e) = made {
         // Listed since its record was saved: moved aside as `rm` does.
-        if let Ok(Some(r)) = containers.retire(&meta.id) {
-            let _ = remove_tree(&r.path);
-        }
+        let _ = super::remove_dir(containers, &meta.id);
         return Err(e);
     }
     crate::logger::phase("create.bundle");

@@ -13,3 +13,16 @@ pub mod health;
 pub mod monitor;
 pub mod start;
 pub mod stop;
+
+use crate::container::Containers;
+
+/// Removes container `id`'s directory as every removal does: moved aside
+/// (`Containers::retire`: out of the listings, locked), then emptied. False
+/// when there was nothing left to remove (a racing removal took it).
+pub fn remove_dir(containers: &Containers, id: &str) -> anyhow::Result<bool> {
+    let Some(retired) = containers.retire(id)? else {
+        return Ok(false);
+    };
+    crate::helper::remove_tree(&retired.path)?;
+    Ok(true)
+}

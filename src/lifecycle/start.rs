@@ -4,7 +4,6 @@
 
 use crate::container::{Containers, Meta, Process, State};
 use crate::events::Event;
-use crate::helper::remove_tree;
 use crate::runtime::monitor::Ticker;
 use crate::spec::bundle;
 pub use crate::spec::launch::Attach;
@@ -306,10 +305,8 @@ pub(super) fn finish(
     let mut meta = containers.reload(id)?;
     died(containers, &meta, exit_code(out));
     if meta.auto_remove {
-        if let Some(retired) = containers.retire(id)? {
-            remove_tree(&retired.path)
-                .with_context(|| format!("removing container {}", meta.name))?;
-        }
+        super::remove_dir(containers, id)
+            .with_context(|| format!("removing container {}", meta.name))?;
         Containers::forget_cidfile(&meta);
         let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
         crate::events::record(containers.layout(), e);

@@ -274,9 +274,7 @@ pub fn remove_named(containers: &Containers, name: &str) -> Result<()> {
     containers.settle(&mut meta)?;
     // Being started meanwhile, or orphaned: nothing of it may run on.
     kill_and_wait(containers, &meta)?;
-    if let Some(retired) = containers.retire(&meta.id)? {
-        crate::helper::remove_tree(&retired.path)?;
-    }
+    super::remove_dir(containers, &meta.id)?;
     Containers::forget_cidfile(&meta);
     Ok(())
 }
