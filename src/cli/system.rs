@@ -112,9 +112,12 @@ pub(super) fn collect_garbage(
     include_tmp: bool,
 ) -> Result<(usize, u64)> {
     let collected = store.collect(lock, include_tmp, &layers_in_use(store)?)?;
-    // The per-layer SBOM facts and per-image findings of what is gone.
-    crate::sbom::sweep_cache(store);
-    crate::vuln::gate::sweep_cache(store.layout(), store);
+    // The per-layer SBOM facts and per-image findings of what is gone; a
+    // store that cannot be listed keeps them until next time.
+    if let Ok(images) = store.images() {
+        crate::sbom::sweep_cache(store.layout(), &images);
+        crate::vuln::gate::sweep_cache(store.layout(), &images);
+    }
     let mut bytes = collected.bytes;
     for dir in &collected.dirs {
         bytes += crate::layer::disk_usage(dir).unwrap_or(0);

@@ -161,17 +161,14 @@ pub fn remember(store: &Store, diff_id: &crate::store::digest::Digest, facts: &L
     cache::put(store.layout(), diff_id, facts);
 }
 
-/// Removes the cached facts of layers no image in the store has: after
-/// `rmi` and the prunes, under the store lock. A store that cannot be
-/// listed keeps them until next time.
-pub fn sweep_cache(store: &Store) {
-    if let Ok(images) = store.images() {
-        let in_use = images
-            .iter()
-            .flat_map(|i| i.diff_ids().iter().map(|d| d.hex().to_string()))
-            .collect();
-        cache::sweep(store.layout(), &in_use);
-    }
+/// Removes the cached facts of layers none of `images` (all the store
+/// has) has: after `rmi` and the prunes, under the store lock.
+pub fn sweep_cache(layout: &crate::layout::Layout, images: &[Image]) {
+    let in_use = images
+        .iter()
+        .flat_map(|i| i.diff_ids().iter().map(|d| d.hex().to_string()))
+        .collect();
+    cache::sweep(layout, &in_use);
 }
 
 /// The facts of every layer, bottom first, merged into the image's SBOM.

@@ -72,15 +72,11 @@ pub fn findings(
     Ok((found, db.version().to_string()))
 }
 
-/// Removes the cached findings of images no longer in the store (and the
-/// temporaries of writes a crash interrupted, once an hour old): after
-/// `rmi` and the prunes, under the store lock, as the SBOM cache is swept.
-/// Each file goes whole or stays; a store that cannot be listed keeps them
-/// until next time.
-pub fn sweep_cache(layout: &Layout, store: &Store) {
-    let Ok(images) = store.images() else {
-        return;
-    };
+/// Removes the cached findings of images not among `images` (all the
+/// store has), and the temporaries of writes a crash interrupted, once an
+/// hour old: after `rmi` and the prunes, under the store lock, as the SBOM
+/// cache is swept. Each file goes whole or stays.
+pub fn sweep_cache(layout: &Layout, images: &[Image]) {
     let ids: std::collections::BTreeSet<&str> = images.iter().map(|i| i.id().hex()).collect();
     let Ok(rd) = std::fs::read_dir(layout.scan_cache_dir()) else {
         return;
