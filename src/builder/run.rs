@@ -606,7 +606,7 @@ impl Builder<'_> {
             network: &prepared.opts.network,
             dir: etc_dir,
             on_created: &mut |_pid| Ok(()),
-            on_started: &mut || {},
+            on_started: &mut || crate::runtime::monitor::Settle::Awake,
             watch: Default::default(),
             ticker: None,
         };

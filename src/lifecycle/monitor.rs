@@ -13,7 +13,7 @@
 use super::start::{DetachedNotify, NotStarted, exit_code, finish, restarted, run_once};
 use crate::container::Containers;
 use crate::layout::Layout;
-use crate::runtime::monitor::Ticker;
+use crate::runtime::monitor::{Settle, Ticker};
 use crate::spec::launch::Stdio;
 use crate::systemd::SdNotify;
 use anyhow::Result;
@@ -61,12 +61,10 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
         let meta = containers.reload(id)?;
         let file = meta.log.file(containers.layout().container_log(id));
         let log = meta.log.open(&file, &meta.id, &meta.name)?;
-        let mut started = || {
-            // Before `ok`: the monitor is small by the time `run -d` returns.
-            release_setup_memory();
-            if let Some(mut r) = report.take() {
-                let _ = r.write_all(b"ok");
-            }
+        // `ok` once the monitor is as small as it stays: by the time
+        // `run -d` returns.
+        let mut started = || Settle::Release {
+            tell: report.take().map(|r| (r, &b"ok"[..])),
         };
         let watch = match &notify {
             Some(n) => n.watch(containers, &meta)?,
@@ -127,23 +125,5 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
             return finish(containers, id, &out);
         }
         restarted(containers, id, code)?;
-    }
-}
-
-/// The container runs and the monitor only waits on it from here on, for
-/// as long as it lives: gives back what the start touched once — the pages
-/// of berth's and libc's code and constants it faulted in (they stay in the
-/// page cache: what the waiting touches comes back), the heap it freed and
-/// the stack its deep calls used. Called by the wait loop right before it
-/// first blocks, so little is touched again while the container runs.
-fn release_setup_memory() {
-    match crate::sys::memory::release() {
-        Ok(d) => log::debug!(
-            "monitor: unmapped {} kB of {} file mappings, {} kB of stack",
-            d.kb,
-            d.mappings,
-            d.stack / 1024
-        ),
-        Err(e) => log::debug!("monitor: keeping its setup memory: {e}"),
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::container::{Containers, Meta, Process, State};
 use crate::events::Event;
-use crate::runtime::monitor::Ticker;
+use crate::runtime::monitor::{Settle, Ticker};
 use crate::spec::bundle;
 pub use crate::spec::launch::Attach;
 use crate::spec::launch::{self, Launch, Stdio};
@@ -103,6 +103,7 @@ pub fn foreground(
             for e in [said, written].into_iter().filter_map(Result::err) {
                 log::warn!("{e:#}");
             }
+            Settle::Awake
         };
         // `--sdnotify=healthy`: READY=1 once the first check passes.
         let mut ready_when_healthy = || {
@@ -252,7 +253,7 @@ pub(super) fn run_once(
     stdio: Stdio,
     sig_proxy: bool,
     watch: crate::runtime::monitor::Watch,
-    started: &mut dyn FnMut(),
+    started: &mut dyn FnMut() -> Settle,
     mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);

@@ -12,7 +12,7 @@ use super::plan::Plan;
 use super::pty;
 use anyhow::{Context, Result, anyhow};
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, poll};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -50,8 +50,9 @@ pub struct Options<'a> {
     /// is over and nothing more can fail to start), when the wait loop is
     /// set up and about to block for the first time: what it releases (a
     /// detached monitor's setup memory) is not touched again before the
-    /// container does something.
-    pub on_started: &'a mut dyn FnMut(),
+    /// container does something. What it returns says what the monitor
+    /// does last before it sleeps.
+    pub on_started: &'a mut dyn FnMut() -> Settle,
     /// Runs in the child right before capabilities are dropped (tty setup).
     pub child_before_exec: &'a dyn Fn() -> Result<()>,
     /// `-t`: the monitor's end of the socket the child sends its pty master on.
@@ -62,6 +63,20 @@ pub struct Options<'a> {
     pub watch: Watch,
     /// Timed work for the wait loop (the healthcheck).
     pub ticker: Option<&'a mut dyn Ticker>,
+}
+
+/// What a monitor does last, once the container's command runs, before it
+/// first sleeps.
+pub enum Settle {
+    /// Nothing more: it wakes as often as its caller does (a foreground run).
+    Awake,
+    /// Give back the memory the start touched once (`sys::memory`), then
+    /// write `tell`'s bytes on its pipe, if any: a detached container's
+    /// monitor, which only waits from here on, and tells the berth that
+    /// started it once it is as small as it stays.
+    Release {
+        tell: Option<(std::fs::File, &'static [u8])>,
+    },
 }
 
 /// Work the monitor's wait loop does between the container's events, on
@@ -199,9 +214,11 @@ fn run_blocked(
 /// pid 1, or an exec'd command): relays its terminal when it has one (the
 /// master comes on `tty`), keeps the window size in step, forwards the
 /// signals in `mask` when `sig_proxy`, does the `watch` duties, runs
-/// `ticker` when it is due, and reaps; returns its exit. The signals are already blocked (`mask`), so nothing
-/// polls and no handler runs concurrently. `on_waiting` runs once, right
-/// before the loop first blocks (with a terminal: before it goes raw).
+/// `ticker` when it is due, and reaps; returns its exit. The signals are
+/// already blocked (`mask`), so nothing polls and no handler runs
+/// concurrently. `on_waiting` runs once, right before the loop first
+/// blocks with nothing due (with a terminal: before it goes raw), and
+/// what it returns is done then.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn supervise(
     pid: Pid,
@@ -211,16 +228,27 @@ pub(super) fn supervise(
     sig_proxy: bool,
     watch: Watch,
     mut ticker: Option<&mut dyn Ticker>,
-    mut on_waiting: Option<&mut dyn FnMut()>,
+    on_waiting: Option<&mut dyn FnMut() -> Settle>,
 ) -> Result<Exit> {
     use std::time::Instant;
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let master = tty.map(pty::receive_master).transpose()?;
+    let mut first = FirstSleep {
+        hook: on_waiting,
+        release: false,
+    };
     if master.is_some()
-        && let Some(f) = on_waiting.take()
+        && let Some(f) = first.hook.take()
     {
         // Before the terminal goes raw: what it says keeps its line breaks.
-        f();
+        // The pty relay waits in its own poll, so the release is made here,
+        // with the few pages the relay then touches coming back.
+        if let Settle::Release { tell } = f() {
+            log_release(crate::sys::memory::release());
+            if let Some((mut pipe, bytes)) = tell {
+                let _ = pipe.write_all(bytes);
+            }
+        }
     }
     let _raw = master
         .as_ref()
@@ -271,7 +299,7 @@ pub(super) fn supervise(
                     master_open = false;
                 }
             }
-            _ => wait_readable(&wake, timeout, on_waiting.take())?,
+            _ => wait_readable(&wake, timeout, &mut first)?,
         }
         if let (Some(n), Some(p)) = (notifier, &watch.proxy)
             && let Err(e) = n.relay(p, me)
@@ -314,25 +342,73 @@ pub(super) fn supervise(
     Ok(status)
 }
 
-/// Waits until one of `fds` is readable or `timeout` passes; runs `before`
-/// right before it blocks (so what that releases stays released while the
-/// process sleeps: nothing but the poll runs after it).
+/// What the wait loop owes before the monitor first sleeps: the
+/// `on_waiting` hook, at the first wait, and then the release it may ask
+/// for, at the first wait with nothing due.
+struct FirstSleep<'a> {
+    hook: Option<&'a mut dyn FnMut() -> Settle>,
+    release: bool,
+}
+
+/// Waits until one of `fds` is readable or `timeout` passes, and settles
+/// `first`: the hook runs right away (what it says or records comes before
+/// anything the loop does next); a release it asks for waits for a sleep
+/// with nothing due — something already pending (the SIGCHLD of a helper
+/// reaped earlier, still on the signalfd; a notify datagram) would have the
+/// loop undo it at once — and is then made by the poll itself, so that
+/// nothing but the poll runs after it. Its `tell` goes out at once when the
+/// release has to wait.
 fn wait_readable(
     fds: &[std::os::fd::BorrowedFd<'_>],
     timeout: Option<std::time::Duration>,
-    before: Option<&mut dyn FnMut()>,
+    first: &mut FirstSleep<'_>,
 ) -> Result<()> {
     let mut fds: Vec<PollFd> = (fds.iter())
         .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
         .collect();
-    if let Some(f) = before {
-        f();
+    let mut tell = None;
+    if let Some(hook) = first.hook.take()
+        && let Settle::Release { tell: t } = hook()
+    {
+        first.release = true;
+        tell = t;
+    }
+    if first.release && poll(&mut fds, PollTimeout::ZERO)? == 0 {
+        first.release = false;
+        let tell = tell.map(|(pipe, bytes)| (std::os::fd::OwnedFd::from(pipe), bytes));
+        match crate::sys::memory::release_then_poll(tell, &mut fds, pty::poll_timeout(timeout)) {
+            Ok((dropped, polled)) => {
+                log_release(Ok(dropped));
+                match polled {
+                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                    r => return r.map(|_| ()).map_err(Into::into),
+                }
+            }
+            // No smaps to read: wait as everyone else does, not small.
+            Err(e) => log_release(Err(e)),
+        }
+    } else if let Some((mut pipe, bytes)) = tell {
+        // Written and closed (dropped) now: the caller waits for it.
+        let _ = pipe.write_all(bytes);
     }
     loop {
         match poll(&mut fds, pty::poll_timeout(timeout)) {
             Err(Errno::EINTR) => continue,
             r => return r.map(|_| ()).map_err(Into::into),
         }
+    }
+}
+
+/// Logs what a monitor's release gave back.
+fn log_release(r: std::io::Result<crate::sys::memory::Dropped>) {
+    match r {
+        Ok(d) => log::debug!(
+            "monitor: unmapped {} kB of {} file mappings, {} kB of stack",
+            d.kb,
+            d.mappings,
+            d.stack / 1024
+        ),
+        Err(e) => log::debug!("monitor: keeping its setup memory: {e}"),
     }
 }
 

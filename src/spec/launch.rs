@@ -62,8 +62,9 @@ pub struct Launch<'a> {
     /// Runs once the container's process exists, before it starts (its
     /// network is attached first).
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
-    /// Runs once the container's command runs (exec'd).
-    pub on_started: &'a mut dyn FnMut(),
+    /// Runs once the container's command runs (exec'd); says what the
+    /// monitor does last before it first sleeps.
+    pub on_started: &'a mut dyn FnMut() -> monitor::Settle,
     /// Stop on SIGTERM, the systemd watchdog and notify relay.
     pub watch: monitor::Watch,
     /// Timed work for the monitor's wait loop (the healthcheck).

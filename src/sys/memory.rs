@@ -5,6 +5,7 @@
 //! would otherwise stay resident for the container's life.
 
 use std::io;
+use std::os::fd::{IntoRawFd, OwnedFd};
 
 /// What [`release`] gave back.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -42,48 +43,260 @@ const STACK_KEEP: usize = 8 * 1024;
 pub fn release() -> io::Result<Dropped> {
     let marker = 0u8;
     let sp = std::hint::black_box(&marker) as *const u8 as usize;
-    let (mappings, stack) = {
-        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
-        (droppable(&smaps), stack_range(&smaps))
+    let plan = Plan::read(sp)?;
+    trim_heap();
+    Ok(plan.give_back())
+}
+
+/// The last thing a process does before it sleeps for long: [`release`],
+/// then `tell` (the bytes written on the fd, which is then closed: a
+/// monitor tells the berth that started it, waiting for the end of that
+/// pipe, that all went well), then poll(2) on `fds` for
+/// `timeout` (-1: none). Returns what was given back and poll's result;
+/// an error when /proc/self/smaps could not be read (then nothing was
+/// given back or polled, but `tell` was written and closed).
+///
+/// From the first page given back to the sleep, only raw system calls
+/// run, inline in this function: a call into libc or any other function
+/// would fault its page back in, and with it the whole fault-around block
+/// (64 kB or more) around it, which is most of what [`release`] saves.
+/// Call it from the main thread, like [`release`].
+pub fn release_then_poll(
+    tell: Option<(OwnedFd, &[u8])>,
+    fds: &mut [nix::poll::PollFd<'_>],
+    timeout: nix::poll::PollTimeout,
+) -> io::Result<(Dropped, io::Result<usize>)> {
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    let plan = match Plan::read(sp) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // Nothing given back; `tell` is owed all the same.
+            if let Some((fd, bytes)) = tell {
+                let _ = std::io::Write::write_all(&mut std::fs::File::from(fd), bytes);
+            }
+            return Err(e);
+        }
     };
     trim_heap();
-    let mut dropped = Dropped::default();
-    for m in &mappings {
-        // SAFETY: [start, end) is a whole mapping of this process that
-        // /proc/self/smaps listed: private, not writable, file-backed, with
-        // no anonymous (copy-on-write) page. MADV_DONTNEED on such a
-        // mapping only removes page-table entries: a later access faults
-        // the same file bytes back in, so no Rust object's memory changes.
-        // The mapping could have been unmapped since (nothing here does
-        // that); madvise then fails with ENOMEM, which is ignored.
-        let r = unsafe {
-            libc::madvise(
-                m.start as *mut libc::c_void,
-                m.end - m.start,
-                libc::MADV_DONTNEED,
-            )
-        };
-        if r == 0 {
-            dropped.mappings += 1;
-            dropped.kb += m.rss_kb;
+    let dropped = plan.give_back();
+    if let Some((fd, bytes)) = tell {
+        let fd = fd.into_raw_fd();
+        // SAFETY: write(2) reads `bytes.len()` bytes from a live slice, on
+        // an fd this function owns (into_raw_fd gave up the OwnedFd), which
+        // close(2) then ends. A short or failed write is the reader's
+        // business: it sees less than it waits for.
+        unsafe {
+            raw::syscall3(
+                libc::SYS_write,
+                fd as usize,
+                bytes.as_ptr() as usize,
+                bytes.len(),
+            );
+            raw::syscall3(libc::SYS_close, fd as usize, 0, 0);
         }
     }
-    if let Some((start, end)) = stack.and_then(|(lo, hi)| unused_stack(lo, hi, sp)) {
-        // SAFETY: [start, end) lies in the main thread's [stack] mapping,
-        // wholly below this frame's own variable by more than STACK_KEEP:
-        // the stack grows down, so nothing live is stored there (no signal
-        // handler runs on it: berth has none that could be on this stack
-        // now, and the madvise call's own frames sit in the kept part).
-        // MADV_DONTNEED makes it read as zero pages the next time the stack
-        // grows into it, as fresh stack memory does.
-        if unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) }
-            == 0
-        {
-            dropped.stack = end - start;
+    let ms = i32::from(timeout);
+    let ts = libc::timespec {
+        tv_sec: (ms.max(0) / 1000) as libc::time_t,
+        tv_nsec: ((ms.max(0) % 1000) * 1_000_000) as libc::c_long,
+    };
+    // SAFETY: nix's PollFd is repr(transparent) over libc::pollfd, so the
+    // slice is `fds.len()` pollfds the kernel may write `revents` into
+    // for the call; their fds are borrowed for as long as `fds` lives. The
+    // timespec lives on this frame; a null signal mask leaves it as it is
+    // (ppoll, not poll: aarch64 has only ppoll).
+    let r = unsafe {
+        raw::syscall5(
+            libc::SYS_ppoll,
+            fds.as_mut_ptr() as usize,
+            fds.len(),
+            if ms < 0 {
+                0
+            } else {
+                &ts as *const libc::timespec as usize
+            },
+            0,
+            0,
+        )
+    };
+    drop(plan);
+    let polled = if r < 0 {
+        Err(io::Error::from_raw_os_error(-r as i32))
+    } else {
+        Ok(r as usize)
+    };
+    Ok((dropped, polled))
+}
+
+/// What [`release`] will give back, read from /proc/self/smaps before any
+/// of it is.
+struct Plan {
+    mappings: Vec<Mapping>,
+    /// The part of the main thread's stack below the caller's frame.
+    stack: Option<(usize, usize)>,
+}
+
+impl Plan {
+    /// `sp`: an address in the frame that will wait.
+    fn read(sp: usize) -> io::Result<Plan> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+        Ok(Plan {
+            mappings: droppable(&smaps),
+            stack: stack_range(&smaps).and_then(|(lo, hi)| unused_stack(lo, hi, sp)),
+        })
+    }
+
+    /// Drops the pages, with raw madvise calls (see [`release_then_poll`]);
+    /// inline there, so that its code is on the page that runs on.
+    #[inline(always)]
+    fn give_back(&self) -> Dropped {
+        let mut dropped = Dropped::default();
+        for m in &self.mappings {
+            // SAFETY: [start, end) is a whole mapping of this process that
+            // /proc/self/smaps listed: private, not writable, file-backed,
+            // with no anonymous (copy-on-write) page. MADV_DONTNEED on such
+            // a mapping only removes page-table entries: a later access
+            // faults the same file bytes back in, so no Rust object's
+            // memory changes. The mapping could have been unmapped since
+            // (nothing here does that); madvise then fails with ENOMEM,
+            // which is ignored.
+            let r = unsafe {
+                raw::syscall3(
+                    libc::SYS_madvise,
+                    m.start,
+                    m.end - m.start,
+                    libc::MADV_DONTNEED as usize,
+                )
+            };
+            if r == 0 {
+                dropped.mappings += 1;
+                dropped.kb += m.rss_kb;
+            }
+        }
+        if let Some((start, end)) = self.stack {
+            // SAFETY: [start, end) lies in the main thread's [stack]
+            // mapping, wholly below the waiting frame's own variable by
+            // more than STACK_KEEP: the stack grows down, so nothing live
+            // is stored there (no signal handler runs on it: berth has none
+            // that could be on this stack now, and the frames of this call
+            // sit in the kept part). MADV_DONTNEED makes it read as zero
+            // pages the next time the stack grows into it, as fresh stack
+            // memory does.
+            let r = unsafe {
+                raw::syscall3(
+                    libc::SYS_madvise,
+                    start,
+                    end - start,
+                    libc::MADV_DONTNEED as usize,
+                )
+            };
+            if r == 0 {
+                dropped.stack = end - start;
+            }
+        }
+        dropped
+    }
+}
+
+/// System calls made with the instruction itself, not libc's wrappers: see
+/// [`release_then_poll`]. They return what the kernel does: the result, or
+/// -errno.
+mod raw {
+    /// # Safety
+    /// As for the system call `n` with these arguments.
+    #[inline(always)]
+    pub unsafe fn syscall3(n: libc::c_long, a: usize, b: usize, c: usize) -> isize {
+        // SAFETY: the caller's.
+        unsafe { syscall5(n, a, b, c, 0, 0) }
+    }
+
+    /// # Safety
+    /// As for the system call `n` with these arguments.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub unsafe fn syscall5(
+        n: libc::c_long,
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+        e: usize,
+    ) -> isize {
+        let r: isize;
+        // SAFETY: the x86-64 Linux system call convention: number in rax,
+        // arguments in rdi, rsi, rdx, r10, r8; the result in rax; rcx and
+        // r11 clobbered. What the call itself does is the caller's.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") n as isize => r,
+                in("rdi") a,
+                in("rsi") b,
+                in("rdx") c,
+                in("r10") d,
+                in("r8") e,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        r
+    }
+
+    /// # Safety
+    /// As for the system call `n` with these arguments.
+    #[cfg(target_arch = "aarch64")]
+    #[inline(always)]
+    pub unsafe fn syscall5(
+        n: libc::c_long,
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+        e: usize,
+    ) -> isize {
+        let r: isize;
+        // SAFETY: the AArch64 Linux system call convention: number in x8,
+        // arguments in x0-x4, the result in x0. What the call itself does
+        // is the caller's.
+        unsafe {
+            std::arch::asm!(
+                "svc 0",
+                in("x8") n,
+                inlateout("x0") a as isize => r,
+                in("x1") b,
+                in("x2") c,
+                in("x3") d,
+                in("x4") e,
+                options(nostack),
+            );
+        }
+        r
+    }
+
+    /// # Safety
+    /// As for the system call `n` with these arguments.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    pub unsafe fn syscall5(
+        n: libc::c_long,
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+        e: usize,
+    ) -> isize {
+        // SAFETY: the caller's. Elsewhere libc's wrapper does it (its page
+        // comes back in: only memory, not correctness, is at stake).
+        let r = unsafe { libc::syscall(n, a, b, c, d, e) };
+        if r < 0 {
+            -(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO) as isize)
+        } else {
+            r as isize
         }
     }
-    drop(mappings);
-    Ok(dropped)
 }
 
 /// One malloc arena for the whole process: a thread then allocates from
