@@ -303,11 +303,14 @@ pub(super) fn finish(
     id: &str,
     out: &Result<Result<i32, NotStarted>>,
 ) -> Result<()> {
+    crate::logger::phase("finish");
     let mut meta = containers.reload(id)?;
     died(containers, &meta, exit_code(out));
+    crate::logger::phase("finish.died");
     if meta.auto_remove {
         super::remove_dir(containers, id)
             .with_context(|| format!("removing container {}", meta.name))?;
+        crate::logger::phase("finish.removed");
         Containers::forget_cidfile(&meta);
         let e = Event::container("remove", &meta.id, &meta.name, &meta.image);
         crate::events::record(containers.layout(), e);
