@@ -587,19 +587,39 @@ impl Drop for Journal {
 /// detached monitor passes `&mut |_, _| {}`). One thread serves both
 /// streams, so entries keep the order the reads came in. A pty master's EIO
 /// after its last slave closes counts as the end.
+///
+/// `idle` (a detached container's monitor, which lives as long as its
+/// container): once the output has paused that long, the code and
+/// constants the logging touched are given back (`sys::memory`), as the
+/// monitor's start was; the next output brings back what it needs. One
+/// timeout per pause, none while nothing comes.
 pub fn pump(
     sources: Vec<(OwnedFd, Stream)>,
     log: &mut LogWriter,
     tee: &mut dyn FnMut(Stream, &[u8]),
+    idle: Option<std::time::Duration>,
 ) -> Result<()> {
     let mut open: Vec<(File, Stream)> = sources
         .into_iter()
         .map(|(fd, s)| (File::from(fd), s))
         .collect();
     let mut buf = vec![0u8; BUF];
+    // Output came since the last give-back (or the start's).
+    let mut touched = false;
     while !open.is_empty() {
         let fds: Vec<_> = open.iter().map(|(f, _)| f.as_fd()).collect();
-        let ready = watch::wait_readable(&fds).context("waiting for the container's output")?;
+        let limit = idle.filter(|_| touched);
+        let ready =
+            watch::wait_readable_for(&fds, limit).context("waiting for the container's output")?;
+        if limit.is_some() && !ready.contains(&true) {
+            touched = false;
+            match crate::sys::memory::release() {
+                Ok(d) => log::debug!("log pump: unmapped {} kB after a pause", d.kb),
+                Err(e) => log::debug!("log pump: keeping its memory: {e}"),
+            }
+            continue;
+        }
+        touched = true;
         let mut ended = Vec::new();
         for (i, ready) in ready.into_iter().enumerate() {
             if !ready {
@@ -1032,7 +1052,7 @@ mod tests {
             writer.write_all(&long).unwrap();
             writer.write_all(b"\n").unwrap();
         });
-        pump(vec![(r, Stream::Stdout)], &mut w, &mut |_, _| {}).unwrap();
+        pump(vec![(r, Stream::Stdout)], &mut w, &mut |_, _| {}, None).unwrap();
         t.join().unwrap();
         let mut entries = Vec::new();
         read_all(

@@ -105,6 +105,9 @@ pub fn run(
         Stdio::Caller { log, .. } | Stdio::Detached { log } => log.take(),
         Stdio::Step { .. } => None,
     };
+    // A detached monitor lives as long as its container: it stays small
+    // between bursts of output (see `log::pump`).
+    let idle = matches!(l.stdio, Stdio::Detached { .. }).then_some(IDLE_RELEASE);
     let show = match l.stdio {
         Stdio::Caller { attach, .. } => attach,
         _ => Attach {
@@ -241,7 +244,9 @@ pub fn run(
         if let (Some((out, err)), Some(log)) = (out_pipes.take(), log.take()) {
             // A thread is safe from here: the container is cloned and
             // nothing forks after this (the network helper above was the last).
-            pump = Some(std::thread::spawn(move || tee_to_log(out, err, log, show)));
+            pump = Some(std::thread::spawn(move || {
+                tee_to_log(out, err, log, show, idle)
+            }));
         }
         Ok(())
     };
@@ -350,7 +355,13 @@ fn discard(from: OwnedFd) {
 
 /// What the container writes goes to the log and, in the foreground
 /// (the `show` streams), untouched to the caller's stdout and stderr.
-fn tee_to_log(out: OwnedFd, err: OwnedFd, mut log: LogWriter, show: Attach) -> Result<()> {
+fn tee_to_log(
+    out: OwnedFd,
+    err: OwnedFd,
+    mut log: LogWriter,
+    show: Attach,
+    idle: Option<std::time::Duration>,
+) -> Result<()> {
     let mut tee = |stream: Stream, bytes: &[u8]| {
         let shown = match stream {
             Stream::Stdout => show.stdout,
@@ -372,5 +383,11 @@ fn tee_to_log(out: OwnedFd, err: OwnedFd, mut log: LogWriter, show: Attach) -> R
         vec![(out, Stream::Stdout), (err, Stream::Stderr)],
         &mut log,
         &mut tee,
+        idle,
     )
 }
+
+/// How long a detached container's output pauses before its monitor gives
+/// back the memory the logging touched: long enough that a steady trickle
+/// of lines costs no release per line.
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(2);

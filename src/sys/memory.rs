@@ -456,6 +456,47 @@ VmFlags: rd ex mr mw me de sd
 ";
 
     #[test]
+    fn release_then_poll_tells_closes_and_waits_for_what_is_readable() {
+        use std::io::{Read, Write};
+        let (told_r, told_w) = nix::unistd::pipe().unwrap();
+        let (ready_r, ready_w) = nix::unistd::pipe().unwrap();
+        std::fs::File::from(ready_w).write_all(b"x").unwrap();
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(&ready_r),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let (_, polled) = release_then_poll(
+            Some((told_w, b"ok")),
+            &mut fds,
+            nix::poll::PollTimeout::NONE,
+        )
+        .unwrap();
+        assert_eq!(polled.unwrap(), 1);
+        assert!(
+            fds[0]
+                .revents()
+                .unwrap()
+                .contains(nix::poll::PollFlags::POLLIN)
+        );
+        // All of it, then the end: the write end was closed.
+        let mut told = Vec::new();
+        std::fs::File::from(told_r).read_to_end(&mut told).unwrap();
+        assert_eq!(told, b"ok");
+    }
+
+    #[test]
+    fn release_then_poll_times_out_with_nothing_readable() {
+        let (r, _w) = nix::unistd::pipe().unwrap();
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(&r),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let (_, polled) =
+            release_then_poll(None, &mut fds, nix::poll::PollTimeout::from(10u8)).unwrap();
+        assert_eq!(polled.unwrap(), 0);
+    }
+
+    #[test]
     fn only_clean_private_read_only_file_mappings_with_pages_are_dropped() {
         assert_eq!(
             droppable(SMAPS),
