@@ -277,6 +277,15 @@ berthtest!(
         let run = run_and_kill_berth(&env, &sync, &["--rm", "busybox", "sh", "-c", wait_forever]);
         assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
         assert_eq!(util::list_dir(&env.root.join("containers")).len(), 1);
+        // Its parent-death signal kills it, but its exit takes a moment
+        // (namespaces torn down): until then `ps` rightly lists it.
+        let pid = only_container(&env)["pid"]
+            .as_u64()
+            .expect("a recorded pid");
+        assert!(
+            util::wait_exit(pid as u32, std::time::Duration::from_secs(20)),
+            "the container outlived berth"
+        );
 
         assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
         assert_eq!(
