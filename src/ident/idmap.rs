@@ -266,22 +266,15 @@ impl IdMapping {
     /// goes through the setuid helpers newuidmap/newgidmap; a single id is written directly,
     /// after "deny" to /proc/PID/setgroups, which the kernel demands of an unprivileged gid_map.
     pub fn write_for(&self, pid: u32) -> anyhow::Result<()> {
-        self.start_writing(pid)?.finish()
-    }
-
-    /// [`Self::write_for`] in two halves: the helpers run while the caller does other work
-    /// (forking nothing: they are reaped by [`MapsBeingWritten::finish`]), and the maps are
-    /// written once that returns.
-    pub fn start_writing(&self, pid: u32) -> anyhow::Result<MapsBeingWritten> {
         let privileged = nix::unistd::geteuid().is_root();
         if self.has_range() && !privileged {
             // The two setuid tools write different files: run them side by
             // side, one exec's latency instead of two on every run.
             let uid = start_map_tool("newuidmap", pid, &self.uids)?;
             let gid = start_map_tool("newgidmap", pid, &self.gids);
-            return Ok(MapsBeingWritten {
-                tools: Some((uid, gid)),
-            });
+            let uid = uid.finish();
+            gid?.finish()?;
+            return uid;
         }
         let proc = PathBuf::from(format!("/proc/{pid}"));
         write_proc(&proc.join("uid_map"), &map_text(&self.uids))?;
@@ -289,27 +282,7 @@ impl IdMapping {
             write_proc(&proc.join("setgroups"), "deny")?;
         }
         write_proc(&proc.join("gid_map"), &map_text(&self.gids))?;
-        Ok(MapsBeingWritten { tools: None })
-    }
-}
-
-/// Id maps on their way into a process: see [`IdMapping::start_writing`]. Dropped unfinished,
-/// the helpers are left to finish on their own and be reaped by whoever reaps this process's
-/// children.
-#[must_use = "the maps are written only once `finish` returns"]
-pub struct MapsBeingWritten {
-    tools: Option<(MapTool, anyhow::Result<MapTool>)>,
-}
-
-impl MapsBeingWritten {
-    /// Waits for the helpers; an error names the one that failed and what it said.
-    pub fn finish(self) -> anyhow::Result<()> {
-        let Some((uid, gid)) = self.tools else {
-            return Ok(());
-        };
-        let uid = uid.finish();
-        gid?.finish()?;
-        uid
+        Ok(())
     }
 }
 

@@ -43,10 +43,6 @@ pub struct Options<'a> {
     pub spec: &'a Spec,
     pub extensions: &'a Extensions,
     pub sig_proxy: bool,
-    /// Runs once the child exists, while its id maps are being written
-    /// (the setuid helpers take a few milliseconds to start): bookkeeping
-    /// that forks nothing and starts no thread; gets the child's pid.
-    pub on_cloned: &'a mut dyn FnMut(Pid) -> Result<()>,
     /// Runs once the child exists and its maps are written, before it goes
     /// on (network setup); gets the child's pid.
     pub on_created: &'a mut dyn FnMut(Pid) -> Result<()>,
@@ -173,11 +169,9 @@ fn run_blocked(
     // The child has its own copies; ours must close or EOF never comes.
     drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));
-    let maps = (plan.mapping)
-        .start_writing(pid.as_raw() as u32)
+    plan.mapping
+        .write_for(pid.as_raw() as u32)
         .context("writing the container's id maps")?;
-    (o.on_cloned)(pid)?;
-    maps.finish().context("writing the container's id maps")?;
     crate::logger::phase("monitor.idmap");
     (o.on_created)(pid)?;
     std::fs::File::from(go_w)

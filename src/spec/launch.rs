@@ -59,9 +59,8 @@ pub struct Launch<'a> {
     pub network: &'a network::Plan,
     /// Where the network helper keeps its log.
     pub dir: &'a Path,
-    /// Runs once the container's process exists, before it starts, while
-    /// its id maps are being written and before its network is attached: it
-    /// must fork nothing and start no thread.
+    /// Runs once the container's process exists, before it starts (its
+    /// network is attached first).
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
     /// Runs once the container's command runs (exec'd); says what the
     /// monitor does last before it first sleeps.
@@ -224,6 +223,7 @@ pub fn run(
     // Lives until the container has exited; dropping it stops pasta.
     let mut net_helper = None;
     let mut pump = None;
+    let on_created = l.on_created;
     let mut relays = Vec::new();
     let target = std::sync::Arc::new(std::sync::Mutex::new(None));
     let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -248,13 +248,12 @@ pub fn run(
                 tee_to_log(out, err, log, show, idle)
             }));
         }
-        Ok(())
+        on_created(pid)
     };
     let result = monitor::run(Options {
         spec,
         extensions,
         sig_proxy: l.sig_proxy,
-        on_cloned: l.on_created,
         on_created: &mut created,
         on_started: l.on_started,
         child_before_exec: &before_exec,

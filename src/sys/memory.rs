@@ -97,15 +97,16 @@ pub fn release_then_poll(
         }
     }
     let ms = i32::from(timeout);
-    let ts = libc::timespec {
+    let mut ts = libc::timespec {
         tv_sec: (ms.max(0) / 1000) as libc::time_t,
         tv_nsec: ((ms.max(0) % 1000) * 1_000_000) as libc::c_long,
     };
     // SAFETY: nix's PollFd is repr(transparent) over libc::pollfd, so the
     // slice is `fds.len()` pollfds the kernel may write `revents` into
     // for the call; their fds are borrowed for as long as `fds` lives. The
-    // timespec lives on this frame; a null signal mask leaves it as it is
-    // (ppoll, not poll: aarch64 has only ppoll).
+    // timespec lives on this frame, mutable (ppoll writes the time left
+    // into it); a null signal mask leaves the mask as it is (ppoll, not
+    // poll: aarch64 has only ppoll).
     let r = unsafe {
         raw::syscall5(
             libc::SYS_ppoll,
@@ -114,7 +115,7 @@ pub fn release_then_poll(
             if ms < 0 {
                 0
             } else {
-                &ts as *const libc::timespec as usize
+                &mut ts as *mut libc::timespec as usize
             },
             0,
             0,
@@ -143,7 +144,7 @@ impl Plan {
         let smaps = std::fs::read_to_string("/proc/self/smaps")?;
         Ok(Plan {
             mappings: droppable(&smaps),
-            stack: stack_range(&smaps).and_then(|(lo, hi)| unused_stack(lo, hi, sp)),
+            stack: stack_range(&smaps).and_then(|(lo, hi)| unused_stack(lo, hi, sp, page_size())),
         })
     }
 
@@ -158,9 +159,12 @@ impl Plan {
             // with no anonymous (copy-on-write) page. MADV_DONTNEED on such
             // a mapping only removes page-table entries: a later access
             // faults the same file bytes back in, so no Rust object's
-            // memory changes. The mapping could have been unmapped since
-            // (nothing here does that); madvise then fails with ENOMEM,
-            // which is ignored.
+            // memory changes. The mapping stays what smaps said: berth
+            // maps and unmaps no file anywhere (its file mappings are the
+            // binary and what ld.so and glibc's NSS loaded, never unloaded),
+            // so no other thread can have put something else at that
+            // address meanwhile; were it unmapped, madvise fails with
+            // ENOMEM, which is ignored.
             let r = unsafe {
                 raw::syscall3(
                     libc::SYS_madvise,
@@ -322,15 +326,24 @@ fn trim_heap() {
     }
 }
 
-/// The page-aligned part of the stack mapping [lo, hi) below `sp` less
-/// [`STACK_KEEP`], if `sp` is in it and there is such a part.
-fn unused_stack(lo: usize, hi: usize, sp: usize) -> Option<(usize, usize)> {
-    const PAGE: usize = 4096;
-    if !(lo..hi).contains(&sp) {
+/// The part of the stack mapping [lo, hi) below `sp` less [`STACK_KEEP`],
+/// aligned down to the kernel's `page` size (madvise rounds a length up to
+/// a whole page: on a 16 or 64 KiB page kernel a 4 KiB-aligned end would
+/// drop the live frames above it), if `sp` is in it and there is such a part.
+fn unused_stack(lo: usize, hi: usize, sp: usize, page: usize) -> Option<(usize, usize)> {
+    if !(lo..hi).contains(&sp) || !page.is_power_of_two() {
         return None;
     }
-    let end = sp.checked_sub(STACK_KEEP)? & !(PAGE - 1);
+    let end = sp.checked_sub(STACK_KEEP)? & !(page - 1);
     (end > lo).then_some((lo, end))
+}
+
+/// The kernel's page size.
+fn page_size() -> usize {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |p| p as usize)
 }
 
 /// The main thread's stack mapping in an smaps text.
@@ -375,7 +388,11 @@ fn droppable(smaps: &str) -> Vec<Mapping> {
                         m.rss_kb = kb().unwrap_or(0);
                     }
                 }
-                "Anonymous" => anonymous = kb().unwrap_or(u64::MAX),
+                // Copies swapped out count as copies: dropping them would
+                // bring back the file's unrelocated bytes.
+                "Anonymous" | "Swap" => {
+                    anonymous = anonymous.saturating_add(kb().unwrap_or(u64::MAX))
+                }
                 _ => {}
             }
             continue;
@@ -530,12 +547,19 @@ VmFlags: rd ex mr mw me de sd
         let (lo, hi) = (0x7ffd_0000_0000, 0x7ffd_0010_0000);
         let sp = hi - 0x1234;
         assert_eq!(
-            unused_stack(lo, hi, sp),
+            unused_stack(lo, hi, sp, 4096),
             Some((lo, (sp - STACK_KEEP) & !4095))
         );
+        // A 64 KiB page kernel: the end is a whole page below the kept part.
+        let (_, end) = unused_stack(lo, hi, sp, 65536).unwrap();
+        assert_eq!(end % 65536, 0);
+        assert!(end <= sp - STACK_KEEP);
         // Too shallow to give anything back, or not this stack at all.
-        assert_eq!(unused_stack(lo, lo + STACK_KEEP, lo + STACK_KEEP - 8), None);
-        assert_eq!(unused_stack(lo, hi, hi + 8), None);
+        assert_eq!(
+            unused_stack(lo, lo + STACK_KEEP, lo + STACK_KEEP - 8, 4096),
+            None
+        );
+        assert_eq!(unused_stack(lo, hi, hi + 8, 4096), None);
         assert_eq!(
             stack_range(SMAPS_WITH_STACK),
             Some((0x7ffd_000a_0000, 0x7ffd_000c_1000))
