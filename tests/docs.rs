@@ -104,6 +104,27 @@ fn man_pages_cover_every_verb() {
     );
 }
 
+/// `berth --help` says what each verb does: a verb listed with no words
+/// after it is one a user has to guess (clap's `defer` did that once).
+#[test]
+fn help_lists_every_verb_with_what_it_does() {
+    let env = TestEnv::new("docs-help");
+    let out = env.berth(&["--help"]).ok();
+    let verbs: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(verbs.len() > 30, "{out}");
+    for line in verbs {
+        assert!(
+            line.split_whitespace().count() >= 2 || line.starts_with("        "),
+            "a verb without its description: {line:?}\n{out}"
+        );
+    }
+}
+
 /// Every committed page renders without a warning from man (groff's
 /// complaints about bad escapes, unknown macros, lines it cannot break).
 #[test]
