@@ -216,9 +216,9 @@ fn run_blocked(
 /// signals in `mask` when `sig_proxy`, does the `watch` duties, runs
 /// `ticker` when it is due, and reaps; returns its exit. The signals are
 /// already blocked (`mask`), so nothing polls and no handler runs
-/// concurrently. `on_waiting` runs once, right before the loop first
-/// blocks with nothing due (with a terminal: before it goes raw), and
-/// what it returns is done then.
+/// concurrently. `on_waiting` runs once, at the loop's first wait (with a
+/// terminal: before it goes raw); a release it asks for is made at the
+/// first wait with nothing due.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn supervise(
     pid: Pid,

@@ -43,9 +43,7 @@ const STACK_KEEP: usize = 8 * 1024;
 pub fn release() -> io::Result<Dropped> {
     let marker = 0u8;
     let sp = std::hint::black_box(&marker) as *const u8 as usize;
-    let plan = Plan::read(sp)?;
-    trim_heap();
-    Ok(plan.give_back())
+    Ok(Plan::prepare(sp)?.give_back())
 }
 
 /// The last thing a process does before it sleeps for long: [`release`],
@@ -68,7 +66,7 @@ pub fn release_then_poll(
 ) -> io::Result<(Dropped, io::Result<usize>)> {
     let marker = 0u8;
     let sp = std::hint::black_box(&marker) as *const u8 as usize;
-    let plan = match Plan::read(sp) {
+    let plan = match Plan::prepare(sp) {
         Ok(plan) => plan,
         Err(e) => {
             // Nothing given back; `tell` is owed all the same.
@@ -78,7 +76,6 @@ pub fn release_then_poll(
             return Err(e);
         }
     };
-    trim_heap();
     let dropped = plan.give_back();
     if let Some((fd, bytes)) = tell {
         let fd = fd.into_raw_fd();
@@ -139,13 +136,19 @@ struct Plan {
 }
 
 impl Plan {
+    /// Reads the plan, then trims the heap (smaps' own text freed first);
     /// `sp`: an address in the frame that will wait.
-    fn read(sp: usize) -> io::Result<Plan> {
-        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
-        Ok(Plan {
-            mappings: droppable(&smaps),
-            stack: stack_range(&smaps).and_then(|(lo, hi)| unused_stack(lo, hi, sp, page_size())),
-        })
+    fn prepare(sp: usize) -> io::Result<Plan> {
+        let plan = {
+            let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+            Plan {
+                mappings: droppable(&smaps),
+                stack: stack_range(&smaps)
+                    .and_then(|(lo, hi)| unused_stack(lo, hi, sp, page_size())),
+            }
+        };
+        trim_heap();
+        Ok(plan)
     }
 
     /// Drops the pages, with raw madvise calls (see [`release_then_poll`]);
@@ -165,15 +168,7 @@ impl Plan {
             // so no other thread can have put something else at that
             // address meanwhile; were it unmapped, madvise fails with
             // ENOMEM, which is ignored.
-            let r = unsafe {
-                raw::syscall3(
-                    libc::SYS_madvise,
-                    m.start,
-                    m.end - m.start,
-                    libc::MADV_DONTNEED as usize,
-                )
-            };
-            if r == 0 {
+            if unsafe { raw::dont_need(m.start, m.end - m.start) } {
                 dropped.mappings += 1;
                 dropped.kb += m.rss_kb;
             }
@@ -187,15 +182,7 @@ impl Plan {
             // sit in the kept part). MADV_DONTNEED makes it read as zero
             // pages the next time the stack grows into it, as fresh stack
             // memory does.
-            let r = unsafe {
-                raw::syscall3(
-                    libc::SYS_madvise,
-                    start,
-                    end - start,
-                    libc::MADV_DONTNEED as usize,
-                )
-            };
-            if r == 0 {
+            if unsafe { raw::dont_need(start, end - start) } {
                 dropped.stack = end - start;
             }
         }
@@ -215,9 +202,19 @@ mod raw {
         unsafe { syscall5(n, a, b, c, 0, 0) }
     }
 
+    /// `madvise(start, len, MADV_DONTNEED)`; whether it took.
+    ///
+    /// # Safety
+    /// As for madvise: nothing live may be in [start, start + len) unless
+    /// the kernel gives the same bytes back when it is read again.
+    #[inline(always)]
+    pub unsafe fn dont_need(start: usize, len: usize) -> bool {
+        // SAFETY: the caller's.
+        unsafe { syscall3(libc::SYS_madvise, start, len, libc::MADV_DONTNEED as usize) == 0 }
+    }
+
     /// # Safety
     /// As for the system call `n` with these arguments.
-    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     pub unsafe fn syscall5(
         n: libc::c_long,
@@ -227,78 +224,61 @@ mod raw {
         d: usize,
         e: usize,
     ) -> isize {
-        let r: isize;
-        // SAFETY: the x86-64 Linux system call convention: number in rax,
-        // arguments in rdi, rsi, rdx, r10, r8; the result in rax; rcx and
-        // r11 clobbered. What the call itself does is the caller's.
-        unsafe {
-            std::arch::asm!(
-                "syscall",
-                inlateout("rax") n as isize => r,
-                in("rdi") a,
-                in("rsi") b,
-                in("rdx") c,
-                in("r10") d,
-                in("r8") e,
-                lateout("rcx") _,
-                lateout("r11") _,
-                options(nostack),
-            );
+        #[cfg(target_arch = "x86_64")]
+        {
+            let r: isize;
+            // SAFETY: the x86-64 Linux system call convention: number in
+            // rax, arguments in rdi, rsi, rdx, r10, r8; the result in rax;
+            // rcx and r11 clobbered. What the call itself does is the
+            // caller's.
+            unsafe {
+                std::arch::asm!(
+                    "syscall",
+                    inlateout("rax") n as isize => r,
+                    in("rdi") a,
+                    in("rsi") b,
+                    in("rdx") c,
+                    in("r10") d,
+                    in("r8") e,
+                    lateout("rcx") _,
+                    lateout("r11") _,
+                    options(nostack),
+                );
+            }
+            r
         }
-        r
-    }
-
-    /// # Safety
-    /// As for the system call `n` with these arguments.
-    #[cfg(target_arch = "aarch64")]
-    #[inline(always)]
-    pub unsafe fn syscall5(
-        n: libc::c_long,
-        a: usize,
-        b: usize,
-        c: usize,
-        d: usize,
-        e: usize,
-    ) -> isize {
-        let r: isize;
-        // SAFETY: the AArch64 Linux system call convention: number in x8,
-        // arguments in x0-x4, the result in x0. What the call itself does
-        // is the caller's.
-        unsafe {
-            std::arch::asm!(
-                "svc 0",
-                in("x8") n,
-                inlateout("x0") a as isize => r,
-                in("x1") b,
-                in("x2") c,
-                in("x3") d,
-                in("x4") e,
-                options(nostack),
-            );
+        #[cfg(target_arch = "aarch64")]
+        {
+            let r: isize;
+            // SAFETY: the AArch64 Linux system call convention: number in
+            // x8, arguments in x0-x4, the result in x0. What the call itself
+            // does is the caller's.
+            unsafe {
+                std::arch::asm!(
+                    "svc 0",
+                    in("x8") n,
+                    inlateout("x0") a as isize => r,
+                    in("x1") b,
+                    in("x2") c,
+                    in("x3") d,
+                    in("x4") e,
+                    options(nostack),
+                );
+            }
+            r
         }
-        r
-    }
-
-    /// # Safety
-    /// As for the system call `n` with these arguments.
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    pub unsafe fn syscall5(
-        n: libc::c_long,
-        a: usize,
-        b: usize,
-        c: usize,
-        d: usize,
-        e: usize,
-    ) -> isize {
-        // SAFETY: the caller's. Elsewhere libc's wrapper does it (its page
-        // comes back in: only memory, not correctness, is at stake).
-        let r = unsafe { libc::syscall(n, a, b, c, d, e) };
-        if r < 0 {
-            -(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO) as isize)
-        } else {
-            r as isize
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            // SAFETY: the caller's. Elsewhere libc's wrapper does it (its
+            // page comes back in: only memory, not correctness, is at stake).
+            let r = unsafe { libc::syscall(n, a, b, c, d, e) };
+            if r < 0 {
+                -(std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO) as isize)
+            } else {
+                r as isize
+            }
         }
     }
 }
