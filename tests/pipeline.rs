@@ -244,3 +244,34 @@ print(n, p.wait())
         no_containers_left(&env);
     }
 );
+
+berthtest!(
+    the_pipes_berth_passes_bytes_through_grow_to_a_mebibyte,
+    |env| {
+        env.import_busybox();
+        // A shell's 64 KiB pipes make the container and its neighbours in
+        // the pipeline wake each other every few pages; see `PIPE_BYTES`.
+        let out = shell(
+            &env,
+            r#"timeout 120 python3 -c '
+import fcntl, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+p.stdin.write(b"ping\n")
+p.stdin.flush()
+echoed = p.stdout.readline()
+sizes = [fcntl.fcntl(f, fcntl.F_GETPIPE_SZ) for f in (p.stdin, p.stdout)]
+p.stdin.close()
+print(echoed, p.stdout.read(), sizes, p.wait())
+' "$BERTH" --root "$ROOT" run -i --rm --network none busybox cat"#,
+        )
+        .run();
+        assert_ok(&out);
+        assert_eq!(
+            out.stdout(),
+            "b'ping\\n' b'' [1048576, 1048576] 0\n",
+            "stderr: {}",
+            out.stderr()
+        );
+        no_containers_left(&env);
+    }
+);

@@ -250,6 +250,21 @@ pub fn bounded_anon_file(name: &CStr, max: u64) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Grows the pipe `fd` to hold `bytes` (`F_SETPIPE_SZ`); a pipe already
+/// that large is left alone, never shrunk. Fails with `EBADF` for what is
+/// not a pipe, and with `EPERM` past `/proc/sys/fs/pipe-max-size` or the
+/// user's `pipe-user-pages-soft` budget for an unprivileged caller.
+pub fn grow_pipe(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, fcntl};
+    let now = fcntl(fd, FcntlArg::F_GETPIPE_SZ)?;
+    if usize::try_from(now).is_ok_and(|now| now >= bytes) {
+        return Ok(());
+    }
+    let bytes = i32::try_from(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    fcntl(fd, FcntlArg::F_SETPIPE_SZ(bytes))?;
+    Ok(())
+}
+
 /// Moves up to `len` bytes from the pipe `from` to `to` (a pipe, socket or
 /// file) without copying them through user space; 0 at EOF.
 pub fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
