@@ -86,6 +86,9 @@ complete -c berth -n "__fish_berth_using_subcommand attach" -l log-level -d 'Log
 complete -c berth -n "__fish_berth_using_subcommand attach" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand attach" -l no-stdin -d 'Accepted for podman\'s scripts: stdin is never attached (a detached container\'s stdin is /dev/null)'
 complete -c berth -n "__fish_berth_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'The Dockerfile (default: CONTEXT/Dockerfile; `-` for stdin)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l build-arg -d 'Set a build argument' -r
@@ -103,12 +106,12 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand build" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand build" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand build" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand build" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand build" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Run every step again'
 complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand build" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l name -d 'Name of the container' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l env-file -d 'Read environment variables from a file' -r -F
@@ -162,9 +165,6 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l authfile -d 'Cred
 complete -c berth -n "__fish_berth_using_subcommand create" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand create" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand create" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand create" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand create" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -176,60 +176,60 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l no-healthcheck -d
 complete -c berth -n "__fish_berth_using_subcommand create" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand create" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
-false\t''"
 complete -c berth -n "__fish_berth_using_subcommand start" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand start" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand start" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand start" -l sig-proxy -d 'Forward signals berth receives to the container (with --attach)' -r -f -a "true\t''
+false\t''"
 complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Stay attached: run the container in the foreground, its output on berth\'s, and exit with its exit code'
 complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'With --attach: the container\'s stdin is berth\'s'
 complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand stats" -l format -d 'json, table, or a Go template (`{{.Name}} {{.CPUPerc}} {{.MemUsage}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand stats" -s i -l interval -d 'Seconds between samples when streaming' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stats" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -l format -d 'json, table, or a Go template (`{{.Name}} {{.CPUPerc}} {{.MemUsage}}`)' -r
+complete -c berth -n "__fish_berth_using_subcommand stats" -s i -l interval -d 'Seconds between samples when streaming' -r
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-stream -d 'Print one sample and exit'
 complete -c berth -n "__fish_berth_using_subcommand stats" -l no-trunc -d 'Show full container ids'
 complete -c berth -n "__fish_berth_using_subcommand stats" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
-complete -c berth -n "__fish_berth_using_subcommand stop" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand stop" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait after the stop signal before SIGKILL [default: the container\'s --stop-timeout, else 10]' -r
+complete -c berth -n "__fish_berth_using_subcommand stop" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s i -l ignore -d 'A container that does not exist (or a missing --cidfile) is no error'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'The signal, by name or number' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand kill" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'The signal, by name or number' -r
 complete -c berth -n "__fish_berth_using_subcommand kill" -s a -l all -d 'Signal every running container'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
-exited\t''
-running\t''"
 complete -c berth -n "__fish_berth_using_subcommand wait" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand wait" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand wait" -l condition -d 'What to wait for: stopped (also exited), or running' -r -f -a "stopped\t''
+exited\t''
+running\t''"
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand restart" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rename" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rename" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rename" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand rename" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s u -l user -d 'Run as USER[:GROUP] (names from the container\'s /etc/passwd and /etc/group, or numbers)' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to take it from berth\'s environment)' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -l env-file -d 'Read environment variables from a file' -r -F
 complete -c berth -n "__fish_berth_using_subcommand exec" -s w -l workdir -d 'Working directory in the container [default: the container\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -l preserve-fds -d 'Pass N more fds (3 to 3+N-1) from berth\'s caller to the command' -r
-complete -c berth -n "__fish_berth_using_subcommand exec" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand exec" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand exec" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s d -l detach -d 'Start the command and return at once; its output is discarded'
@@ -246,13 +246,13 @@ complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_sub
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also drop the cache mounts (RUN --mount=type=cache)'
 complete -c berth -n "__fish_berth_using_subcommand builder; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand commit" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s m -l message -d 'Commit message recorded in the image\'s history' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s a -l author -d 'Author recorded in the image' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD STOPSIGNAL USER VOLUME WORKDIR' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s f -l format -d 'The image format (only oci)' -r
-complete -c berth -n "__fish_berth_using_subcommand commit" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand commit" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand commit" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s p -l pause -d 'Pause a running container while it is committed (needs a cgroup freezer); without it a running container\'s files are taken as they are'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s h -l help -d 'Print help'
@@ -602,19 +602,19 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand diff" -l format -r -f -a "table\t''
-json\t''"
 complete -c berth -n "__fish_berth_using_subcommand diff" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand diff" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand diff" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand diff" -l format -r -f -a "table\t''
+json\t''"
 complete -c berth -n "__fish_berth_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand events" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand events" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l since -d 'Only events at or after this time (RFC 3339, Unix seconds, or a duration ago: 10m)' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l until -d 'Only events before this time (same forms); ends -f there' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l filter -d 'Only events matching KEY=VALUE: type, event, container, image, label (repeated: the same key ORs, different keys AND)' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l format -d 'json (one object a line), or a Go template (`{{.Status}} {{.Name}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand events" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand events" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand events" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -s f -l stream -d 'Follow: print new events as they are recorded (until Ctrl-C or --until)'
 complete -c berth -n "__fish_berth_using_subcommand events" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand cp" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
@@ -623,10 +623,10 @@ complete -c berth -n "__fish_berth_using_subcommand cp" -l events-backend -d 'Wh
 complete -c berth -n "__fish_berth_using_subcommand cp" -s a -l archive -d 'Archive mode: keep the files\' uid and gid (default: owned by the container\'s root when copied in)'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s L -l follow-link -d 'Follow a symlink given as the source'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand export" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c berth -n "__fish_berth_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand generate; and not __fish_seen_subcommand_from systemd" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
@@ -681,28 +681,28 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Accepted for compatibility: berth never asks'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'json, table, or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand images" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'json, table, or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -s q -l quiet -d 'Print image ids only'
 complete -c berth -n "__fish_berth_using_subcommand images" -l digests -d 'Show manifest digests'
 complete -c berth -n "__fish_berth_using_subcommand images" -l no-trunc -d 'Do not truncate ids'
 complete -c berth -n "__fish_berth_using_subcommand images" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand import" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR' -r
-complete -c berth -n "__fish_berth_using_subcommand import" -s m -l message -d 'Commit message recorded in the image\'s history' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand import" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand import" -s c -l change -d 'Apply a Dockerfile instruction to the config: CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR' -r
+complete -c berth -n "__fish_berth_using_subcommand import" -s m -l message -d 'Commit message recorded in the image\'s history' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -s q -l quiet -d 'Print only the image id (what berth prints anyway; podman\'s flag)'
 complete -c berth -n "__fish_berth_using_subcommand import" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s k -l type -d 'What the names are: container, image, or all (a container first, as podman)' -r -f -a "container\t''
 image\t''
 all\t''"
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d 'json, or a Go template rendered for each object (`{{.State.Pid}}`, `{{json .Config}}`)' -r
-complete -c berth -n "__fish_berth_using_subcommand inspect" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand inspect" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand inspect" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
@@ -713,15 +713,15 @@ complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand info" -s f -l format -d 'json, or a Go template (`{{.Host.Security.Rootless}}`, `{{json .Store}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand info" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand info" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand info" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand info" -s f -l format -d 'json, or a Go template (`{{.Host.Security.Rootless}}`, `{{json .Store}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand info" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'json, table, or a Go template (`{{.ID}} {{.CreatedBy}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand history" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'json, table, or a Go template (`{{.ID}} {{.CreatedBy}}`, `table {{.ID}}\\t{{.Size}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Do not truncate the CREATED BY column'
 complete -c berth -n "__fish_berth_using_subcommand history" -s q -l quiet -d 'Print only the layer ids'
 complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Print help'
@@ -750,18 +750,21 @@ complete -c berth -n "__fish_berth_using_subcommand port" -l log-level -d 'Log m
 complete -c berth -n "__fish_berth_using_subcommand port" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand port" -s a -l all -d 'Every container\'s ports, each line after its short id'
 complete -c berth -n "__fish_berth_using_subcommand port" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
-complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
-complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand ps" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand ps" -s n -l last -d 'Show the N latest created containers (all states)' -r
+complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Only containers matching KEY=VALUE: status, name, ancestor, label, id, exited (repeated: the same key ORs, different keys AND)' -r
+complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'json, table, or a Go template (`{{.ID}} {{.Names}}`, `table {{.ID}}\\t{{.Status}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -s a -l all -d 'Show stopped containers too'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s q -l quiet -d 'Print container ids only'
 complete -c berth -n "__fish_berth_using_subcommand ps" -l no-trunc -d 'Do not truncate ids and commands'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s l -l latest -d 'Show only the latest created container (all states)'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s s -l size -d 'Show the sizes of the writable layer and the whole root filesystem'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand pull" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'The platform to pick from a multi-platform image, as os/arch[/variant] [default: this machine\'s]' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -l arch -d 'The architecture to pick, on this machine\'s OS unless --os says' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -l os -d 'The OS to pick, with this machine\'s architecture unless --arch says' -r
@@ -771,12 +774,12 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand pull" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand pull" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand pull" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand pull" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand pull" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Pull every tag of the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Print only the image id'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand push" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -l format -d 'Manifest format' -r -f -a "oci\t'OCI image manifest'
 v2s2\t'Docker image manifest, schema 2'"
 complete -c berth -n "__fish_berth_using_subcommand push" -l compression-format -d 'How to compress layers stored uncompressed (compressed ones go as they are)' -r -f -a "gzip\t''
@@ -789,15 +792,12 @@ complete -c berth -n "__fish_berth_using_subcommand push" -l authfile -d 'Creden
 complete -c berth -n "__fish_berth_using_subcommand push" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand push" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand push" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand push" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'No progress lines: only the digest'
 complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c berth -n "__fish_berth_using_subcommand rm" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand rm" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand rm" -l cidfile -d 'Also the container whose id FILE holds (as `run --cidfile` wrote it)' -r -F
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Kill a running or orphaned container first (its whole pid namespace)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s v -l volumes -d 'Accepted as podman\'s: berth makes no anonymous volumes, and named ones outlive their containers'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s a -l all -d 'Remove every container (with --force, running ones too)'
@@ -808,6 +808,9 @@ complete -c berth -n "__fish_berth_using_subcommand rmi" -l log-level -d 'Log me
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Remove an image by id even when it has several names'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l sdnotify -d 'Who tells systemd the service is ready: conmon (berth, once the command runs), container (the container, through a socket berth relays), healthy (berth, once the healthcheck passes), ignore [default: conmon under NOTIFY_SOCKET]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l pidfile -d 'Write the container\'s pid 1 (as the host sees it) to FILE once it runs' -r -F
 complete -c berth -n "__fish_berth_using_subcommand run" -s a -l attach -d 'Attach only these streams: stdin, stdout, stderr (repeatable; stdin needs -i)' -r -f -a "stdin\t''
@@ -866,9 +869,6 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l authfile -d 'Credent
 complete -c berth -n "__fish_berth_using_subcommand run" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l scan-gate -d 'Refuse the image when it has known vulnerabilities at or above this severity in the OSV database (see `berth scan`)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l scan-db -d 'The OSV database --scan-gate reads [default: <root>/osv, as `berth scan --db-update` fills it]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand run" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand run" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand run" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run in the background and print the container\'s id'
 complete -c berth -n "__fish_berth_using_subcommand run" -s i -l interactive -d 'Keep stdin open'
@@ -881,22 +881,25 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l no-healthcheck -d 'R
 complete -c berth -n "__fish_berth_using_subcommand run" -s P -l publish-all -d 'Publish every port the image exposes (and --expose) on a free host port'
 complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Print nothing while pulling the image'
 complete -c berth -n "__fish_berth_using_subcommand run" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F
-complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
-oci-archive\t''"
 complete -c berth -n "__fish_berth_using_subcommand save" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to FILE instead of stdout' -r -F
+complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
+oci-archive\t''"
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand sbom" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand sbom" -l format -d 'table, json (berth\'s own), spdx-json (SPDX 2.3) or cyclonedx-json (CycloneDX 1.5)' -r -f -a "table\t''
 json\t''
 spdx-json\t''
 cyclonedx-json\t''"
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s o -l output -d 'Write to FILE (atomically) instead of standard output' -r -F
-complete -c berth -n "__fish_berth_using_subcommand sbom" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand sbom" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand sbom" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand sbom" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand scan" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand scan" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand scan" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand scan" -l sbom -d 'Scan an SPDX 2.x or CycloneDX 1.x JSON SBOM (berth\'s, syft\'s, trivy\'s) instead' -r -F
 complete -c berth -n "__fish_berth_using_subcommand scan" -l db -d 'The OSV database: a directory of OSV JSON records and/or <ECOSYSTEM>/all.zip exports, or one all.zip [default: <root>/osv]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand scan" -l osv-url -d 'Where --db-update fetches from' -r
@@ -908,12 +911,12 @@ complete -c berth -n "__fish_berth_using_subcommand scan" -l format -d 'Output f
 json\t''
 sarif\t''"
 complete -c berth -n "__fish_berth_using_subcommand scan" -l exit-code -d 'Exit with this code when findings remain after the filters' -r
-complete -c berth -n "__fish_berth_using_subcommand scan" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand scan" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand scan" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand scan" -l db-update -d 'Fetch <URL>/<ECOSYSTEM>/all.zip into the database directory and index it'
 complete -c berth -n "__fish_berth_using_subcommand scan" -l ignore-unfixed -d 'Leave out vulnerabilities no version fixes yet'
 complete -c berth -n "__fish_berth_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand search" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l limit -d 'At most this many results (tags with --list-tags)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l format -d 'json, table, or a Go template (`{{.Name}}\\t{{.Stars}}`; with --list-tags `{{.Name}} {{.Tag}}`)' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l tls-verify -d 'Require HTTPS and verify the registry\'s certificate (default true; loopback registries may answer plain HTTP)' -r -f -a "true\t''
@@ -921,42 +924,39 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand search" -l cert-dir -d 'Directory of certificates for the registry: *.crt CAs, *.cert/*.key client pairs [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l authfile -d 'Credentials file [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand search" -l creds -d 'Credentials for the registry as USER:PASSWORD (instead of the credentials file)' -r
-complete -c berth -n "__fish_berth_using_subcommand search" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand search" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand search" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand search" -l list-tags -d 'List the tags of the repository TERM names'
 complete -c berth -n "__fish_berth_using_subcommand search" -l no-trunc -d 'Do not truncate descriptions'
 complete -c berth -n "__fish_berth_using_subcommand search" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from FILE instead of stdin' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand load" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from FILE instead of stdin' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -s q -l quiet -d 'Print nothing but errors'
 complete -c berth -n "__fish_berth_using_subcommand load" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
+complete -c berth -n "__fish_berth_using_subcommand login" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
+complete -c berth -n "__fish_berth_using_subcommand login" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'User name (asked for on a terminal when not given)' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -s p -l password -d 'Password (other users can see it in the process list: prefer --password-stdin)' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l authfile -d 'The auth file to read and write [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand login" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand login" -l cert-dir -d 'A directory of CA certificates (*.crt) and a client certificate (*.cert with its *.key) for the registry [default: certs.d/HOST under $XDG_CONFIG_HOME/containers, /etc/containers, /etc/docker]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand login" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
-complete -c berth -n "__fish_berth_using_subcommand login" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
-complete -c berth -n "__fish_berth_using_subcommand login" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Read the password from stdin (its first line)'
 complete -c berth -n "__fish_berth_using_subcommand login" -l get-login -d 'Print the user name stored for REGISTRY; log in to nothing'
 complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand logout" -l authfile -d 'The auth file to edit [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand logout" -l authfile -d 'The auth file to edit [default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand logs" -l tail -d 'Only the last N lines (-1: all)' -r
-complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Only output since TIME (RFC 3339, 2006-01-02, Unix seconds, or a duration before now: 10m)' -r
-complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand logs" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l tail -d 'Only the last N lines (-1: all)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Only output since TIME (RFC 3339, 2006-01-02, Unix seconds, or a duration before now: 10m)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Only output until TIME (as --since; a duration counts from now on, as podman)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Keep printing new output until the container\'s monitor has exited'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show each line\'s timestamp'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l names -d 'With several containers, prefix lines with the container\'s name, not its id'
@@ -1080,11 +1080,11 @@ complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subc
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s f -l force -d 'Do not ask for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand version" -l format -r -f -a "table\t''
-json\t''"
 complete -c berth -n "__fish_berth_using_subcommand version" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand version" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
 complete -c berth -n "__fish_berth_using_subcommand version" -l events-backend -d 'Where events are recorded and `events` reads them: file (under the root), journald, none [default: containers.conf\'s events_logger, else file]' -r
+complete -c berth -n "__fish_berth_using_subcommand version" -l format -r -f -a "table\t''
+json\t''"
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -l root -d 'Directory for images, layers and containers [default: $BERTH_ROOT, else ~/.local/share/berth ($XDG_DATA_HOME/berth); /var/lib/berth for root]' -r -F
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune exists" -l log-level -d 'Log messages at this level and above to stderr: error, warn, info, debug, trace' -r
