@@ -732,6 +732,40 @@ berthtest!(run_rm_leaves_no_container_dir, |env| {
     assert_eq!(containers(&env), Vec::<String>::new());
 });
 
+// A foreground `run --rm` frees the name and removes the record before
+// it returns.
+berthtest!(run_rm_frees_its_name_before_it_returns, |env| {
+    env.import_busybox();
+    for _ in 0..3 {
+        assert_ok(&run(&env, &["--rm", "--name", "again", "busybox", "true"]));
+        assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
+    }
+});
+
+berthtest!(
+    a_reset_right_after_run_rm_of_many_files_leaves_nothing,
+    |env| {
+        env.import_busybox();
+        // Thousands of entries in the upper dir: all removed with the
+        // container, and the reset after it leaves nothing either.
+        let out = run(
+            &env,
+            &[
+                "--rm",
+                "busybox",
+                "sh",
+                "-c",
+                "mkdir /d && cd /d && i=0; while [ $i -lt 4000 ]; do : >f$i; i=$((i+1)); done",
+            ],
+        );
+        assert_ok(&out);
+        assert_eq!(containers(&env), Vec::<String>::new());
+        let reset = env.berth(&["system", "reset", "-f"]).run();
+        assert_ok(&reset);
+        assert!(!env.root.exists(), "left: {:?}", list_dir(&env.root));
+    }
+);
+
 berthtest!(run_without_rm_keeps_a_record_that_rm_removes, |env| {
     env.import_busybox();
     assert_ok(&run(&env, &["busybox", "true"]));

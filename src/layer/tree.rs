@@ -168,38 +168,58 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
     while !stack.is_empty() {
         let depth = stack.len();
         let level = stack.last_mut().expect("not empty");
+        // An entry already gone was removed by another removal of the same
+        // tree (a `system reset` while a detached `--rm` container's monitor
+        // empties it): what is left is still this one's to remove. (Before,
+        // such an ENOENT ended the walk, and `remove_tree` took it for "the
+        // path is gone": Ok, with the rest of the tree left in place.)
         let Some(child) = level.left.pop() else {
             let done = stack.pop().expect("a level");
             drop(done.dir);
             let above = stack.last().map_or(parent, |l| l.dir.as_fd());
-            unlinkat(
+            gone_is_fine(unlinkat(
                 above,
                 OsStr::from_bytes(&done.name),
                 UnlinkatFlags::RemoveDir,
-            )?;
+            ))?;
             continue;
         };
         let child = OsStr::from_bytes(&child);
-        let cst = fstatat(level.dir.as_fd(), child, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        let cst = match fstatat(level.dir.as_fd(), child, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::ENOENT) => continue,
+            Err(e) => return Err(e.into()),
+        };
         if !is_dir(cst.st_mode) {
-            unlinkat(level.dir.as_fd(), child, UnlinkatFlags::NoRemoveDir)?;
+            gone_is_fine(unlinkat(
+                level.dir.as_fd(),
+                child,
+                UnlinkatFlags::NoRemoveDir,
+            ))?;
             continue;
         }
         if depth < max_open.max(2) {
-            let next = open_to_empty(level.dir.as_fd(), child, cst.st_mode)?;
-            stack.push(next);
+            match open_to_empty(level.dir.as_fd(), child, cst.st_mode) {
+                Ok(next) => stack.push(next),
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                Err(e) => return Err(e),
+            }
             continue;
         }
         // Too deep to hold open: move the subtree up into the top directory
         // (one filesystem, so a rename), to be emptied from there. Moving a
         // directory to another parent rewrites its `..`: it needs u+w.
         if cst.st_mode & 0o700 != 0o700 {
-            fchmodat(
+            match fchmodat(
                 level.dir.as_fd(),
                 child,
                 Mode::from_bits_truncate(cst.st_mode | 0o700),
                 nix::sys::stat::FchmodatFlags::NoFollowSymlink,
-            )?;
+            ) {
+                Ok(()) => {}
+                Err(Errno::ENOENT) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
         let (deepest, rest) = stack.split_last_mut().expect("a level");
         let top = &mut rest[0];
@@ -218,11 +238,20 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
                     break;
                 }
                 Err(Errno::EEXIST) => continue,
+                Err(Errno::ENOENT) => break,
                 Err(e) => return Err(e.into()),
             }
         }
     }
     Ok(())
+}
+
+/// An unlink whose entry is already gone: done, not an error.
+fn gone_is_fine(r: nix::Result<()>) -> io::Result<()> {
+    match r {
+        Err(Errno::ENOENT) => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 fn is_dir(mode: libc::mode_t) -> bool {
