@@ -605,6 +605,7 @@ impl Builder<'_> {
             sig_proxy: true,
             network: &prepared.opts.network,
             dir: etc_dir,
+            on_cloned: &mut |_pid| Ok(()),
             on_created: &mut |_pid| Ok(()),
             on_started: &mut || crate::runtime::monitor::Settle::Awake,
             watch: Default::default(),

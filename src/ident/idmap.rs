@@ -266,15 +266,21 @@ impl IdMapping {
     /// goes through the setuid helpers newuidmap/newgidmap; a single id is written directly,
     /// after "deny" to /proc/PID/setgroups, which the kernel demands of an unprivileged gid_map.
     pub fn write_for(&self, pid: u32) -> anyhow::Result<()> {
+        self.start_writing(pid)?.finish()
+    }
+
+    /// [`Self::write_for`] in two halves: the maps are written (directly)
+    /// or being written (newuidmap and newgidmap started) when this
+    /// returns, and [`PendingMaps::finish`] waits for them. The caller does
+    /// what needs no ids of the child's in between.
+    pub fn start_writing(&self, pid: u32) -> anyhow::Result<PendingMaps> {
         let privileged = nix::unistd::geteuid().is_root();
         if self.has_range() && !privileged {
             // The two setuid tools write different files: run them side by
             // side, one exec's latency instead of two on every run.
             let uid = start_map_tool("newuidmap", pid, &self.uids)?;
             let gid = start_map_tool("newgidmap", pid, &self.gids);
-            let uid = uid.finish();
-            gid?.finish()?;
-            return uid;
+            return Ok(PendingMaps(Some((uid, gid))));
         }
         let proc = PathBuf::from(format!("/proc/{pid}"));
         write_proc(&proc.join("uid_map"), &map_text(&self.uids))?;
@@ -282,7 +288,24 @@ impl IdMapping {
             write_proc(&proc.join("setgroups"), "deny")?;
         }
         write_proc(&proc.join("gid_map"), &map_text(&self.gids))?;
-        Ok(())
+        Ok(PendingMaps(None))
+    }
+}
+
+/// Id maps being written (see [`IdMapping::start_writing`]): the started
+/// newuidmap and newgidmap, when the maps went through them.
+#[must_use = "the maps are written only once `finish` says so"]
+pub struct PendingMaps(Option<(MapTool, anyhow::Result<MapTool>)>);
+
+impl PendingMaps {
+    /// Waits for the tools; the first error is theirs.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let Some((uid, gid)) = self.0 else {
+            return Ok(());
+        };
+        let uid = uid.finish();
+        gid?.finish()?;
+        uid
     }
 }
 

@@ -259,7 +259,9 @@ pub(super) fn run_once(
     let dir = containers.dir_of(&meta.id);
     let b = bundle::read(&dir)?;
     crate::logger::phase("start.bundle");
-    let mut on_created = |pid: nix::unistd::Pid| -> Result<()> {
+    // Saved while newuidmap and newgidmap run: a start whose maps then
+    // fail ends as any failed start does (`finish`: exited, or removed).
+    let mut on_cloned = |pid: nix::unistd::Pid| -> Result<()> {
         let mut running = containers.reload(&meta.id)?;
         running.state = State::Running;
         running.pid = Some(pid.as_raw());
@@ -268,10 +270,15 @@ pub(super) fn run_once(
         running.started_at = Some(crate::time::rfc3339(crate::time::now_epoch()));
         running.exit_code = None;
         containers.save(&running)?;
-        let mut e = Event::container("start", &running.id, &running.name, &running.image);
-        e.attributes = running.labels.clone();
-        crate::events::record(containers.layout(), e);
         crate::logger::phase("start.recorded");
+        Ok(())
+    };
+    // Announced only once the maps are written: no `start` event for a
+    // container that never got its ids.
+    let mut on_created = |_pid: nix::unistd::Pid| -> Result<()> {
+        let mut e = Event::container("start", &meta.id, &meta.name, &meta.image);
+        e.attributes = meta.labels.clone();
+        crate::events::record(containers.layout(), e);
         Ok(())
     };
     let launch = Launch {
@@ -279,6 +286,7 @@ pub(super) fn run_once(
         sig_proxy,
         network: &b.network,
         dir: &dir,
+        on_cloned: &mut on_cloned,
         on_created: &mut on_created,
         on_started: started,
         watch,

@@ -59,6 +59,9 @@ pub struct Launch<'a> {
     pub network: &'a network::Plan,
     /// Where the network helper keeps its log.
     pub dir: &'a Path,
+    /// Runs once the container's process exists, while its id maps are
+    /// written (see `monitor::Options::on_cloned`).
+    pub on_cloned: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
     /// Runs once the container's process exists, before it starts (its
     /// network is attached first).
     pub on_created: &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>,
@@ -262,6 +265,7 @@ pub fn run(
         spec,
         extensions,
         sig_proxy: l.sig_proxy,
+        on_cloned: l.on_cloned,
         on_created: &mut created,
         on_started: l.on_started,
         child_before_exec: &before_exec,
