@@ -368,6 +368,21 @@ fn lines_of(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
+/// What is left on a [`lines_of`] channel, to the end of the output (fails
+/// the test when it has not ended in [`LINE_LIMIT`]). The child's exit does
+/// not mean its last lines have been read: the reader thread may not have
+/// run since they were written.
+fn rest_of(rx: &mpsc::Receiver<String>) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        match rx.recv_timeout(LINE_LIMIT) {
+            Ok(line) => lines.push(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return lines,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the output never ended: {lines:?}"),
+        }
+    }
+}
+
 impl Drop for Journald {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -633,8 +648,14 @@ berthtest!(
             "ja",
             "mkfifo /go; echo before; read x </go; echo after; echo last; exit 3",
         );
-        // "before" is stored before the attach starts, so it is not shown.
-        j.cmd("journalctl").arg("--sync").ok();
+        // "before" is stored before the attach starts, so it is not shown:
+        // read back by `logs -f` (`run -d` returns once the shell runs, not
+        // once it has written).
+        let mut logs = j.spawn(&env, &["logs", "-f", "ja"]);
+        let first = lines_of(logs.stdout.take().unwrap()).recv_timeout(LINE_LIMIT);
+        logs.kill().unwrap();
+        logs.wait().unwrap();
+        assert_eq!(first.as_deref(), Ok("before"));
         let mut attach = j.spawn(&env, &["attach", "ja"]);
         let rx = lines_of(attach.stdout.take().unwrap());
         // Released once attach follows the journal (its `journalctl
@@ -661,7 +682,7 @@ berthtest!(
         // what matters is that it wrote.
         b(&["exec", "ja", "sh", "-c", "echo >/go"]).run();
         let status = attach.wait().unwrap();
-        let lines: Vec<String> = rx.try_iter().collect();
+        let lines = rest_of(&rx);
         // The container's last lines, sent just before it ended, are there.
         assert_eq!(lines, ["after", "last"]);
         assert_eq!(
