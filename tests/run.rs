@@ -766,6 +766,36 @@ berthtest!(
     }
 );
 
+// Trees deeper than the 64 levels a removal holds open: each removal moves
+// subtrees up into its own top directory, which the other (the reset, whose
+// top is the root) listed before they came.
+berthtest!(
+    a_reset_while_a_detached_rm_container_is_removed_leaves_nothing,
+    |env| {
+        env.import_busybox();
+        let id = env
+            .berth(&[
+                "run",
+                "-d",
+                "--rm",
+                "--network",
+                "none",
+                "busybox",
+                "sh",
+                "-c",
+                "for k in 1 2 3 4 5 6; do d=/tmp/t$k; i=0; \
+                 while [ $i -lt 400 ]; do d=$d/d; i=$((i+1)); done; mkdir -p $d; done",
+            ])
+            .ok();
+        // Its monitor removes it once it has exited ("no such container"
+        // when that is already done).
+        env.berth(&["wait", id.trim()]).run();
+        let reset = env.berth(&["system", "reset", "-f"]).run();
+        assert_ok(&reset);
+        assert!(!env.root.exists(), "left: {:?}", list_dir(&env.root));
+    }
+);
+
 berthtest!(run_without_rm_keeps_a_record_that_rm_removes, |env| {
     env.import_busybox();
     assert_ok(&run(&env, &["busybox", "true"]));

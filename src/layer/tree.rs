@@ -141,6 +141,10 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
 /// removal must still finish.
 const MAX_REMOVE_DEPTH: usize = 64;
 
+/// How many times one removal lists a directory again that another removal
+/// of the same tree filled (see `remove_holding`).
+const MAX_RELISTS: usize = 1024;
+
 /// One directory being emptied: its fd, the names still to remove in it,
 /// and its own name in the directory above.
 struct Emptying {
@@ -165,6 +169,7 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
     let top = open_to_empty(parent, name, st.st_mode)?;
     let mut stack = vec![top];
     let mut moved = 0u64;
+    let mut relisted = 0usize;
     while !stack.is_empty() {
         let depth = stack.len();
         let level = stack.last_mut().expect("not empty");
@@ -177,11 +182,24 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
             let done = stack.pop().expect("a level");
             drop(done.dir);
             let above = stack.last().map_or(parent, |l| l.dir.as_fd());
-            gone_is_fine(unlinkat(
-                above,
-                OsStr::from_bytes(&done.name),
-                UnlinkatFlags::RemoveDir,
-            ))?;
+            let name = OsStr::from_bytes(&done.name);
+            match unlinkat(above, name, UnlinkatFlags::RemoveDir) {
+                Ok(()) | Err(Errno::ENOENT) => {}
+                // The other removal moved a deep subtree up into this
+                // directory (its top) after this one listed it: list it
+                // again. Bounded: only a removal moves entries in.
+                Err(Errno::ENOTEMPTY) if relisted < MAX_RELISTS => {
+                    relisted += 1;
+                    match fstatat(above, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                        Ok(st) if is_dir(st.st_mode) => {
+                            stack.push(open_to_empty(above, name, st.st_mode)?)
+                        }
+                        Ok(_) | Err(Errno::ENOENT) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
             continue;
         };
         let child = OsStr::from_bytes(&child);
