@@ -251,6 +251,7 @@ berthtest!(
         env.import_busybox();
         // A shell's 64 KiB pipes make the container and its neighbours in
         // the pipeline wake each other every few pages; see `PIPE_BYTES`.
+        // Set back once the container is gone.
         let out = shell(
             &env,
             r#"timeout 120 python3 -c '
@@ -261,14 +262,14 @@ p.stdin.flush()
 echoed = p.stdout.readline()
 sizes = [fcntl.fcntl(f, fcntl.F_GETPIPE_SZ) for f in (p.stdin, p.stdout)]
 p.stdin.close()
-print(echoed, p.stdout.read(), sizes, p.wait())
+print(echoed, p.stdout.read(), sizes, p.wait(), fcntl.fcntl(p.stdout, fcntl.F_GETPIPE_SZ))
 ' "$BERTH" --root "$ROOT" run -i --rm --network none busybox cat"#,
         )
         .run();
         assert_ok(&out);
         assert_eq!(
             out.stdout(),
-            "b'ping\\n' b'' [1048576, 1048576] 0\n",
+            "b'ping\\n' b'' [1048576, 1048576] 0 65536\n",
             "stderr: {}",
             out.stderr()
         );

@@ -139,6 +139,7 @@ pub fn run(
     // the container, and the container's pid 1 never gets the SIGPIPE that
     // would (a pid namespace's init ignores it). Those go through a pipe of
     // berth's, spliced on without a copy; see `relay`.
+    let mut grown = Widened::default();
     let (mut relay_ours, relay_ends) = match &l.stdio {
         Stdio::Caller { attach, .. } if !logged && !tty => {
             let mut ours = [None, None];
@@ -146,17 +147,13 @@ pub fn run(
             for (i, wanted) in [attach.stdout, attach.stderr].into_iter().enumerate() {
                 if wanted && may_break(i as i32 + 1) {
                     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-                    widen(r.as_fd());
-                    match i {
-                        0 => widen(std::io::stdout().as_fd()),
-                        _ => widen(std::io::stderr().as_fd()),
-                    }
+                    grown.widen(i as i32 + 1);
                     ours[i] = Some(r);
                     theirs[i] = Some(w);
                 }
             }
             if interactive {
-                widen(std::io::stdin().as_fd());
+                grown.widen(0);
             }
             (ours, theirs)
         }
@@ -297,27 +294,54 @@ pub fn run(
     // The reader of our stdout or stderr went away and the container was
     // ended for it: the status of a process SIGPIPE killed, as the shell
     // expects of a pipeline's writer (`set -o pipefail`), and no message.
+    drop(grown);
     if broken.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(result?.map(|_| 128 + libc::SIGPIPE));
     }
     Ok(result?.map(|exit| exit.0))
 }
 
-/// How much a pipe berth passes bytes through may hold: the most an
-/// unprivileged process may ask for (`/proc/sys/fs/pipe-max-size`'s
-/// default). A shell's pipes hold 64 KiB, 16 pages: a `head -c` upstream
-/// writing 8 KiB at a time and a `cat` in the container reading 64 KiB
-/// then wake each other for every few pages. At 1 MiB each side runs
-/// longer per wake-up: 1 GiB through `run -i … cat` between two pipes went
-/// from ~0.7× to ~1× plain `cat`'s time on 2 cores (bench/pipeline.sh).
+/// How much the caller's pipes may hold while a container's bytes pass
+/// through them: the most an unprivileged process may ask for
+/// (`/proc/sys/fs/pipe-max-size`'s default). A shell's pipes hold 64 KiB,
+/// 16 pages: a `head -c` upstream writing 8 KiB at a time, the container's
+/// `cat` reading 64 KiB and berth's relay then wake each other every few
+/// pages. At 1 MiB each runs longer per wake-up: 1 GiB through `run -i …
+/// cat` between two pipes went from ~0.7× to ~0.8–1.0× plain `cat`'s time
+/// on 2 cores (bench/pipeline.sh; plain `cat` itself is no faster with 1 MiB
+/// pipes). berth's own relay pipe stays at the default: growing it measured
+/// nothing, and it lives as long as a service's container (each grown pipe
+/// counts against the user's `pipe-user-pages-soft`, past which every new
+/// pipe of that user gets 8 KiB).
 const PIPE_BYTES: usize = 1 << 20;
 
-/// Grows a pipe the container's bytes pass through to [`PIPE_BYTES`]. What
-/// is not a pipe (a file, a terminal, a socket), a pipe already as large, or
-/// a user past the kernel's pipe budget is left as it is: the size only
-/// changes how often the two ends wake, never what passes.
-fn widen(fd: std::os::fd::BorrowedFd<'_>) {
-    let _ = crate::sys::fs::grow_pipe(fd, PIPE_BYTES);
+/// The caller's pipes (fds 0-2) berth grew to [`PIPE_BYTES`], with the
+/// sizes they had: set back once the container is gone, so the caller's
+/// pipes are left as berth found them (where they still hold more than
+/// that size, the kernel refuses and they stay grown).
+#[derive(Default)]
+struct Widened(Vec<(i32, usize)>);
+
+impl Widened {
+    /// Grows berth's `fd` when it is a pipe. What is not a pipe (a file, a
+    /// terminal, a socket), a pipe already as large, or a user past the
+    /// kernel's pipe budget is left as it is: the size only changes how
+    /// often the two ends wake, never what passes.
+    fn widen(&mut self, fd: i32) {
+        let f = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(fd));
+        if let Ok(Some(was)) = crate::sys::fs::grow_pipe(f.as_fd(), PIPE_BYTES) {
+            self.0.push((fd, was));
+        }
+    }
+}
+
+impl Drop for Widened {
+    fn drop(&mut self) {
+        for &(fd, was) in &self.0 {
+            let f = std::mem::ManuallyDrop::new(crate::sys::fs::borrowed_file(fd));
+            let _ = crate::sys::fs::set_pipe_size(f.as_fd(), was);
+        }
+    }
 }
 
 /// Whether writes to berth's `fd` can fail because its reader went away:

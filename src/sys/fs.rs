@@ -250,16 +250,26 @@ pub fn bounded_anon_file(name: &CStr, max: u64) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// Grows the pipe `fd` to hold `bytes` (`F_SETPIPE_SZ`); a pipe already
-/// that large is left alone, never shrunk. Fails with `EBADF` for what is
-/// not a pipe, and with `EPERM` past `/proc/sys/fs/pipe-max-size` or the
-/// user's `pipe-user-pages-soft` budget for an unprivileged caller.
-pub fn grow_pipe(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+/// Grows the pipe `fd` to hold `bytes` (`F_SETPIPE_SZ`) and returns the
+/// size it had; a pipe already that large is left alone (None), never
+/// shrunk. Fails with `EBADF` for what is not a pipe, and with `EPERM` past
+/// `/proc/sys/fs/pipe-max-size` or the user's `pipe-user-pages-soft`
+/// budget for an unprivileged caller.
+pub fn grow_pipe(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<Option<usize>> {
     use nix::fcntl::{FcntlArg, fcntl};
-    let now = fcntl(fd, FcntlArg::F_GETPIPE_SZ)?;
-    if usize::try_from(now).is_ok_and(|now| now >= bytes) {
-        return Ok(());
+    let now = usize::try_from(fcntl(fd, FcntlArg::F_GETPIPE_SZ)?)
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    if now >= bytes {
+        return Ok(None);
     }
+    set_pipe_size(fd, bytes)?;
+    Ok(Some(now))
+}
+
+/// Sets the pipe `fd`'s size (`F_SETPIPE_SZ`); shrinking fails with
+/// `EBUSY` while it holds more than the new size.
+pub fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, fcntl};
     let bytes = i32::try_from(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     fcntl(fd, FcntlArg::F_SETPIPE_SZ(bytes))?;
     Ok(())
