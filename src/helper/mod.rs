@@ -474,11 +474,8 @@ fn join(v: &OsStr) -> Result<(UnixStream, std::os::fd::OwnedFd)> {
     // Until its pivot_root the container's process has the host's root: a
     // copy through it would land on the host (as the user; still the wrong
     // place). `exec` refuses that moment the same way.
-    let (ours, host) = (
-        nix::sys::stat::fstat(&dir).context("reading the container's root")?,
-        nix::sys::stat::stat("/").context("reading the host's root")?,
-    );
-    if (ours.st_dev, ours.st_ino) == (host.st_dev, host.st_ino) {
+    let ours = crate::sys::fs::id_of(dir.as_fd()).context("reading the container's root")?;
+    if ours == crate::sys::fs::root_id().context("reading the host's root")? {
         anyhow::bail!("the container is still starting: try again once it runs");
     }
     Ok((chan, dir))

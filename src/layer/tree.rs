@@ -190,12 +190,10 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
                 // again. Bounded: only a removal moves entries in.
                 Err(Errno::ENOTEMPTY) if relisted < MAX_RELISTS => {
                     relisted += 1;
-                    match fstatat(above, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-                        Ok(st) if is_dir(st.st_mode) => {
-                            stack.push(open_to_empty(above, name, st.st_mode)?)
-                        }
-                        Ok(_) | Err(Errno::ENOENT) => {}
-                        Err(e) => return Err(e.into()),
+                    if let Some(st) = present(fstatat(above, name, AtFlags::AT_SYMLINK_NOFOLLOW))?
+                        && is_dir(st.st_mode)
+                    {
+                        stack.push(open_to_empty(above, name, st.st_mode)?);
                     }
                 }
                 Err(e) => return Err(e.into()),
@@ -203,13 +201,16 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
             continue;
         };
         let child = OsStr::from_bytes(&child);
-        let cst = match fstatat(level.dir.as_fd(), child, AtFlags::AT_SYMLINK_NOFOLLOW) {
-            Ok(st) => st,
-            Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(e.into()),
+        let Some(cst) = present(fstatat(
+            level.dir.as_fd(),
+            child,
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        ))?
+        else {
+            continue;
         };
         if !is_dir(cst.st_mode) {
-            gone_is_fine(unlinkat(
+            present(unlinkat(
                 level.dir.as_fd(),
                 child,
                 UnlinkatFlags::NoRemoveDir,
@@ -228,15 +229,14 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
         // (one filesystem, so a rename), to be emptied from there. Moving a
         // directory to another parent rewrites its `..`: it needs u+w.
         if cst.st_mode & 0o700 != 0o700 {
-            match fchmodat(
+            let chmodded = present(fchmodat(
                 level.dir.as_fd(),
                 child,
                 Mode::from_bits_truncate(cst.st_mode | 0o700),
                 nix::sys::stat::FchmodatFlags::NoFollowSymlink,
-            ) {
-                Ok(()) => {}
-                Err(Errno::ENOENT) => continue,
-                Err(e) => return Err(e.into()),
+            ))?;
+            if chmodded.is_none() {
+                continue;
             }
         }
         let (deepest, rest) = stack.split_last_mut().expect("a level");
@@ -264,11 +264,13 @@ fn remove_holding(parent: BorrowedFd<'_>, name: &OsStr, max_open: usize) -> io::
     Ok(())
 }
 
-/// An unlink whose entry is already gone: done, not an error.
-fn gone_is_fine(r: nix::Result<()>) -> io::Result<()> {
+/// A call on an entry another removal already took (ENOENT): None, not
+/// an error.
+fn present<T>(r: nix::Result<T>) -> io::Result<Option<T>> {
     match r {
-        Err(Errno::ENOENT) => Ok(()),
-        r => Ok(r?),
+        Ok(v) => Ok(Some(v)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

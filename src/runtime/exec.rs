@@ -141,7 +141,7 @@ pub fn run(
     if plan.new_cgroupns && std::path::Path::new("/proc/self/ns/cgroup").exists() {
         flags |= CloneFlags::CLONE_NEWCGROUP;
     }
-    let host_root = root_id().context("reading the host's root")?;
+    let host_root = crate::sys::fs::root_id().context("reading the host's root")?;
     let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
     let (tty_parent, tty_child) = if o.tty {
         let (p, c) = UnixStream::pair().context("creating the terminal socket")?;
@@ -226,17 +226,12 @@ fn init_command(init: Process) -> Option<Process> {
     found
 }
 
-fn root_id() -> Result<(u64, u64)> {
-    let st = nix::sys::stat::stat("/")?;
-    Ok((st.st_dev, st.st_ino))
-}
-
 /// What the joiner and the command need, read before the fork.
 struct Side<'a> {
     plan: &'a Plan<'a>,
     o: &'a Options,
     flags: CloneFlags,
-    host_root: (u64, u64),
+    host_root: crate::sys::fs::FileId,
     null: std::os::fd::BorrowedFd<'a>,
     tty: Option<&'a UnixStream>,
 }
@@ -292,7 +287,7 @@ impl Side<'_> {
             .context("joining the container's namespaces")?;
         // The mount namespace's root is the container's once pid 1 has
         // pivoted; a root that is still the host's means we joined too early.
-        if root_id()? == self.host_root {
+        if crate::sys::fs::root_id()? == self.host_root {
             bail!("the container's root is not set up");
         }
         let mut report = Some(report.try_clone()?);

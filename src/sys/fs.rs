@@ -250,6 +250,22 @@ pub fn bounded_anon_file(name: &CStr, max: u64) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// What names a file for good: its device and inode numbers.
+pub type FileId = (u64, u64);
+
+/// The [`FileId`] of this process's root directory (`/`): a directory
+/// whose id is this one is the host's root, not a container's.
+pub fn root_id() -> io::Result<FileId> {
+    let st = nix::sys::stat::stat("/")?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// The [`FileId`] of what `fd` refers to.
+pub fn id_of(fd: BorrowedFd<'_>) -> io::Result<FileId> {
+    let st = nix::sys::stat::fstat(fd)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
 /// Grows the pipe `fd` to hold `bytes` (`F_SETPIPE_SZ`) and returns the
 /// size it had; a pipe already that large is left alone (None), never
 /// shrunk. Fails with `EBADF` for what is not a pipe, and with `EPERM` past
