@@ -146,12 +146,11 @@ pub fn run(
             let mut ours = [None, None];
             let mut theirs = [None, None];
             for (i, wanted) in [attach.stdout, attach.stderr].into_iter().enumerate() {
-                if !(wanted && may_break(i as i32 + 1)) {
-                    continue;
-                }
-                grown.widen(i as i32 + 1);
-                if !extensions.init {
+                if wanted && may_break(i as i32 + 1) && extensions.init {
+                    grown.widen(i as i32 + 1);
+                } else if wanted && may_break(i as i32 + 1) {
                     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+                    grown.widen(i as i32 + 1);
                     ours[i] = Some(r);
                     theirs[i] = Some(w);
                 }
