@@ -138,17 +138,14 @@ pub fn run(
     // are pipes or sockets: a reader that goes away (`| head -1`) must end
     // the container, and the container's pid 1 never gets the SIGPIPE that
     // would (a pid namespace's init ignores it). Those go through a pipe of
-    // berth's, spliced on without a copy; see `relay`. Under `--init` the
-    // command is pid 2, which SIGPIPE ends as anywhere else: handed over.
+    // berth's, spliced on without a copy; see `relay`.
     let mut grown = Widened::default();
     let (mut relay_ours, relay_ends) = match &l.stdio {
         Stdio::Caller { attach, .. } if !logged && !tty => {
             let mut ours = [None, None];
             let mut theirs = [None, None];
             for (i, wanted) in [attach.stdout, attach.stderr].into_iter().enumerate() {
-                if wanted && may_break(i as i32 + 1) && extensions.init {
-                    grown.widen(i as i32 + 1);
-                } else if wanted && may_break(i as i32 + 1) {
+                if wanted && may_break(i as i32 + 1) {
                     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
                     grown.widen(i as i32 + 1);
                     ours[i] = Some(r);
