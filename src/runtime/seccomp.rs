@@ -42,6 +42,11 @@
 //! own numbers; here an i386 syscall kills the process (seccompiler's architecture check) and
 //! an x32 one (number with bit 30 set) gets ENOSYS.
 //!
+//! Each filter is a binary search over the syscall number whose leaves return at once or,
+//! for a syscall with argument rules, run seccompiler's code for that syscall alone
+//! ([`FilterPlan::program`]): the kernel runs a filter on every syscall number when it is
+//! installed, so a row of ~1600 comparisons cost 0.9 ms of every start.
+//!
 //! Argument values are compared as 64-bit values, as libseccomp does (`SCMP_CMP_*` take a
 //! 64-bit datum); `SCMP_CMP_MASKED_EQ` is `(arg & value) == valueTwo`.
 
@@ -478,23 +483,28 @@ impl Plan {
 const BPF_MAXINSNS: usize = 4096;
 
 impl FilterPlan {
+    /// The filter's BPF: the architecture check, then a binary search over the syscall
+    /// number (see [`Leaf`]). seccompiler alone emits one `JEQ` per syscall in a row, ~1600
+    /// instructions for Docker's profile; the kernel walks that row not only on every
+    /// unlisted syscall but ~900 times when the filter is installed (it runs the filter on
+    /// every syscall number of both ABIs to find those it can always allow without running
+    /// it again): 0.9 ms of every container's start, against ~0.2 ms for a search of the same
+    /// verdicts (measured in C on this machine's 6.1 kernel).
     fn program(self, host: &Host) -> Result<BpfProgram> {
-        let rules = self
-            .rules
-            .into_iter()
-            .map(|(nr, chain)| match chain {
-                Chain::Always => (nr, vec![]),
-                Chain::When(rules) => (nr, rules),
-            })
-            .collect();
-        let filter = SeccompFilter::new(rules, self.otherwise, self.on_match, host.target)
-            .context("building a seccomp filter")?;
-        let main: BpfProgram = filter.try_into().context("building a seccomp filter")?;
+        use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+        let leaves = Leaf::split(self.rules);
         let mut prog = match self.enosys_above {
             Some(max) => enosys_guard(host.audit_arch, max),
             None => Vec::new(),
         };
-        prog.extend(main);
+        // seccompiler's own check, kept: another ABI's call kills the process.
+        prog.extend([
+            stmt(BPF_LD | BPF_W | BPF_ABS, DATA_ARCH),
+            jump(BPF_JMP | BPF_JEQ | BPF_K, host.audit_arch, 1, 0),
+            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
+            stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR),
+        ]);
+        prog.extend(search(&leaves, &self.on_match, &self.otherwise, host)?);
         if prog.len() > BPF_MAXINSNS {
             bail!(
                 "seccomp filter has {} instructions, more than the kernel's {BPF_MAXINSNS}",
@@ -502,6 +512,96 @@ impl FilterPlan {
             );
         }
         Ok(prog)
+    }
+}
+
+/// One run of syscall numbers with one verdict, from `start` up to the next leaf's start.
+#[derive(Debug, PartialEq)]
+enum Leaf {
+    /// Matched whatever the arguments: the filter's match action.
+    Always(u32),
+    /// Not named by the filter: its other action.
+    Neither(u32),
+    /// One syscall whose arguments decide.
+    When(u32, Vec<SeccompRule>),
+}
+
+impl Leaf {
+    fn start(&self) -> u32 {
+        match *self {
+            Leaf::Always(s) | Leaf::Neither(s) | Leaf::When(s, _) => s,
+        }
+    }
+
+    /// The leaves covering every number from 0 up, in order; neighbours that are both
+    /// `Always` or both `Neither` are one leaf. Numbers outside u32 (none a syscall's) are
+    /// dropped.
+    fn split(rules: Rules) -> Vec<Leaf> {
+        let mut leaves = Vec::new();
+        let mut next = 0u64; // the first number no leaf covers yet
+        for (nr, chain) in rules {
+            let Ok(nr) = u32::try_from(nr) else { continue };
+            if u64::from(nr) > next && !matches!(leaves.last(), Some(Leaf::Neither(_))) {
+                leaves.push(Leaf::Neither(next as u32));
+            }
+            match chain {
+                Chain::Always
+                    if matches!(leaves.last(), Some(Leaf::Always(_))) && u64::from(nr) == next => {}
+                Chain::Always => leaves.push(Leaf::Always(nr)),
+                Chain::When(rules) => leaves.push(Leaf::When(nr, rules)),
+            }
+            next = u64::from(nr) + 1;
+        }
+        if next <= u64::from(u32::MAX) && !matches!(leaves.last(), Some(Leaf::Neither(_))) {
+            leaves.push(Leaf::Neither(next as u32));
+        }
+        leaves
+    }
+}
+
+/// A binary search over `leaves` (the accumulator holds the syscall number), each path
+/// ending in a return. Every jump is relative and stays inside the code of its subtree, so
+/// a subtree is built on its own and placed anywhere.
+fn search(
+    leaves: &[Leaf],
+    on_match: &SeccompAction,
+    otherwise: &SeccompAction,
+    host: &Host,
+) -> Result<BpfProgram> {
+    use libc::{BPF_JA, BPF_JGE, BPF_JMP, BPF_K, BPF_RET};
+    match leaves {
+        [] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(otherwise.clone()))]),
+        [Leaf::Always(_)] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(on_match.clone()))]),
+        [Leaf::Neither(_)] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(otherwise.clone()))]),
+        // seccompiler's whole program for this one syscall: its own architecture check and
+        // number load, then the argument rules, each path ending in a return.
+        [Leaf::When(nr, rules)] => {
+            let filter = SeccompFilter::new(
+                BTreeMap::from([(i64::from(*nr), rules.clone())]),
+                otherwise.clone(),
+                on_match.clone(),
+                host.target,
+            )
+            .context("building a seccomp filter")?;
+            BpfProgram::try_from(filter).context("building a seccomp filter")
+        }
+        _ => {
+            let mid = leaves.len() / 2;
+            let below = search(&leaves[..mid], on_match, otherwise, host)?;
+            let above = search(&leaves[mid..], on_match, otherwise, host)?;
+            let split = leaves[mid].start();
+            // A conditional jump reaches 255 instructions ahead; past that, over a long jump.
+            let mut prog = match u8::try_from(below.len()) {
+                Ok(skip) => vec![jump(BPF_JMP | BPF_JGE | BPF_K, split, skip, 0)],
+                Err(_) => vec![
+                    jump(BPF_JMP | BPF_JGE | BPF_K, split, 0, 1),
+                    stmt(BPF_JMP | BPF_JA, below.len() as u32),
+                ],
+            };
+            prog.extend(below);
+            prog.extend(above);
+            Ok(prog)
+        }
     }
 }
 
@@ -757,6 +857,119 @@ mod tests {
         let mut i386_read = call("read", &[]);
         i386_read.arch = 0x4000_0003; // AUDIT_ARCH_I386
         assert_eq!(verdict(&progs, &i386_read), KILL_PROCESS);
+    }
+
+    /// The filter as seccompiler alone writes it: one row of `JEQ`s (what berth installed
+    /// before the search), the reference the search must agree with.
+    fn row_programs(plan: &Plan, host: &Host) -> Vec<BpfProgram> {
+        plan.filters()
+            .into_iter()
+            .map(|f| {
+                let rules = f
+                    .rules
+                    .into_iter()
+                    .map(|(nr, chain)| match chain {
+                        Chain::Always => (nr, vec![]),
+                        Chain::When(rules) => (nr, rules),
+                    })
+                    .collect();
+                let filter = SeccompFilter::new(rules, f.otherwise, f.on_match, host.target);
+                let mut prog = match f.enosys_above {
+                    Some(max) => enosys_guard(host.audit_arch, max),
+                    None => Vec::new(),
+                };
+                prog.extend(BpfProgram::try_from(filter.unwrap()).unwrap());
+                prog
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_search_gives_every_verdict_the_row_of_comparisons_gives() {
+        let host = Host::current().unwrap();
+        let profile: Profile = serde_json::from_slice(DEFAULT_PROFILE).unwrap();
+        // Every value the profile compares with, and its neighbours, in low and high words.
+        let mut values = vec![0u64, 1, u64::MAX, u64::from(u32::MAX), 1 << 32];
+        for arg in profile
+            .syscalls
+            .iter()
+            .flatten()
+            .flat_map(|g| g.args.iter().flatten())
+        {
+            for v in [arg.value, arg.value_two] {
+                values.extend([v, v.wrapping_add(1), v.wrapping_sub(1), v | 1 << 32, !v]);
+            }
+        }
+        values.sort_unstable();
+        values.dedup();
+        for caps in [
+            default_set(),
+            with(Capability::CAP_SYS_ADMIN),
+            CapsHashSet::new(),
+        ] {
+            let plan = plan(&profile, &caps, &host).unwrap();
+            let searched = plan.programs(&host).unwrap();
+            let row = row_programs(&plan, &host);
+            assert!(
+                searched[0].len() < 400,
+                "{} instructions",
+                searched[0].len()
+            );
+            let numbers = (0..1100).chain([0x4000_0000, 0x4000_0001, u32::MAX - 1, u32::MAX]);
+            for nr in numbers {
+                for v in [0, 1, u64::MAX, 1 << 32] {
+                    let mut c = nr_call(nr, &[v, v, v, v, v, v]);
+                    assert_eq!(
+                        verdict(&searched, &c),
+                        verdict(&row, &c),
+                        "nr {nr}, args {v:#x}"
+                    );
+                    c.arch = 0x4000_0003; // AUDIT_ARCH_I386
+                    assert_eq!(verdict(&searched, &c), verdict(&row, &c), "i386 nr {nr}");
+                }
+            }
+            // The syscalls with argument rules, with every value the rules name (and its
+            // neighbours) in all arguments, then in one at a time.
+            for nr in plan.filters().iter().flat_map(|f| f.rules.keys()) {
+                for (i, &v) in (0..7).flat_map(|i| values.iter().map(move |v| (i, v))) {
+                    let mut args = [v; 6];
+                    if i < 6 {
+                        args = [0; 6];
+                        args[i] = v;
+                    }
+                    let c = nr_call(*nr as u32, &args);
+                    assert_eq!(
+                        verdict(&searched, &c),
+                        verdict(&row, &c),
+                        "nr {nr}, arg {i} {v:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_search_too_wide_for_one_conditional_jump_takes_a_long_one() {
+        // 150 syscalls each with an argument rule: each half of the search is longer than
+        // the 255 instructions a conditional jump reaches.
+        let names: Vec<&str> = syscalls::all().iter().take(150).map(|(n, _)| *n).collect();
+        let json = format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{{"names": {},
+                "action": "SCMP_ACT_ALLOW", "args": [{{"index": 1, "value": 5, "op": "SCMP_CMP_GT"}}]}}]}}"#,
+            serde_json::to_string(&names).unwrap()
+        );
+        let progs = compile_str(&json).unwrap();
+        let long = (libc::BPF_JMP | libc::BPF_JA) as u16;
+        assert!(progs[0].iter().any(|i| i.code == long));
+        for name in &names {
+            assert_eq!(verdict(&progs, &call(name, &[0, 6])), ALLOW, "{name}");
+            assert_eq!(verdict(&progs, &call(name, &[0, 5])), EPERM, "{name}");
+        }
+        let unnamed = syscalls::all()
+            .iter()
+            .skip(150)
+            .find(|(_, nr)| names.iter().all(|n| syscalls::number(n) != Some(*nr)));
+        assert_eq!(verdict(&progs, &call(unnamed.unwrap().0, &[0, 6])), EPERM);
     }
 
     // ---- Other profiles ----

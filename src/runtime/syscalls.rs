@@ -48,6 +48,12 @@ pub fn number(name: &str) -> Option<i64> {
         .map(|i| TABLE[i].1)
 }
 
+/// Every syscall this architecture has, by name (for tests that need many).
+#[cfg(test)]
+pub fn all() -> &'static [(&'static str, i64)] {
+    TABLE
+}
+
 #[cfg(target_arch = "x86_64")]
 const TABLE: &[(&str, i64)] = &[
     ("_sysctl", 156),
