@@ -366,3 +366,48 @@ berthtest!(wait_for_running_returns_once_a_start_runs_it, |env| {
     assert_eq!(out.stdout().trim(), "-1");
     env.berth(&["rm", "-f", "w"]).ok();
 });
+
+berthtest!(
+    an_rm_container_skips_the_sync_at_exit_unless_its_policy_mounts_it_again,
+    |env| {
+        env.import_busybox();
+        let root_mount = "grep ' / overlay ' /proc/mounts";
+        // `--rm`, never started again: overlayfs' `volatile` (podman does the same).
+        let rm = env
+            .berth(&["run", "--rm", "busybox", "sh", "-c", root_mount])
+            .ok();
+        assert!(rm.contains("volatile"), "{rm}");
+        // A container that stays: every sync, as before.
+        let kept = env
+            .berth(&["run", "--name", "kept", "busybox", "sh", "-c", root_mount])
+            .ok();
+        assert!(
+            kept.starts_with("overlay / overlay") && !kept.contains("volatile"),
+            "{kept}"
+        );
+        // `--rm` with a restart policy is mounted again on each restart, which
+        // overlayfs refuses after a volatile mount: not volatile, and all three runs happen.
+        let out_dir = env.path("out");
+        std::fs::create_dir(&out_dir).unwrap();
+        let vol = format!("{}:/out", out_dir.display());
+        let script = format!("{root_mount} >> /out/mounts; exit 1");
+        let id = run_d(
+            &env,
+            &[
+                "--rm",
+                "--restart",
+                "on-failure:2",
+                "-v",
+                &vol,
+                "busybox",
+                "sh",
+                "-c",
+                &script,
+            ],
+        );
+        let _ = env.berth(&["wait", &id]).run();
+        let mounts = std::fs::read_to_string(out_dir.join("mounts")).unwrap();
+        assert_eq!(mounts.lines().count(), 3, "{mounts}");
+        assert!(!mounts.contains("volatile"), "{mounts}");
+    }
+);

@@ -1,6 +1,7 @@
 //! `create`: a container's record and its bundle, from an image and options
 //! the spec layer has checked. Nothing runs yet.
 
+use crate::container::health::OnFailure;
 use crate::container::log::LogConfig;
 use crate::container::{Containers, Meta, RestartPolicy, State};
 use crate::spec::bundle::{self, Bundle};
@@ -31,6 +32,12 @@ pub struct Record<'a> {
 /// Makes the container: its record (unique name, under the names lock),
 /// its directories, /etc files and bundle. On failure nothing is left.
 pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Result<Meta> {
+    // Mounted once: removed when it exits, never started again by a policy.
+    let volatile = r.auto_remove
+        && matches!(r.restart, RestartPolicy::No)
+        && r.healthcheck
+            .as_ref()
+            .is_none_or(|h| h.on_failure != OnFailure::Restart);
     let meta = containers.create(
         r.name,
         Meta {
@@ -58,13 +65,14 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
         for d in [&upper, &work, &rootfs] {
             std::fs::create_dir(d).with_context(|| format!("creating `{}`", d.display()))?;
         }
-        let (spec, extensions) = prepared.finish(&Placement {
+        let (spec, mut extensions) = prepared.finish(&Placement {
             etc_dir: &dir,
             upper,
             work,
             rootfs,
             default_hostname: &meta.id[..12],
         })?;
+        extensions.overlay.volatile = volatile;
         bundle::write(
             &dir,
             &Bundle {

@@ -42,6 +42,16 @@ pub struct Overlay {
     pub lowerdirs: Vec<String>,
     pub upper: PathBuf,
     pub work: PathBuf,
+    /// Mounted with overlayfs' `volatile`: no sync of the filesystem under
+    /// `upper` when the mount goes, nor for the container's fsyncs. For a
+    /// container mounted once and removed when it exits (`--rm` with no
+    /// restart), as podman does: its writable layer does not outlive it,
+    /// so a crash loses nothing a user keeps. Without it, the unmount at
+    /// every exit wrote back every dirty file of that filesystem, berth's
+    /// or not (`ovl_sync_fs`). A volatile mount leaves `work/work/incompat/
+    /// volatile` behind, and overlayfs refuses to mount that pair again.
+    #[serde(default)]
+    pub volatile: bool,
 }
 
 /// Compiled filters as `[code, jt, jf, k]` rows: a container's `berth.json`

@@ -143,22 +143,32 @@ fn mount_overlay(r: &Overlay, target: &Path) -> Result<()> {
     std::env::set_current_dir(&r.layers_dir)
         .with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
     let data = format!(
-        "lowerdir={},upperdir={},workdir={},userxattr",
+        "lowerdir={},upperdir={},workdir={},userxattr{}",
         r.lowerdirs.join(":"),
         r.upper.display(),
-        r.work.display()
+        r.work.display(),
+        if r.volatile { ",volatile" } else { "" }
     );
     let forced_copy = std::env::var_os("BERTH_NO_OVERLAY").is_some();
-    let overlay = if forced_copy {
-        Err(nix::errno::Errno::EPERM)
-    } else {
+    let mount_with = |data: &str| {
         mount(
             Some("overlay"),
             target,
             Some("overlay"),
             MsFlags::empty(),
-            Some(data.as_str()),
+            Some(data),
         )
+    };
+    let overlay = if forced_copy {
+        Err(nix::errno::Errno::EPERM)
+    } else {
+        match mount_with(&data) {
+            // A kernel before 5.10 has no `volatile`: mount without it.
+            Err(nix::errno::Errno::EINVAL) if r.volatile => {
+                mount_with(data.trim_end_matches(",volatile"))
+            }
+            other => other,
+        }
     };
     if let Err(e) = overlay {
         log::warn!(

@@ -300,6 +300,8 @@ impl Prepared {
                 lowerdirs: self.lowerdirs.clone(),
                 upper: at.upper.clone(),
                 work: at.work.clone(),
+                // Decided by `create`, which knows the container's policies.
+                volatile: false,
             },
             seccomp: self.seccomp.clone(),
             init: o.init,
