@@ -8,7 +8,7 @@
 # One busybox rootfs tar (.ci/lib.sh make_busybox_tar) is imported into berth
 # and, rootless with a private config and overlay storage, into podman; a crun
 # bundle is the same tar extracted plus `crun spec --rootless` running `true`.
-# Timed, each as the median of $RUNS runs (hyperfine -N, after $WARMUP warm-up
+# Timed, each as the median of $RUNS runs taken in turns (hyperfine -N, after $WARMUP warm-up
 # runs; a date +%s%N loop when hyperfine is missing):
 #   berth --root R run --rm --network none busybox true
 #   podman run --rm --network none localhost/busybox true
@@ -146,39 +146,54 @@ check "podman run" "${PEER_ENV[@]}" "${P_CMD[@]}"
 check "crun run" "${C_CMD[@]}"
 check "the floor" "${F_CMD[@]}"
 
-# measure NAME CMD...: median wall time of CMD in ms (one decimal) over $RUNS
-# runs after $WARMUP untimed ones. CMD's words must not contain spaces
-# (hyperfine -N splits its command line on them).
-measure() {
-  local name=$1 i t0 t1 times=()
-  shift
-  say "timing $name: $RUNS runs"
+# sample NAME WARM N CMD...: N timed runs of CMD after WARM untimed ones,
+# each run's wall time in ms appended to $W/NAME.ms. CMD's words must not
+# contain spaces (hyperfine -N splits its command line on them).
+sample() {
+  local name=$1 warm=$2 n=$3 i t0 t1
+  shift 3
   if command -v hyperfine >/dev/null; then
-    if ! hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" \
+    if ! hyperfine -N --style basic --warmup "$warm" --runs "$n" \
       --export-json "$W/$name.json" -- "$*" >"$W/$name.log" 2>&1; then
       echo "bench/run.sh: hyperfine failed on: $*" >&2
       sed 's/^/  /' "$W/$name.log" >&2
       exit 1
     fi
-    sed -n 's/^ *"median": *\([0-9.eE+-]*\),*$/\1/p' "$W/$name.json" | head -n 1 |
-      awk '{ printf "%.1f\n", $1 * 1000 }'
+    # The "times" array, one number a line.
+    awk '/"times": \[/ { on = 1; next } on && /\]/ { exit } on { gsub(/[ ,]/, ""); printf "%.3f\n", $0 * 1000 }' \
+      "$W/$name.json" >>"$W/$name.ms"
   else
-    for ((i = 0; i < WARMUP; i++)); do "$@" >/dev/null 2>&1; done
-    for ((i = 0; i < RUNS; i++)); do
+    for ((i = 0; i < warm; i++)); do "$@" >/dev/null 2>&1; done
+    for ((i = 0; i < n; i++)); do
       t0=$(date +%s%N)
       "$@" >/dev/null
       t1=$(date +%s%N)
-      times+=($((t1 - t0)))
+      echo $(((t1 - t0) / 1000)) | awk '{ printf "%.3f\n", $1 / 1000 }' >>"$W/$name.ms"
     done
-    printf '%s\n' "${times[@]}" | sort -n |
-      awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1e6 }'
   fi
 }
+# median_ms NAME: the median of $W/NAME.ms, one decimal.
+median_ms() {
+  sort -n "$W/$1.ms" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m }'
+}
 
-B_MS=$(measure berth "${B_CMD[@]}")
-P_MS=$(measure podman "${PEER_ENV[@]}" "${P_CMD[@]}")
-C_MS=$(measure crun "${C_CMD[@]}")
-F_MS=$(measure floor "${F_CMD[@]}")
+# The four take turns, $ROUNDS rounds of $RUNS/$ROUNDS runs each, so that
+# the machine's drift over the minute this takes (±15% on this 2-core VM)
+# falls on all of them alike; each is the median of all its runs.
+ROUNDS=$((RUNS < 5 ? 1 : 5))
+PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
+say "timing berth, podman, crun and the floor in turn: $ROUNDS rounds of $PER runs"
+for ((r = 0; r < ROUNDS; r++)); do
+  warm=$((r == 0 ? WARMUP : 1))
+  sample berth "$warm" "$PER" "${B_CMD[@]}"
+  sample podman "$warm" "$PER" "${PEER_ENV[@]}" "${P_CMD[@]}"
+  sample crun "$warm" "$PER" "${C_CMD[@]}"
+  sample floor "$warm" "$PER" "${F_CMD[@]}"
+done
+B_MS=$(median_ms berth)
+P_MS=$(median_ms podman)
+C_MS=$(median_ms crun)
+F_MS=$(median_ms floor)
 
 # status_kb PID FIELD: FIELD (VmHWM, VmRSS) of PID in kB, "n/a" when gone.
 status_kb() {
@@ -245,7 +260,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; el
 verdict() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { if (b > 0) print (a / b <= t ? "met" : "missed"); else print "n/a" }'; }
 hw="$(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg), $(uname -r), $(date -u +%Y-%m-%d)"
 echo
-echo "berth run benchmark: median of $RUNS runs ($WARMUP warm-up), $hw"
+echo "berth run benchmark: median of $((ROUNDS * PER)) runs taken in $ROUNDS turns ($WARMUP warm-up), $hw"
 echo "as $(id -un), rootless; berth: $BERTH ($(($(stat -c %s "$BERTH") / 1024)) KiB)"
 echo "--network none for berth and podman: no network helper is measured"
 echo "crun: \`crun spec --rootless\` (user, mount, pid, net, ipc, uts; no seccomp), running true"

@@ -295,6 +295,29 @@ berthtest!(
     }
 );
 
+berthtest!(
+    a_killed_berths_rm_container_is_not_started_again_by_restart,
+    |env| {
+        env.import_busybox();
+        let sync = sync_dir(&env, &["ready", "block"]);
+        let wait_forever = ": > /s/ready; exec cat /s/block";
+        let run = run_and_kill_berth(&env, &sync, &["--rm", "busybox", "sh", "-c", wait_forever]);
+        assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
+        let rec = only_container(&env);
+        let pid = rec["pid"].as_u64().expect("a recorded pid");
+        assert!(
+            util::wait_exit(pid as u32, std::time::Duration::from_secs(20)),
+            "the container outlived berth"
+        );
+        // Its writable layer was mounted `volatile`, which overlayfs will not
+        // mount again: `restart` says why instead of starting it on a copy.
+        let name = rec["name"].as_str().unwrap();
+        let out = env.berth(&["restart", name]).run();
+        assert_fails_125(&out, "was run with --rm");
+        assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
+    }
+);
+
 /// pid 1 of the container: clears its parent-death signal, forks a second
 /// process, tells the test it is set, and waits for nothing, forever.
 const ORPHAN: &str = r#"

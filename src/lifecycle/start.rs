@@ -48,7 +48,15 @@ fn claim(containers: &Containers, id: &str, monitor: Process) -> Result<Meta> {
 /// The record of a container that may be started (its lock held).
 fn startable(containers: &Containers, id: &str) -> Result<Meta> {
     let mut meta = containers.reload(id)?;
-    containers.settle(&mut meta)?;
+    if containers.settle(&mut meta)? {
+        // Its berth was killed: the next listing removes it. Started again,
+        // it would mount a writable layer left by a volatile mount, which
+        // overlayfs refuses.
+        bail!(
+            "container {} has exited and was run with --rm: it is being removed, run the image again",
+            meta.name
+        );
+    }
     match meta.state {
         State::Running => bail!("container {} is already running", meta.name),
         State::Orphaned => bail!(
