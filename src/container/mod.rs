@@ -194,6 +194,10 @@ impl RestartPolicy {
     }
 }
 
+/// An empty file in the directory of an `--rm` container (see
+/// [`Containers::save`]).
+pub const AUTO_REMOVE_MARK: &str = "auto-remove";
+
 pub struct Containers {
     layout: Layout,
 }
@@ -249,6 +253,12 @@ impl Containers {
         let dir = self.dir_of(&id);
         fs::create_dir(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
         self.save(&meta)?;
+        if meta.auto_remove {
+            // Empty, so it has no blocks to lose: it outlives a power cut
+            // that empties the (swapped-in, unsynced) record.
+            fs::File::create(dir.join(AUTO_REMOVE_MARK))
+                .with_context(|| format!("creating `{}`", dir.display()))?;
+        }
         Ok(meta)
     }
 
@@ -397,7 +407,9 @@ impl Containers {
     /// may lose the last change, which `settle` makes up from /proc (after a
     /// reboot nothing runs).
     ///
-    /// The record of an `--rm` container is swapped in instead
+    /// The record of an `--rm` container is swapped in instead; after a
+    /// power cut it may be empty, and its directory's [`AUTO_REMOVE_MARK`]
+    /// makes it a leftover for the next sweep
     /// ([`swap_file`]): that container does not outlive a power cut anyway
     /// (its overlay is `volatile`), and the rename over the record cost a
     /// block allocation, and at removal a discard, on every save.
@@ -437,11 +449,19 @@ impl Containers {
                 continue;
             }
             let path = self.layout.container_meta(&name.to_string_lossy());
-            if let Ok(bytes) = fs::read(&path)
-                && let Ok(mut m) = serde_json::from_slice::<Meta>(&bytes)
-            {
-                self.read_health(&mut m);
-                out.push(m);
+            let Ok(bytes) = fs::read(&path) else {
+                continue;
+            };
+            match serde_json::from_slice::<Meta>(&bytes) {
+                Ok(mut m) => {
+                    self.read_health(&mut m);
+                    out.push(m);
+                }
+                // Records are replaced whole, so one that reads but does
+                // not parse is what a power cut left of an `--rm`
+                // container's (see `save`): over, and to be removed.
+                Err(_) if e.path().join(AUTO_REMOVE_MARK).exists() => leftovers.push(e.path()),
+                Err(_) => {}
             }
         }
         out.sort_by(|a, b| a.created.cmp(&b.created));
@@ -454,7 +474,9 @@ impl Containers {
     /// container is over and was to be removed (`--rm`): the caller removes it.
     pub fn settle(&self, m: &mut Meta) -> Result<bool> {
         if m.state == State::Exited {
-            return Ok(m.auto_remove);
+            // Between the runs of a restart policy the record says exited
+            // while its berth lives on to start it again.
+            return Ok(m.auto_remove && !m.monitor.is_some_and(|p| p.alive()));
         }
         let Some(monitor) = m.monitor else {
             // Written before records named their monitor: the pid alone.
@@ -550,6 +572,30 @@ mod tests {
         );
         let again = serde_json::to_string(&m).unwrap();
         assert!(!again.contains("layers"));
+    }
+
+    #[test]
+    fn an_rm_containers_record_a_power_cut_emptied_is_a_leftover_and_a_kept_ones_is_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Containers::new(&Layout::new(tmp.path()));
+        let rm = c
+            .create(
+                None,
+                Meta {
+                    auto_remove: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let kept = c.create(None, Meta::default()).unwrap();
+        assert_eq!(c.list().unwrap().len(), 2);
+        for m in [&rm, &kept] {
+            std::fs::write(c.layout().container_meta(&m.id), b"").unwrap();
+        }
+        let (list, leftovers) = c.list_and_leftovers().unwrap();
+        assert!(list.is_empty());
+        // The kept one is left alone: its record is not ours to guess.
+        assert_eq!(leftovers, vec![c.dir_of(&rm.id)]);
     }
 
     #[test]
