@@ -271,22 +271,7 @@ berthtest!(
 berthtest!(
     a_killed_berths_rm_container_is_removed_by_the_next_ps_issue_8,
     |env| {
-        env.import_busybox();
-        let sync = sync_dir(&env, &["ready", "block"]);
-        let wait_forever = ": > /s/ready; exec cat /s/block";
-        let run = run_and_kill_berth(&env, &sync, &["--rm", "busybox", "sh", "-c", wait_forever]);
-        assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
-        assert_eq!(util::list_dir(&env.root.join("containers")).len(), 1);
-        // Its parent-death signal kills it, but its exit takes a moment
-        // (namespaces torn down): until then `ps` rightly lists it.
-        let pid = only_container(&env)["pid"]
-            .as_u64()
-            .expect("a recorded pid");
-        assert!(
-            util::wait_exit(pid as u32, std::time::Duration::from_secs(20)),
-            "the container outlived berth"
-        );
-
+        killed_rm_container(&env);
         assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
         assert_eq!(
             util::list_dir(&env.root.join("containers")),
@@ -298,17 +283,7 @@ berthtest!(
 berthtest!(
     a_killed_berths_rm_container_is_not_started_again_by_restart,
     |env| {
-        env.import_busybox();
-        let sync = sync_dir(&env, &["ready", "block"]);
-        let wait_forever = ": > /s/ready; exec cat /s/block";
-        let run = run_and_kill_berth(&env, &sync, &["--rm", "busybox", "sh", "-c", wait_forever]);
-        assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
-        let rec = only_container(&env);
-        let pid = rec["pid"].as_u64().expect("a recorded pid");
-        assert!(
-            util::wait_exit(pid as u32, std::time::Duration::from_secs(20)),
-            "the container outlived berth"
-        );
+        let rec = killed_rm_container(&env);
         // Its writable layer was mounted `volatile`, which overlayfs will not
         // mount again: `restart` says why instead of starting it on a copy.
         let name = rec["name"].as_str().unwrap();
@@ -317,6 +292,25 @@ berthtest!(
         assert_eq!(env.berth(&["ps", "-aq"]).ok(), "");
     }
 );
+
+/// An `--rm` container whose berth was killed -9, once it has exited too
+/// (its parent-death signal kills it, but its exit takes a moment while its
+/// namespaces are torn down: until then `ps` rightly lists it); its record.
+fn killed_rm_container(env: &TestEnv) -> serde_json::Value {
+    env.import_busybox();
+    let sync = sync_dir(env, &["ready", "block"]);
+    let wait_forever = ": > /s/ready; exec cat /s/block";
+    let run = run_and_kill_berth(env, &sync, &["--rm", "busybox", "sh", "-c", wait_forever]);
+    assert_eq!(run.code(), None, "berth was not killed: {}", run.stderr());
+    assert_eq!(util::list_dir(&env.root.join("containers")).len(), 1);
+    let rec = only_container(env);
+    let pid = rec["pid"].as_u64().expect("a recorded pid");
+    assert!(
+        util::wait_exit(pid as u32, std::time::Duration::from_secs(20)),
+        "the container outlived berth"
+    );
+    rec
+}
 
 /// pid 1 of the container: clears its parent-death signal, forks a second
 /// process, tells the test it is set, and waits for nothing, forever.

@@ -976,42 +976,39 @@ mod tests {
     fn a_profile_that_fits_only_as_a_row_is_a_row() {
         // 250 syscalls with argument rules: 2510 instructions as a row, over the kernel's
         // 4096 as a search (each such leaf is seccompiler's whole program for one syscall).
-        let names: Vec<&str> = syscalls::all().iter().take(250).map(|(n, _)| *n).collect();
-        let json = format!(
-            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{{"names": {},
-                "action": "SCMP_ACT_ALLOW", "args": [{{"index": 1, "value": 5, "op": "SCMP_CMP_GT"}}]}}]}}"#,
-            serde_json::to_string(&names).unwrap()
-        );
-        let progs = compile_str(&json).unwrap();
+        let progs = allowed_when_arg_1_is_above_5(250);
         assert!(progs[0].len() <= BPF_MAXINSNS);
-        for name in &names {
-            assert_eq!(verdict(&progs, &call(name, &[0, 6])), ALLOW, "{name}");
-            assert_eq!(verdict(&progs, &call(name, &[0, 5])), EPERM, "{name}");
-        }
     }
 
-    #[test]
-    fn a_search_too_wide_for_one_conditional_jump_takes_a_long_one() {
-        // 150 syscalls each with an argument rule: each half of the search is longer than
-        // the 255 instructions a conditional jump reaches.
-        let names: Vec<&str> = syscalls::all().iter().take(150).map(|(n, _)| *n).collect();
+    /// The first `n` syscalls allowed when their argument 1 is above 5; the
+    /// verdicts checked.
+    fn allowed_when_arg_1_is_above_5(n: usize) -> Vec<BpfProgram> {
+        let names: Vec<&str> = syscalls::all().iter().take(n).map(|(n, _)| *n).collect();
         let json = format!(
             r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{{"names": {},
                 "action": "SCMP_ACT_ALLOW", "args": [{{"index": 1, "value": 5, "op": "SCMP_CMP_GT"}}]}}]}}"#,
             serde_json::to_string(&names).unwrap()
         );
         let progs = compile_str(&json).unwrap();
-        let long = (libc::BPF_JMP | libc::BPF_JA) as u16;
-        assert!(progs[0].iter().any(|i| i.code == long));
         for name in &names {
             assert_eq!(verdict(&progs, &call(name, &[0, 6])), ALLOW, "{name}");
             assert_eq!(verdict(&progs, &call(name, &[0, 5])), EPERM, "{name}");
         }
         let unnamed = syscalls::all()
             .iter()
-            .skip(150)
+            .skip(n)
             .find(|(_, nr)| names.iter().all(|n| syscalls::number(n) != Some(*nr)));
         assert_eq!(verdict(&progs, &call(unnamed.unwrap().0, &[0, 6])), EPERM);
+        progs
+    }
+
+    #[test]
+    fn a_search_too_wide_for_one_conditional_jump_takes_a_long_one() {
+        // 150 syscalls each with an argument rule: each half of the search is longer than
+        // the 255 instructions a conditional jump reaches.
+        let progs = allowed_when_arg_1_is_above_5(150);
+        let long = (libc::BPF_JMP | libc::BPF_JA) as u16;
+        assert!(progs[0].iter().any(|i| i.code == long));
     }
 
     // ---- Other profiles ----
