@@ -23,13 +23,20 @@ struct Running(Child);
 
 impl Running {
     fn start(env: &TestEnv) -> Running {
+        Running::start_with(env, &[])
+    }
+
+    /// With `flags` given to `run` before the image.
+    fn start_with(env: &TestEnv, flags: &[&str]) -> Running {
         env.import_busybox();
         let script = "mkdir -p /data/sub && echo hi > /data/sub/f && ln -s / /data/up \
                       && ln -s ../../.. /data/esc && echo ready && exec sleep 1000";
         let mut child = Command::new(berth_bin())
             .arg("--root")
             .arg(&env.root)
-            .args(["run", "--name", "r", "busybox", "sh", "-c", script])
+            .args(["run", "--name", "r"])
+            .args(flags)
+            .args(["busybox", "sh", "-c", script])
             .current_dir(env.dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -202,6 +209,26 @@ berthtest!(cp_works_on_a_running_container_both_ways, |env| {
     assert_eq!(std::fs::read(&host).unwrap(), b"host secret\n");
     assert!(!env.dir().join("y").exists());
 });
+
+berthtest!(
+    cp_into_a_running_container_under_init_reaches_its_root,
+    |env| {
+        // pid 1 is berth's reaper (non-dumpable): the copy goes through the
+        // command's process instead, into the same root.
+        let _r = Running::start_with(&env, &["--init"]);
+        let host = env.write("host/secret", "host secret\n");
+        let file = env.write("in.txt", "live\n");
+        env.berth(&["cp", file.to_str().unwrap(), "r:/data/sub/in"])
+            .ok();
+        env.berth(&["cp", file.to_str().unwrap(), "r:/data/up/tmp/x"])
+            .ok();
+        let out = env.berth(&["cp", "r:/", "-"]).run();
+        assert_ok(&out);
+        assert_eq!(tar_file(&out.stdout, "data/sub/in").unwrap(), b"live\n");
+        assert_eq!(tar_file(&out.stdout, "tmp/x").unwrap(), b"live\n");
+        assert_eq!(std::fs::read(&host).unwrap(), b"host secret\n");
+    }
+);
 
 berthtest!(cp_needs_exactly_one_container_side, |env| {
     let out = env.berth(&["cp", "a", "b"]).run();

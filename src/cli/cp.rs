@@ -131,6 +131,12 @@ pub(super) fn in_container(
         // Writes go to the live root: a second overlay on the upper dir of a
         // mounted one is undefined behaviour. Reads need no such care.
         Some(p) if writes => {
+            // Under --init, the command's process: pid 1 is berth's reaper,
+            // whose namespaces and root are refused to us.
+            let init = crate::spec::bundle::read(&ctx.layout.container(&meta.id))?
+                .extensions
+                .init;
+            let p = crate::runtime::exec::joinable(p, init)?;
             let job = Job::Container {
                 root: ContainerRoot::Running { pid: p.pid },
                 op,

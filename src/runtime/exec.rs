@@ -99,27 +99,7 @@ pub fn run(
         bail!("--detach cannot keep a terminal or stdin: nothing would be left to relay them");
     }
     let plan = Plan::new(spec, ext).context("reading the container's spec")?;
-    // Joining anything but a pid namespace's init would be a wrong record.
-    if !target.alive() {
-        bail!("the container's process has exited");
-    }
-    if !crate::sys::pidfd::is_pid_ns_init(target.pid).unwrap_or(false) {
-        bail!(
-            "pid {} is not the init of a pid namespace: not joining it",
-            target.pid
-        );
-    }
-    // With --init, pid 1 is berth's reaper for good: non-dumpable, so the
-    // kernel refuses a setns through it (that needs ptrace read access).
-    // The command it forked once its setup was over has its namespaces.
-    let join = if plan.init {
-        match init_command(target) {
-            Some(p) => p,
-            None => bail!("the container is still starting"),
-        }
-    } else {
-        target
-    };
+    let join = joinable(target, plan.init)?;
     // Opened, then checked: a pidfd names one process for good, so once the
     // recorded pid still has the recorded start time after the open, the fd
     // is that process and no later one reusing its pid.
@@ -127,9 +107,6 @@ pub fn run(
         Ok(fd) if join.alive() && target.alive() => fd,
         _ => bail!("the container's process has exited"),
     };
-    if !executed(join) {
-        bail!("the container is still starting");
-    }
     let mut flags = CloneFlags::CLONE_NEWUSER
         | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
@@ -180,6 +157,39 @@ pub fn run(
     })();
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
+}
+
+/// The process of a running container whose namespaces and root a joiner
+/// (`exec`, `cp` into it) takes: `target`, the container's pid 1, or with
+/// `--init` the command berth's reaper forked. Refused while the container
+/// is still starting (nothing of its own executed yet).
+pub fn joinable(target: Process, init: bool) -> Result<Process> {
+    // Joining anything but a pid namespace's init would be a wrong record.
+    if !target.alive() {
+        bail!("the container's process has exited");
+    }
+    if !crate::sys::pidfd::is_pid_ns_init(target.pid).unwrap_or(false) {
+        bail!(
+            "pid {} is not the init of a pid namespace: not joining it",
+            target.pid
+        );
+    }
+    // With --init, pid 1 is berth's reaper for good: non-dumpable, so the
+    // kernel refuses a setns through it (that needs ptrace read access), and
+    // its /proc/PID/root. The command it forked once its setup was over has
+    // its namespaces and root.
+    let join = if init {
+        match init_command(target) {
+            Some(p) => p,
+            None => bail!("the container is still starting"),
+        }
+    } else {
+        target
+    };
+    if !executed(join) {
+        bail!("the container is still starting");
+    }
+    Ok(join)
 }
 
 /// Whether `p` has executed a program of the container's: until then it is
