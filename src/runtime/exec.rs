@@ -189,6 +189,12 @@ pub fn joinable(target: Process, init: bool) -> Result<Process> {
     if !executed(join) {
         bail!("the container is still starting");
     }
+    // Alive before and after the scan of /proc: its pid was not reused
+    // meanwhile, so `join` is the child of this container's reaper and not
+    // of a later process with its pid (helper-60).
+    if !target.alive() {
+        bail!("the container's process has exited");
+    }
     Ok(join)
 }
 
