@@ -407,12 +407,12 @@ impl Containers {
     /// may lose the last change, which `settle` makes up from /proc (after a
     /// reboot nothing runs).
     ///
-    /// The record of an `--rm` container is swapped in instead; after a
-    /// power cut it may be empty, and its directory's [`AUTO_REMOVE_MARK`]
-    /// makes it a leftover for the next sweep
-    /// ([`swap_file`]): that container does not outlive a power cut anyway
-    /// (its overlay is `volatile`), and the rename over the record cost a
-    /// block allocation, and at removal a discard, on every save.
+    /// The record of an `--rm` container is swapped in instead
+    /// ([`swap_file`]): the rename over it cost a block allocation, and at
+    /// removal a discard, on every save, and that container does not
+    /// outlive a power cut anyway (its overlay is `volatile`). After one its
+    /// record may be empty; the [`AUTO_REMOVE_MARK`] beside it then makes
+    /// its directory a leftover for the next sweep.
     pub fn save(&self, meta: &Meta) -> Result<()> {
         let path = self.layout.container_meta(&meta.id);
         let bytes = serde_json::to_vec_pretty(meta)?;

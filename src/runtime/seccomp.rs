@@ -537,15 +537,21 @@ impl FilterPlan {
                 Chain::When(rules) => (nr, rules.clone()),
             })
             .collect();
-        let filter = SeccompFilter::new(
-            rules,
-            self.otherwise.clone(),
-            self.on_match.clone(),
-            host.target,
-        )
-        .context("building a seccomp filter")?;
-        BpfProgram::try_from(filter).context("building a seccomp filter")
+        seccompiler_program(rules, &self.on_match, &self.otherwise, host)
     }
+}
+
+/// seccompiler's program for `rules`: its architecture check, then one comparison per
+/// syscall in a row, each path ending in a return.
+fn seccompiler_program(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    on_match: &SeccompAction,
+    otherwise: &SeccompAction,
+    host: &Host,
+) -> Result<BpfProgram> {
+    let filter = SeccompFilter::new(rules, otherwise.clone(), on_match.clone(), host.target)
+        .context("building a seccomp filter")?;
+    BpfProgram::try_from(filter).context("building a seccomp filter")
 }
 
 /// One run of syscall numbers with one verdict, from `start` up to the next leaf's start.
@@ -603,21 +609,16 @@ fn search(
 ) -> Result<BpfProgram> {
     use libc::{BPF_JA, BPF_JGE, BPF_JMP, BPF_K, BPF_RET};
     match leaves {
-        [] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(otherwise.clone()))]),
+        [] | [Leaf::Neither(_)] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(otherwise.clone()))]),
         [Leaf::Always(_)] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(on_match.clone()))]),
-        [Leaf::Neither(_)] => Ok(vec![stmt(BPF_RET | BPF_K, u32::from(otherwise.clone()))]),
         // seccompiler's whole program for this one syscall: its own architecture check and
-        // number load, then the argument rules, each path ending in a return.
-        [Leaf::When(nr, rules)] => {
-            let filter = SeccompFilter::new(
-                BTreeMap::from([(i64::from(*nr), rules.clone())]),
-                otherwise.clone(),
-                on_match.clone(),
-                host.target,
-            )
-            .context("building a seccomp filter")?;
-            BpfProgram::try_from(filter).context("building a seccomp filter")
-        }
+        // number load, then the argument rules.
+        [Leaf::When(nr, rules)] => seccompiler_program(
+            BTreeMap::from([(i64::from(*nr), rules.clone())]),
+            on_match,
+            otherwise,
+            host,
+        ),
         _ => {
             let mid = leaves.len() / 2;
             let below = search(&leaves[..mid], on_match, otherwise, host)?;
