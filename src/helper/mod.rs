@@ -238,7 +238,7 @@ fn converse(
         (Some(input), Some(mut stdin)) => {
             // A 1 MiB pipe: a layer crosses it in 16× fewer wake-ups than
             // with the default 64 KiB (best effort; the limit may forbid it).
-            let _ = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+            let _ = crate::sys::fs::grow_pipe(std::os::fd::AsFd::as_fd(&stdin), 1 << 20);
             let mut buf = vec![0u8; 1 << 20];
             loop {
                 match input.read(&mut buf) {
