@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 #[derive(clap::Subcommand, Debug)]
 /// Manage the build cache
+#[command(defer = true)]
 pub enum Verb {
     /// Drop the build cache (step results and RUN --mount=type=cache dirs) and the layers only it kept
     Prune {

@@ -7,6 +7,7 @@ use anyhow::Result;
 
 #[derive(clap::Subcommand, Debug)]
 /// Manage containers
+#[command(defer = true)]
 pub enum Verb {
     Attach(super::attach::Args),
     Commit(super::commit::Args),

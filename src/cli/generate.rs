@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 
 #[derive(clap::Subcommand, Debug)]
 /// Generate configuration for other tools
+#[command(defer = true)]
 pub enum Verb {
     Systemd(Args),
 }

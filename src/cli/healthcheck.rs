@@ -8,6 +8,7 @@ use anyhow::Result;
 
 /// Run a container's healthcheck
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Verb {
     /// Run the healthcheck once now and record its result (exit 0 healthy, 1 not)
     Run(RunArgs),

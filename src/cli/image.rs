@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 #[derive(clap::Subcommand, Debug)]
 /// Manage images
+#[command(defer = true)]
 pub enum Verb {
     /// Exit 0 if the image is in local storage, 1 if not (for scripts; no output)
     Exists {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 /// Create, inspect and push multi-platform image lists (OCI image indexes)
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Verb {
     Create(CreateArgs),
     Add(AddArgs),

@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 #[derive(clap::Subcommand, Debug)]
 /// List the networks containers can join (berth's are fixed: private, host, none)
+#[command(defer = true)]
 pub enum Verb {
     /// List networks
     #[command(visible_alias = "list")]

@@ -126,7 +126,8 @@ pub struct PruneArgs {
     expire: ExpireArg,
 }
 
-/// `--expire`, shared by `image prune` and `system prune`.
+// `--expire`, shared by `image prune` and `system prune` (a plain comment:
+// a doc comment here would become the about of a deferred verb that flattens it).
 #[derive(clap::Args, Debug)]
 pub struct ExpireArg {
     /// Drop name-history entries older than this (`30d`, `12h`, `90m`,

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 
 #[derive(clap::Subcommand, Debug)]
 /// Look after the store
+#[command(defer = true)]
 pub enum Verb {
     /// Verify the store: every image complete and intact; list garbage
     Check {

@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 
 #[derive(clap::Subcommand, Debug)]
 /// Manage named volumes
+#[command(defer = true)]
 pub enum Verb {
     /// Create a volume and print its name (a generated one when none is given)
     Create {
