@@ -13,6 +13,7 @@
 //! <root>/volumes/<name>/_data    named volumes
 //! <root>/volumes/<name>/volume.json  a volume's record: created, labels
 //! <root>/containers/<id>/        meta.json, upper/, work/, rootfs/, etc files
+//! <root>/mountpoints/etc-*/      shared layers of empty /etc files, bound over (spec::mountpoints)
 //! <root>/blob-info.json         compressed forms of layers, where blobs were
 //!                                seen in registries, images' repo digests
 //! <root>/name-history.jsonl      every change of what a name points to
@@ -179,6 +180,12 @@ impl Layout {
     /// `<root>/cache-mounts/<hex>.lock`: held by a `sharing=locked` RUN.
     pub fn cache_mount_lock(&self, hex: &str) -> PathBuf {
         self.cache_mounts().join(format!("{hex}.lock"))
+    }
+
+    /// `<root>/mountpoints`: the shared layers that hold the mount points
+    /// of containers' /etc files (see `spec::mountpoints`).
+    pub fn mountpoints(&self) -> PathBuf {
+        self.root.join("mountpoints")
     }
 
     /// `<root>/volumes`

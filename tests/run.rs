@@ -997,3 +997,105 @@ berthtest!(
         assert!(logged.contains("out") && logged.contains("err"), "{logged}");
     }
 );
+
+// --- /etc mount points ------------------------------------------------------------
+
+/// The busybox tar with its /etc moved to /usr/etc and /etc a symlink to it.
+fn busybox_with_symlinked_etc() -> Vec<u8> {
+    let bytes = std::fs::read(busybox_tar()).unwrap();
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut b = tar::Builder::new(Vec::new());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let mut h = e.header().clone();
+        let path = e.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        match path.strip_prefix("etc/") {
+            Some("") => continue,
+            Some(rest) => b.append_data(&mut h, format!("usr/etc/{rest}"), &data[..]),
+            None => b.append(&h, &data[..]),
+        }
+        .unwrap();
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(util::FIXED_MTIME);
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_mode(0o755);
+    h.set_size(0);
+    for dir in ["usr/", "usr/etc/"] {
+        b.append_data(&mut h.clone(), dir, std::io::empty())
+            .unwrap();
+    }
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "etc", "usr/etc").unwrap();
+    b.into_inner().unwrap()
+}
+
+// berth's /etc/hostname, hosts and resolv.conf are bound over mount points
+// from a layer shared by all containers: a run that writes nothing leaves
+// its writable layer empty (nothing to copy up, nothing to remove, nothing
+// for `diff`), and /etc is the image's, mode and time.
+berthtest!(
+    berths_etc_files_leave_a_containers_writable_layer_untouched,
+    |env| {
+        env.import_busybox();
+        for name in ["c1", "c2"] {
+            let out = run(
+                &env,
+                &[
+                    "--name",
+                    name,
+                    "--hostname",
+                    "etc-test",
+                    "busybox",
+                    "sh",
+                    "-c",
+                    "cat /etc/hostname; grep -c localhost /etc/hosts; stat -c '%a %Y' /etc",
+                ],
+            );
+            assert_ok(&out);
+            eqnice!(
+                format!("etc-test\n2\n755 {}\n", util::FIXED_MTIME),
+                out.stdout()
+            );
+            let id = env.berth(&["inspect", "--format", "{{.Id}}", name]).ok();
+            let upper = env.root.join("containers").join(id.trim()).join("upper");
+            assert_eq!(
+                util::list_dir(&upper),
+                Vec::<String>::new(),
+                "{name}'s upper"
+            );
+            eqnice!("", env.berth(&["diff", name]).ok());
+        }
+        // One layer for both.
+        assert_eq!(util::list_dir(&env.root.join("mountpoints")).len(), 1);
+    }
+);
+
+// An image whose /etc is a symlink keeps it: the shared layer's /etc
+// directory would hide it, so its files are made through the link, as before.
+berthtest!(an_image_whose_etc_is_a_symlink_keeps_the_symlink, |env| {
+    let tar = env.write("symetc.tar", busybox_with_symlinked_etc());
+    env.import(&tar, "localhost/symetc", &[]);
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "--hostname",
+            "sym",
+            "localhost/symetc",
+            "sh",
+            "-c",
+            "readlink /etc; cat /etc/hostname; head -1 /etc/passwd",
+        ],
+    );
+    assert_ok(&out);
+    eqnice!(
+        "usr/etc\nsym\nroot:x:0:0:root:/root:/bin/sh\n",
+        out.stdout()
+    );
+});

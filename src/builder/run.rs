@@ -590,6 +590,9 @@ impl Builder<'_> {
             work: work.to_path_buf(),
             rootfs: target.to_path_buf(),
             default_hostname: "berth-build",
+            // A step's writable layer is its image layer: the mount points
+            // it makes there are dropped from the diff as before.
+            mountpoints: None,
         })?;
         // -q: the step's output goes to a log whose tail a failure reports.
         let log = if self.opts.quiet {

@@ -110,7 +110,11 @@ pub(super) fn overlay(ctx: &Ctx, meta: &Meta, writable: bool) -> Result<Containe
     let [_, _, target] = ctx.layout.container_rootfs_dirs(&meta.id);
     Ok(ContainerRoot::Overlay {
         layers_dir: o.layers_dir,
-        lowerdirs: o.lowerdirs,
+        // The shared /etc mount points are part of its root as it runs.
+        lowerdirs: (o.mountpoints.iter())
+            .map(|m| m.display().to_string())
+            .chain(o.lowerdirs)
+            .collect(),
         upper: o.upper,
         work: o.work,
         target,

@@ -6,11 +6,11 @@ use super::container_opts::ContainerFlags;
 use super::progress::Progress;
 use super::registry_opts::AccessFlags;
 use crate::container::log::Driver;
-use crate::container::{Containers, Meta};
+use crate::container::{Containers, Meta, Process};
 use crate::ident::idmap::IdMapping;
 use crate::image::pull::{self, PullPolicy};
 use crate::image::unpack::ensure_layers;
-use crate::lifecycle::create::Record;
+use crate::lifecycle::create::{Created, Record};
 use crate::spec;
 use anyhow::{Context, Result, bail};
 
@@ -85,15 +85,23 @@ impl ScanGate {
 pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let containers = Containers::new(&ctx.layout);
     // As podman: a container that may run detached keeps its output.
-    let meta = create(ctx, &containers, &a.image, a.rm, Driver::K8sFile, false)?;
-    println!("{}", meta.id);
+    let created = create(
+        ctx,
+        &containers,
+        &a.image,
+        a.rm,
+        Driver::K8sFile,
+        false,
+        None,
+    )?;
+    println!("{}", created.meta.id);
     Ok(0)
 }
 
 /// Pulls the image when the policy says so, checks the options against it
 /// and makes the container (`--replace`: in place of the one of its name;
 /// `--cidfile`: its id written once it exists). `notify_proxy`: see
-/// [`spec::ContainerOptions`].
+/// [`spec::ContainerOptions`]; `monitor`: see [`Record::monitor`].
 pub(super) fn create(
     ctx: &Ctx,
     containers: &Containers,
@@ -101,7 +109,8 @@ pub(super) fn create(
     auto_remove: bool,
     default_log: Driver,
     notify_proxy: bool,
-) -> Result<Meta> {
+    monitor: Option<Process>,
+) -> Result<Created> {
     let flags = &a.container;
     let mut opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     opts.notify_proxy = notify_proxy;
@@ -185,10 +194,15 @@ pub(super) fn create(
             create_command: std::env::args_os()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect(),
+            monitor,
         },
     )
-    .and_then(|meta| write_cidfile(containers, flags.cidfile.as_deref(), meta))
-    .inspect(|m| {
+    .and_then(|c| {
+        let meta = write_cidfile(containers, flags.cidfile.as_deref(), c.meta)?;
+        Ok(Created { meta, ..c })
+    })
+    .inspect(|c| {
+        let m = &c.meta;
         let mut e = crate::events::Event::container("create", &m.id, &m.name, &m.image);
         e.attributes = m.labels.clone();
         crate::events::record(&ctx.layout, e);

@@ -4,8 +4,8 @@
 
 use super::Ctx;
 use super::create::{ImageFlags, create};
-use crate::container::Containers;
 use crate::container::log::Driver;
+use crate::container::{Containers, Process};
 use crate::lifecycle::start::{self, Attach, Foreground, NotStarted};
 use crate::systemd::SdNotify;
 use crate::systemd::notify::Notifier;
@@ -53,7 +53,18 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     };
     let (sdnotify, notifier) = SdNotify::resolve(a.sdnotify)?;
     let proxy = sdnotify == SdNotify::Container && notifier.is_some();
-    let meta = create(ctx, &containers, &a.image, a.rm, default_log, proxy)?;
+    // A foreground run is its container's monitor from the start.
+    let monitor = (!a.detach).then(Process::current).transpose()?;
+    let created = create(
+        ctx,
+        &containers,
+        &a.image,
+        a.rm,
+        default_log,
+        proxy,
+        monitor,
+    )?;
+    let meta = &created.meta;
     if a.detach {
         // The monitor is the unit's main process from here on: it pings
         // the watchdog, and sends READY=1 (healthy) or relays it (container).
@@ -92,7 +103,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         attach,
     };
     // With --rm the container and its --cidfile are gone with its end.
-    let out = start::foreground(&containers, &meta.id, how)?;
+    let out = start::foreground_created(&containers, created, how)?;
     Ok(match out {
         Ok(code) => code,
         Err(n) => not_started(n),

@@ -3,7 +3,7 @@
 
 use crate::container::health::OnFailure;
 use crate::container::log::LogConfig;
-use crate::container::{Containers, Meta, RestartPolicy, State};
+use crate::container::{Containers, Meta, Process, RestartPolicy, State};
 use crate::spec::bundle::{self, Bundle};
 use crate::spec::{Placement, Prepared};
 use anyhow::{Context, Result};
@@ -27,11 +27,22 @@ pub struct Record<'a> {
     pub healthcheck: Option<crate::container::health::HealthConfig>,
     /// berth's command line, as typed.
     pub create_command: Vec<String>,
+    /// The process that starts it in the foreground (`run`), recorded with
+    /// the container: its start needs no claim, and no other `start` can
+    /// take it first.
+    pub monitor: Option<Process>,
+}
+
+/// A container just made: its record, and its bundle as written beside it
+/// (a start in this process need not read it back).
+pub struct Created {
+    pub meta: Meta,
+    pub bundle: Bundle,
 }
 
 /// Makes the container: its record (unique name, under the names lock),
 /// its directories, /etc files and bundle. On failure nothing is left.
-pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Result<Meta> {
+pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Result<Created> {
     // Mounted once: removed when it exits, never started again by a policy.
     let volatile = r.auto_remove
         && matches!(r.restart, RestartPolicy::No)
@@ -55,12 +66,13 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             log: r.log,
             healthcheck: r.healthcheck,
             create_command: r.create_command,
+            monitor: r.monitor,
             ..Default::default()
         },
     )?;
     crate::logger::phase("create.record");
     let dir = containers.dir_of(&meta.id);
-    let made = (|| -> Result<()> {
+    let made = (|| -> Result<Bundle> {
         let [upper, work, rootfs] = containers.layout().container_rootfs_dirs(&meta.id);
         for d in [&upper, &work, &rootfs] {
             std::fs::create_dir(d).with_context(|| format!("creating `{}`", d.display()))?;
@@ -71,22 +83,26 @@ pub fn create(containers: &Containers, prepared: &Prepared, r: Record<'_>) -> Re
             work,
             rootfs,
             default_hostname: &meta.id[..12],
+            mountpoints: Some(&containers.layout().mountpoints()),
         })?;
         extensions.overlay.volatile = volatile;
-        bundle::write(
-            &dir,
-            &Bundle {
-                spec,
-                extensions,
-                network: prepared.opts.network.clone(),
-            },
-        )
+        let b = Bundle {
+            spec,
+            extensions,
+            network: prepared.opts.network.clone(),
+        };
+        bundle::write(&dir, &b)?;
+        Ok(b)
     })();
-    if let Err(e) = made {
-        // Listed since its record was saved: moved aside as `rm` does.
-        let _ = super::remove_dir(containers, &meta.id);
-        return Err(e);
+    match made {
+        Ok(bundle) => {
+            crate::logger::phase("create.bundle");
+            Ok(Created { meta, bundle })
+        }
+        Err(e) => {
+            // Listed since its record was saved: moved aside as `rm` does.
+            let _ = super::remove_dir(containers, &meta.id);
+            Err(e)
+        }
     }
-    crate::logger::phase("create.bundle");
-    Ok(meta)
 }

@@ -90,6 +90,7 @@ fn monitor(containers: &Containers, id: &str, report: &mut Option<std::fs::File>
         let out = run_once(
             containers,
             &meta,
+            None,
             Stdio::Detached { log },
             true,
             watch,

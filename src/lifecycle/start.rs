@@ -2,10 +2,11 @@
 //! foreground — this berth is its monitor — or detached under a monitor of
 //! its own (see [`super::monitor`]).
 
+use super::create::Created;
 use crate::container::{Containers, Meta, Process, State};
 use crate::events::Event;
 use crate::runtime::monitor::{Settle, Ticker};
-use crate::spec::bundle;
+use crate::spec::bundle::{self, Bundle};
 pub use crate::spec::launch::Attach;
 use crate::spec::launch::{self, Launch, Stdio};
 use crate::systemd::SdNotify;
@@ -89,7 +90,29 @@ pub fn foreground(
 ) -> Result<Result<i32, NotStarted>> {
     let meta = claim(containers, id, Process::current()?)?;
     crate::logger::phase("start.claim");
-    let mut meta = meta;
+    run_foreground(containers, meta, None, how)
+}
+
+/// [`foreground`] for the container `run` just made with this process as
+/// its monitor: taken already, and its bundle at hand.
+pub fn foreground_created(
+    containers: &Containers,
+    created: Created,
+    how: Foreground,
+) -> Result<Result<i32, NotStarted>> {
+    debug_assert!(created.meta.monitor.is_some());
+    run_foreground(containers, created.meta, Some(created.bundle), how)
+}
+
+fn run_foreground(
+    containers: &Containers,
+    mut meta: Meta,
+    mut bundle: Option<Bundle>,
+    how: Foreground,
+) -> Result<Result<i32, NotStarted>> {
+    // `meta` is reloaded as the runs go; the id stays.
+    let id = meta.id.clone();
+    let id = id.as_str();
     let notifier = how.notifier.as_ref();
     let me = std::process::id();
     loop {
@@ -128,6 +151,7 @@ pub fn foreground(
         let out = run_once(
             containers,
             &meta,
+            bundle.take(),
             Stdio::Caller {
                 interactive: how.interactive,
                 log,
@@ -253,11 +277,14 @@ pub fn write_pidfile(file: &Path, pid: i32) -> Result<()> {
         .with_context(|| format!("writing the pid file `{}`", file.display()))
 }
 
-/// One run of the container from its bundle: records it running once its
+/// One run of the container from its bundle (`bundle`, or read from its
+/// directory): records it running once its
 /// process exists, and calls `started` once its command runs.
+#[allow(clippy::too_many_arguments)] // each is one of the run's own settings
 pub(super) fn run_once(
     containers: &Containers,
     meta: &Meta,
+    bundle: Option<Bundle>,
     stdio: Stdio,
     sig_proxy: bool,
     watch: crate::runtime::monitor::Watch,
@@ -265,7 +292,10 @@ pub(super) fn run_once(
     mut ticker: Option<&mut dyn Ticker>,
 ) -> Result<Result<i32, NotStarted>> {
     let dir = containers.dir_of(&meta.id);
-    let b = bundle::read(&dir)?;
+    let b = match bundle {
+        Some(b) => b,
+        None => bundle::read(&dir)?,
+    };
     crate::logger::phase("start.bundle");
     // Saved while newuidmap and newgidmap run: a start whose maps then
     // fail ends as any failed start does (`finish`: exited, or removed).

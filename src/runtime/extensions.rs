@@ -52,6 +52,11 @@ pub struct Overlay {
     /// volatile` behind, and overlayfs refuses to mount that pair again.
     #[serde(default)]
     pub volatile: bool,
+    /// A shared read-only layer above `lowerdirs` holding the mount points
+    /// of berth's /etc files (`spec::mountpoints`); none: the container
+    /// makes them in its writable layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mountpoints: Option<PathBuf>,
 }
 
 /// Compiled filters as `[code, jt, jf, k]` rows: a container's `berth.json`

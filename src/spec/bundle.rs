@@ -149,6 +149,7 @@ mod tests {
             work: dir.join("work"),
             rootfs: dir.join("rootfs"),
             default_hostname: "0123456789ab",
+            mountpoints: None,
         })
         .unwrap()
     }

@@ -13,6 +13,7 @@
 pub mod bundle;
 pub mod confine;
 pub mod launch;
+pub mod mountpoints;
 pub mod mounts;
 pub mod process;
 
@@ -159,6 +160,9 @@ pub struct Placement<'a> {
     pub rootfs: PathBuf,
     /// The hostname when the options name none.
     pub default_hostname: &'a str,
+    /// Where the shared layers of /etc mount points are kept (`<root>/
+    /// mountpoints`); None: the container makes its own.
+    pub mountpoints: Option<&'a Path>,
 }
 
 /// Resolves `opts` against `image`: everything that can fail on bad input
@@ -247,6 +251,7 @@ impl Prepared {
             .filter(|m| !user_dests.contains(m.destination()))
             .collect();
         let etc_count = etc.len();
+        let mountpoints = at.mountpoints.and_then(|dir| self.mountpoints(dir, &etc));
         let standard = standard_mounts(self.mapping.has_range());
         // Seeding belongs to a mount, not to a destination: indices into the
         // spec's mounts, after the standard set.
@@ -302,6 +307,7 @@ impl Prepared {
                 work: at.work.clone(),
                 // Decided by `create`, which knows the container's policies.
                 volatile: false,
+                mountpoints,
             },
             seccomp: self.seccomp.clone(),
             init: o.init,
@@ -313,6 +319,24 @@ impl Prepared {
             generated: (first_generated..first_generated + etc_count).collect(),
         };
         Ok((spec, extensions))
+    }
+
+    /// The shared layer under `dir` with the mount points of `etc` (berth's
+    /// /etc files the user did not mount over), unless a user's mount
+    /// covers /etc: it would be seeded from the layer's empty files.
+    fn mountpoints(&self, dir: &Path, etc: &[oci_spec::runtime::Mount]) -> Option<PathBuf> {
+        let covers_etc = self.mounts.iter().any(|m| {
+            let dest: PathBuf = Path::new(&m.dest).components().collect();
+            Path::new("/etc").starts_with(dest)
+        });
+        if covers_etc {
+            return None;
+        }
+        let names: Vec<&str> = (etc.iter())
+            .filter_map(|m| m.destination().file_name()?.to_str())
+            .collect();
+        let layers = process::layer_dirs(&self.layers_dir, &self.lowerdirs);
+        mountpoints::ensure(dir, &layers, &self.mapping, &names)
     }
 
     fn process(&self, env: Vec<String>) -> Result<Process> {
