@@ -14,6 +14,7 @@
 //! <root>/volumes/<name>/volume.json  a volume's record: created, labels
 //! <root>/containers/<id>/        meta.json, upper/, work/, rootfs/, etc files
 //! <root>/mountpoints/etc-*/      shared layers of empty /etc files, bound over (spec::mountpoints)
+//! <root>/seccomp/<key>           the default seccomp profile, compiled (spec::seccomp_cache)
 //! <root>/blob-info.json         compressed forms of layers, where blobs were
 //!                                seen in registries, images' repo digests
 //! <root>/name-history.jsonl      every change of what a name points to
@@ -186,6 +187,12 @@ impl Layout {
     /// of containers' /etc files (see `spec::mountpoints`).
     pub fn mountpoints(&self) -> PathBuf {
         self.root.join("mountpoints")
+    }
+
+    /// `<root>/seccomp`: the default seccomp profile as this berth binary
+    /// compiled it (see `spec::seccomp_cache`).
+    pub fn seccomp_cache(&self) -> PathBuf {
+        self.root.join("seccomp")
     }
 
     /// `<root>/volumes`

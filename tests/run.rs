@@ -616,6 +616,44 @@ berthtest!(run_default_caps_seccomp_and_no_new_privs, |env| {
     );
 });
 
+// The default profile is compiled once and kept under the root: a run that
+// reads it back refuses what the profile refuses (a new user namespace
+// needs no capability, so only the filter stops it), and a damaged file is
+// compiled again, never installed.
+berthtest!(
+    a_kept_default_profile_refuses_what_the_compiled_one_does,
+    |env| {
+        env.import_busybox();
+        let unshare = || run(&env, &["--rm", "busybox", "unshare", "-U", "true"]);
+        for round in ["compiled", "read back"] {
+            let out = unshare();
+            assert_ne!(out.code(), Some(0), "{round}: unshare -U ran");
+            assert!(out.code() != Some(125), "{round}: {}", out.stderr());
+        }
+        let kept: Vec<_> = std::fs::read_dir(env.root.join("seccomp"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        std::fs::write(&kept[0], b"\x01\x00\x00\x00garbage").unwrap();
+        let out = unshare();
+        assert_ne!(out.code(), Some(0), "damaged: unshare -U ran");
+        assert!(out.code() != Some(125), "damaged: {}", out.stderr());
+        assert_ok(&run(
+            &env,
+            &[
+                "--rm",
+                "--security-opt",
+                "seccomp=unconfined",
+                "busybox",
+                "unshare",
+                "-U",
+                "true",
+            ],
+        ));
+    }
+);
+
 berthtest!(run_privileged_has_no_seccomp, |env| {
     env.import_busybox();
     let out = run(

@@ -271,6 +271,8 @@ impl ContainerFlags {
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),
             seccomp,
+            // Set by the verb, which knows the root.
+            seccomp_cache: None,
             no_new_privs,
             rlimits: (self.ulimit.iter())
                 .map(|u| confine::parse_ulimit(u).map_err(msg))

@@ -114,6 +114,7 @@ pub(super) fn create(
     let flags = &a.container;
     let mut opts = flags.options(a.command.clone(), &ctx.layout.volumes())?;
     opts.notify_proxy = notify_proxy;
+    opts.seccomp_cache = Some(ctx.layout.seccomp_cache());
     if let Some(f) = &flags.cidfile
         && f.symlink_metadata().is_ok()
     {

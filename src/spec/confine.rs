@@ -37,19 +37,24 @@ pub fn parse_security_opts(opts: &[String]) -> Result<(Seccomp, bool)> {
     Ok((seccomp, no_new_privs))
 }
 
-/// The capability set and the compiled filters for it (none when privileged).
+/// The capability set and the compiled filters for it (none when privileged);
+/// the default profile's kept in `cache` between runs.
 pub fn resolve(
     cap_add: &[String],
     cap_drop: &[String],
     privileged: bool,
     profile: &Seccomp,
+    cache: Option<&std::path::Path>,
 ) -> Result<(::caps::CapsHashSet, Vec<seccompiler::BpfProgram>)> {
     let set = caps::resolve(cap_add, cap_drop, privileged)?;
     let progs = match profile {
         _ if privileged => vec![],
         Seccomp::Unconfined => vec![],
         Seccomp::File(file) => seccomp::from_file(file, &set)?,
-        Seccomp::Default => seccomp::default_programs(&set)?,
+        Seccomp::Default => match cache {
+            Some(dir) => super::seccomp_cache::default_programs(dir, &set)?,
+            None => seccomp::default_programs(&set)?,
+        },
     };
     Ok((set, progs))
 }

@@ -16,6 +16,7 @@ pub mod launch;
 pub mod mountpoints;
 pub mod mounts;
 pub mod process;
+pub mod seccomp_cache;
 
 pub use confine::Seccomp;
 pub use mounts::{Mount, MountKind, parse_device, parse_mount, parse_volume, tmpfs};
@@ -86,6 +87,9 @@ pub struct ContainerOptions {
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub seccomp: Seccomp,
+    /// Where the compiled default profile is kept between runs
+    /// (`<root>/seccomp`, see [`seccomp_cache`]); None: compiled each time.
+    pub seccomp_cache: Option<PathBuf>,
     pub no_new_privs: bool,
     pub rlimits: Vec<PosixRlimit>,
     pub init: bool,
@@ -122,6 +126,7 @@ impl ContainerOptions {
             cap_add: Vec::new(),
             cap_drop: Vec::new(),
             seccomp: Seccomp::Default,
+            seccomp_cache: None,
             no_new_privs: true,
             rlimits: Vec::new(),
             init: false,
@@ -204,6 +209,7 @@ pub fn prepare(image: Image<'_>, opts: ContainerOptions, base: IdMapping) -> Res
         &opts.cap_drop,
         opts.privileged,
         &opts.seccomp,
+        opts.seccomp_cache.as_deref(),
     )?;
     mounts::refuse_duplicate_destinations(opts.mounts.iter().map(|(m, _)| m))?;
     let mounts = opts
