@@ -1137,3 +1137,125 @@ berthtest!(an_image_whose_etc_is_a_symlink_keeps_the_symlink, |env| {
         out.stdout()
     );
 });
+
+// A berth killed between the clone and its "go" (here: while a pasta that
+// never gets ready is awaited) leaves no container process behind: the
+// child must not hold the write end of its own "go" pipe, or it waits for
+// ever (helper-61 found five such after `rm -af`).
+berthtest!(a_berth_killed_before_go_leaves_no_waiting_child, |env| {
+    env.import_busybox();
+    let bin = env.path("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let started = env.path("pasta-started");
+    std::fs::create_dir_all(&started).unwrap();
+    env.write(
+        "fakebin/pasta",
+        format!(
+            "#!/bin/sh\necho $$ > {0}/.pid && mv {0}/.pid {0}/pid\nexec sleep 600\n",
+            started.display()
+        ),
+    );
+    std::fs::set_permissions(
+        bin.join("pasta"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let marker = marker();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let berth = env
+        .berth(&[
+            "run",
+            "--rm",
+            "--name",
+            &marker,
+            "--network",
+            "pasta",
+            "busybox",
+            "true",
+        ])
+        .env("PATH", path)
+        .spawn();
+    assert!(
+        util::wait_for_entry(&started, "pid", Duration::from_secs(20)),
+        "the fake pasta never ran"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(berth.pid() as i32),
+        nix::sys::signal::SIGKILL,
+    )
+    .unwrap();
+    // Not `wait()`: a child left waiting would hold berth's stdout open.
+    assert!(util::wait_exit(berth.pid(), Duration::from_secs(10)));
+    drop(berth);
+    let sleeper: i32 = std::fs::read_to_string(started.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sleeper),
+        nix::sys::signal::SIGKILL,
+    );
+    assert_nothing_left(&env, Some(&marker));
+});
+
+/// The busybox tar plus an /etc/hosts of its own.
+fn busybox_with_hosts() -> Vec<u8> {
+    let bytes = std::fs::read(busybox_tar()).unwrap();
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut b = tar::Builder::new(Vec::new());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        b.append(&h, &data[..]).unwrap();
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(util::FIXED_MTIME);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    let hosts = b"10.9.8.7\tdb\n";
+    h.set_size(hosts.len() as u64);
+    b.append_data(&mut h, "etc/hosts", &hosts[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
+// The shared layer holds only what the image lacks: an image's own
+// /etc/hosts is what `export` and `cp` of the container read (berth's
+// bind is over it only while the container runs).
+berthtest!(
+    an_images_own_etc_hosts_is_not_hidden_from_export_or_cp,
+    |env| {
+        let tar = env.write("hosts.tar", busybox_with_hosts());
+        env.import(&tar, "localhost/hosts", &[]);
+        assert_ok(&run(&env, &["--name", "c", "localhost/hosts", "true"]));
+        let exported = env.berth(&["export", "c"]).run();
+        assert_ok(&exported);
+        let hosts = util::tar_file(&exported.stdout, "etc/hosts");
+        assert_eq!(hosts.as_deref(), Some(&b"10.9.8.7\tdb\n"[..]));
+        let copied = env.berth(&["cp", "c:/etc/hosts", "-"]).run();
+        assert_ok(&copied);
+        let hosts = util::tar_file(&copied.stdout, "hosts");
+        assert_eq!(hosts.as_deref(), Some(&b"10.9.8.7\tdb\n"[..]));
+    }
+);
+
+// A commit puts the container on its committed layer; the shared /etc layer
+// must not stay above it, or the container's own /etc (here its mode) would
+// be hidden by the image's when it runs again.
+berthtest!(after_a_commit_the_container_sees_its_own_etc, |env| {
+    env.import_busybox();
+    let script = "[ -e /etc/done ] && { stat -c %a /etc; exit; }; chmod 700 /etc; touch /etc/done";
+    assert_ok(&run(&env, &["--name", "c", "busybox", "sh", "-c", script]));
+    env.berth(&["commit", "c", "committed"]).ok();
+    let again = env.berth(&["start", "-a", "c"]).run();
+    assert_ok(&again);
+    assert_eq!(again.stdout(), "700\n");
+});

@@ -107,14 +107,12 @@ pub(super) fn overlay(ctx: &Ctx, meta: &Meta, writable: bool) -> Result<Containe
     let o = crate::spec::bundle::read(&ctx.layout.container(&meta.id))?
         .extensions
         .overlay;
+    // The shared /etc mount points are part of its root as it runs.
+    let lowerdirs = o.lower_list();
     let [_, _, target] = ctx.layout.container_rootfs_dirs(&meta.id);
     Ok(ContainerRoot::Overlay {
         layers_dir: o.layers_dir,
-        // The shared /etc mount points are part of its root as it runs.
-        lowerdirs: (o.mountpoints.iter())
-            .map(|m| m.display().to_string())
-            .chain(o.lowerdirs)
-            .collect(),
+        lowerdirs,
         upper: o.upper,
         work: o.work,
         target,

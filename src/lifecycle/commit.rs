@@ -240,6 +240,19 @@ fn adopt_upper(
         .overlay
         .lowerdirs
         .insert(0, chain.hex().to_string());
+    // The shared /etc mount points would sit above the committed layer and
+    // show the image's /etc over the container's own: made again over it
+    // (or none: the container makes its mount points itself).
+    if let Some(current) = &bundle.extensions.overlay.mountpoints {
+        let o = &bundle.extensions.overlay;
+        let below: Vec<PathBuf> = o.lowerdirs.iter().map(|l| o.layers_dir.join(l)).collect();
+        let mounts = bundle.spec.mounts().clone().unwrap_or_default();
+        let names: Vec<&str> = (bundle.extensions.generated.iter())
+            .filter_map(|&i| mounts.get(i)?.destination().file_name()?.to_str())
+            .collect();
+        after.extensions.overlay.mountpoints =
+            crate::spec::mountpoints::over_committed(current, upper, &below, &names);
+    }
     if store.layer_meta_path(chain).is_file() && layer.is_dir() {
         // The same content is a layer already: the upper's copy goes.
         let fresh = tempfile::Builder::new()

@@ -4,7 +4,7 @@
 //! `oci_spec::runtime::Spec` it is given with these.
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// berth's own extensions to the OCI runtime spec.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -59,6 +59,29 @@ pub struct Overlay {
     pub mountpoints: Option<PathBuf>,
 }
 
+impl Overlay {
+    /// The lower layers as overlayfs' `lowerdir` lists them (top first),
+    /// relative to `layers_dir`, where the mount is made: the shared mount
+    /// points as `../mountpoints/NAME` when they sit beside it, so a root
+    /// whose path has a `:` or `,` does not split the option.
+    pub fn lower_list(&self) -> Vec<String> {
+        let shared = self.mountpoints.as_ref().map(|m| {
+            match (self.layers_dir.parent(), m.parent(), m.file_name()) {
+                (Some(root), Some(dir), Some(name)) if dir.parent() == Some(root) => {
+                    Path::new("..")
+                        .join(dir.file_name().unwrap_or_default())
+                        .join(name)
+                }
+                _ => m.clone(),
+            }
+        });
+        (shared.iter())
+            .map(|m| m.display().to_string())
+            .chain(self.lowerdirs.iter().cloned())
+            .collect()
+    }
+}
+
 /// Compiled filters as `[code, jt, jf, k]` rows: a container's `berth.json`
 /// keeps what `create` compiled, so `start` and `exec` install exactly that
 /// (a profile file changed later changes nothing, as with podman's
@@ -87,5 +110,37 @@ mod bpf_serde {
                     .collect()
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overlay(root: &str, mountpoints: Option<&str>) -> Overlay {
+        Overlay {
+            layers_dir: Path::new(root).join("layers"),
+            lowerdirs: vec!["aa".into(), "bb".into()],
+            upper: Path::new(root).join("containers/c/upper"),
+            work: Path::new(root).join("containers/c/work"),
+            volatile: false,
+            mountpoints: mountpoints.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn the_shared_mount_points_are_named_from_the_layers_directory() {
+        let o = overlay(
+            "/r:o,ot",
+            Some("/r:o,ot/mountpoints/etc-0755-0.000000000-hosts"),
+        );
+        assert_eq!(
+            o.lower_list(),
+            ["../mountpoints/etc-0755-0.000000000-hosts", "aa", "bb"]
+        );
+        assert_eq!(overlay("/r", None).lower_list(), ["aa", "bb"]);
+        // Elsewhere (never written so): as it is.
+        let o = overlay("/r", Some("/elsewhere/mp/x"));
+        assert_eq!(o.lower_list(), ["/elsewhere/mp/x", "aa", "bb"]);
     }
 }

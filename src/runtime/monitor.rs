@@ -161,7 +161,12 @@ fn run_blocked(
     let before_exec = o.child_before_exec;
     let mut go_child = Some(go_r.try_clone()?);
     let mut rep_child = Some(rep_w.try_clone()?);
+    let mut ours = Some((go_w, rep_r));
     let pid = crate::sys::process::clone_child(flags, || {
+        // The child's copy of our memory holds our ends too: closed there,
+        // or a berth killed before "go" would leave the child waiting for
+        // ever on a pipe whose write end it holds itself.
+        drop(ours.take());
         let pipes = Pipes { go: go_child.take().expect("once"), report: rep_child.take().expect("once") };
         child::main(plan, pipes, before_exec)
     })
@@ -172,6 +177,7 @@ fn run_blocked(
         _ => anyhow!("creating the container's namespaces: {e}"),
     })?;
     crate::logger::phase("monitor.clone");
+    let (go_w, rep_r) = ours.take().expect("the monitor keeps its ends");
     // The child has its own copies; ours must close or EOF never comes.
     drop((go_r, rep_w, go_child, rep_child));
     let guard = KillOnDrop(Some(pid));

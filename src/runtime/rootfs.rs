@@ -142,13 +142,9 @@ fn mount_overlay(r: &Overlay, target: &Path) -> Result<()> {
     // Relative lowerdirs keep the mount data under one page for deep images.
     std::env::set_current_dir(&r.layers_dir)
         .with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
-    let lower: Vec<String> = (r.mountpoints.iter())
-        .map(|m| m.display().to_string())
-        .chain(r.lowerdirs.iter().cloned())
-        .collect();
     let data = format!(
         "lowerdir={},upperdir={},workdir={},userxattr{}",
-        lower.join(":"),
+        r.lower_list().join(":"),
         r.upper.display(),
         r.work.display(),
         if r.volatile { ",volatile" } else { "" }

@@ -12,11 +12,15 @@
 //! Used only where the container sees what it saw before: the image's /etc
 //! (the top-most layer's entry, looked at without following anything) is a
 //! directory, or absent (the container would have made one); it belongs to
-//! the host ids the container's root maps to, which is who makes this layer;
-//! and its mode and mtime are kept (they are part of the layer's name, so
-//! `diff` and a copy-up see the image's /etc). A symlinked /etc,
-//! one of other owners, a user's mount on / or /etc, or any error here: the
-//! container makes its mount points as before.
+//! the host ids the container's root maps to, which is who makes this layer
+//! (and, without an id range, berth's recorded ids say it is root's); its
+//! mode and mtime are kept (they are part of the layer's name, so `diff`
+//! and a copy-up see the image's); and it holds only the files no layer of
+//! the image has (an image's own /etc/hosts stays what `export`, `cp` and a
+//! volume's seeding read). A symlinked /etc, one of other owners, a user's
+//! mount on / or /etc, or any error here: the container makes its mount
+//! points as before. A `commit` drops the layer from the container (it
+//! would sit above the committed one).
 
 use crate::ident::idmap::IdMapping;
 use anyhow::{Context, Result};
@@ -31,11 +35,14 @@ pub fn ensure(
     mapping: &IdMapping,
     names: &[&str],
 ) -> Option<PathBuf> {
+    let owner = root_owner(mapping)?;
+    let etc = image_etc(layers, owner, !mapping.has_range())?;
+    let names: Vec<&str> = (names.iter().copied())
+        .filter(|n| !in_image(layers, n))
+        .collect();
     if names.is_empty() {
         return None;
     }
-    let owner = root_owner(mapping)?;
-    let etc = image_etc(layers, owner)?;
     let path = dir.join(format!(
         "etc-{:04o}-{}.{:09}-{}",
         etc.mode,
@@ -46,7 +53,7 @@ pub fn ensure(
     if path.is_dir() {
         return Some(path);
     }
-    match make(dir, &path, &etc, names) {
+    match make(dir, &path, &etc, &names) {
         Ok(()) => Some(path),
         Err(e) => {
             log::debug!("making `{}`: {e:#}", path.display());
@@ -83,9 +90,53 @@ const MADE: Etc = Etc {
     mtime: (0, 0),
 };
 
+/// Whether a layer of the image has an entry `etc/<name>` under an `etc`
+/// that is a directory (a whiteout counts: the container would make the
+/// file, as it did before). Never through a symlink: `etc` is checked to be
+/// a directory first, and the name itself is not followed.
+fn in_image(layers: &[PathBuf], name: &str) -> bool {
+    layers.iter().any(|layer| {
+        let Ok(etc) = open_dir(&layer.join("etc")) else {
+            return false;
+        };
+        !matches!(
+            nix::sys::stat::fstatat(&etc, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW),
+            Err(nix::errno::Errno::ENOENT)
+        )
+    })
+}
+
+/// `path` opened as a directory, never through a symlink at its end (a
+/// container's upper may be one of the layers, `commit` looks at it).
+fn open_dir(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// The layer again for a container whose writable layer `upper` becomes
+/// its top layer (`commit`), over it and the layers `below`: the layer it
+/// had (`current`) would show the image's /etc over the committed one.
+pub fn over_committed(
+    current: &Path,
+    upper: &Path,
+    below: &[PathBuf],
+    names: &[&str],
+) -> Option<PathBuf> {
+    let mapping = IdMapping::for_current_user().ok()?;
+    let layers: Vec<PathBuf> = std::iter::once(upper.to_path_buf())
+        .chain(below.iter().cloned())
+        .collect();
+    ensure(current.parent()?, &layers, &mapping, names)
+}
+
 /// The image's /etc when the layer may stand in for it: the top-most entry
 /// named `etc` is a directory of `owner`, or there is none (or a whiteout).
-fn image_etc(layers: &[PathBuf], owner: (u32, u32)) -> Option<Etc> {
+/// `recorded`: layers unpacked without an id range keep an entry's ids in
+/// `user.berth.uid`/`gid` (every file is the user's on disk); those must
+/// say root, or be absent.
+fn image_etc(layers: &[PathBuf], owner: (u32, u32), recorded: bool) -> Option<Etc> {
     for layer in layers {
         // Not followed: an image's `etc` symlink is seen as one.
         let st = match std::fs::symlink_metadata(layer.join("etc")) {
@@ -100,12 +151,28 @@ fn image_etc(layers: &[PathBuf], owner: (u32, u32)) -> Option<Etc> {
         if !ft.is_dir() || (st.uid(), st.gid()) != owner {
             return None;
         }
+        if recorded && !recorded_root(&layer.join("etc"))? {
+            return None;
+        }
         return Some(Etc {
             mode: st.mode() & 0o7777,
             mtime: (st.mtime(), st.mtime_nsec()),
         });
     }
     Some(MADE)
+}
+
+/// Whether the ids berth recorded on `dir` (none: its owner's) are root's;
+/// None when they cannot be read.
+fn recorded_root(dir: &Path) -> Option<bool> {
+    let f = open_dir(dir).ok()?;
+    for name in [c"user.berth.uid", c"user.berth.gid"] {
+        match crate::sys::fs::fgetxattr(std::os::fd::AsFd::as_fd(&f), name).ok()? {
+            Some(v) if v != b"0" => return Some(false),
+            _ => {}
+        }
+    }
+    Some(true)
 }
 
 /// Makes the layer in a temporary directory and renames it into place
@@ -235,5 +302,41 @@ mod tests {
         let mut m = own_mapping();
         m.uids[0].container = 1000; // --userns=keep-id: root is another host id
         assert_eq!(ensure(&d.path().join("mp"), &[], &m, &ALL), None);
+    }
+
+    #[test]
+    fn an_images_own_files_are_not_hidden() {
+        let d = tempfile::tempdir().unwrap();
+        let (top, below) = (d.path().join("top"), d.path().join("below"));
+        std::fs::create_dir_all(top.join("etc")).unwrap();
+        std::fs::create_dir_all(below.join("etc")).unwrap();
+        std::fs::write(below.join("etc/hosts"), "10.0.0.1 db\n").unwrap();
+        let mp = d.path().join("mountpoints");
+        let layer = ensure(&mp, &[top.clone(), below.clone()], &own_mapping(), &ALL).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(layer.join("etc"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["hostname", "resolv.conf"]);
+        // All three the image's own: no layer.
+        for n in ["hostname", "resolv.conf"] {
+            std::fs::write(top.join("etc").join(n), "x").unwrap();
+        }
+        assert_eq!(ensure(&mp, &[top, below], &own_mapping(), &ALL), None);
+    }
+
+    #[test]
+    fn without_a_range_the_recorded_owner_of_etc_decides() {
+        let d = tempfile::tempdir().unwrap();
+        let image = d.path().join("image");
+        std::fs::create_dir_all(image.join("etc")).unwrap();
+        let mp = d.path().join("mountpoints");
+        let etc = std::fs::File::open(image.join("etc")).unwrap();
+        let fd = std::os::fd::AsFd::as_fd(&etc);
+        crate::sys::fs::fsetxattr(fd, c"user.berth.uid", b"0").unwrap();
+        assert!(ensure(&mp, &[image.clone()], &own_mapping(), &ALL).is_some());
+        crate::sys::fs::fsetxattr(fd, c"user.berth.uid", b"1000").unwrap();
+        assert_eq!(ensure(&mp, &[image], &own_mapping(), &ALL), None);
     }
 }

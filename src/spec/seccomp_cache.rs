@@ -81,23 +81,37 @@ fn keep(dir: &Path, file: &Path, binary: &str, progs: &[BpfProgram]) -> Result<(
     Ok(())
 }
 
-/// Each program: its instruction count (u32), then its instructions
-/// (code u16, jt u8, jf u8, k u32), little-endian.
+/// What a kept file starts with, then the SHA-256 of the rest: a file cut
+/// short (a power cut: it is not synced) or cut between two programs never
+/// reads back as fewer filters.
+const MAGIC: &[u8; 8] = b"berthbpf";
+
+/// `MAGIC`, the SHA-256 of the body, then the body: each program's
+/// instruction count (u32), then its instructions (code u16, jt u8, jf u8,
+/// k u32), little-endian.
 fn encode(progs: &[BpfProgram]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut body = Vec::new();
     for p in progs {
-        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(p.len() as u32).to_le_bytes());
         for f in p {
-            out.extend_from_slice(&f.code.to_le_bytes());
-            out.extend([f.jt, f.jf]);
-            out.extend_from_slice(&f.k.to_le_bytes());
+            body.extend_from_slice(&f.code.to_le_bytes());
+            body.extend([f.jt, f.jf]);
+            body.extend_from_slice(&f.k.to_le_bytes());
         }
     }
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&Sha256::digest(&body));
+    out.extend(body);
     out
 }
 
 /// The programs `encode` wrote, or None for anything else.
-fn decode(mut bytes: &[u8]) -> Option<Vec<BpfProgram>> {
+fn decode(bytes: &[u8]) -> Option<Vec<BpfProgram>> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (sum, mut bytes) = rest.split_first_chunk::<32>()?;
+    if Sha256::digest(bytes).as_slice() != sum {
+        return None;
+    }
     let mut progs = Vec::new();
     while !bytes.is_empty() {
         let (count, rest) = bytes.split_first_chunk::<4>()?;
@@ -159,14 +173,15 @@ mod tests {
             .unwrap()
             .path();
         let whole = std::fs::read(&file).unwrap();
-        for bad in [
-            &whole[..whole.len() - 1],
-            &whole[..3],
-            &[][..],
-            &[0, 0, 0, 0][..],
-        ] {
-            assert!(decode(bad).is_none(), "{} bytes", bad.len());
+        // Cut anywhere, between two programs too (the first program's
+        // count and instructions end at 44 + 8n), or altered: refused.
+        let first = u32::from_le_bytes(whole[40..44].try_into().unwrap()) as usize;
+        for cut in [whole.len() - 1, 44 + 8 * first, 40, 8, 3, 0] {
+            assert!(decode(&whole[..cut]).is_none(), "cut at {cut}");
         }
+        let mut altered = whole.clone();
+        *altered.last_mut().unwrap() ^= 1;
+        assert!(decode(&altered).is_none());
         std::fs::write(&file, &whole[..whole.len() - 8]).unwrap();
         let progs = default_programs(d.path(), &caps()).unwrap();
         assert_eq!(encode(&progs), whole);
