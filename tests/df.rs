@@ -3,22 +3,12 @@
 //! cannot be counted shown as such, and one size per image id however the
 //! image came.
 
-use crate::util::{self, TestEnv, assert_ok, busybox_tar};
-use std::io::Read;
+use crate::util::{self, TestEnv, assert_ok};
 
 /// The busybox tar plus `/partial/`, 0700 and owned by 1000:1000 as Debian's
 /// `var/cache/apt/archives/partial` is by `_apt`, holding 200 kB.
 fn busybox_with_private_dir() -> Vec<u8> {
-    let bytes = std::fs::read(busybox_tar()).unwrap();
-    let mut ar = tar::Archive::new(&bytes[..]);
-    let mut b = tar::Builder::new(Vec::new());
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let h = e.header().clone();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        b.append(&h, &data[..]).unwrap();
-    }
+    let mut b = util::busybox_tar_builder();
     let mut h = tar::Header::new_ustar();
     h.set_uid(1000);
     h.set_gid(1000);

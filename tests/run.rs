@@ -697,16 +697,7 @@ berthtest!(run_seccomp_file_that_is_not_json_fails_125, |env| {
 
 /// The busybox tar plus `/owned/file`, both owned by 1000:1000.
 fn busybox_with_owned_file() -> Vec<u8> {
-    let bytes = std::fs::read(busybox_tar()).unwrap();
-    let mut ar = tar::Archive::new(&bytes[..]);
-    let mut b = tar::Builder::new(Vec::new());
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let h = e.header().clone();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        b.append(&h, &data[..]).unwrap();
-    }
+    let mut b = util::busybox_tar_builder();
     let mut h = tar::Header::new_ustar();
     h.set_uid(1000);
     h.set_gid(1000);
@@ -1205,16 +1196,7 @@ berthtest!(a_berth_killed_before_go_leaves_no_waiting_child, |env| {
 
 /// The busybox tar plus an /etc/hosts of its own.
 fn busybox_with_hosts() -> Vec<u8> {
-    let bytes = std::fs::read(busybox_tar()).unwrap();
-    let mut ar = tar::Archive::new(&bytes[..]);
-    let mut b = tar::Builder::new(Vec::new());
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let h = e.header().clone();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        b.append(&h, &data[..]).unwrap();
-    }
+    let mut b = util::busybox_tar_builder();
     let mut h = tar::Header::new_ustar();
     h.set_uid(0);
     h.set_gid(0);

@@ -216,23 +216,10 @@ fn make(dir: &Path, path: &Path, image: &Etc, names: &[&str]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ident::idmap::IdRange;
 
     fn own_mapping() -> IdMapping {
         let uid = nix::unistd::geteuid().as_raw();
-        let gid = nix::unistd::getegid().as_raw();
-        IdMapping {
-            uids: vec![IdRange {
-                container: 0,
-                host: uid,
-                size: 1,
-            }],
-            gids: vec![IdRange {
-                container: 0,
-                host: gid,
-                size: 1,
-            }],
-        }
+        IdMapping::single(uid, nix::unistd::getegid().as_raw())
     }
 
     const ALL: [&str; 3] = ["hostname", "hosts", "resolv.conf"];
@@ -245,7 +232,7 @@ mod tests {
         std::fs::set_permissions(image.join("etc"), std::fs::Permissions::from_mode(0o750))
             .unwrap();
         let mp = d.path().join("mountpoints");
-        let layer = ensure(&mp, &[image.clone()], &own_mapping(), &ALL).unwrap();
+        let layer = ensure(&mp, std::slice::from_ref(&image), &own_mapping(), &ALL).unwrap();
         let etc = std::fs::metadata(layer.join("etc")).unwrap();
         let theirs = std::fs::metadata(image.join("etc")).unwrap();
         assert_eq!(etc.mode() & 0o7777, 0o750);
@@ -335,7 +322,7 @@ mod tests {
         let etc = std::fs::File::open(image.join("etc")).unwrap();
         let fd = std::os::fd::AsFd::as_fd(&etc);
         crate::sys::fs::fsetxattr(fd, c"user.berth.uid", b"0").unwrap();
-        assert!(ensure(&mp, &[image.clone()], &own_mapping(), &ALL).is_some());
+        assert!(ensure(&mp, std::slice::from_ref(&image), &own_mapping(), &ALL).is_some());
         crate::sys::fs::fsetxattr(fd, c"user.berth.uid", b"1000").unwrap();
         assert_eq!(ensure(&mp, &[image], &own_mapping(), &ALL), None);
     }

@@ -926,6 +926,21 @@ fn busybox_tar_bytes() -> Vec<u8> {
     builder.into_inner().unwrap()
 }
 
+/// A tar builder holding the busybox tar's entries, for a test to add its own.
+pub fn busybox_tar_builder() -> tar::Builder<Vec<u8>> {
+    let bytes = std::fs::read(busybox_tar()).unwrap();
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut b = tar::Builder::new(Vec::new());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        b.append(&h, &data[..]).unwrap();
+    }
+    b
+}
+
 /// gzip `data` (flate2).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
