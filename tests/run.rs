@@ -1241,3 +1241,41 @@ berthtest!(after_a_commit_the_container_sees_its_own_etc, |env| {
     assert_ok(&again);
     assert_eq!(again.stdout(), "700\n");
 });
+
+// A root whose path has `:` and `,` (overlayfs' separators) is escaped in
+// the mount data: the container runs on overlayfs (no fallback to a copy
+// of the layers), and cp in and out of it stopped mounts its layers too.
+berthtest!(a_root_named_with_overlayfs_separators_still_mounts, |env| {
+    let root = env.path("r:o,ot");
+    let berth = |args: &[&str]| {
+        let mut cmd = Cmd::new(berth_bin());
+        cmd.arg("--root")
+            .arg(&root)
+            .args(args)
+            .current_dir(env.dir());
+        cmd.run()
+    };
+    assert_ok(&berth(&[
+        "import",
+        busybox_tar().to_str().unwrap(),
+        "busybox",
+    ]));
+    let out = berth(&["run", "--name", "c", "busybox", "sh", "-c", "echo hi > /f"]);
+    assert_ok(&out);
+    assert!(
+        !out.stderr().contains("overlayfs refused"),
+        "{}",
+        out.stderr()
+    );
+    let into = env.write("in.txt", "in\n");
+    assert_ok(&berth(&["cp", into.to_str().unwrap(), "c:/in.txt"]));
+    for (path, want) in [("c:/f", "hi\n"), ("c:/in.txt", "in\n")] {
+        let out = berth(&["cp", path, "-"]);
+        assert_ok(&out);
+        let name = path.rsplit('/').next().unwrap();
+        assert_eq!(
+            util::tar_file(&out.stdout, name).as_deref(),
+            Some(want.as_bytes())
+        );
+    }
+});

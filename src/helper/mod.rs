@@ -516,14 +516,12 @@ fn container_root(
             std::env::set_current_dir(layers_dir)
                 .with_context(|| format!("entering `{}`", layers_dir.display()))?;
             let (data, flags) = if *writable {
-                let lower = lowerdirs.join(":");
-                let (u, w) = (upper.display(), work.display());
-                let data = format!("lowerdir={lower},upperdir={u},workdir={w},userxattr");
+                let data = crate::sys::mount::overlay_data(lowerdirs, Some((upper, work)), "");
                 (data, MsFlags::empty())
             } else {
-                let mut lower = vec![upper.display().to_string()];
+                let mut lower = vec![upper.to_string_lossy().into_owned()];
                 lower.extend(lowerdirs.iter().cloned());
-                let data = format!("lowerdir={},userxattr", lower.join(":"));
+                let data = crate::sys::mount::overlay_data(&lower, None, "");
                 (data, MsFlags::MS_RDONLY)
             };
             mount(

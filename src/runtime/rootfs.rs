@@ -142,12 +142,10 @@ fn mount_overlay(r: &Overlay, target: &Path) -> Result<()> {
     // Relative lowerdirs keep the mount data under one page for deep images.
     std::env::set_current_dir(&r.layers_dir)
         .with_context(|| format!("entering `{}`", r.layers_dir.display()))?;
-    let data = format!(
-        "lowerdir={},upperdir={},workdir={},userxattr{}",
-        r.lower_list().join(":"),
-        r.upper.display(),
-        r.work.display(),
-        if r.volatile { ",volatile" } else { "" }
+    let data = crate::sys::mount::overlay_data(
+        &r.lower_list(),
+        Some((&r.upper, &r.work)),
+        if r.volatile { ",volatile" } else { "" },
     );
     let forced_copy = std::env::var_os("BERTH_NO_OVERLAY").is_some();
     let mount_with = |data: &str| {

@@ -102,3 +102,59 @@ pub fn set_readonly_recursive(fd: &OwnedFd) -> io::Result<()> {
 pub fn attach_at(fd: &OwnedFd, target: &OwnedFd) -> io::Result<()> {
     move_mount(fd, target.as_raw_fd(), c"", libc::MOVE_MOUNT_T_EMPTY_PATH)
 }
+
+/// overlayfs' mount data: `lowerdir=` (top first), `upperdir=` and
+/// `workdir=` when `upper_work` is given, then `userxattr` and `extra`.
+/// Each path has `\`, `:` and `,` escaped as overlayfs reads them: a root
+/// named `a:b` or `a,b` would otherwise split the option, and the mount
+/// fail (or, for lowerdir, name other directories).
+pub fn overlay_data(lowers: &[String], upper_work: Option<(&Path, &Path)>, extra: &str) -> String {
+    fn esc(p: &str) -> String {
+        let mut s = String::with_capacity(p.len());
+        for c in p.chars() {
+            if matches!(c, '\\' | ':' | ',') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s
+    }
+    let lower: Vec<String> = lowers.iter().map(|l| esc(l)).collect();
+    let mut data = format!("lowerdir={}", lower.join(":"));
+    if let Some((upper, work)) = upper_work {
+        data.push_str(&format!(
+            ",upperdir={},workdir={}",
+            esc(&upper.to_string_lossy()),
+            esc(&work.to_string_lossy())
+        ));
+    }
+    data.push_str(",userxattr");
+    data.push_str(extra);
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_paths_are_escaped_where_overlayfs_splits() {
+        let lowers = [
+            "../mountpoints/etc".to_string(),
+            "a:b".into(),
+            "c,d\\e".into(),
+        ];
+        assert_eq!(
+            overlay_data(
+                &lowers,
+                Some((Path::new("/r:o,ot/u"), Path::new("/w"))),
+                ",volatile"
+            ),
+            "lowerdir=../mountpoints/etc:a\\:b:c\\,d\\\\e,upperdir=/r\\:o\\,ot/u,workdir=/w,userxattr,volatile"
+        );
+        assert_eq!(
+            overlay_data(&lowers[..1], None, ""),
+            "lowerdir=../mountpoints/etc,userxattr"
+        );
+    }
+}
