@@ -48,7 +48,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub struct CommitOptions {
     /// `-m`: the history entry's comment.
@@ -245,11 +245,10 @@ fn adopt_upper(
     // (or none: the container makes its mount points itself).
     if let Some(current) = &bundle.extensions.overlay.mountpoints {
         let o = &bundle.extensions.overlay;
-        let below: Vec<PathBuf> = o.lowerdirs.iter().map(|l| o.layers_dir.join(l)).collect();
-        let mounts = bundle.spec.mounts().clone().unwrap_or_default();
-        let names: Vec<&str> = (bundle.extensions.generated.iter())
-            .filter_map(|&i| mounts.get(i)?.destination().file_name()?.to_str())
-            .collect();
+        let below = crate::spec::process::layer_dirs(&o.layers_dir, &o.lowerdirs);
+        let mounts = bundle.spec.mounts().as_deref().unwrap_or_default();
+        let generated = (bundle.extensions.generated.iter()).filter_map(|&i| mounts.get(i));
+        let names = crate::spec::mountpoints::names(generated);
         after.extensions.overlay.mountpoints =
             crate::spec::mountpoints::over_committed(current, upper, &below, &names);
     }
@@ -430,11 +429,7 @@ pub fn diff(containers: &Containers, spec: &str) -> Result<Vec<Change>> {
     if !overlay.upper.is_dir() {
         return Ok(Vec::new());
     }
-    let lowers: Vec<PathBuf> = overlay
-        .lowerdirs
-        .iter()
-        .map(|l| overlay.layers_dir.join(l))
-        .collect();
+    let lowers = crate::spec::process::layer_dirs(&overlay.layers_dir, &overlay.lowerdirs);
     let access = Access::of(&Unpacker::for_current_user()?);
     let mut changes = access
         .changes(&overlay.upper, &lowers)

@@ -338,11 +338,8 @@ impl Prepared {
         if covers_etc {
             return None;
         }
-        let names: Vec<&str> = (etc.iter())
-            .filter_map(|m| m.destination().file_name()?.to_str())
-            .collect();
         let layers = process::layer_dirs(&self.layers_dir, &self.lowerdirs);
-        mountpoints::ensure(dir, &layers, &self.mapping, &names)
+        mountpoints::ensure(dir, &layers, &self.mapping, &mountpoints::names(etc))
     }
 
     fn process(&self, env: Vec<String>) -> Result<Process> {

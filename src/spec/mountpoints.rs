@@ -37,9 +37,7 @@ pub fn ensure(
 ) -> Option<PathBuf> {
     let owner = root_owner(mapping)?;
     let etc = image_etc(layers, owner, !mapping.has_range())?;
-    let names: Vec<&str> = (names.iter().copied())
-        .filter(|n| !in_image(layers, n))
-        .collect();
+    let names = not_in_image(layers, names);
     if names.is_empty() {
         return None;
     }
@@ -90,20 +88,36 @@ const MADE: Etc = Etc {
     mtime: (0, 0),
 };
 
-/// Whether a layer of the image has an entry `etc/<name>` under an `etc`
-/// that is a directory (a whiteout counts: the container would make the
-/// file, as it did before). Never through a symlink: `etc` is checked to be
-/// a directory first, and the name itself is not followed.
-fn in_image(layers: &[PathBuf], name: &str) -> bool {
-    layers.iter().any(|layer| {
+/// Those of `names` no layer of the image has as an entry `etc/<name>`
+/// under an `etc` that is a directory (a whiteout counts as one: the
+/// container would make the file, as it did before). Never through a
+/// symlink: `etc` is opened as a directory without following it, once per
+/// layer, and the names are looked at beneath it, not followed.
+fn not_in_image<'a>(layers: &[PathBuf], names: &[&'a str]) -> Vec<&'a str> {
+    let mut missing = names.to_vec();
+    for layer in layers {
+        if missing.is_empty() {
+            break;
+        }
         let Ok(etc) = open_dir(&layer.join("etc")) else {
-            return false;
+            continue;
         };
-        !matches!(
-            nix::sys::stat::fstatat(&etc, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW),
-            Err(nix::errno::Errno::ENOENT)
-        )
-    })
+        missing.retain(|name| {
+            matches!(
+                nix::sys::stat::fstatat(&etc, *name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW),
+                Err(nix::errno::Errno::ENOENT)
+            )
+        });
+    }
+    missing
+}
+
+/// The names of berth's /etc files among `mounts` (their destinations'
+/// last components), which the layer holds mount points for.
+pub fn names<'a>(mounts: impl IntoIterator<Item = &'a oci_spec::runtime::Mount>) -> Vec<&'a str> {
+    (mounts.into_iter())
+        .filter_map(|m| m.destination().file_name()?.to_str())
+        .collect()
 }
 
 /// `path` opened as a directory, never through a symlink at its end (a

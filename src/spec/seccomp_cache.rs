@@ -58,11 +58,7 @@ fn key(caps: &::caps::CapsHashSet) -> Option<(String, String)> {
     h.update(release.as_encoded_bytes());
     h.update([0]);
     h.update(names.join(",").as_bytes());
-    Some((hex(&binary[..8]), hex(&h.finalize()[..16])))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Some((hex::encode(&binary[..8]), hex::encode(&h.finalize()[..16])))
 }
 
 /// Writes the programs, and drops what older binaries kept.
