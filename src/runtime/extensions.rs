@@ -4,7 +4,7 @@
 //! `oci_spec::runtime::Spec` it is given with these.
 
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// berth's own extensions to the OCI runtime spec.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -60,23 +60,13 @@ pub struct Overlay {
 }
 
 impl Overlay {
-    /// The lower layers as overlayfs' `lowerdir` lists them (top first),
-    /// relative to `layers_dir`, where the mount is made: the shared mount
-    /// points as `../mountpoints/NAME` when they sit beside it, so a root
-    /// whose path has a `:` or `,` does not split the option.
+    /// The lower layers as overlayfs' `lowerdir` lists them (top first):
+    /// the shared mount points as their path, then the chain ids, relative
+    /// to `layers_dir`, where the mount is made (the mount data escapes
+    /// what needs it: `sys::mount::overlay_data`).
     pub fn lower_list(&self) -> Vec<String> {
-        let shared = self.mountpoints.as_ref().map(|m| {
-            match (self.layers_dir.parent(), m.parent(), m.file_name()) {
-                (Some(root), Some(dir), Some(name)) if dir.parent() == Some(root) => {
-                    Path::new("..")
-                        .join(dir.file_name().unwrap_or_default())
-                        .join(name)
-                }
-                _ => m.clone(),
-            }
-        });
-        (shared.iter())
-            .map(|m| m.display().to_string())
+        (self.mountpoints.iter())
+            .map(|m| m.to_string_lossy().into_owned())
             .chain(self.lowerdirs.iter().cloned())
             .collect()
     }
@@ -119,28 +109,25 @@ mod tests {
 
     fn overlay(root: &str, mountpoints: Option<&str>) -> Overlay {
         Overlay {
-            layers_dir: Path::new(root).join("layers"),
+            layers_dir: std::path::Path::new(root).join("layers"),
             lowerdirs: vec!["aa".into(), "bb".into()],
-            upper: Path::new(root).join("containers/c/upper"),
-            work: Path::new(root).join("containers/c/work"),
+            upper: std::path::Path::new(root).join("containers/c/upper"),
+            work: std::path::Path::new(root).join("containers/c/work"),
             volatile: false,
             mountpoints: mountpoints.map(PathBuf::from),
         }
     }
 
     #[test]
-    fn the_shared_mount_points_are_named_from_the_layers_directory() {
+    fn the_shared_mount_points_go_above_the_layers() {
         let o = overlay(
             "/r:o,ot",
             Some("/r:o,ot/mountpoints/etc-0755-0.000000000-hosts"),
         );
         assert_eq!(
             o.lower_list(),
-            ["../mountpoints/etc-0755-0.000000000-hosts", "aa", "bb"]
+            ["/r:o,ot/mountpoints/etc-0755-0.000000000-hosts", "aa", "bb"]
         );
         assert_eq!(overlay("/r", None).lower_list(), ["aa", "bb"]);
-        // Elsewhere (never written so): as it is.
-        let o = overlay("/r", Some("/elsewhere/mp/x"));
-        assert_eq!(o.lower_list(), ["/elsewhere/mp/x", "aa", "bb"]);
     }
 }
